@@ -1,0 +1,55 @@
+import { BadLineError } from './log-read-error.js';
+import type { ConnRecord } from './conn-record.js';
+import type { LineBatch } from './line-splitter.js';
+
+export type LogFormat = 'zeek-tsv' | 'zeek-json' | 'csv';
+
+/** Where a format delivers what it read from a batch of lines. */
+export interface RowSink {
+  row(record: ConnRecord): void;
+  bad(line: number, reason: string): void;
+}
+
+/**
+ * A log format, fed batches of lines. It throws `LogReadError` only when the whole file is
+ * unusable (a dns.log, a header without conn columns); bad lines go to the sink.
+ */
+export interface FormatParser {
+  readonly format: LogFormat;
+  readBatch(batch: LineBatch, sink: RowSink): void;
+  /** Called once after the last batch. */
+  end(sink: RowSink): Promise<void>;
+  /** Column names as the file declares them (Zeek TSV, CSV) or as seen so far (JSON). */
+  fields(): string[];
+  /** The `#path` (or JSON `_path`) the file declares, if any. */
+  path(): string | null;
+  /** Whether the file was cut short: a Zeek header with no `#close`, or a last line without its newline. */
+  cutShort(endedMidLine: boolean): boolean;
+}
+
+export const OVERLONG_REASON = 'line is longer than the limit of 1 MiB';
+
+/** The batch loop of formats that hold one row per line: `parse` returns null for lines that hold none. */
+export function readLineByLine(
+  parse: (line: string, lineNumber: number) => ConnRecord | null,
+  batch: LineBatch,
+  sink: RowSink,
+): void {
+  const { lines, firstLine, overlong } = batch;
+  let nextOverlong = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const lineNumber = firstLine + i;
+    if (overlong[nextOverlong] === lineNumber) {
+      nextOverlong++;
+      sink.bad(lineNumber, OVERLONG_REASON);
+      continue;
+    }
+    try {
+      const record = parse(lines[i] ?? '', lineNumber);
+      if (record !== null) sink.row(record);
+    } catch (error) {
+      if (!(error instanceof BadLineError)) throw error;
+      sink.bad(lineNumber, error.message);
+    }
+  }
+}

@@ -1,0 +1,157 @@
+import { LogReadError, BadLineError } from './log-read-error.js';
+import { canonicalFieldName, kindOfZeekType, whyNotConnColumns, type ConnRecord } from './conn-record.js';
+import { buildTextRowParser, columnKinds, unescapeZeek, type TextRowParser } from './text-row-parser.js';
+import { readLineByLine, type FormatParser, type RowSink } from './line-format.js';
+import type { LineBatch } from './line-splitter.js';
+
+// IoT-23 joins its label columns to tunnel_parents with three spaces instead of the separator.
+const IOT23_JOINER = '   ';
+
+/** Zeek's ASCII writer format, driven by the `#` header lines of the file itself. */
+export class ZeekTsvFormat implements FormatParser {
+  readonly format = 'zeek-tsv';
+  private separator = '\t';
+  private setSeparator = ',';
+  private emptyField = '(empty)';
+  private unsetField = '-';
+  private declaredPath: string | null = null;
+  private fieldNames: string[] = [];
+  private types: string[] = [];
+  private fieldsLine = 0;
+  private joinedTail = 1;
+  private rowParser: TextRowParser | null = null;
+  private closed = false;
+  private sawHeader = false;
+
+  constructor(private readonly file: string) {}
+
+  readBatch(batch: LineBatch, sink: RowSink): void {
+    readLineByLine((line, lineNumber) => this.parse(line, lineNumber), batch, sink);
+  }
+
+  end(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  private parse(line: string, lineNumber: number): ConnRecord | null {
+    if (line.charCodeAt(0) === 35 /* # */) {
+      this.directive(line, lineNumber);
+      return null;
+    }
+    if (line.length === 0) return null;
+    const parser = this.rowParser ?? this.buildRowParser(lineNumber);
+    let values = line.split(this.separator);
+    if (this.joinedTail > 1 && values.length === this.fieldNames.length - this.joinedTail + 1) {
+      values = values.slice(0, -1).concat((values[values.length - 1] ?? '').split(IOT23_JOINER));
+    }
+    if (values.length !== this.fieldNames.length) {
+      throw new BadLineError(
+        `${values.length} fields, but #fields (line ${this.fieldsLine}) declares ${this.fieldNames.length}`,
+      );
+    }
+    return parser(values);
+  }
+
+  fields(): string[] {
+    return this.fieldNames;
+  }
+
+  path(): string | null {
+    return this.declaredPath;
+  }
+
+  cutShort(): boolean {
+    return this.sawHeader && !this.closed;
+  }
+
+  private directive(line: string, lineNumber: number): void {
+    // `#separator` is followed by a space (the separator is not known yet); the others by the separator.
+    const cut = firstOf(line, [this.separator, ' ']);
+    const name = cut < 0 ? line.slice(1) : line.slice(1, cut);
+    const value = cut < 0 ? '' : line.slice(cut + 1);
+    switch (name) {
+      case 'separator':
+        this.separator = unescapeZeek(value);
+        this.startBlock();
+        break;
+      case 'set_separator':
+        this.setSeparator = unescapeZeek(value);
+        break;
+      case 'empty_field':
+        this.emptyField = value;
+        break;
+      case 'unset_field':
+        this.unsetField = value;
+        break;
+      case 'path':
+        this.declaredPath = value;
+        if (value !== 'conn') {
+          throw new LogReadError({
+            code: 'wrong-log-type',
+            file: this.file,
+            line: lineNumber,
+            message: `this is a Zeek '${value}' log (#path ${value}), not a conn log`,
+          });
+        }
+        break;
+      case 'fields':
+        this.setFields(value.split(this.separator), lineNumber);
+        break;
+      case 'types':
+        this.types = splitJoined(value.split(this.separator));
+        this.rowParser = null;
+        break;
+      case 'close':
+        this.closed = true;
+        break;
+      default:
+        // `#open`, and comment lines such as btest's `### BTest baseline` banner.
+        break;
+    }
+  }
+
+  private startBlock(): void {
+    // A new header mid-file is another log appended to this one (`cat a.log b.log`).
+    this.rowParser = null;
+    this.sawHeader = true;
+    this.closed = false;
+  }
+
+  private setFields(tokens: string[], lineNumber: number): void {
+    const names = splitJoined(tokens).map(canonicalFieldName);
+    const why = whyNotConnColumns(names);
+    if (why !== null) {
+      throw new LogReadError({ code: 'missing-columns', file: this.file, line: lineNumber, message: `not a conn log: ${why}` });
+    }
+    const lastToken = tokens[tokens.length - 1] ?? '';
+    this.joinedTail = lastToken.includes(IOT23_JOINER) ? lastToken.split(IOT23_JOINER).length : 1;
+    this.fieldNames = names;
+    this.fieldsLine = lineNumber;
+    this.rowParser = null;
+    this.sawHeader = true;
+    this.closed = false;
+  }
+
+  private buildRowParser(lineNumber: number): TextRowParser {
+    if (this.fieldNames.length === 0) {
+      throw new BadLineError(`data line ${lineNumber} comes before any #fields header`);
+    }
+    const columns = columnKinds(this.fieldNames, this.fieldNames.map((_, i) => kindOfZeekType(this.types[i])));
+    this.rowParser = buildTextRowParser(columns, {
+      unset: this.unsetField,
+      empty: this.emptyField,
+      setSeparator: this.setSeparator,
+      emptyCellIsUnset: false,
+    });
+    return this.rowParser;
+  }
+}
+
+function splitJoined(tokens: string[]): string[] {
+  return tokens.flatMap((t) => t.split(IOT23_JOINER));
+}
+
+function firstOf(line: string, needles: string[]): number {
+  const found = needles.map((n) => line.indexOf(n)).filter((i) => i >= 0);
+  return found.length === 0 ? -1 : Math.min(...found);
+}
