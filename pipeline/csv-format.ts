@@ -2,7 +2,7 @@ import { finished } from 'node:stream/promises';
 import { parse, type Parser } from 'csv-parse';
 import { BadLineError, LogReadError } from './log-read-error.js';
 import { canonicalFieldName, whyNotConnColumns } from './conn-record.js';
-import { buildTextRowParser, columnKinds, type TextRowParser } from './text-row-parser.js';
+import { FieldSpans, buildTextRowParser, columnKinds, type TextRowParser } from './text-row-parser.js';
 import { OVERLONG_REASON, type FormatParser, type RowSink } from './line-format.js';
 import type { LineBatch } from './line-splitter.js';
 
@@ -19,6 +19,7 @@ export class CsvFormat implements FormatParser {
   private sink: RowSink | null = null;
   private fatal: Error | null = null;
   private overlong = new Set<number>();
+  private readonly spans = new FieldSpans();
 
   constructor(
     private readonly file: string,
@@ -89,7 +90,8 @@ export class CsvFormat implements FormatParser {
       return;
     }
     try {
-      if (this.rowParser !== null) this.sink?.row(this.rowParser(values));
+      this.spans.setValues(values);
+      if (this.rowParser !== null) this.sink?.row(this.rowParser(this.spans));
     } catch (error) {
       if (!(error instanceof BadLineError)) throw error;
       this.sink?.bad(line, error.message);

@@ -17,6 +17,8 @@ export class LogReadError extends Error {
   readonly code: LogReadErrorCode;
   readonly file: string;
   readonly line: number | null;
+  /** The message without the file and line in front, for reports that show them already. */
+  readonly detail: string;
   /** Data rows read successfully before the failure. */
   readonly rowsRead: number;
 
@@ -25,6 +27,7 @@ export class LogReadError extends Error {
     this.code = options.code;
     this.file = options.file;
     this.line = options.line ?? null;
+    this.detail = options.message;
     this.rowsRead = options.rowsRead ?? 0;
   }
 }

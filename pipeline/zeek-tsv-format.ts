@@ -1,6 +1,6 @@
 import { LogReadError, BadLineError } from './log-read-error.js';
 import { canonicalFieldName, kindOfZeekType, whyNotConnColumns, type ConnRecord } from './conn-record.js';
-import { buildTextRowParser, columnKinds, unescapeZeek, type TextRowParser } from './text-row-parser.js';
+import { FieldSpans, buildTextRowParser, columnKinds, unescapeZeek, type TextRowParser } from './text-row-parser.js';
 import { readLineByLine, type FormatParser, type RowSink } from './line-format.js';
 import type { LineBatch } from './line-splitter.js';
 
@@ -22,6 +22,7 @@ export class ZeekTsvFormat implements FormatParser {
   private rowParser: TextRowParser | null = null;
   private closed = false;
   private sawHeader = false;
+  private readonly spans = new FieldSpans();
 
   constructor(private readonly file: string) {}
 
@@ -40,16 +41,13 @@ export class ZeekTsvFormat implements FormatParser {
     }
     if (line.length === 0) return null;
     const parser = this.rowParser ?? this.buildRowParser(lineNumber);
-    let values = line.split(this.separator);
-    if (this.joinedTail > 1 && values.length === this.fieldNames.length - this.joinedTail + 1) {
-      values = values.slice(0, -1).concat((values[values.length - 1] ?? '').split(IOT23_JOINER));
+    const spans = this.spans;
+    spans.cut(line, this.separator);
+    if (this.joinedTail > 1 && spans.count === this.fieldNames.length - this.joinedTail + 1) spans.splitLast(IOT23_JOINER);
+    if (spans.count !== this.fieldNames.length) {
+      throw new BadLineError(`${spans.count} fields, but #fields (line ${this.fieldsLine}) declares ${this.fieldNames.length}`);
     }
-    if (values.length !== this.fieldNames.length) {
-      throw new BadLineError(
-        `${values.length} fields, but #fields (line ${this.fieldsLine}) declares ${this.fieldNames.length}`,
-      );
-    }
-    return parser(values);
+    return parser(spans);
   }
 
   fields(): string[] {

@@ -1,0 +1,39 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root, found from this file whether it runs from test/ or dist/test/. */
+export const repoRoot = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
+
+/**
+ * The real Zeek logs in `../shared/data` (see its README). Tests fail loudly when they are
+ * missing rather than skipping: a green run without them would prove nothing.
+ */
+export const sharedData = resolve(process.env.ZEEK_ANOMALY_SHARED_DATA ?? join(repoRoot, '..', 'shared', 'data'));
+
+export function shared(...parts: string[]): string {
+  const path = join(sharedData, ...parts);
+  if (!existsSync(path)) {
+    throw new Error(`${path} is missing: the tests need ../shared/data beside the repository (or ZEEK_ANOMALY_SHARED_DATA)`);
+  }
+  return path;
+}
+
+export function fixture(...parts: string[]): string {
+  return join(repoRoot, 'test', 'fixtures', ...parts);
+}
+
+/** A fresh temporary directory, removed by the returned cleanup. */
+export async function tempDir(prefix = 'zeek-anomaly-test-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+function findRepoRoot(start: string): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${start}`);
+  }
+}
