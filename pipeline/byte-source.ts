@@ -5,7 +5,7 @@ export type Compression = 'gzip' | 'none';
 
 export interface ByteSource {
   compression: Compression;
-  /** The file's content, decompressed, in chunks of a bounded size. */
+  /** The file's content, decompressed, in chunks of a bounded size. The file closes when iteration ends, however it ends. */
   chunks: AsyncIterable<Buffer>;
 }
 
@@ -13,14 +13,26 @@ const READ_CHUNK = 1024 * 1024;
 
 /** Opens a file and decides from its first bytes, not its name, whether it is gzip. */
 export async function openByteSource(file: string): Promise<ByteSource> {
-  const raw = createReadStream(file, { highWaterMark: READ_CHUNK })[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const first = await raw.next();
+  const stream = createReadStream(file, { highWaterMark: READ_CHUNK });
+  const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let first: IteratorResult<Buffer>;
+  try {
+    first = await chunks.next();
+  } catch (error) {
+    stream.destroy();
+    throw error;
+  }
   const head = first.done ? Buffer.alloc(0) : first.value;
-  const all = prepend(head, raw);
+  const all = withHead(head, chunks, () => stream.destroy());
   return isGzip(head) ? { compression: 'gzip', chunks: gunzip(all) } : { compression: 'none', chunks: all };
 }
 
-async function* prepend(head: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
-  if (head.length > 0) yield head;
-  for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
+async function* withHead(head: Buffer, rest: AsyncIterator<Buffer>, close: () => void): AsyncGenerator<Buffer> {
+  try {
+    if (head.length > 0) yield head;
+    for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
+  } finally {
+    // Reached on a throw or an early `break` downstream too: a rejected file must not keep its descriptor.
+    close();
+  }
 }

@@ -37,6 +37,8 @@ const OUTPUT_CHUNK = 512 * 1024;
 // 15 window bits plus 16: zlib expects a gzip header and checks the CRC and length trailer.
 const GZIP_WINDOW_BITS = 31;
 const TRAILER_BYTES = 8;
+// A 10-byte header, the 2-byte deflate stream of nothing, and the trailer: no member is shorter.
+const SMALLEST_MEMBER = 20;
 
 type Inflater = InstanceType<typeof zlibSync.Inflate>;
 
@@ -50,7 +52,10 @@ class MultiMemberGunzip {
   private inflater: Inflater = newInflater();
   private state: 'inflating' | 'between-members' | 'padding' = 'inflating';
   private memberBytesOut = 0;
+  /** Input bytes the current member has taken in before the slice being pushed. */
+  private memberBytesIn = 0;
   private inputOffset = 0;
+  /** The member's last input bytes (up to a trailer's length): its trailer may straddle slices. */
   private previousTail = Buffer.alloc(0);
   private afterMemberEnd = Buffer.alloc(0);
 
@@ -65,7 +70,7 @@ class MultiMemberGunzip {
       if (this.state === 'between-members') {
         this.afterMemberEnd = Buffer.concat([this.afterMemberEnd, data]);
         data = Buffer.alloc(0);
-        const next = findNextMember(this.afterMemberEnd, this.memberBytesOut);
+        const next = findNextMember(this.afterMemberEnd, this.memberBytesOut, this.earliestTrailerEnd());
         if (next === 'need-more') break;
         if (next === 'padding') {
           this.state = 'padding';
@@ -73,10 +78,7 @@ class MultiMemberGunzip {
         }
         if (next === 'garbage') throw garbageAfterStream(this.inputOffset);
         data = this.afterMemberEnd.subarray(next);
-        this.afterMemberEnd = Buffer.alloc(0);
-        this.inflater = newInflater();
-        this.memberBytesOut = 0;
-        this.state = 'inflating';
+        this.startMember();
       }
       if (data.length === 0) break;
 
@@ -84,10 +86,12 @@ class MultiMemberGunzip {
       const out = this.result();
       if (out !== null) outputs.push(out);
       if (this.inflater.err !== zlibSync.Z_STREAM_END) {
-        this.previousTail = Buffer.from(data.subarray(Math.max(0, data.length - TRAILER_BYTES)));
+        const seen = data.length >= TRAILER_BYTES ? data : Buffer.concat([this.previousTail, data]);
+        this.previousTail = Buffer.from(seen.subarray(Math.max(0, seen.length - TRAILER_BYTES)));
+        this.memberBytesIn += data.length;
         break;
       }
-      // The trailer may have begun in the previous slice: search from its last bytes on.
+      // The trailer may have begun in earlier slices: search from the member's last bytes on.
       this.state = 'between-members';
       this.afterMemberEnd = Buffer.concat([this.previousTail, data]);
       data = Buffer.alloc(0);
@@ -99,7 +103,7 @@ class MultiMemberGunzip {
   end(): Buffer[] {
     if (this.state === 'padding') return [];
     if (this.state === 'between-members') {
-      const next = findNextMember(this.afterMemberEnd, this.memberBytesOut);
+      const next = findNextMember(this.afterMemberEnd, this.memberBytesOut, this.earliestTrailerEnd());
       if (next === 'need-more' || next === 'padding') return [];
       throw garbageAfterStream(this.inputOffset);
     }
@@ -116,6 +120,25 @@ class MultiMemberGunzip {
       'truncated-gzip',
       `the gzip stream ends after ${this.inputOffset} bytes without its end marker: the file is truncated`,
     );
+  }
+
+  private startMember(): void {
+    this.afterMemberEnd = Buffer.alloc(0);
+    this.previousTail = Buffer.alloc(0);
+    this.inflater = newInflater();
+    this.memberBytesOut = 0;
+    this.memberBytesIn = 0;
+    this.state = 'inflating';
+  }
+
+  /**
+   * In `afterMemberEnd` (the member's tail bytes, then the slice that ended it), the first offset
+   * where its trailer may end. Earlier offsets lie inside the member's own header, whose zeroed
+   * timestamp would otherwise pass for the length field of an empty member.
+   */
+  private earliestTrailerEnd(): number {
+    const memberStart = this.memberBytesIn - this.previousTail.length;
+    return Math.max(TRAILER_BYTES, SMALLEST_MEMBER - memberStart);
   }
 
   private result(): Buffer | null {
@@ -135,10 +158,14 @@ function newInflater(): Inflater {
 }
 
 /** Where the next member starts in bytes that hold the end of the previous one (and its trailer). */
-function findNextMember(bytes: Buffer, memberBytesOut: number): number | 'need-more' | 'padding' | 'garbage' {
+function findNextMember(
+  bytes: Buffer,
+  memberBytesOut: number,
+  earliestTrailerEnd: number,
+): number | 'need-more' | 'padding' | 'garbage' {
   const isize = memberBytesOut >>> 0;
   let trailerEnd = -1;
-  for (let p = TRAILER_BYTES; p <= bytes.length; p++) {
+  for (let p = earliestTrailerEnd; p <= bytes.length; p++) {
     if (bytes.readUInt32LE(p - 4) !== isize) continue;
     if (trailerEnd < 0) trailerEnd = p;
     if (p + 3 <= bytes.length && bytes[p] === 0x1f && bytes[p + 1] === 0x8b && bytes[p + 2] === 0x08) return p;

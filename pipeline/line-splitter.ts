@@ -10,10 +10,15 @@ export interface LineBatch {
 
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
 
+const NEWLINE = 10;
+const CARRIAGE_RETURN = 13;
+const BYTE_ORDER_MARK = '\uFEFF';
+
 /**
  * Cuts decompressed bytes into lines. A chunk is decoded to text once, at its last newline,
  * and split there: far cheaper than decoding line by line. A line longer than `maxLineBytes`
- * is dropped as it streams past, so a file with no newlines cannot exhaust memory.
+ * (in UTF-8 bytes, without its `\n` or `\r\n`) is dropped as it streams past, so a file with no
+ * newlines cannot exhaust memory; where chunks are cut does not change which lines are too long.
  */
 export class LineSplitter {
   private carry: Buffer[] = [];
@@ -24,8 +29,8 @@ export class LineSplitter {
   constructor(private readonly maxLineBytes = DEFAULT_MAX_LINE_BYTES) {}
 
   push(chunk: Buffer): LineBatch {
-    const batch: LineBatch = { lines: [], firstLine: this.nextLine, overlong: [], endedMidLine: false };
-    const firstNewline = chunk.indexOf(10);
+    const batch = this.newBatch();
+    const firstNewline = chunk.indexOf(NEWLINE);
     if (firstNewline < 0) {
       this.keepPartialLine(chunk);
       return batch;
@@ -34,19 +39,16 @@ export class LineSplitter {
     let start = 0;
     if (this.carryBytes > 0 || this.skippingOverlong) {
       // Finish the line that began in an earlier chunk.
-      if (this.skippingOverlong || this.carryBytes + firstNewline > this.maxLineBytes) {
-        this.emitOverlong(batch);
-      } else {
-        this.carry.push(chunk.subarray(0, firstNewline));
-        this.emit(batch, Buffer.concat(this.carry).toString('utf8'));
-      }
+      const line = Buffer.concat([...this.carry, chunk.subarray(0, firstNewline)]);
+      if (this.skippingOverlong || contentBytes(line) > this.maxLineBytes) this.emitOverlong(batch);
+      else this.emit(batch, line.toString('utf8'));
       this.carry = [];
       this.carryBytes = 0;
       this.skippingOverlong = false;
       start = firstNewline + 1;
     }
 
-    const lastNewline = chunk.lastIndexOf(10);
+    const lastNewline = chunk.lastIndexOf(NEWLINE);
     if (lastNewline >= start) {
       const lines = chunk.toString('utf8', start, lastNewline).split('\n');
       for (const line of lines) this.emit(batch, line);
@@ -57,7 +59,7 @@ export class LineSplitter {
 
   /** Call once after the last chunk: returns the final line if the input did not end with a newline. */
   end(): LineBatch {
-    const batch: LineBatch = { lines: [], firstLine: this.nextLine, overlong: [], endedMidLine: false };
+    const batch = this.newBatch();
     if (this.skippingOverlong) {
       this.emitOverlong(batch);
       batch.endedMidLine = true;
@@ -67,12 +69,18 @@ export class LineSplitter {
     }
     this.carry = [];
     this.carryBytes = 0;
+    this.skippingOverlong = false;
     return batch;
+  }
+
+  private newBatch(): LineBatch {
+    return { lines: [], firstLine: this.nextLine, overlong: [], endedMidLine: false };
   }
 
   private keepPartialLine(part: Buffer): void {
     if (part.length === 0 || this.skippingOverlong) return;
-    if (this.carryBytes + part.length > this.maxLineBytes) {
+    // One byte of slack: the partial line may end in the `\r` of a `\r\n`, which does not count.
+    if (this.carryBytes + part.length > this.maxLineBytes + 1) {
       this.carry = [];
       this.carryBytes = 0;
       this.skippingOverlong = true;
@@ -83,13 +91,16 @@ export class LineSplitter {
     this.carryBytes += part.length;
   }
 
-  private emit(batch: LineBatch, line: string): void {
-    const withoutCr = line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line;
-    if (withoutCr.length > this.maxLineBytes) {
+  private emit(batch: LineBatch, decoded: string): void {
+    let line = decoded;
+    if (line.charCodeAt(line.length - 1) === CARRIAGE_RETURN) line = line.slice(0, -1);
+    if (this.nextLine === 1 && line.startsWith(BYTE_ORDER_MARK)) line = line.slice(1);
+    // A UTF-8 byte per UTF-16 unit at the least and three at the most: only long lines need counting.
+    if (line.length * 3 > this.maxLineBytes && Buffer.byteLength(line, 'utf8') > this.maxLineBytes) {
       this.emitOverlong(batch);
       return;
     }
-    batch.lines.push(withoutCr);
+    batch.lines.push(line);
     this.nextLine++;
   }
 
@@ -98,4 +109,9 @@ export class LineSplitter {
     batch.lines.push('');
     this.nextLine++;
   }
+}
+
+/** A line's length in bytes without a trailing `\r`. */
+function contentBytes(line: Buffer): number {
+  return line.length > 0 && line[line.length - 1] === CARRIAGE_RETURN ? line.length - 1 : line.length;
 }

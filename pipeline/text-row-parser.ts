@@ -34,6 +34,26 @@ export class FieldSpans {
   /** Cuts `line` at every `separator`. */
   cut(line: string, separator: string): void {
     this.text = line;
+    if (separator.length !== 1) {
+      this.cutAtString(line, separator);
+      return;
+    }
+    // A char-code loop beats one indexOf call per field on lines this short.
+    const code = separator.charCodeAt(0);
+    let count = 0;
+    let start = 0;
+    const length = line.length;
+    for (let i = 0; i < length; i++) {
+      if (line.charCodeAt(i) === code) {
+        this.push(count++, start, i);
+        start = i + 1;
+      }
+    }
+    this.push(count++, start, length);
+    this.count = count;
+  }
+
+  private cutAtString(line: string, separator: string): void {
     let count = 0;
     let start = 0;
     for (let at = line.indexOf(separator); at >= 0; at = line.indexOf(separator, start)) {
@@ -140,6 +160,32 @@ export function buildTextRowParser(columns: readonly TextColumn[], markers: Text
     const value = row.slice(k);
     return value === empty ? '' : unescapeZeek(value);
   }
+  // Addresses, uids and protocol names hold nothing Zeek escapes.
+  function plain(row: FieldSpans, k: number): string | null {
+    return isUnset(row, k) ? null : row.slice(k);
+  }
+  /**
+   * Columns with few distinct values (proto, service, conn_state, history) return a string seen
+   * before when the text matches: no allocation for most rows, and records share their strings.
+   */
+  function interned(row: FieldSpans, k: number, seen: string[]): string | null {
+    if (isUnset(row, k)) return null;
+    const start = row.starts[k]!;
+    const length = row.ends[k]! - start;
+    const source = row.text;
+    for (let i = 0; i < seen.length; i++) {
+      const candidate = seen[i]!;
+      if (candidate.length === length && source.startsWith(candidate, start)) {
+        return i === 0 ? candidate : promote(seen, i);
+      }
+    }
+    const raw = row.slice(k);
+    const value = raw === empty ? '' : unescapeZeek(raw);
+    if (raw !== value) return value;
+    seen.unshift(value);
+    if (seen.length > INTERNED_PER_COLUMN) seen.pop();
+    return value;
+  }
   function set(row: FieldSpans, k: number): string[] | null {
     if (isUnset(row, k)) return null;
     const value = row.slice(k);
@@ -203,24 +249,28 @@ export function buildTextRowParser(columns: readonly TextColumn[], markers: Text
   const iIpProto = at('ip_proto');
   const MAX_COUNT = Number.MAX_SAFE_INTEGER;
   const MAX_PORT = 65535;
+  const protos: string[] = [];
+  const services: string[] = [];
+  const states: string[] = [];
+  const histories: string[] = [];
 
   return (row) => ({
     ts: required(time(row, iTs, 'ts'), 'ts'),
-    uid: text(row, iUid),
-    'id.orig_h': required(text(row, iOrigH), 'id.orig_h'),
+    uid: plain(row, iUid),
+    'id.orig_h': required(plain(row, iOrigH), 'id.orig_h'),
     'id.orig_p': required(count(row, iOrigP, 'id.orig_p', MAX_PORT), 'id.orig_p'),
-    'id.resp_h': required(text(row, iRespH), 'id.resp_h'),
+    'id.resp_h': required(plain(row, iRespH), 'id.resp_h'),
     'id.resp_p': required(count(row, iRespP, 'id.resp_p', MAX_PORT), 'id.resp_p'),
-    proto: required(text(row, iProto), 'proto'),
-    service: text(row, iService),
+    proto: required(interned(row, iProto, protos), 'proto'),
+    service: interned(row, iService, services),
     duration: interval(row, iDuration, 'duration'),
     orig_bytes: count(row, iOrigBytes, 'orig_bytes', MAX_COUNT),
     resp_bytes: count(row, iRespBytes, 'resp_bytes', MAX_COUNT),
-    conn_state: text(row, iConnState),
+    conn_state: interned(row, iConnState, states),
     local_orig: bool(row, iLocalOrig, 'local_orig'),
     local_resp: bool(row, iLocalResp, 'local_resp'),
     missed_bytes: count(row, iMissed, 'missed_bytes', MAX_COUNT),
-    history: text(row, iHistory),
+    history: interned(row, iHistory, histories),
     orig_pkts: count(row, iOrigPkts, 'orig_pkts', MAX_COUNT),
     orig_ip_bytes: count(row, iOrigIpBytes, 'orig_ip_bytes', MAX_COUNT),
     resp_pkts: count(row, iRespPkts, 'resp_pkts', MAX_COUNT),
@@ -229,6 +279,17 @@ export function buildTextRowParser(columns: readonly TextColumn[], markers: Text
     ip_proto: count(row, iIpProto, 'ip_proto', 255),
     extras: extrasOf(row),
   });
+}
+
+// Small enough that a miss costs little; the common values stay at the front.
+const INTERNED_PER_COLUMN = 16;
+
+/** Moves a hit one place forward, so the frequent values end up first. */
+function promote(seen: string[], i: number): string {
+  const value = seen[i]!;
+  seen[i] = seen[i - 1]!;
+  seen[i - 1] = value;
+  return value;
 }
 
 /** The kind each column is read as: the conn.log schema for conn columns, the declared type for extras. */

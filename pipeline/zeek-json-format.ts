@@ -65,7 +65,7 @@ export class ZeekJsonFormat implements FormatParser {
         code: 'wrong-log-type',
         file: this.file,
         line: lineNumber,
-        message: `this is a Zeek '${String(path)}' log ("_path": ${JSON.stringify(path)}), not a conn log`,
+        message: `this is a Zeek '${show(path)}' log ("_path": ${JSON.stringify(path)}), not a conn log`,
       });
     }
   }
@@ -157,14 +157,14 @@ function time(v: unknown): number | null {
       if (Number.isFinite(seconds)) return seconds + (iso[2] ? Number(`0${iso[2]}`) : 0);
     }
   }
-  throw badValue('ts', String(v), 'epoch seconds, epoch milliseconds or an ISO 8601 time');
+  throw badValue('ts', show(v), 'epoch seconds, epoch milliseconds or an ISO 8601 time');
 }
 
 function count(v: unknown, field: string, max = Number.MAX_SAFE_INTEGER): number | null {
   if (v === undefined || v === null) return null;
   const n = typeof v === 'number' ? v : typeof v === 'string' && v !== '' ? Number(v) : NaN;
   if (!Number.isInteger(n) || n < 0 || n > max) {
-    throw badValue(field, String(v), max === 65535 ? 'a port number from 0 to 65535' : 'a whole number of 0 or more');
+    throw badValue(field, show(v), max === 65535 ? 'a port number from 0 to 65535' : 'a whole number of 0 or more');
   }
   return n;
 }
@@ -172,7 +172,7 @@ function count(v: unknown, field: string, max = Number.MAX_SAFE_INTEGER): number
 function interval(v: unknown, field: string): number | null {
   if (v === undefined || v === null) return null;
   const n = typeof v === 'number' ? v : typeof v === 'string' && v !== '' ? Number(v) : NaN;
-  if (!Number.isFinite(n)) throw badValue(field, String(v), 'a duration in seconds');
+  if (!Number.isFinite(n)) throw badValue(field, show(v), 'a duration in seconds');
   return n;
 }
 
@@ -180,7 +180,7 @@ function bool(v: unknown, field: string): boolean | null {
   if (v === undefined || v === null) return null;
   if (v === true || v === 'T' || v === 'true') return true;
   if (v === false || v === 'F' || v === 'false') return false;
-  throw badValue(field, String(v), 'true or false');
+  throw badValue(field, show(v), 'true or false');
 }
 
 function text(v: unknown, field: string): string | null {
@@ -192,13 +192,17 @@ function text(v: unknown, field: string): string | null {
 
 function set(v: unknown, field: string): string[] | null {
   if (v === undefined || v === null) return null;
-  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
   throw badValue(field, JSON.stringify(v), 'an array of strings');
 }
 
 function required<T>(value: T | null, field: string): T {
   if (value === null) throw new BadLineError(`required field '${field}' is missing`);
   return value;
+}
+
+function show(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 function isBlank(line: string): boolean {
