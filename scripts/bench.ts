@@ -1,0 +1,333 @@
+import { spawn } from 'node:child_process';
+import { createReadStream, existsSync } from 'node:fs';
+import { mkdir, open, stat, writeFile } from 'node:fs/promises';
+import { arch, cpus, platform } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { StringDecoder } from 'node:string_decoder';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createGunzip } from 'node:zlib';
+import { parse } from 'csv-parse';
+import { readConnLog } from '../pipeline/read-conn-log.js';
+import { CONN_TSV_FIELDS, SYNTHETIC_NON_DATA_LINES, writeSyntheticConnLog } from './synthetic-conn-log.js';
+
+const SCRIPT = fileURLToPath(import.meta.url);
+const ROOT = findRepoRoot(dirname(SCRIPT));
+const OUTPUT_DIR = join(ROOT, 'bench-output');
+
+const SEED = 20240419;
+// Part of the cached file's name: bump it when the generator changes so stale files are not reused.
+const GENERATOR_TAG = 'g1';
+// The baselines read with the reader's chunk size, so the comparison is of parsing, not of I/O.
+const READ_CHUNK = 1024 * 1024;
+
+const TARGET_ROWS_PER_SECOND = 1_000_000;
+const TARGET_PEAK_RSS_MB = 200;
+
+interface BenchFile {
+  label: string;
+  rows: number;
+  path: string;
+}
+
+const FILES = {
+  '1m': { label: '1M', rows: 1_000_000, path: join(OUTPUT_DIR, `conn-1m-seed${SEED}-${GENERATOR_TAG}.log.gz`) },
+  '10m': { label: '10M', rows: 10_000_000, path: join(OUTPUT_DIR, `conn-10m-seed${SEED}-${GENERATOR_TAG}.log.gz`) },
+} satisfies Record<string, BenchFile>;
+
+type CaseName = 'gunzip-only' | 'split-tabs' | 'csv-parse' | 'reader-tsv-gz' | 'reader-tsv-gz-10m';
+
+interface BenchCase {
+  name: CaseName;
+  file: BenchFile;
+  /** Reads the whole file and returns the data rows it saw; throws when they are not what was written. */
+  run(file: BenchFile): Promise<number>;
+}
+
+const CASES: readonly BenchCase[] = [
+  { name: 'gunzip-only', file: FILES['1m'], run: gunzipOnly },
+  { name: 'split-tabs', file: FILES['1m'], run: splitTabs },
+  { name: 'csv-parse', file: FILES['1m'], run: csvParse },
+  { name: 'reader-tsv-gz', file: FILES['1m'], run: reader },
+  { name: 'reader-tsv-gz-10m', file: FILES['10m'], run: reader },
+];
+const DEFAULT_CASES: readonly CaseName[] = ['gunzip-only', 'split-tabs', 'csv-parse', 'reader-tsv-gz'];
+const REFERENCE_CASE: CaseName = 'split-tabs';
+
+// ---------------------------------------------------------------------------------------------
+// The cases. Each runs alone in a fresh process so that its peak RSS is its own.
+
+async function gunzipOnly(file: BenchFile): Promise<number> {
+  let newlines = 0;
+  await pipeline(createReadStream(file.path, { highWaterMark: READ_CHUNK }), createGunzip(), async (chunks: AsyncIterable<Buffer>) => {
+    for await (const chunk of chunks) {
+      for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) newlines++;
+    }
+  });
+  const rows = newlines - SYNTHETIC_NON_DATA_LINES;
+  expectRows('gunzip-only', file, rows);
+  return rows;
+}
+
+async function splitTabs(file: BenchFile): Promise<number> {
+  let rows = 0;
+  let badRows = 0;
+  const take = (line: string): void => {
+    if (line.length === 0 || line.charCodeAt(0) === 35 /* # */) return;
+    if (line.split('\t').length === CONN_TSV_FIELDS.length) rows++;
+    else badRows++;
+  };
+  await pipeline(createReadStream(file.path, { highWaterMark: READ_CHUNK }), createGunzip(), async (chunks: AsyncIterable<Buffer>) => {
+    const decoder = new StringDecoder('utf8');
+    let carry = '';
+    for await (const chunk of chunks) {
+      const lines = (carry + decoder.write(chunk)).split('\n');
+      carry = lines.pop() ?? '';
+      for (const line of lines) take(line);
+    }
+    take(carry + decoder.end());
+  });
+  if (badRows > 0) throw new Error(`split-tabs: ${badRows} lines without ${CONN_TSV_FIELDS.length} fields`);
+  expectRows('split-tabs', file, rows);
+  return rows;
+}
+
+async function csvParse(file: BenchFile): Promise<number> {
+  let rows = 0;
+  let badRows = 0;
+  const parser = parse({ delimiter: '\t', relax_column_count: true, quote: false, comment: '#', comment_no_infix: true });
+  await pipeline(createReadStream(file.path, { highWaterMark: READ_CHUNK }), createGunzip(), parser, async (records: AsyncIterable<string[]>) => {
+    for await (const record of records) {
+      if (record.length === CONN_TSV_FIELDS.length) rows++;
+      else badRows++;
+    }
+  });
+  if (badRows > 0) throw new Error(`csv-parse: ${badRows} records without ${CONN_TSV_FIELDS.length} fields`);
+  expectRows('csv-parse', file, rows);
+  return rows;
+}
+
+async function reader(file: BenchFile): Promise<number> {
+  const log = readConnLog(file.path);
+  let rows = 0;
+  for await (const batch of log) rows += batch.length;
+  // A reader that drops or mangles rows must not be able to post a good figure.
+  const s = log.summary;
+  const problems: string[] = [];
+  if (s.format !== 'zeek-tsv') problems.push(`format ${s.format}`);
+  if (s.compression !== 'gzip') problems.push(`compression ${s.compression}`);
+  if (s.rows !== rows) problems.push(`summary.rows ${s.rows} but ${rows} records yielded`);
+  if (s.badLines !== 0) problems.push(`${s.badLines} bad lines (first: ${JSON.stringify(s.badLineSamples[0] ?? null)})`);
+  if (s.truncated) problems.push('reported as truncated');
+  if (problems.length > 0) throw new Error(`reader: ${problems.join('; ')}`);
+  expectRows('reader', file, rows);
+  return rows;
+}
+
+function expectRows(name: string, file: BenchFile, rows: number): void {
+  if (rows !== file.rows) throw new Error(`${name}: read ${rows} rows from ${file.path}, which holds ${file.rows}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child side
+
+interface ChildResult {
+  rows: number;
+  seconds: number;
+  maxRssKb: number;
+}
+
+async function runChild(name: string): Promise<void> {
+  const bench = CASES.find((c) => c.name === name);
+  if (bench === undefined) throw new Error(`unknown case ${name}`);
+  const started = performance.now();
+  const rows = await bench.run(bench.file);
+  const seconds = (performance.now() - started) / 1000;
+  const result: ChildResult = { rows, seconds, maxRssKb: process.resourceUsage().maxRSS };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parent side
+
+function spawnCase(name: CaseName): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, SCRIPT, '--child', name], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (data: string) => (out += data));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code !== 0) {
+        reject(new Error(`case ${name} failed (exit ${signal ?? code}); its error is above`));
+        return;
+      }
+      try {
+        resolve(parseChildResult(out));
+      } catch (error) {
+        reject(new Error(`case ${name} printed no result: ${String(error)}`));
+      }
+    });
+  });
+}
+
+function parseChildResult(out: string): ChildResult {
+  const last = out.trim().split('\n').pop() ?? '';
+  const value = JSON.parse(last) as Partial<ChildResult>;
+  const { rows, seconds, maxRssKb } = value;
+  if (typeof rows !== 'number' || typeof seconds !== 'number' || typeof maxRssKb !== 'number') throw new Error(last);
+  return { rows, seconds, maxRssKb };
+}
+
+async function ensureFile(file: BenchFile): Promise<void> {
+  if (existsSync(file.path)) return;
+  console.log(`generating ${relative(ROOT, file.path)} (${file.label} rows, seed ${SEED}); cached for later runs…`);
+  const started = performance.now();
+  await writeSyntheticConnLog(file.path, { rows: file.rows, seed: SEED, gzip: true });
+  console.log(`  done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** A single-member gzip file records its uncompressed size (mod 2^32) in its last four bytes. */
+async function gzipUncompressedSize(path: string): Promise<number> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const trailer = Buffer.alloc(4);
+    await handle.read(trailer, 0, 4, size - 4);
+    return trailer.readUInt32LE(0);
+  } finally {
+    await handle.close();
+  }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const hi = sorted[mid] ?? NaN;
+  return sorted.length % 2 === 1 ? hi : ((sorted[mid - 1] ?? NaN) + hi) / 2;
+}
+
+const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
+const thousands = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+interface CaseSummary {
+  name: CaseName;
+  file: BenchFile;
+  rowsPerSecond: number;
+  peakRssMb: number;
+  runs: number;
+}
+
+function table(summaries: readonly CaseSummary[]): string {
+  const reference = summaries.find((s) => s.name === REFERENCE_CASE)?.rowsPerSecond;
+  const lines = [
+    `| case | median rows/s | vs ${REFERENCE_CASE} | peak RSS MB | runs |`,
+    '|---|---:|---:|---:|---:|',
+  ];
+  for (const s of summaries) {
+    const ratio = reference === undefined ? '—' : `${(s.rowsPerSecond / reference).toFixed(2)}×`;
+    lines.push(`| ${s.name} | ${thousands(s.rowsPerSecond)} | ${ratio} | ${s.peakRssMb.toFixed(1)} | ${s.runs} |`);
+  }
+  return lines.join('\n');
+}
+
+async function runParent(args: string[], runs: number, selected: readonly BenchCase[]): Promise<void> {
+  const files = [...new Set(selected.map((c) => c.file))];
+  for (const file of files) await ensureFile(file);
+
+  const results = new Map<CaseName, ChildResult[]>(selected.map((c) => [c.name, []]));
+  // Runs interleave the cases, so a noisy moment on the machine spreads over all of them.
+  for (let run = 1; run <= runs; run++) {
+    for (const bench of selected) {
+      const result = await spawnCase(bench.name);
+      results.get(bench.name)?.push(result);
+      console.log(`run ${run}/${runs} ${bench.name}: ${thousands(result.rows / result.seconds)} rows/s, ${(result.maxRssKb / 1024).toFixed(1)} MB`);
+    }
+  }
+
+  const summaries: CaseSummary[] = selected.map((bench) => {
+    const rs = results.get(bench.name) ?? [];
+    return {
+      name: bench.name,
+      file: bench.file,
+      rowsPerSecond: median(rs.map((r) => r.rows / r.seconds)),
+      peakRssMb: Math.max(...rs.map((r) => r.maxRssKb / 1024)),
+      runs: rs.length,
+    };
+  });
+
+  const fileLines: string[] = [];
+  for (const file of files) {
+    const gz = (await stat(file.path)).size;
+    const raw = await gzipUncompressedSize(file.path);
+    fileLines.push(
+      `- ${relative(ROOT, file.path)}: ${thousands(file.rows)} rows, ${mb(gz)} MB gzip, ${mb(raw)} MB uncompressed (${(raw / gz).toFixed(1)}:1)`,
+    );
+  }
+  const cpu = cpus();
+  const report = [
+    `## zeek-anomaly read benchmark, ${new Date().toISOString()}`,
+    '',
+    table(summaries),
+    '',
+    `- node ${process.version}, ${platform()} ${arch()}, ${cpu[0]?.model ?? 'unknown CPU'} (${cpu.length} logical CPUs)`,
+    ...fileLines,
+    `- median of ${runs} runs per case, each run a fresh process; peak RSS is the largest maxRSS of its runs`,
+    `- command: \`${['node', relative(process.cwd(), SCRIPT), ...args].join(' ')}\``,
+    '',
+  ].join('\n');
+  console.log(`\n${report}`);
+
+  const target = summaries.find((s) => s.name === 'reader-tsv-gz');
+  if (target !== undefined) {
+    const met = target.rowsPerSecond >= TARGET_ROWS_PER_SECOND && target.peakRssMb < TARGET_PEAK_RSS_MB;
+    console.log(
+      `reader-tsv-gz target (≥ ${thousands(TARGET_ROWS_PER_SECOND)} rows/s, < ${TARGET_PEAK_RSS_MB} MB): ${met ? 'met' : 'NOT met'}`,
+    );
+  }
+  await mkdir(OUTPUT_DIR, { recursive: true });
+  await writeFile(join(OUTPUT_DIR, 'last-run.md'), report);
+}
+
+function selectCases(only: string | undefined, large: boolean): BenchCase[] {
+  const names: string[] = only === undefined ? [...DEFAULT_CASES, ...(large ? ['reader-tsv-gz-10m'] : [])] : only.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  return names.map((name) => {
+    const bench = CASES.find((c) => c.name === name);
+    if (bench === undefined) throw new Error(`--only: unknown case '${name}'; the cases are ${CASES.map((c) => c.name).join(', ')}`);
+    return bench;
+  });
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const { values } = parseArgs({
+    args,
+    options: {
+      runs: { type: 'string', default: '5' },
+      only: { type: 'string' },
+      large: { type: 'boolean', default: false },
+      child: { type: 'string' },
+    },
+    strict: true,
+  });
+  if (values.child !== undefined) {
+    await runChild(values.child);
+    return;
+  }
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a whole number of 1 or more, not '${values.runs}'`);
+  await runParent(args, runs, selectCases(values.only, values.large));
+}
+
+function findRepoRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  process.exitCode = 1;
+});
