@@ -35,17 +35,14 @@ export function readLineByLine(
   batch: LineBatch,
   sink: RowSink,
 ): void {
-  const { lines, firstLine, overlong } = batch;
-  let nextOverlong = 0;
-  for (let i = 0; i < lines.length; i++) {
-    const lineNumber = firstLine + i;
-    if (overlong[nextOverlong] === lineNumber) {
-      nextOverlong++;
+  for (let i = 0; i < batch.count; i++) {
+    const lineNumber = batch.firstLine + i;
+    if (batch.isOverlong(i)) {
       sink.bad(lineNumber, OVERLONG_REASON);
       continue;
     }
     try {
-      const record = parse(lines[i] ?? '', lineNumber);
+      const record = parse(batch.text(i), lineNumber);
       if (record !== null) sink.row(record);
     } catch (error) {
       if (!(error instanceof BadLineError)) throw error;

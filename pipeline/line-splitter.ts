@@ -1,117 +1,155 @@
-/** Lines completed by one chunk of input, numbered from `firstLine` (1-based, as editors count). */
-export interface LineBatch {
-  lines: string[];
-  firstLine: number;
-  /** Line numbers of lines longer than the limit; they stand in `lines` as empty strings. */
-  overlong: number[];
-  /** True when the input ended in the middle of a line (no final newline). */
-  endedMidLine: boolean;
-}
+import { isAscii } from 'node:buffer';
 
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
 
 const NEWLINE = 10;
 const CARRIAGE_RETURN = 13;
-const BYTE_ORDER_MARK = '\uFEFF';
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /**
- * Cuts decompressed bytes into lines. A chunk is decoded to text once, at its last newline,
- * and split there: far cheaper than decoding line by line. A line longer than `maxLineBytes`
- * (in UTF-8 bytes, without its `\n` or `\r\n`) is dropped as it streams past, so a file with no
- * newlines cannot exhaust memory; where chunks are cut does not change which lines are too long.
+ * The lines one chunk completed, as byte spans in `bytes` (without their `\n` or `\r\n`),
+ * numbered from `firstLine` (1-based, as editors count). The hot path (Zeek TSV) reads the
+ * bytes directly; other formats ask for a line's text.
+ */
+export class LineBatch {
+  /** When the bytes are all ASCII, their latin1 decoding: one character per byte, so byte offsets index it. */
+  readonly asciiText: string | null;
+  endedMidLine = false;
+  private materialized: string[] | null = null;
+
+  constructor(
+    readonly bytes: Buffer,
+    readonly starts: Int32Array,
+    readonly ends: Int32Array,
+    readonly count: number,
+    readonly firstLine: number,
+    /** Line numbers of lines longer than the limit; their spans are empty. */
+    readonly overlong: readonly number[],
+  ) {
+    this.asciiText = isAscii(bytes) ? bytes.toString('latin1') : null;
+  }
+
+  static empty(firstLine: number): LineBatch {
+    return new LineBatch(Buffer.alloc(0), new Int32Array(0), new Int32Array(0), 0, firstLine, []);
+  }
+
+  isOverlong(i: number): boolean {
+    return this.overlong.length > 0 && this.overlong.includes(this.firstLine + i);
+  }
+
+  /** The text of line `i` of this batch (0-based). */
+  text(i: number): string {
+    if (this.isOverlong(i)) return '';
+    const start = this.starts[i]!;
+    const end = this.ends[i]!;
+    return this.asciiText !== null ? this.asciiText.slice(start, end) : this.bytes.toString('utf8', start, end);
+  }
+
+  /** Every line's text; over-long lines read as ''. */
+  get lines(): string[] {
+    this.materialized ??= Array.from({ length: this.count }, (_, i) => this.text(i));
+    return this.materialized;
+  }
+}
+
+/**
+ * Cuts decompressed bytes into lines without decoding them line by line. A line longer than
+ * `maxLineBytes` (in UTF-8 bytes, without its `\n` or `\r\n`) is dropped as it streams past, so
+ * a file with no newlines cannot exhaust memory; where chunks are cut does not change which
+ * lines are too long.
  */
 export class LineSplitter {
-  private carry: Buffer[] = [];
-  private carryBytes = 0;
+  private carry: Buffer = Buffer.alloc(0);
   private skippingOverlong = false;
   private nextLine = 1;
+  private starts = new Int32Array(4096);
+  private ends = new Int32Array(4096);
 
   constructor(private readonly maxLineBytes = DEFAULT_MAX_LINE_BYTES) {}
 
   push(chunk: Buffer): LineBatch {
-    const batch = this.newBatch();
-    const firstNewline = chunk.indexOf(NEWLINE);
-    if (firstNewline < 0) {
-      this.keepPartialLine(chunk);
-      return batch;
-    }
-
-    let start = 0;
-    if (this.carryBytes > 0 || this.skippingOverlong) {
-      // Finish the line that began in an earlier chunk.
-      const line = Buffer.concat([...this.carry, chunk.subarray(0, firstNewline)]);
-      if (this.skippingOverlong || contentBytes(line) > this.maxLineBytes) this.emitOverlong(batch);
-      else this.emit(batch, line.toString('utf8'));
-      this.carry = [];
-      this.carryBytes = 0;
+    const overlong: number[] = [];
+    let data = chunk;
+    if (this.skippingOverlong) {
+      const newline = chunk.indexOf(NEWLINE);
+      if (newline < 0) return LineBatch.empty(this.nextLine);
+      overlong.push(this.nextLine++);
       this.skippingOverlong = false;
-      start = firstNewline + 1;
+      data = chunk.subarray(newline + 1);
     }
+    if (this.carry.length > 0) data = Buffer.concat([this.carry, data]);
 
-    const lastNewline = chunk.lastIndexOf(NEWLINE);
-    if (lastNewline >= start) {
-      const lines = chunk.toString('utf8', start, lastNewline).split('\n');
-      for (const line of lines) this.emit(batch, line);
-    }
-    this.keepPartialLine(chunk.subarray(lastNewline + 1));
-    return batch;
+    const lastNewline = data.lastIndexOf(NEWLINE);
+    const region = data.subarray(0, lastNewline + 1);
+    this.keepPartialLine(data.subarray(lastNewline + 1));
+    return this.cut(region, overlong);
   }
 
   /** Call once after the last chunk: returns the final line if the input did not end with a newline. */
   end(): LineBatch {
-    const batch = this.newBatch();
+    const overlong: number[] = [];
+    let batch: LineBatch;
     if (this.skippingOverlong) {
-      this.emitOverlong(batch);
+      overlong.push(this.nextLine++);
+      batch = this.cut(Buffer.alloc(0), overlong);
       batch.endedMidLine = true;
-    } else if (this.carryBytes > 0) {
-      this.emit(batch, Buffer.concat(this.carry).toString('utf8'));
+    } else if (this.carry.length > 0) {
+      batch = this.cut(Buffer.concat([this.carry, Buffer.from('\n')]), overlong);
       batch.endedMidLine = true;
+    } else {
+      batch = LineBatch.empty(this.nextLine);
     }
-    this.carry = [];
-    this.carryBytes = 0;
+    this.carry = Buffer.alloc(0);
     this.skippingOverlong = false;
     return batch;
   }
 
-  private newBatch(): LineBatch {
-    return { lines: [], firstLine: this.nextLine, overlong: [], endedMidLine: false };
+  /** Spans of the lines in `region`, which holds whole lines only (it ends with a newline or is empty). */
+  private cut(region: Buffer, overlong: number[]): LineBatch {
+    const firstLine = overlong.length > 0 ? overlong[0]! : this.nextLine;
+    let count = 0;
+    if (overlong.length > 0) this.addSpan(count++, 0, 0);
+    let start = this.nextLine === 1 && startsWithBom(region) ? UTF8_BOM.length : 0;
+    for (let newline = region.indexOf(NEWLINE, start); newline >= 0; newline = region.indexOf(NEWLINE, start)) {
+      let end = newline > start && region[newline - 1] === CARRIAGE_RETURN ? newline - 1 : newline;
+      if (end - start > this.maxLineBytes) {
+        // An empty span: no parser ever sees the text of a line over the limit.
+        overlong.push(this.nextLine);
+        end = start;
+      }
+      this.addSpan(count++, start, end);
+      this.nextLine++;
+      start = newline + 1;
+    }
+    // Copies: the splitter reuses its span arrays for the next chunk.
+    return new LineBatch(region, this.starts.slice(0, count), this.ends.slice(0, count), count, firstLine, overlong);
   }
 
   private keepPartialLine(part: Buffer): void {
-    if (part.length === 0 || this.skippingOverlong) return;
     // One byte of slack: the partial line may end in the `\r` of a `\r\n`, which does not count.
-    if (this.carryBytes + part.length > this.maxLineBytes + 1) {
-      this.carry = [];
-      this.carryBytes = 0;
+    if (part.length > this.maxLineBytes + 1) {
+      this.carry = Buffer.alloc(0);
       this.skippingOverlong = true;
       return;
     }
     // Copied: the caller may reuse the chunk's memory.
-    this.carry.push(Buffer.from(part));
-    this.carryBytes += part.length;
+    this.carry = Buffer.from(part);
   }
 
-  private emit(batch: LineBatch, decoded: string): void {
-    let line = decoded;
-    if (line.charCodeAt(line.length - 1) === CARRIAGE_RETURN) line = line.slice(0, -1);
-    if (this.nextLine === 1 && line.startsWith(BYTE_ORDER_MARK)) line = line.slice(1);
-    // A UTF-8 byte per UTF-16 unit at the least and three at the most: only long lines need counting.
-    if (line.length * 3 > this.maxLineBytes && Buffer.byteLength(line, 'utf8') > this.maxLineBytes) {
-      this.emitOverlong(batch);
-      return;
+  private addSpan(k: number, start: number, end: number): void {
+    if (k >= this.starts.length) {
+      const starts = new Int32Array(this.starts.length * 2);
+      const ends = new Int32Array(this.ends.length * 2);
+      starts.set(this.starts);
+      ends.set(this.ends);
+      this.starts = starts;
+      this.ends = ends;
     }
-    batch.lines.push(line);
-    this.nextLine++;
-  }
-
-  private emitOverlong(batch: LineBatch): void {
-    batch.overlong.push(this.nextLine);
-    batch.lines.push('');
-    this.nextLine++;
+    this.starts[k] = start;
+    this.ends[k] = end;
   }
 }
 
-/** A line's length in bytes without a trailing `\r`. */
-function contentBytes(line: Buffer): number {
-  return line.length > 0 && line[line.length - 1] === CARRIAGE_RETURN ? line.length - 1 : line.length;
+function startsWithBom(bytes: Buffer): boolean {
+  return bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
 }

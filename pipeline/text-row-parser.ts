@@ -1,4 +1,5 @@
 import { BadLineError, badValue } from './log-read-error.js';
+import type { LineBatch } from './line-splitter.js';
 import { CONN_FIELDS, isKnownField, type ConnRecord, type FieldKind, type ZeekValue } from './conn-record.js';
 
 export interface TextColumn {
@@ -16,12 +17,15 @@ export interface TextMarkers {
 }
 
 /**
- * One row as positions in its text: field k is `text.slice(starts[k], ends[k])`. Numbers are
- * parsed straight from the text and only string fields are cut out, which saves a string per
- * numeric field: `split` alone costs more than this whole parser's budget.
+ * One row as byte spans: field k is `bytes[starts[k]..ends[k])`. Numbers are parsed straight
+ * from the bytes and only string fields become strings, cut from `text` (the latin1 view of
+ * ASCII bytes, whose offsets are byte offsets) without decoding: on this hot path a string per
+ * field, as `split` makes, costs more than the whole parser's budget.
  */
 export class FieldSpans {
-  text = '';
+  bytes: Uint8Array = new Uint8Array(0);
+  /** The bytes as text, one character per byte; null when they are not all ASCII. */
+  text: string | null = null;
   count = 0;
   starts: Int32Array;
   ends: Int32Array;
@@ -31,57 +35,60 @@ export class FieldSpans {
     this.ends = new Int32Array(capacity);
   }
 
-  /** Cuts `line` at every `separator`. */
-  cut(line: string, separator: string): void {
-    this.text = line;
-    if (separator.length !== 1) {
-      this.cutAtString(line, separator);
-      return;
-    }
-    // A char-code loop beats one indexOf call per field on lines this short.
-    const code = separator.charCodeAt(0);
+  /** Cuts line `i` of `batch` at every `separator`. */
+  cutLine(batch: LineBatch, i: number, separator: Buffer): void {
+    this.bytes = batch.bytes;
+    this.text = batch.asciiText;
+    const bytes = batch.bytes;
+    const end = batch.ends[i]!;
+    let start = batch.starts[i]!;
     let count = 0;
-    let start = 0;
-    const length = line.length;
-    for (let i = 0; i < length; i++) {
-      if (line.charCodeAt(i) === code) {
-        this.push(count++, start, i);
-        start = i + 1;
+    if (separator.length === 1) {
+      const code = separator[0]!;
+      // A line has at most one field per byte, plus one.
+      if (end - start + 1 > this.starts.length) this.reserve(end - start + 1);
+      const starts = this.starts;
+      const ends = this.ends;
+      for (let at = start; at < end; at++) {
+        if (bytes[at] === code) {
+          starts[count] = start;
+          ends[count++] = at;
+          start = at + 1;
+        }
+      }
+    } else {
+      for (let at = bytes.indexOf(separator, start); at >= 0 && at < end; at = bytes.indexOf(separator, start)) {
+        this.push(count++, start, at);
+        start = at + separator.length;
       }
     }
-    this.push(count++, start, length);
-    this.count = count;
-  }
-
-  private cutAtString(line: string, separator: string): void {
-    let count = 0;
-    let start = 0;
-    for (let at = line.indexOf(separator); at >= 0; at = line.indexOf(separator, start)) {
-      this.push(count++, start, at);
-      start = at + separator.length;
-    }
-    this.push(count++, start, line.length);
+    this.push(count++, start, end);
     this.count = count;
   }
 
   /** Lays already separated values (from csv-parse) end to end. */
   setValues(values: readonly string[]): void {
-    this.text = values.join('');
+    const joined = values.join('');
+    const bytes = Buffer.from(joined, 'utf8');
+    this.bytes = bytes;
+    this.text = bytes.length === joined.length ? joined : null;
     let start = 0;
     values.forEach((value, k) => {
-      this.push(k, start, start + value.length);
-      start += value.length;
+      const length = Buffer.byteLength(value, 'utf8');
+      this.push(k, start, start + length);
+      start += length;
     });
     this.count = values.length;
   }
 
   /** Cuts the last field again at `joiner` (IoT-23 joins its label columns with three spaces). */
-  splitLast(joiner: string): void {
+  splitLast(joiner: Buffer): void {
+    const bytes = Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
     const last = this.count - 1;
     const end = this.ends[last]!;
     let start = this.starts[last]!;
     let k = last;
-    for (let at = this.text.indexOf(joiner, start); at >= 0 && at < end; at = this.text.indexOf(joiner, start)) {
+    for (let at = bytes.indexOf(joiner, start); at >= 0 && at < end; at = bytes.indexOf(joiner, start)) {
       this.push(k++, start, at);
       start = at + joiner.length;
     }
@@ -90,16 +97,35 @@ export class FieldSpans {
   }
 
   slice(k: number): string {
-    return this.text.slice(this.starts[k], this.ends[k]);
+    const start = this.starts[k]!;
+    const end = this.ends[k]!;
+    if (this.text !== null) return this.text.slice(start, end);
+    return Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength).toString('utf8', start, end);
+  }
+
+  /** Whether field k is exactly `marker` (given as bytes). */
+  equals(k: number, marker: Uint8Array): boolean {
+    const start = this.starts[k]!;
+    if (this.ends[k]! - start !== marker.length) return false;
+    for (let i = 0; i < marker.length; i++) if (this.bytes[start + i] !== marker[i]) return false;
+    return true;
   }
 
   private push(k: number, start: number, end: number): void {
-    if (k >= this.starts.length) {
-      this.starts = grow(this.starts);
-      this.ends = grow(this.ends);
-    }
+    if (k >= this.starts.length) this.reserve(k + 1);
     this.starts[k] = start;
     this.ends[k] = end;
+  }
+
+  private reserve(capacity: number): void {
+    if (capacity <= this.starts.length) return;
+    const size = Math.max(capacity, this.starts.length * 2);
+    const starts = new Int32Array(size);
+    const ends = new Int32Array(size);
+    starts.set(this.starts);
+    ends.set(this.ends);
+    this.starts = starts;
+    this.ends = ends;
   }
 }
 
@@ -110,20 +136,25 @@ export type TextRowParser = (row: FieldSpans) => ConnRecord;
  * the per-row work is index lookups and one object literal of a fixed shape, which V8 keeps fast.
  */
 export function buildTextRowParser(columns: readonly TextColumn[], markers: TextMarkers): TextRowParser {
-  const { unset, empty, setSeparator, emptyCellIsUnset } = markers;
+  const { empty, setSeparator, emptyCellIsUnset } = markers;
+  const unsetBytes = Buffer.from(markers.unset, 'utf8');
+  const emptyBytes = Buffer.from(empty, 'utf8');
   const indexOf = new Map(columns.map((c, i) => [c.name, i]));
   const at = (name: string): number => indexOf.get(name) ?? -1;
   const extras = columns.map((c, index) => ({ ...c, index })).filter((c) => !isKnownField(c.name));
 
+  // Zeek's unset marker is '-': one byte compared is the common case.
+  const unsetByte = unsetBytes.length === 1 ? unsetBytes[0]! : -1;
   function isUnset(row: FieldSpans, k: number): boolean {
     if (k < 0) return true;
     const start = row.starts[k]!;
     const length = row.ends[k]! - start;
     if (length === 0) return emptyCellIsUnset;
-    return length === unset.length && row.text.startsWith(unset, start);
+    if (unsetByte >= 0) return length === 1 && row.bytes[start] === unsetByte;
+    return row.equals(k, unsetBytes);
   }
   function number(row: FieldSpans, k: number): number {
-    return decimalAt(row.text, row.starts[k]!, row.ends[k]!);
+    return decimalAt(row.bytes, row.starts[k]!, row.ends[k]!);
   }
   function time(row: FieldSpans, k: number, field: string): number | null {
     if (isUnset(row, k)) return null;
@@ -149,7 +180,7 @@ export function buildTextRowParser(columns: readonly TextColumn[], markers: Text
     if (isUnset(row, k)) return null;
     const start = row.starts[k]!;
     if (row.ends[k]! - start === 1) {
-      const c = row.text.charCodeAt(start);
+      const c = row.bytes[start];
       if (c === 84 /* T */) return true;
       if (c === 70 /* F */) return false;
     }
@@ -157,8 +188,7 @@ export function buildTextRowParser(columns: readonly TextColumn[], markers: Text
   }
   function text(row: FieldSpans, k: number): string | null {
     if (isUnset(row, k)) return null;
-    const value = row.slice(k);
-    return value === empty ? '' : unescapeZeek(value);
+    return row.equals(k, emptyBytes) ? '' : unescapeZeek(row.slice(k));
   }
   // Addresses, uids and protocol names hold nothing Zeek escapes.
   function plain(row: FieldSpans, k: number): string | null {
@@ -166,30 +196,15 @@ export function buildTextRowParser(columns: readonly TextColumn[], markers: Text
   }
   /**
    * Columns with few distinct values (proto, service, conn_state, history) return a string seen
-   * before when the text matches: no allocation for most rows, and records share their strings.
+   * before when the bytes match: no allocation for most rows, and records share their strings.
    */
-  function interned(row: FieldSpans, k: number, seen: string[]): string | null {
+  function interned(row: FieldSpans, k: number, table: InternTable): string | null {
     if (isUnset(row, k)) return null;
-    const start = row.starts[k]!;
-    const length = row.ends[k]! - start;
-    const source = row.text;
-    for (let i = 0; i < seen.length; i++) {
-      const candidate = seen[i]!;
-      if (candidate.length === length && source.startsWith(candidate, start)) {
-        return i === 0 ? candidate : promote(seen, i);
-      }
-    }
-    const raw = row.slice(k);
-    const value = raw === empty ? '' : unescapeZeek(raw);
-    if (raw !== value) return value;
-    seen.unshift(value);
-    if (seen.length > INTERNED_PER_COLUMN) seen.pop();
-    return value;
+    return table.lookup(row, k) ?? text(row, k);
   }
   function set(row: FieldSpans, k: number): string[] | null {
     if (isUnset(row, k)) return null;
-    const value = row.slice(k);
-    return value === empty ? [] : value.split(setSeparator).map(unescapeZeek);
+    return row.equals(k, emptyBytes) ? [] : row.slice(k).split(setSeparator).map(unescapeZeek);
   }
   function required<T>(value: T | null, field: string): T {
     if (value === null) throw new BadLineError(`required field '${field}' is unset`);
@@ -249,10 +264,10 @@ export function buildTextRowParser(columns: readonly TextColumn[], markers: Text
   const iIpProto = at('ip_proto');
   const MAX_COUNT = Number.MAX_SAFE_INTEGER;
   const MAX_PORT = 65535;
-  const protos: string[] = [];
-  const services: string[] = [];
-  const states: string[] = [];
-  const histories: string[] = [];
+  const protos = new InternTable();
+  const services = new InternTable();
+  const states = new InternTable();
+  const histories = new InternTable();
 
   return (row) => ({
     ts: required(time(row, iTs, 'ts'), 'ts'),
@@ -281,16 +296,31 @@ export function buildTextRowParser(columns: readonly TextColumn[], markers: Text
   });
 }
 
-// Small enough that a miss costs little; the common values stay at the front.
-const INTERNED_PER_COLUMN = 16;
+/** Strings already seen in one column, found by a hash of the bytes, so a hit allocates nothing. */
+class InternTable {
+  private readonly byHash = new Map<number, string>();
 
-/** Moves a hit one place forward, so the frequent values end up first. */
-function promote(seen: string[], i: number): string {
-  const value = seen[i]!;
-  seen[i] = seen[i - 1]!;
-  seen[i - 1] = value;
-  return value;
+  /** The string for field k if it was seen before (or is now remembered); null when it must be decoded. */
+  lookup(row: FieldSpans, k: number): string | null {
+    const text = row.text;
+    if (text === null) return null;
+    const bytes = row.bytes;
+    const start = row.starts[k]!;
+    const end = row.ends[k]!;
+    let hash = end - start;
+    for (let i = start; i < end; i++) hash = (Math.imul(hash, 31) + bytes[i]!) | 0;
+    const seen = this.byHash.get(hash);
+    if (seen !== undefined && seen.length === end - start && text.startsWith(seen, start)) return seen;
+    const value = text.slice(start, end);
+    // Escaped or `(empty)` values are left to the caller; a full table stops remembering.
+    if (value.indexOf('\\') >= 0 || value.startsWith('(') || this.byHash.size >= MAX_INTERNED_PER_COLUMN) return null;
+    this.byHash.set(hash, value);
+    return value;
+  }
 }
+
+// Bounds the memory a column of unexpectedly many distinct values can take.
+const MAX_INTERNED_PER_COLUMN = 4096;
 
 /** The kind each column is read as: the conn.log schema for conn columns, the declared type for extras. */
 export function columnKinds(names: readonly string[], declaredKinds: readonly FieldKind[]): TextColumn[] {
@@ -299,30 +329,35 @@ export function columnKinds(names: readonly string[], declaredKinds: readonly Fi
 }
 
 /**
- * Reads the decimal in `text` from `start` to `end` as Zeek writes it (`80`, `0.000415`,
+ * Reads the decimal in `bytes` from `start` to `end` as Zeek writes it (`80`, `0.000415`,
  * `1646089195.000415`) with a digit loop, several times faster than `Number()`. Anything
  * unusual (a sign, an exponent, more digits than a double holds exactly) goes to `Number()`,
  * but not '', ' 1 ', '0x1f' or 'Infinity', which `Number()` accepts and Zeek never writes.
  */
-export function decimalAt(text: string, start: number, end: number): number {
+export function decimalAt(bytes: Uint8Array, start: number, end: number): number {
   // All digits, the point skipped, as one integer: exact while below 2^53.
   let digitsValue = 0;
   let point = -1;
   for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i) - 48;
+    const c = bytes[i]! - 48;
     if (c >= 0 && c <= 9) digitsValue = digitsValue * 10 + c;
     else if (c === -2 /* . */ && point < 0) point = i;
-    else return strictNumber(text.slice(start, end));
+    else return strictNumber(latin1(bytes, start, end));
   }
   const decimals = point < 0 ? 0 : end - point - 1;
   const wholeDigits = point < 0 ? end - start : point - start;
-  if (wholeDigits === 0 || digitsValue > Number.MAX_SAFE_INTEGER) return strictNumber(text.slice(start, end));
+  if (wholeDigits === 0 || digitsValue > Number.MAX_SAFE_INTEGER) return strictNumber(latin1(bytes, start, end));
   // One division of two exact numbers is correctly rounded: the same double Number() gives.
   return decimals === 0 ? digitsValue : digitsValue / POWERS_OF_TEN[decimals]!;
 }
 
 export function toNumber(value: string): number {
-  return decimalAt(value, 0, value.length);
+  const bytes = Buffer.from(value, 'utf8');
+  return decimalAt(bytes, 0, bytes.length);
+}
+
+function latin1(bytes: Uint8Array, start: number, end: number): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1', start, end);
 }
 
 // 10^k is exact in a double up to 10^22.
@@ -344,8 +379,3 @@ export function unescapeZeek(value: string): string {
   );
 }
 
-function grow(array: Int32Array): Int32Array {
-  const bigger = new Int32Array(array.length * 2);
-  bigger.set(array);
-  return bigger;
-}

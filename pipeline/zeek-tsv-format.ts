@@ -1,16 +1,18 @@
 import { LogReadError, BadLineError } from './log-read-error.js';
 import { canonicalFieldName, kindOfZeekType, whyNotConnColumns, type ConnRecord } from './conn-record.js';
 import { FieldSpans, buildTextRowParser, columnKinds, unescapeZeek, type TextRowParser } from './text-row-parser.js';
-import { readLineByLine, type FormatParser, type RowSink } from './line-format.js';
+import { OVERLONG_REASON, type FormatParser, type RowSink } from './line-format.js';
 import type { LineBatch } from './line-splitter.js';
 
 // IoT-23 joins its label columns to tunnel_parents with three spaces instead of the separator.
 const IOT23_JOINER = '   ';
+const IOT23_JOINER_BYTES = Buffer.from(IOT23_JOINER);
 
 /** Zeek's ASCII writer format, driven by the `#` header lines of the file itself. */
 export class ZeekTsvFormat implements FormatParser {
   readonly format = 'zeek-tsv';
   private separator = '\t';
+  private separatorBytes = Buffer.from('\t');
   private setSeparator = ',';
   private emptyField = '(empty)';
   private unsetField = '-';
@@ -27,23 +29,34 @@ export class ZeekTsvFormat implements FormatParser {
   constructor(private readonly file: string) {}
 
   readBatch(batch: LineBatch, sink: RowSink): void {
-    readLineByLine((line, lineNumber) => this.parse(line, lineNumber), batch, sink);
+    const { bytes, starts, ends, count, firstLine } = batch;
+    for (let i = 0; i < count; i++) {
+      const lineNumber = firstLine + i;
+      const start = starts[i]!;
+      if (start === ends[i]) {
+        // Blank, or a line over the limit that the splitter left empty.
+        if (batch.isOverlong(i)) sink.bad(lineNumber, OVERLONG_REASON);
+        continue;
+      }
+      try {
+        if (bytes[start] === 35 /* # */) this.directive(batch.text(i), lineNumber);
+        else sink.row(this.parseRow(batch, i, lineNumber));
+      } catch (error) {
+        if (!(error instanceof BadLineError)) throw error;
+        sink.bad(lineNumber, error.message);
+      }
+    }
   }
 
   end(): Promise<void> {
     return Promise.resolve();
   }
 
-  private parse(line: string, lineNumber: number): ConnRecord | null {
-    if (line.charCodeAt(0) === 35 /* # */) {
-      this.directive(line, lineNumber);
-      return null;
-    }
-    if (line.length === 0) return null;
+  private parseRow(batch: LineBatch, i: number, lineNumber: number): ConnRecord {
     const parser = this.rowParser ?? this.buildRowParser(lineNumber);
     const spans = this.spans;
-    spans.cut(line, this.separator);
-    if (this.joinedTail > 1 && spans.count === this.fieldNames.length - this.joinedTail + 1) spans.splitLast(IOT23_JOINER);
+    spans.cutLine(batch, i, this.separatorBytes);
+    if (this.joinedTail > 1 && spans.count === this.fieldNames.length - this.joinedTail + 1) spans.splitLast(IOT23_JOINER_BYTES);
     if (spans.count !== this.fieldNames.length) {
       throw new BadLineError(`${spans.count} fields, but #fields (line ${this.fieldsLine}) declares ${this.fieldNames.length}`);
     }
@@ -70,6 +83,7 @@ export class ZeekTsvFormat implements FormatParser {
     switch (name) {
       case 'separator':
         this.separator = unescapeZeek(value);
+        this.separatorBytes = Buffer.from(this.separator, 'latin1');
         this.startBlock();
         break;
       case 'set_separator':

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse';
+import { gunzip } from '../pipeline/gunzip.js';
 import { readConnLog } from '../pipeline/read-conn-log.js';
 import { CONN_TSV_FIELDS, SYNTHETIC_NON_DATA_LINES, writeSyntheticConnLog } from './synthetic-conn-log.js';
 
@@ -36,7 +37,14 @@ const FILES = {
   '10m': { label: '10M', rows: 10_000_000, path: join(OUTPUT_DIR, `conn-10m-seed${SEED}-${GENERATOR_TAG}.log.gz`) },
 } satisfies Record<string, BenchFile>;
 
-type CaseName = 'gunzip-only' | 'split-tabs' | 'csv-parse' | 'reader-tsv-gz' | 'reader-tsv-gz-10m';
+type CaseName =
+  | 'gunzip-only'
+  | 'split-tabs'
+  | 'zlib-sync-only'
+  | 'split-tabs-one-core'
+  | 'csv-parse'
+  | 'reader-tsv-gz'
+  | 'reader-tsv-gz-10m';
 
 interface BenchCase {
   name: CaseName;
@@ -48,11 +56,20 @@ interface BenchCase {
 const CASES: readonly BenchCase[] = [
   { name: 'gunzip-only', file: FILES['1m'], run: gunzipOnly },
   { name: 'split-tabs', file: FILES['1m'], run: splitTabs },
+  { name: 'zlib-sync-only', file: FILES['1m'], run: zlibSyncOnly },
+  { name: 'split-tabs-one-core', file: FILES['1m'], run: splitTabsOneCore },
   { name: 'csv-parse', file: FILES['1m'], run: csvParse },
   { name: 'reader-tsv-gz', file: FILES['1m'], run: reader },
   { name: 'reader-tsv-gz-10m', file: FILES['10m'], run: reader },
 ];
-const DEFAULT_CASES: readonly CaseName[] = ['gunzip-only', 'split-tabs', 'csv-parse', 'reader-tsv-gz'];
+const DEFAULT_CASES: readonly CaseName[] = [
+  'gunzip-only',
+  'split-tabs',
+  'zlib-sync-only',
+  'split-tabs-one-core',
+  'csv-parse',
+  'reader-tsv-gz',
+];
 const REFERENCE_CASE: CaseName = 'split-tabs';
 
 // ---------------------------------------------------------------------------------------------
@@ -70,7 +87,31 @@ async function gunzipOnly(file: BenchFile): Promise<number> {
   return rows;
 }
 
+// Node's gunzip inflates on the libuv thread pool, so the two cases above use a second core.
+// These two inflate on the main thread with zlib-sync, as the reader does: the one-core baselines.
+async function zlibSyncOnly(file: BenchFile): Promise<number> {
+  let newlines = 0;
+  for await (const chunk of gunzip(createReadStream(file.path, { highWaterMark: READ_CHUNK }))) {
+    for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) newlines++;
+  }
+  const rows = newlines - SYNTHETIC_NON_DATA_LINES;
+  expectRows('zlib-sync-only', file, rows);
+  return rows;
+}
+
+async function splitTabsOneCore(file: BenchFile): Promise<number> {
+  return splitTabsOf(file, 'split-tabs-one-core', gunzip(createReadStream(file.path, { highWaterMark: READ_CHUNK })));
+}
+
 async function splitTabs(file: BenchFile): Promise<number> {
+  let rows = 0;
+  await pipeline(createReadStream(file.path, { highWaterMark: READ_CHUNK }), createGunzip(), async (chunks: AsyncIterable<Buffer>) => {
+    rows = await splitTabsOf(file, 'split-tabs', chunks);
+  });
+  return rows;
+}
+
+async function splitTabsOf(file: BenchFile, name: string, chunks: AsyncIterable<Buffer>): Promise<number> {
   let rows = 0;
   let badRows = 0;
   const take = (line: string): void => {
@@ -78,18 +119,16 @@ async function splitTabs(file: BenchFile): Promise<number> {
     if (line.split('\t').length === CONN_TSV_FIELDS.length) rows++;
     else badRows++;
   };
-  await pipeline(createReadStream(file.path, { highWaterMark: READ_CHUNK }), createGunzip(), async (chunks: AsyncIterable<Buffer>) => {
-    const decoder = new StringDecoder('utf8');
-    let carry = '';
-    for await (const chunk of chunks) {
-      const lines = (carry + decoder.write(chunk)).split('\n');
-      carry = lines.pop() ?? '';
-      for (const line of lines) take(line);
-    }
-    take(carry + decoder.end());
-  });
-  if (badRows > 0) throw new Error(`split-tabs: ${badRows} lines without ${CONN_TSV_FIELDS.length} fields`);
-  expectRows('split-tabs', file, rows);
+  const decoder = new StringDecoder('utf8');
+  let carry = '';
+  for await (const chunk of chunks) {
+    const lines = (carry + decoder.write(chunk)).split('\n');
+    carry = lines.pop() ?? '';
+    for (const line of lines) take(line);
+  }
+  take(carry + decoder.end());
+  if (badRows > 0) throw new Error(`${name}: ${badRows} lines without ${CONN_TSV_FIELDS.length} fields`);
+  expectRows(name, file, rows);
   return rows;
 }
 
