@@ -1,0 +1,58 @@
+import type { ConnRecord } from '../pipeline/conn-record.js';
+
+/** Numeric conn.log columns; unset counts as 0. */
+export type NumericColumn =
+  | 'id.orig_p'
+  | 'id.resp_p'
+  | 'duration'
+  | 'orig_bytes'
+  | 'resp_bytes'
+  | 'missed_bytes'
+  | 'orig_pkts'
+  | 'orig_ip_bytes'
+  | 'resp_pkts'
+  | 'resp_ip_bytes'
+  | 'ip_proto';
+
+/** Columns whose values are categories; unset is the category `-`. */
+export type CategoryColumn = 'proto' | 'service' | 'conn_state' | 'local_orig' | 'local_resp' | 'history' | 'id.resp_p';
+
+export type AddressColumn = 'id.orig_h' | 'id.resp_h';
+export type HashedColumn = 'uid' | 'history';
+
+/** `log1p` compresses counts that span orders of magnitude (bytes, packets, durations). */
+export type Scale = 'linear' | 'log1p';
+
+/**
+ * One feature: where its value comes from and how it is encoded. A feature writes one output
+ * column, except `one-hot`, which writes one per category plus one for categories not seen
+ * when fitting (`<other>`).
+ */
+export type FeatureSpec =
+  | { name: string; kind: 'numeric'; column: NumericColumn; scale: Scale }
+  | { name: string; kind: 'ratio'; numerator: NumericColumn; denominator: NumericColumn; scale: Scale }
+  | { name: string; kind: 'address-int'; column: AddressColumn }
+  | { name: string; kind: 'hash'; column: HashedColumn; buckets: number }
+  | { name: string; kind: 'one-hot'; column: CategoryColumn; maxCategories: number }
+  | { name: string; kind: 'flag'; column: 'local_orig' | 'local_resp' | 'private-orig' | 'private-resp' };
+
+export type FeatureKind = FeatureSpec['kind'];
+
+export interface Preset {
+  name: string;
+  description: string;
+  features: readonly FeatureSpec[];
+}
+
+/** Reads a numeric column, with unset as 0. */
+export function numericValue(record: ConnRecord, column: NumericColumn): number {
+  return record[column] ?? 0;
+}
+
+/** Reads a category column as text, with unset as `-` (Zeek's own unset marker). */
+export function categoryValue(record: ConnRecord, column: CategoryColumn): string {
+  const value = record[column];
+  if (value === null) return '-';
+  if (typeof value === 'boolean') return value ? 'T' : 'F';
+  return String(value);
+}

@@ -1,0 +1,327 @@
+import type { ConnRecord } from '../pipeline/conn-record.js';
+import { addressAsInteger, isPrivateAddress } from './address.js';
+import { categoryValue, numericValue, type FeatureSpec, type Preset } from './feature-spec.js';
+import { hashBucket } from './stable-hash.js';
+
+/** What a fitted preprocessor saves beside its model. */
+export interface PreprocessState {
+  kind: typeof STATE_KIND;
+  formatVersion: typeof STATE_FORMAT_VERSION;
+  preset: string;
+  /** Output columns, i.e. the model's input width. */
+  width: number;
+  features: FittedFeature[];
+  columns: string[];
+  mean: number[];
+  std: number[];
+  trainingRows: number;
+}
+
+/** A feature spec with what fitting learnt: for one-hot, its vocabulary. */
+export type FittedFeature = FeatureSpec & { vocabulary?: string[] };
+
+export const STATE_KIND = 'zeek-anomaly-preprocess';
+export const STATE_FORMAT_VERSION = 1;
+export const OTHER_CATEGORY = '<other>';
+
+export class PreprocessStateError extends Error {
+  override readonly name = 'PreprocessStateError';
+}
+
+/** One feature's contribution to a row's reconstruction error. */
+export interface FeatureShare {
+  feature: string;
+  /** The feature's share of the row's squared error, 0 to 1. */
+  share: number;
+}
+
+/**
+ * Turns conn records into the model's input: each feature encoded (numbers, ratios, address
+ * integers, stable hashes, one-hot blocks with an explicit `<other>` column), then standard-scaled
+ * with means and deviations learnt from training rows only. Transforming writes straight into a
+ * `Float32Array`, with no per-row objects.
+ */
+export class Preprocessor {
+  readonly width: number;
+  readonly columns: readonly string[];
+  /** For each output column, the index of the feature that wrote it (to explain a score). */
+  readonly columnFeature: Int32Array;
+  private readonly writers: readonly Writer[];
+  private readonly offsets: Int32Array;
+  private readonly mean: Float64Array;
+  private readonly invStd: Float64Array;
+
+  private constructor(private readonly state: PreprocessState) {
+    this.width = state.width;
+    this.columns = state.columns;
+    const { columnFeature, offsets } = layout(state.features);
+    this.columnFeature = columnFeature;
+    this.offsets = offsets;
+    this.writers = state.features.map(writerFor);
+    this.mean = Float64Array.from(state.mean);
+    this.invStd = Float64Array.from(state.std, (s) => 1 / s);
+  }
+
+  /** Learns vocabularies from `rows`, then the scaler from the encoded rows: training rows only. */
+  static fit(rows: readonly ConnRecord[], preset: Preset): Preprocessor {
+    if (rows.length === 0) throw new PreprocessStateError('cannot fit preprocessing on zero rows');
+    const features = preset.features.map((spec) => fitFeature(spec, rows));
+    const { columns } = layout(features);
+    const width = columns.length;
+    const unscaled: PreprocessState = {
+      kind: STATE_KIND,
+      formatVersion: STATE_FORMAT_VERSION,
+      preset: preset.name,
+      width,
+      features,
+      columns,
+      mean: new Array<number>(width).fill(0),
+      std: new Array<number>(width).fill(1),
+      trainingRows: rows.length,
+    };
+    const { mean, std } = fitScaler(new Preprocessor(unscaled), rows);
+    return new Preprocessor({ ...unscaled, mean, std });
+  }
+
+  /** Rebuilds a fitted preprocessor from its saved state, refusing state of another format or shape. */
+  static fromJSON(json: unknown, source = 'preprocessing state'): Preprocessor {
+    return new Preprocessor(validateState(json, source));
+  }
+
+  toJSON(): PreprocessState {
+    return this.state;
+  }
+
+  get preset(): string {
+    return this.state.preset;
+  }
+
+  get featureNames(): string[] {
+    return this.state.features.map((f) => f.name);
+  }
+
+  /** Encodes and scales `records` into `out` (rows × width, row-major), allocating it when not given. */
+  transform(records: readonly ConnRecord[], out = new Float32Array(records.length * this.width)): Float32Array {
+    this.encode(records, out, true);
+    return out;
+  }
+
+  /** The top features of one row's squared errors (a row of `rows × width`), with their share of the total. */
+  explain(squaredErrors: Float32Array, row: number, top = 3): FeatureShare[] {
+    const totals = new Float64Array(this.writers.length);
+    let sum = 0;
+    const base = row * this.width;
+    for (let c = 0; c < this.width; c++) {
+      const e = squaredErrors[base + c]!;
+      totals[this.columnFeature[c]!]! += e;
+      sum += e;
+    }
+    if (!(sum > 0)) return [];
+    return Array.from(totals, (total, f) => ({ feature: this.state.features[f]!.name, share: total / sum }))
+      .sort((a, b) => b.share - a.share)
+      .slice(0, top);
+  }
+
+  /** Writes each record's encoded values (scaled when `scale`), every value finite. */
+  private encode(records: readonly ConnRecord[], out: Float32Array, scale: boolean): void {
+    const width = this.width;
+    if (out.length < records.length * width) {
+      throw new RangeError(`output holds ${out.length} values; ${records.length} rows need ${records.length * width}`);
+    }
+    const { writers, offsets, mean, invStd } = this;
+    const featureCount = writers.length;
+    for (let r = 0; r < records.length; r++) {
+      const base = r * width;
+      out.fill(0, base, base + width);
+      const record = records[r]!;
+      for (let f = 0; f < featureCount; f++) writers[f]!(record, out, base + offsets[f]!);
+      if (scale) for (let c = 0; c < width; c++) out[base + c] = (out[base + c]! - mean[c]!) * invStd[c]!;
+    }
+  }
+
+  /** Encoded values without scaling, for fitting the scaler. */
+  encodeUnscaled(records: readonly ConnRecord[], out: Float32Array): void {
+    this.encode(records, out, false);
+  }
+}
+
+/** Writes one feature of `record` at `at` (the start of the feature's block), always a finite number. */
+type Writer = (record: ConnRecord, out: Float32Array, at: number) => void;
+
+function writerFor(feature: FittedFeature): Writer {
+  switch (feature.kind) {
+    case 'numeric': {
+      const { column, scale } = feature;
+      return (r, out, at) => {
+        out[at] = finite(scaled(numericValue(r, column), scale));
+      };
+    }
+    case 'ratio': {
+      const { numerator, denominator, scale } = feature;
+      return (r, out, at) => {
+        const den = numericValue(r, denominator);
+        out[at] = den === 0 ? 0 : finite(scaled(numericValue(r, numerator) / den, scale));
+      };
+    }
+    case 'address-int': {
+      const { column } = feature;
+      return (r, out, at) => {
+        out[at] = addressAsInteger(r[column]);
+      };
+    }
+    case 'hash': {
+      const { column, buckets } = feature;
+      return (r, out, at) => {
+        const text = r[column];
+        out[at] = text === null ? 0 : hashBucket(text, buckets);
+      };
+    }
+    case 'flag': {
+      const { column } = feature;
+      if (column === 'private-orig') {
+        return (r, out, at) => {
+          out[at] = isPrivateAddress(r['id.orig_h']) ? 1 : 0;
+        };
+      }
+      if (column === 'private-resp') {
+        return (r, out, at) => {
+          out[at] = isPrivateAddress(r['id.resp_h']) ? 1 : 0;
+        };
+      }
+      return (r, out, at) => {
+        out[at] = r[column] === true ? 1 : 0;
+      };
+    }
+    case 'one-hot': {
+      const { column } = feature;
+      const vocabulary = feature.vocabulary ?? [];
+      const index = new Map(vocabulary.map((v, i) => [v, i]));
+      const other = vocabulary.length;
+      return (r, out, at) => {
+        out[at + (index.get(categoryValue(r, column)) ?? other)] = 1;
+      };
+    }
+  }
+}
+
+/** NaN and ±Infinity (a ratio over nothing, a corrupt count) become 0, like unset values. */
+function finite(value: number): number {
+  return Number.isFinite(value) ? value : 0;
+}
+
+function scaled(value: number, scale: 'linear' | 'log1p'): number {
+  return scale === 'log1p' ? Math.log1p(Math.max(0, value)) : value;
+}
+
+/** A one-hot feature keeps its most frequent categories (ties by name, so fitting is deterministic). */
+function fitFeature(spec: FeatureSpec, rows: readonly ConnRecord[]): FittedFeature {
+  if (spec.kind !== 'one-hot') return { ...spec };
+  const counts = new Map<string, number>();
+  for (const record of rows) {
+    const value = categoryValue(record, spec.column);
+    counts.set(value, (counts.get(value) ?? 0) + 1);
+  }
+  const vocabulary = [...counts]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .slice(0, spec.maxCategories)
+    .map(([value]) => value);
+  return { ...spec, vocabulary };
+}
+
+function columnsOf(feature: FittedFeature): string[] {
+  if (feature.kind !== 'one-hot') return [feature.name];
+  return [...(feature.vocabulary ?? []), OTHER_CATEGORY].map((v) => `${feature.name}=${v}`);
+}
+
+function layout(features: readonly FittedFeature[]): { columns: string[]; columnFeature: Int32Array; offsets: Int32Array } {
+  const columns: string[] = [];
+  const owner: number[] = [];
+  const offsets = new Int32Array(features.length);
+  features.forEach((feature, f) => {
+    offsets[f] = columns.length;
+    for (const column of columnsOf(feature)) {
+      columns.push(column);
+      owner.push(f);
+    }
+  });
+  return { columns, columnFeature: Int32Array.from(owner), offsets };
+}
+
+// Rows are encoded in blocks so fitting the scaler needs no matrix of the whole training set.
+const FIT_BLOCK_ROWS = 8192;
+
+/** Means and standard deviations per column (population, as scikit-learn's StandardScaler); 0 becomes 1. */
+function fitScaler(encoder: Preprocessor, rows: readonly ConnRecord[]): { mean: number[]; std: number[] } {
+  const width = encoder.width;
+  const sum = new Float64Array(width);
+  const sumSquares = new Float64Array(width);
+  const block = new Float32Array(FIT_BLOCK_ROWS * width);
+  // Shifting by the first row's values keeps the sum-of-squares formula exact enough for large counts.
+  const shift = new Float64Array(width);
+  encoder.encodeUnscaled(rows.slice(0, 1), block);
+  shift.set(block.subarray(0, width));
+  for (let start = 0; start < rows.length; start += FIT_BLOCK_ROWS) {
+    const slice = rows.slice(start, start + FIT_BLOCK_ROWS);
+    encoder.encodeUnscaled(slice, block);
+    for (let r = 0; r < slice.length; r++) {
+      for (let c = 0; c < width; c++) {
+        const d = block[r * width + c]! - shift[c]!;
+        sum[c]! += d;
+        sumSquares[c]! += d * d;
+      }
+    }
+  }
+  const n = rows.length;
+  const mean = Array.from(sum, (s, c) => shift[c]! + s / n);
+  const std = Array.from(sumSquares, (sq, c) => {
+    const meanShifted = sum[c]! / n;
+    const variance = Math.max(0, sq / n - meanShifted * meanShifted);
+    const deviation = Math.sqrt(variance);
+    return deviation > 1e-12 ? deviation : 1;
+  });
+  return { mean, std };
+}
+
+function validateState(json: unknown, source: string): PreprocessState {
+  const fail = (message: string): never => {
+    throw new PreprocessStateError(`${source}: ${message}`);
+  };
+  if (typeof json !== 'object' || json === null) return fail('is not a JSON object');
+  const state = json as Partial<PreprocessState>;
+  if (state.kind !== STATE_KIND) return fail(`'kind' is ${JSON.stringify(state.kind)}, expected "${STATE_KIND}"`);
+  if (state.formatVersion !== STATE_FORMAT_VERSION) {
+    return fail(`'formatVersion' is ${JSON.stringify(state.formatVersion)}; this zeek-anomaly reads version ${STATE_FORMAT_VERSION} only`);
+  }
+  if (typeof state.preset !== 'string') return fail("'preset' is missing");
+  if (!Array.isArray(state.features) || state.features.length === 0) return fail("'features' must be a non-empty array");
+  for (const [i, feature] of state.features.entries()) checkFeature(feature, `features[${i}]`, fail);
+  const { columns } = layout(state.features);
+  if (state.width !== columns.length) return fail(`'width' is ${state.width}, but its features make ${columns.length} columns`);
+  if (!Array.isArray(state.columns) || state.columns.join('\u0000') !== columns.join('\u0000')) {
+    return fail("'columns' do not match what its features make");
+  }
+  for (const key of ['mean', 'std'] as const) {
+    const values = state[key];
+    if (!Array.isArray(values) || values.length !== columns.length || !values.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+      return fail(`'${key}' must hold ${columns.length} finite numbers`);
+    }
+  }
+  if (state.std!.some((s) => s <= 0)) return fail("'std' must be positive");
+  if (typeof state.trainingRows !== 'number') return fail("'trainingRows' is missing");
+  return state as PreprocessState;
+}
+
+const FEATURE_KINDS = new Set(['numeric', 'ratio', 'address-int', 'hash', 'one-hot', 'flag']);
+
+function checkFeature(feature: unknown, where: string, fail: (message: string) => never): void {
+  if (typeof feature !== 'object' || feature === null) fail(`${where} is not an object`);
+  const f = feature as Partial<FittedFeature>;
+  if (typeof f.name !== 'string' || f.name === '') fail(`${where}.name is missing`);
+  if (typeof f.kind !== 'string' || !FEATURE_KINDS.has(f.kind)) {
+    fail(`${where}.kind is ${JSON.stringify(f.kind)}; allowed: ${[...FEATURE_KINDS].join(', ')}`);
+  }
+  if (f.kind === 'one-hot' && !(Array.isArray(f.vocabulary) && f.vocabulary.every((v) => typeof v === 'string'))) {
+    fail(`${where}.vocabulary must be an array of strings`);
+  }
+  if (f.kind === 'hash' && !(typeof f.buckets === 'number' && f.buckets > 0)) fail(`${where}.buckets must be a positive number`);
+}
