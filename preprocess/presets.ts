@@ -37,14 +37,22 @@ const logCount = (column: 'duration' | 'orig_bytes' | 'resp_bytes' | 'orig_pkts'
 });
 
 /**
- * What measures best on the labeled captures (docs/evaluation.md gives the figures for each
- * choice). Counts are log-scaled: bytes, packets and durations span orders of magnitude, and on
- * a linear scale a few huge transfers squeeze everything else to one value.
+ * What measures best on the labeled captures; docs/evaluation.md gives the figure behind each
+ * choice. Starting from the seed recipe:
+ * - every byte, packet and duration count is log-scaled (`log1p`): they span orders of magnitude,
+ *   and on a linear scale a few huge transfers squeeze everything else to one value;
+ * - the counts the seed recipe dropped come back, log-scaled (they raised mirai's ROC-AUC);
+ * - the per-connection `uid` hash is gone: a random id is noise to a reconstruction model, and
+ *   removing it changed no figure;
+ * - addresses as integers and ports as numbers stay: without them the ctu50 captures fall from
+ *   1.000 to 0.915 (external attackers are hosts the training traffic never saw).
  */
 export const DEFAULT_PRESET: Preset = {
   name: 'default',
-  description: 'log-scaled counts, per-packet sizes, service port and connection shape; no random ids',
+  description: 'the seed features with every count log-scaled, all counts kept, and no random uid hash',
   features: [
+    { name: 'id.orig_p', kind: 'numeric', column: 'id.orig_p', scale: 'linear' },
+    { name: 'id.resp_p', kind: 'numeric', column: 'id.resp_p', scale: 'linear' },
     logCount('duration'),
     logCount('orig_bytes'),
     logCount('resp_bytes'),
@@ -53,17 +61,17 @@ export const DEFAULT_PRESET: Preset = {
     logCount('orig_ip_bytes'),
     logCount('resp_ip_bytes'),
     logCount('missed_bytes'),
-    { name: 'orig_bytes/orig_pkts', kind: 'ratio', numerator: 'orig_ip_bytes', denominator: 'orig_pkts', scale: 'log1p' },
-    { name: 'resp_bytes/resp_pkts', kind: 'ratio', numerator: 'resp_ip_bytes', denominator: 'resp_pkts', scale: 'log1p' },
-    { name: 'id.resp_p', kind: 'one-hot', column: 'id.resp_p', maxCategories: 32 },
-    { name: 'proto', kind: 'one-hot', column: 'proto', maxCategories: 8 },
-    { name: 'service', kind: 'one-hot', column: 'service', maxCategories: 32 },
-    { name: 'conn_state', kind: 'one-hot', column: 'conn_state', maxCategories: 16 },
-    { name: 'history', kind: 'one-hot', column: 'history', maxCategories: 32 },
-    { name: 'local_orig', kind: 'flag', column: 'local_orig' },
-    { name: 'local_resp', kind: 'flag', column: 'local_resp' },
-    { name: 'private orig_h', kind: 'flag', column: 'private-orig' },
-    { name: 'private resp_h', kind: 'flag', column: 'private-resp' },
+    { name: 'ip_proto', kind: 'numeric', column: 'ip_proto', scale: 'linear' },
+    { name: 'resp_bytes/orig_pkts', kind: 'ratio', numerator: 'resp_bytes', denominator: 'orig_pkts', scale: 'log1p' },
+    { name: 'resp_bytes/resp_pkts', kind: 'ratio', numerator: 'resp_bytes', denominator: 'resp_pkts', scale: 'log1p' },
+    { name: 'id.orig_h', kind: 'address-int', column: 'id.orig_h' },
+    { name: 'id.resp_h', kind: 'address-int', column: 'id.resp_h' },
+    { name: 'history', kind: 'hash', column: 'history', buckets: 100_000 },
+    { name: 'proto', kind: 'one-hot', column: 'proto', maxCategories: 50 },
+    { name: 'service', kind: 'one-hot', column: 'service', maxCategories: 50 },
+    { name: 'conn_state', kind: 'one-hot', column: 'conn_state', maxCategories: 50 },
+    { name: 'local_orig', kind: 'one-hot', column: 'local_orig', maxCategories: 50 },
+    { name: 'local_resp', kind: 'one-hot', column: 'local_resp', maxCategories: 50 },
   ],
 };
 

@@ -1,8 +1,19 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { resolve } from 'node:path';
 import { inspectCommand } from './commands/inspect.js';
+import { retrainCommand } from './commands/retrain.js';
+import { evaluateCommand } from './commands/evaluate.js';
+import { activateModelCommand, listModelsCommand } from './commands/models.js';
 import { DEFAULT_BAD_LINE_POLICY } from '../pipeline/read-conn-log.js';
+import { DEFAULT_TRAIN_OPTIONS } from '../model/autoencoder.js';
+import { presetNamed } from '../preprocess/presets.js';
+
+/** Where models (and, by default, the database) live: flag, then environment, then ./data. */
+const DATA_DIR_ENV = 'ZEEK_ANOMALY_DATA_DIR';
+const DEFAULT_DATA_DIR = './data';
+const DEFAULT_SEED = 1;
 
 // The one place that decides how the process ends: commands return an exit code.
 const program = new Command()
@@ -33,15 +44,130 @@ program
     });
   });
 
+const dataDirOption = (): Option =>
+  new Option('--data-dir <dir>', `where models (and the database) are kept [env ${DATA_DIR_ENV}]`)
+    .env(DATA_DIR_ENV)
+    .default(DEFAULT_DATA_DIR);
+
+const trainingOptions = (command: Command): Command =>
+  command
+    .addOption(new Option('--preset <name>', 'feature preset').choices(['default', 'seed']).default('default'))
+    .addOption(new Option('--epochs <n>', 'the most epochs to train (early stopping usually ends sooner)').default(DEFAULT_TRAIN_OPTIONS.maxEpochs).argParser(positiveWhole))
+    .addOption(new Option('--learning-rate <rate>', 'Adam learning rate').default(DEFAULT_TRAIN_OPTIONS.learningRate).argParser(positiveNumber))
+    .addOption(new Option('--seed <n>', 'seed for the split, the sample and the initial weights').default(DEFAULT_SEED).argParser(wholeNumber));
+
+interface TrainingFlags {
+  preset: string;
+  epochs: number;
+  learningRate: number;
+  seed: number;
+}
+
+const trainOptionsFrom = (flags: TrainingFlags) => ({
+  ...DEFAULT_TRAIN_OPTIONS,
+  maxEpochs: flags.epochs,
+  learningRate: flags.learningRate,
+});
+
+trainingOptions(
+  program
+    .command('retrain')
+    .description('train a new model version on historical conn logs, and (by default) activate it')
+    .requiredOption('--logs <paths...>', 'conn logs: files, folders (zeekctl archives YYYY-MM-DD/conn.*.log.gz) or globs')
+    .option('--since <date>', 'only rows at or after this time (YYYY-MM-DD or ISO 8601)', date)
+    .option('--until <date>', 'only rows before this time', date)
+    .addOption(new Option('--max-rows <n>', 'train on a uniform sample of at most this many rows').default(1_000_000).argParser(positiveWhole))
+    .option('--no-activate', 'save the new version without making it the active one')
+    .option('--json', 'print the outcome as one JSON object')
+    .addOption(dataDirOption()),
+).action(
+  async (flags: TrainingFlags & { logs: string[]; since?: Date; until?: Date; maxRows: number; activate: boolean; json?: boolean; dataDir: string }) => {
+    process.exitCode = await retrainCommand({
+      logs: flags.logs,
+      since: flags.since,
+      until: flags.until,
+      maxRows: flags.maxRows,
+      preset: presetNamed(flags.preset),
+      train: trainOptionsFrom(flags),
+      seed: flags.seed,
+      activate: flags.activate,
+      dataDir: resolve(flags.dataDir),
+      json: flags.json === true,
+    });
+  },
+);
+
+trainingOptions(
+  program
+    .command('evaluate')
+    .description('measure detection on labeled logs: per file, train on the Benign rows of its first half, test on its second half')
+    .argument('[files...]', 'labeled conn logs (a label column: Stratosphere or IoT-23)')
+    .option('--train <files...>', 'instead: train on the Benign rows of these files…')
+    .option('--test <files...>', '…and test on the labeled rows of these')
+    .addOption(new Option('--quantile <q>', 'flag rows above this quantile of the training rows’ scores').default(0.95).argParser(ratio))
+    .option('--json', 'one JSON object per evaluation, one per line'),
+).action(async (files: string[], flags: TrainingFlags & { train?: string[]; test?: string[]; quantile: number; json?: boolean }) => {
+  if ((flags.train === undefined) !== (flags.test === undefined)) throw new InvalidArgumentError('--train and --test go together');
+  if (files.length === 0 && flags.train === undefined) throw new InvalidArgumentError('name labeled files, or --train and --test');
+  process.exitCode = await evaluateCommand({
+    files,
+    trainFiles: flags.train ?? [],
+    testFiles: flags.test ?? [],
+    preset: presetNamed(flags.preset),
+    train: trainOptionsFrom(flags),
+    seed: flags.seed,
+    thresholdQuantile: flags.quantile,
+    json: flags.json === true,
+  });
+});
+
+const models = program
+  .command('models')
+  .description('list the model versions in the store (* marks the active one)')
+  .option('--json', 'one JSON object per version')
+  .addOption(dataDirOption())
+  .action(async (flags: { json?: boolean; dataDir: string }) => {
+    process.exitCode = await listModelsCommand({ dataDir: resolve(flags.dataDir), json: flags.json === true });
+  });
+
+models
+  .command('activate')
+  .description('make a saved version the active one (rollback)')
+  .argument('<version>', 'a version name as `models` lists it')
+  .addOption(dataDirOption())
+  .action(async (version: string, flags: { dataDir: string }) => {
+    process.exitCode = await activateModelCommand(version, { dataDir: resolve(flags.dataDir) });
+  });
+
 program.parseAsync().catch((error: unknown) => {
   process.stderr.write(`zeek-anomaly: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(2);
+  // 2 for a command line that makes no sense, 1 for a run that failed.
+  process.exit(error instanceof InvalidArgumentError ? 2 : 1);
 });
 
 function ratio(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !(n >= 0 && n <= 1)) throw new InvalidArgumentError(`expected a number from 0 to 1, got '${value}'`);
   return n;
+}
+
+function positiveWhole(value: string): number {
+  const n = wholeNumber(value);
+  if (n === 0) throw new InvalidArgumentError(`expected a whole number of 1 or more, got '${value}'`);
+  return n;
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a number above 0, got '${value}'`);
+  return n;
+}
+
+/** YYYY-MM-DD (midnight UTC) or a full ISO 8601 time. */
+function date(value: string): Date {
+  const parsed = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
+  if (Number.isNaN(parsed.getTime())) throw new InvalidArgumentError(`expected a date as YYYY-MM-DD or ISO 8601, got '${value}'`);
+  return parsed;
 }
 
 function wholeNumber(value: string): number {

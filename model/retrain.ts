@@ -1,0 +1,150 @@
+import { performance } from 'node:perf_hooks';
+import type { ConnRecord } from '../pipeline/conn-record.js';
+import { findConnLogs } from '../pipeline/log-files.js';
+import { LogReadError } from '../pipeline/log-read-error.js';
+import { readConnLog, type BadLinePolicy } from '../pipeline/read-conn-log.js';
+import type { Preset } from '../preprocess/feature-spec.js';
+import type { EpochLog, TrainOptions } from './autoencoder.js';
+import type { Backend } from './backend.js';
+import { Reservoir, seededRandom } from './random.js';
+import type { ModelStore } from './store.js';
+import { trainModel } from './train-model.js';
+
+export interface RetrainOptions {
+  logs: string[];
+  since?: Date;
+  until?: Date;
+  maxRows: number;
+  preset: Preset;
+  train: TrainOptions;
+  seed: number;
+  activate: boolean;
+  badLines?: BadLinePolicy;
+}
+
+/** What retraining reports as it goes; a CLI draws a progress bar from it, a service logs it. */
+export type RetrainEvent =
+  | { type: 'files'; found: number; ignored: number }
+  | { type: 'file-read'; file: string; rows: number; sampled: number; index: number; of: number }
+  | { type: 'file-failed'; file: string; error: string; index: number; of: number }
+  | { type: 'training'; rows: number }
+  | { type: 'epoch'; epoch: EpochLog; maxEpochs: number }
+  | { type: 'saved'; version: string; activated: boolean };
+
+export type RetrainOutcome =
+  | {
+      status: 'trained';
+      version: string;
+      activated: boolean;
+      rowsSeen: number;
+      rowsUsed: number;
+      files: number;
+      failedFiles: { file: string; error: string }[];
+      testLoss: number;
+      threshold: number;
+      epochs: number;
+      seconds: number;
+    }
+  | { status: 'failed'; reason: string; failedFiles: { file: string; error: string }[] };
+
+// Fewer rows than this cannot fill a 70/10/20 split with enough rows to learn anything.
+const MIN_ROWS = 100;
+
+/**
+ * Trains a new model version on historical logs: streams every file through the reader, keeps a
+ * uniform sample of at most `maxRows` rows (so memory does not grow with the archive), fits
+ * preprocessing and the autoencoder, measures it on held-out rows, and saves it atomically.
+ * A file that fails to read is reported and skipped.
+ */
+export async function retrain(
+  backend: Backend,
+  store: ModelStore,
+  options: RetrainOptions,
+  onEvent: (event: RetrainEvent) => void = () => {},
+): Promise<RetrainOutcome> {
+  const started = performance.now();
+  const { files, ignored } = await findConnLogs(options.logs, { since: options.since, until: options.until });
+  onEvent({ type: 'files', found: files.length, ignored: ignored.length });
+
+  const sample = new Reservoir<ConnRecord>(options.maxRows, seededRandom(options.seed));
+  const failedFiles: { file: string; error: string }[] = [];
+  const since = options.since ? options.since.getTime() / 1000 : -Infinity;
+  const until = options.until ? options.until.getTime() / 1000 : Infinity;
+  let usedFiles = 0;
+  for (const [index, found] of files.entries()) {
+    const reader = readConnLog(found.path, { badLines: options.badLines });
+    let rows = 0;
+    try {
+      for await (const batch of reader) {
+        for (const record of batch) {
+          if (record.ts < since || record.ts >= until) continue;
+          rows++;
+          // Extras (labels, vendor columns) are not features: not keeping them saves memory.
+          sample.offer(record.extras === null ? record : { ...record, extras: null });
+        }
+      }
+      usedFiles++;
+      onEvent({ type: 'file-read', file: found.path, rows, sampled: sample.items.length, index, of: files.length });
+    } catch (error) {
+      if (!(error instanceof LogReadError)) throw error;
+      failedFiles.push({ file: found.path, error: error.message });
+      onEvent({ type: 'file-failed', file: found.path, error: error.message, index, of: files.length });
+    }
+  }
+
+  if (sample.items.length < MIN_ROWS) {
+    const why =
+      files.length === 0
+        ? `no conn logs found in ${options.logs.join(', ')}`
+        : `only ${sample.items.length} usable rows in ${files.length} files (at least ${MIN_ROWS} are needed)`;
+    return { status: 'failed', reason: why, failedFiles };
+  }
+
+  onEvent({ type: 'training', rows: sample.items.length });
+  const trained = await trainModel(backend.tf, sample.items, {
+    preset: options.preset,
+    seed: options.seed,
+    train: {
+      ...options.train,
+      onEpoch: (epoch) => onEvent({ type: 'epoch', epoch, maxEpochs: options.train.maxEpochs }),
+    },
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const version = await store.save({
+    model: trained.model,
+    preprocess: trained.preprocessor.toJSON(),
+    metrics: {
+      preset: options.preset.name,
+      backend: backend.name,
+      rows: { seen: sample.seen, used: sample.items.length, ...trained.rows },
+      sourceFiles: files.map((f) => f.path).filter((f) => !failedFiles.some((failed) => failed.file === f)),
+      failedFiles,
+      since: options.since?.toISOString() ?? null,
+      until: options.until?.toISOString() ?? null,
+      epochs: trained.epochs,
+      bestEpoch: trained.bestEpoch,
+      stoppedEarly: trained.stoppedEarly,
+      testLoss: trained.testLoss,
+      threshold: trained.threshold,
+      train: { learningRate: options.train.learningRate, maxEpochs: options.train.maxEpochs, batchSize: options.train.batchSize, patience: options.train.patience },
+      seed: options.seed,
+      trainingSeconds: seconds,
+    },
+    activate: options.activate,
+  });
+  trained.model.dispose();
+  onEvent({ type: 'saved', version, activated: options.activate });
+  return {
+    status: 'trained',
+    version,
+    activated: options.activate,
+    rowsSeen: sample.seen,
+    rowsUsed: sample.items.length,
+    files: usedFiles,
+    failedFiles,
+    testLoss: trained.testLoss,
+    threshold: trained.threshold.value,
+    epochs: trained.epochs.length,
+    seconds,
+  };
+}

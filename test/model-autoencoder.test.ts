@@ -1,0 +1,208 @@
+// node:test runs and awaits every test() and describe() it registers; their promises are not ours to await.
+import * as assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { before, describe, test } from 'node:test';
+import {
+  DEFAULT_TRAIN_OPTIONS,
+  buildAutoencoder,
+  evaluateLoss,
+  scoreAll,
+  scoreBatch,
+  trainAutoencoder,
+  type TrainOptions,
+} from '../model/autoencoder.js';
+import { BACKEND_ENV, initBackend, type Tfjs } from '../model/backend.js';
+import { syntheticFeatures, unstructuredRows } from '../model/synthetic-features.js';
+
+const WIDTH = 20;
+const STRUCTURE = { width: WIDTH, latent: 3, structureSeed: 7 };
+const TRAIN_ROWS = 2000;
+const VALIDATION_ROWS = 500;
+const FAST: TrainOptions = { learningRate: 1e-2, maxEpochs: 30, batchSize: 64, patience: 3, seed: 5 };
+
+// This suite runs on the backend CI has: wasm (tfjs-node cannot be installed without internet).
+// The selection is the first thing checked, before any preference is set.
+delete process.env[BACKEND_ENV];
+
+describe('backend selection', () => {
+  test('initBackend picks wasm when tfjs-node is not installed, and a second call returns the same backend', async (t) => {
+    if (tfjsNodeInstalled()) return t.skip('@tensorflow/tfjs-node is installed here, so the tensorflow backend is expected instead');
+    const messages: string[] = [];
+    const first = await initBackend({ log: (msg) => messages.push(msg) });
+    assert.equal(first.name, 'wasm');
+    assert.equal(first.tf.getBackend(), 'wasm');
+    assert.match(messages.join('\n'), /tfjs backend: wasm.*tfjs-node is not installed/);
+    const second = await initBackend({ log: (msg) => messages.push(msg) });
+    assert.equal(second, first);
+    assert.equal(messages.length, 1, 'the second call starts nothing, so it logs nothing');
+  });
+
+  test('an unknown ZEEK_ANOMALY_BACKEND is refused, naming the variable and the allowed values', async () => {
+    process.env[BACKEND_ENV] = 'gpu';
+    try {
+      await assert.rejects(initBackend(), /ZEEK_ANOMALY_BACKEND="gpu" is not a backend; allowed: tensorflow, wasm, cpu/);
+    } finally {
+      delete process.env[BACKEND_ENV];
+    }
+  });
+
+  test('asking for tfjs-node when it is not installed is an error, not a silent fallback', async (t) => {
+    if (tfjsNodeInstalled()) return t.skip('@tensorflow/tfjs-node is installed here');
+    await assert.rejects(initBackend({ prefer: 'tensorflow' }), /tfjs backend tensorflow .* cannot run: @tensorflow\/tfjs-node is not installed/);
+    assert.equal((await initBackend({ prefer: 'wasm' })).tf.getBackend(), 'wasm');
+  });
+});
+
+describe('the autoencoder on wasm', () => {
+  let tf: Tfjs;
+  const train = syntheticFeatures({ ...STRUCTURE, rows: TRAIN_ROWS, rowSeed: 1 });
+  const validation = syntheticFeatures({ ...STRUCTURE, rows: VALIDATION_ROWS, rowSeed: 2 });
+
+  before(async () => {
+    tf = (await initBackend({ prefer: 'wasm' })).tf;
+  });
+
+  test("the default training options are the design's batch size and patience", () => {
+    assert.equal(DEFAULT_TRAIN_OPTIONS.batchSize, 512);
+    assert.equal(DEFAULT_TRAIN_OPTIONS.patience, 3);
+  });
+
+  test("training on correlated rows brings the validation loss far below an untrained model's", async () => {
+    const untrained = buildAutoencoder(tf, WIDTH, FAST.seed);
+    const untrainedLoss = evaluateLoss(tf, untrained, validation, VALIDATION_ROWS, WIDTH);
+    untrained.dispose();
+
+    const result = await trainAutoencoder(tf, train, validation, WIDTH, FAST);
+    try {
+      const best = result.epochs[result.bestEpoch - 1]!;
+      assert.ok(best.valLoss < untrainedLoss / 10, `best validation loss ${best.valLoss} vs ${untrainedLoss} untrained`);
+      assert.ok(best.valLoss < result.epochs[0]!.valLoss, 'the loss keeps falling after the first epoch');
+      assert.equal(Math.min(...result.epochs.map((e) => e.valLoss)), best.valLoss);
+      assert.deepEqual(
+        result.epochs.map((e) => e.epoch),
+        result.epochs.map((_, i) => i + 1),
+      );
+    } finally {
+      result.model.dispose();
+    }
+  });
+
+  test('early stopping restores the weights of the epoch with the lowest validation loss', async () => {
+    // Thirty rows of unrelated noise, and other noise to validate on: the model first learns the
+    // scale, then memorises the thirty rows, and the validation loss turns up.
+    const width = 40;
+    const noise = unstructuredRows(30, width, 11);
+    const otherNoise = unstructuredRows(200, width, 12);
+    const epochsSeen: number[] = [];
+    const result = await trainAutoencoder(tf, noise, otherNoise, width, {
+      learningRate: 3e-2,
+      maxEpochs: 60,
+      batchSize: 8,
+      patience: 3,
+      seed: 5,
+      onEpoch: (e) => epochsSeen.push(e.epoch),
+    });
+    try {
+      const last = result.epochs.at(-1)!;
+      const best = result.epochs[result.bestEpoch - 1]!;
+      assert.equal(result.stoppedEarly, true);
+      assert.equal(result.epochs.length, result.bestEpoch + 3, 'it stops after patience (3) epochs without improvement');
+      assert.ok(last.valLoss - best.valLoss > 1e-3, `the scenario needs a rise: best ${best.valLoss}, last ${last.valLoss}`);
+      assert.deepEqual(epochsSeen, result.epochs.map((e) => e.epoch));
+
+      const restored = evaluateLoss(tf, result.model, otherNoise, 200, width);
+      assert.ok(Math.abs(restored - best.valLoss) < 1e-5, `restored model's loss ${restored}, best epoch's ${best.valLoss}`);
+    } finally {
+      result.model.dispose();
+    }
+  });
+
+  test('the same seed trains the same model', async () => {
+    const options = { ...FAST, maxEpochs: 3 };
+    const a = await trainAutoencoder(tf, train, validation, WIDTH, options);
+    const b = await trainAutoencoder(tf, train, validation, WIDTH, options);
+    try {
+      assert.deepEqual(
+        a.epochs.map((e) => [e.loss, e.valLoss]),
+        b.epochs.map((e) => [e.loss, e.valLoss]),
+      );
+      assert.deepEqual(scoreBatch(tf, a.model, validation, VALIDATION_ROWS, WIDTH), scoreBatch(tf, b.model, validation, VALIDATION_ROWS, WIDTH));
+    } finally {
+      a.model.dispose();
+      b.model.dispose();
+    }
+  });
+
+  describe('scoring', () => {
+    const rows = 300;
+    const usual = syntheticFeatures({ ...STRUCTURE, rows, rowSeed: 3 });
+    const unusual = unstructuredRows(rows, WIDTH, 4);
+    let trained: Awaited<ReturnType<typeof trainAutoencoder>>;
+
+    before(async () => {
+      trained = await trainAutoencoder(tf, train, validation, WIDTH, FAST);
+    });
+
+    test('every row unlike the training rows scores higher than every row like them', () => {
+      const inside = scoreAll(tf, trained.model, usual, rows, WIDTH, 64).scores;
+      const outside = scoreAll(tf, trained.model, unusual, rows, WIDTH, 64).scores;
+      const highestInside = Math.max(...inside);
+      const lowestOutside = Math.min(...outside);
+      assert.ok(lowestOutside > highestInside, `lowest unusual score ${lowestOutside}, highest usual score ${highestInside}`);
+    });
+
+    test("each row's squared errors average to its score", () => {
+      const { scores, squaredErrors } = scoreBatch(tf, trained.model, unusual, rows, WIDTH);
+      assert.equal(scores.length, rows);
+      assert.equal(squaredErrors.length, rows * WIDTH);
+      for (let r = 0; r < rows; r++) {
+        let sum = 0;
+        for (let c = 0; c < WIDTH; c++) sum += squaredErrors[r * WIDTH + c]!;
+        const mean = sum / WIDTH;
+        assert.ok(Math.abs(mean - scores[r]!) <= 1e-5 * Math.max(1, mean), `row ${r}: mean ${mean}, score ${scores[r]}`);
+      }
+      assert.ok(scores.some((s) => s > 0.01), 'the rows have errors worth comparing');
+    });
+
+    test('scoreAll in batches gives what one scoreBatch over all rows gives', () => {
+      const whole = scoreBatch(tf, trained.model, unusual, rows, WIDTH);
+      // 64 does not divide 300, so the last batch is a short one.
+      const batched = scoreAll(tf, trained.model, unusual, rows, WIDTH, 64);
+      assert.deepEqual(batched.scores, whole.scores);
+      assert.deepEqual(batched.squaredErrors, whole.squaredErrors);
+    });
+
+    test('a row count that does not match the data is refused, naming both', () => {
+      assert.throws(() => scoreBatch(tf, trained.model, usual, rows + 1, WIDTH), /scoreBatch: x has 6000 values but rows × width is 301 × 20 = 6020/);
+    });
+  });
+
+  test("training and scoring leave no tensors behind but the model's weights", async () => {
+    const baseline = tf.memory().numTensors;
+    const result = await trainAutoencoder(tf, train, validation, WIDTH, { ...FAST, maxEpochs: 4, patience: 1 });
+    scoreAll(tf, result.model, validation, VALIDATION_ROWS, WIDTH, 128);
+    evaluateLoss(tf, result.model, validation, VALIDATION_ROWS, WIDTH);
+    // Four Dense layers, a kernel and a bias each.
+    assert.equal(result.model.weights.length, 8);
+    assert.equal(tf.memory().numTensors, baseline + 8);
+    result.model.dispose();
+    assert.equal(tf.memory().numTensors, baseline);
+  });
+
+  test('a training set that is not whole rows of the width is refused', async () => {
+    await assert.rejects(
+      trainAutoencoder(tf, train.subarray(1), validation, WIDTH, FAST),
+      /trainAutoencoder: train has 39999 values, which is not a positive multiple of width 20/,
+    );
+    await assert.rejects(trainAutoencoder(tf, train, validation, WIDTH, { ...FAST, patience: 0 }), /patience is 0; it must be a whole number ≥ 1/);
+  });
+});
+
+function tfjsNodeInstalled(): boolean {
+  try {
+    createRequire(import.meta.url).resolve('@tensorflow/tfjs-node');
+    return true;
+  } catch {
+    return false;
+  }
+}
