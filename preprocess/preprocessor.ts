@@ -171,9 +171,24 @@ function writerFor(feature: FittedFeature): Writer {
     }
     case 'hash': {
       const { column, buckets } = feature;
+      if (column === 'uid') {
+        // Every uid is new: caching would only cost.
+        return (r, out, at) => {
+          out[at] = r.uid === null ? 0 : hashBucket(r.uid, buckets);
+        };
+      }
+      // `history` values repeat, and the reader hands out the same string objects for them.
+      const seen = new Map<string, number>();
       return (r, out, at) => {
         const text = r[column];
-        out[at] = text === null ? 0 : hashBucket(text, buckets);
+        if (text === null) return;
+        let bucket = seen.get(text);
+        if (bucket === undefined) {
+          bucket = hashBucket(text, buckets);
+          if (seen.size >= HASH_CACHE_SIZE) seen.clear();
+          seen.set(text, bucket);
+        }
+        out[at] = bucket;
       };
     }
     case 'flag': {
@@ -203,6 +218,9 @@ function writerFor(feature: FittedFeature): Writer {
     }
   }
 }
+
+// Bounds the cache of a column with unexpectedly many values: it is cleared when full.
+const HASH_CACHE_SIZE = 16_384;
 
 /** NaN and ±Infinity (a ratio over nothing, a corrupt count) become 0, like unset values. */
 function finite(value: number): number {
