@@ -28,6 +28,7 @@ export function shuffleInPlace<T>(items: T[], random: () => number): T[] {
 export class Reservoir<T> {
   readonly items: T[] = [];
   seen = 0;
+  private checkpoint: { seen: number; length: number; replaced: { slot: number; item: T }[] } | null = null;
 
   constructor(
     readonly capacity: number,
@@ -41,6 +42,32 @@ export class Reservoir<T> {
       return;
     }
     const slot = Math.floor(this.random() * this.seen);
-    if (slot < this.capacity) this.items[slot] = item;
+    if (slot >= this.capacity) return;
+    this.checkpoint?.replaced.push({ slot, item: this.items[slot]! });
+    this.items[slot] = item;
+  }
+
+  /**
+   * Marks a point to return to: the rows of a file that turns out bad half-way must not stay in
+   * the sample. The undo log holds only the items replaced since, not the rows offered.
+   */
+  begin(): void {
+    this.checkpoint = { seen: this.seen, length: this.items.length, replaced: [] };
+  }
+
+  commit(): void {
+    this.checkpoint = null;
+  }
+
+  rollback(): void {
+    const checkpoint = this.checkpoint;
+    if (checkpoint === null) return;
+    for (let i = checkpoint.replaced.length - 1; i >= 0; i--) {
+      const { slot, item } = checkpoint.replaced[i]!;
+      this.items[slot] = item;
+    }
+    this.items.length = checkpoint.length;
+    this.seen = checkpoint.seen;
+    this.checkpoint = null;
   }
 }

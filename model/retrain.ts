@@ -74,6 +74,7 @@ export async function retrain(
   for (const [index, found] of files.entries()) {
     const reader = readConnLog(found.path, { badLines: options.badLines });
     let rows = 0;
+    sample.begin();
     try {
       for await (const batch of reader) {
         for (const record of batch) {
@@ -83,9 +84,11 @@ export async function retrain(
           sample.offer(record.extras === null ? record : { ...record, extras: null });
         }
       }
+      sample.commit();
       usedFiles++;
       onEvent({ type: 'file-read', file: found.path, rows, sampled: sample.items.length, index, of: files.length });
     } catch (error) {
+      sample.rollback();
       if (!(error instanceof LogReadError)) throw error;
       failedFiles.push({ file: found.path, error: error.message });
       onEvent({ type: 'file-failed', file: found.path, error: error.message, index, of: files.length });

@@ -262,7 +262,8 @@ export function buildTextRowParser(columns: readonly TextColumn[], markers: Text
   const iRespIpBytes = at('resp_ip_bytes');
   const iTunnel = at('tunnel_parents');
   const iIpProto = at('ip_proto');
-  const MAX_COUNT = Number.MAX_SAFE_INTEGER;
+  // Zeek counts are 64-bit: above 2^53 they lose precision as doubles, but they are not bad values.
+  const MAX_COUNT = 2 ** 64;
   const MAX_PORT = 65535;
   const protos = new InternTable();
   const services = new InternTable();

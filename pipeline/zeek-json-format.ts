@@ -160,7 +160,7 @@ function time(v: unknown): number | null {
   throw badValue('ts', show(v), 'epoch seconds, epoch milliseconds or an ISO 8601 time');
 }
 
-function count(v: unknown, field: string, max = Number.MAX_SAFE_INTEGER): number | null {
+function count(v: unknown, field: string, max = 2 ** 64): number | null {
   if (v === undefined || v === null) return null;
   const n = typeof v === 'number' ? v : typeof v === 'string' && v !== '' ? Number(v) : NaN;
   if (!Number.isInteger(n) || n < 0 || n > max) {

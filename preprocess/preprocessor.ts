@@ -101,7 +101,7 @@ export class Preprocessor {
   }
 
   /** Encodes and scales `records` into `out` (rows × width, row-major), allocating it when not given. */
-  transform(records: readonly ConnRecord[], out = new Float32Array(records.length * this.width)): Float32Array {
+  transform(records: readonly ConnRecord[], out: Float32Array = new Float32Array(records.length * this.width)): Float32Array {
     this.encode(records, out, true);
     return out;
   }
@@ -135,7 +135,7 @@ export class Preprocessor {
       out.fill(0, base, base + width);
       const record = records[r]!;
       for (let f = 0; f < featureCount; f++) writers[f]!(record, out, base + offsets[f]!);
-      if (scale) for (let c = 0; c < width; c++) out[base + c] = (out[base + c]! - mean[c]!) * invStd[c]!;
+      if (scale) for (let c = 0; c < width; c++) out[base + c] = finite((out[base + c]! - mean[c]!) * invStd[c]!);
     }
   }
 
@@ -222,10 +222,16 @@ function writerFor(feature: FittedFeature): Writer {
 // Bounds the cache of a column with unexpectedly many values: it is cleared when full.
 const HASH_CACHE_SIZE = 16_384;
 
-/** NaN and ±Infinity (a ratio over nothing, a corrupt count) become 0, like unset values. */
+/**
+ * NaN (a corrupt value) becomes 0, like an unset one; values beyond a float32's range are held at
+ * its largest, so that storing them in the Float32Array cannot make an Infinity.
+ */
 function finite(value: number): number {
-  return Number.isFinite(value) ? value : 0;
+  if (value !== value) return 0;
+  return value > FLOAT32_MAX ? FLOAT32_MAX : value < -FLOAT32_MAX ? -FLOAT32_MAX : value;
 }
+
+const FLOAT32_MAX = 3.4028234663852886e38;
 
 function scaled(value: number, scale: 'linear' | 'log1p'): number {
   return scale === 'log1p' ? Math.log1p(Math.max(0, value)) : value;

@@ -20,7 +20,9 @@ const program = new Command()
   .name('zeek-anomaly')
   .description('Scores Zeek conn logs with an autoencoder and keeps the anomalies in SQLite.')
   .version(packageVersion())
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // `models activate V --data-dir D`: options after a subcommand are the subcommand's.
+  .enablePositionalOptions();
 
 program
   .command('inspect')
@@ -123,6 +125,7 @@ trainingOptions(
 
 const models = program
   .command('models')
+  .enablePositionalOptions()
   .description('list the model versions in the store (* marks the active one)')
   .option('--json', 'one JSON object per version')
   .addOption(dataDirOption())

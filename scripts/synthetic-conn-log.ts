@@ -53,13 +53,13 @@ export function mulberry32(seed: number): Rng {
 // ---------------------------------------------------------------------------------------------
 // Small random helpers
 
-function pick<T>(rng: Rng, items: readonly T[]): T {
+export function pick<T>(rng: Rng, items: readonly T[]): T {
   const item = items[Math.floor(rng() * items.length)];
   if (item === undefined) throw new Error('pick from an empty list');
   return item;
 }
 
-function between(rng: Rng, min: number, max: number): number {
+export function between(rng: Rng, min: number, max: number): number {
   return min + Math.floor(rng() * (max - min + 1));
 }
 
@@ -69,13 +69,13 @@ function normal(rng: Rng): number {
 }
 
 /** Byte counts and durations of real traffic are heavy-tailed: a few flows carry most of the bytes. */
-function logNormal(rng: Rng, median: number, sigma: number): number {
+export function logNormal(rng: Rng, median: number, sigma: number): number {
   return median * Math.exp(sigma * normal(rng));
 }
 
-type Weighted<T> = readonly (readonly [number, T])[];
+export type Weighted<T> = readonly (readonly [number, T])[];
 
-function weighted<T>(rng: Rng, table: Weighted<T>): T {
+export function weighted<T>(rng: Rng, table: Weighted<T>): T {
   let total = 0;
   for (const [w] of table) total += w;
   let r = rng() * total;
@@ -89,12 +89,12 @@ function weighted<T>(rng: Rng, table: Weighted<T>): T {
 }
 
 /** Zeek logs time and interval with microsecond precision; rounding here makes a read record equal the generated one. */
-function micro(seconds: number): number {
+export function micro(seconds: number): number {
   return Math.round(seconds * 1e6) / 1e6;
 }
 
 /** A positive interval: Zeek only logs duration (and the byte counts with it) when it is above zero. */
-function positiveMicro(seconds: number): number {
+export function positiveMicro(seconds: number): number {
   return Math.max(1e-6, micro(seconds));
 }
 
@@ -169,7 +169,7 @@ function externalServer(rng: Rng, v6: boolean): string {
   return v6 ? externalV6(index) : externalV4(index);
 }
 
-function ephemeralPort(rng: Rng): number {
+export function ephemeralPort(rng: Rng): number {
   // Windows hands out 49152-65535, Linux 32768-60999.
   return rng() < 0.6 ? between(rng, 49152, 65535) : between(rng, 32768, 60999);
 }
@@ -177,7 +177,7 @@ function ephemeralPort(rng: Rng): number {
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 /** Zeek's uid is 'C' and a 96-bit random number in base 62, so it is one character short when that number is small. */
-function zeekUid(rng: Rng): string {
+export function zeekUid(rng: Rng): string {
   const length = rng() < 1 / 62 ? 16 : 17;
   let uid = 'C';
   for (let i = 0; i < length; i++) uid += BASE62[Math.floor(rng() * 62)] ?? '0';
@@ -187,7 +187,7 @@ function zeekUid(rng: Rng): string {
 // ---------------------------------------------------------------------------------------------
 // Flow shapes: what a conn.log row says about a connection apart from its endpoints.
 
-interface Shape {
+export interface Shape {
   service: string | null;
   duration: number | null;
   orig_bytes: number | null;
@@ -200,7 +200,7 @@ interface Shape {
   resp_ip_bytes: number;
 }
 
-interface Payload {
+export interface Payload {
   service: string;
   /** Medians and spreads of the log-normal byte counts and duration of a completed connection. */
   orig: readonly [number, number];
@@ -208,14 +208,14 @@ interface Payload {
   duration: readonly [number, number];
 }
 
-const SSL: Payload = { service: 'ssl', orig: [1400, 1.2], resp: [6000, 2.0], duration: [2.5, 2.0] };
-const HTTP: Payload = { service: 'http', orig: [480, 0.8], resp: [3500, 2.2], duration: [0.4, 1.8] };
+export const SSL: Payload = { service: 'ssl', orig: [1400, 1.2], resp: [6000, 2.0], duration: [2.5, 2.0] };
+export const HTTP: Payload = { service: 'http', orig: [480, 0.8], resp: [3500, 2.2], duration: [0.4, 1.8] };
 const SSH: Payload = { service: 'ssh', orig: [3200, 1.6], resp: [4200, 1.8], duration: [45, 2.0] };
 const SMTP: Payload = { service: 'smtp', orig: [9000, 1.8], resp: [600, 0.6], duration: [1.5, 1.2] };
 const PROXY: Payload = { service: 'http,ssl', orig: [2500, 1.4], resp: [12000, 2.0], duration: [8, 2.0] };
 const UNKNOWN_TCP: Payload = { service: '-', orig: [300, 1.8], resp: [900, 2.2], duration: [1.2, 2.2] };
 
-type TcpState = 'SF' | 'S0' | 'REJ' | 'RSTO' | 'RSTR' | 'RSTOS0' | 'RSTRH' | 'SH' | 'SHR' | 'S1' | 'S2' | 'S3' | 'OTH';
+export type TcpState = 'SF' | 'S0' | 'REJ' | 'RSTO' | 'RSTR' | 'RSTOS0' | 'RSTRH' | 'SH' | 'SHR' | 'S1' | 'S2' | 'S3' | 'OTH';
 
 // Histories as Zeek builds them for each state (upper case: originator; see conn_state() in base/protocols/conn).
 const TCP_HISTORIES: Record<TcpState, readonly string[]> = {
@@ -281,7 +281,7 @@ function withData(rng: Rng, p: Payload, v6: boolean, state: TcpState, history: s
   };
 }
 
-function tcpShape(rng: Rng, state: TcpState, p: Payload, v6: boolean, scanner = false): Shape {
+export function tcpShape(rng: Rng, state: TcpState, p: Payload, v6: boolean, scanner = false): Shape {
   const history = pick(rng, TCP_HISTORIES[state]);
   const syn = scanner ? (rng() < 0.5 ? 40 : 44) : v6 ? 80 : 60;
   const empty = { service: null, orig_bytes: 0, resp_bytes: 0, conn_state: state, history };
@@ -352,7 +352,7 @@ function udpHeader(v6: boolean): number {
 }
 
 /** A request/response exchange (DNS, NTP, DHCP) or a longer datagram flow. */
-function udpShape(
+export function udpShape(
   rng: Rng,
   v6: boolean,
   service: string | null,

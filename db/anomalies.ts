@@ -1,0 +1,218 @@
+import type { Database } from 'better-sqlite3';
+import { checkedLimit, contextError, prepared } from './statements.js';
+
+/** One feature's share of a connection's reconstruction error, 0 to 1. */
+export interface FeatureShare {
+  feature: string;
+  share: number;
+}
+
+/** A flagged connection as it goes into the `anomalies` table (its file id is given apart). */
+export interface AnomalyRow {
+  /** Epoch seconds. */
+  ts: number;
+  uid: string | null;
+  origH: string;
+  origP: number;
+  respH: string;
+  respP: number;
+  proto: string;
+  service: string | null;
+  duration: number | null;
+  origBytes: number | null;
+  respBytes: number | null;
+  connState: string | null;
+  history: string | null;
+  origPkts: number | null;
+  respPkts: number | null;
+  score: number;
+  threshold: number;
+  modelVersion: string;
+  /** Why it was flagged: the features with the largest shares of its error, largest first. */
+  explanation: FeatureShare[];
+}
+
+/** An anomaly as read back, with its ids and the path of the file it came from. */
+export interface StoredAnomalyRow extends AnomalyRow {
+  id: number;
+  fileId: number;
+  filePath: string;
+}
+
+const INSERT_ANOMALY = `
+  INSERT INTO anomalies (file_id, ts, uid, orig_h, orig_p, resp_h, resp_p, proto, service, duration, orig_bytes,
+                         resp_bytes, conn_state, history, orig_pkts, resp_pkts, score, threshold, model_version, explanation)
+  VALUES (@fileId, @ts, @uid, @origH, @origP, @respH, @respP, @proto, @service, @duration, @origBytes,
+          @respBytes, @connState, @history, @origPkts, @respPkts, @score, @threshold, @modelVersion, @explanation)`;
+
+/**
+ * Inserts a file's anomalies. It opens no transaction: the caller wraps it with the file's own
+ * row (see record-file.ts), so that both are written or neither.
+ */
+export function insertAnomalies(db: Database, fileId: number, rows: readonly AnomalyRow[]): void {
+  const insert = prepared<[Record<string, unknown>]>(db, INSERT_ANOMALY);
+  rows.forEach((row, i) => {
+    try {
+      insert.run({
+        fileId,
+        ts: row.ts,
+        uid: row.uid ?? null,
+        origH: row.origH,
+        origP: row.origP,
+        respH: row.respH,
+        respP: row.respP,
+        proto: row.proto,
+        service: row.service ?? null,
+        duration: row.duration ?? null,
+        origBytes: row.origBytes ?? null,
+        respBytes: row.respBytes ?? null,
+        connState: row.connState ?? null,
+        history: row.history ?? null,
+        origPkts: row.origPkts ?? null,
+        respPkts: row.respPkts ?? null,
+        // SQLite stores NaN as NULL, which the NOT NULL columns then refuse with a message naming the column.
+        score: row.score,
+        threshold: row.threshold,
+        modelVersion: row.modelVersion,
+        explanation: explanationJson(row.explanation),
+      });
+    } catch (error) {
+      throw contextError(`${db.name}: anomaly ${i + 1} of ${rows.length} for file ${fileId} (uid ${row.uid ?? 'unset'}, ts ${row.ts})`, error);
+    }
+  });
+}
+
+export type AnomalyOrder = 'ts' | 'score';
+
+export interface AnomalyQuery {
+  /** Epoch seconds, inclusive. */
+  since?: number;
+  /** Epoch seconds, exclusive. */
+  until?: number;
+  /** Either end of the connection: matches orig_h or resp_h. */
+  host?: string;
+  /** Inclusive. */
+  minScore?: number;
+  fileId?: number;
+  limit?: number;
+  /** `ts` (default): newest first; `score`: highest first. Ties go newest id first. */
+  order?: AnomalyOrder;
+}
+
+const ANOMALY_COLUMNS = `
+  a.id AS id, a.file_id AS fileId, f.path AS filePath, a.ts AS ts, a.uid AS uid, a.orig_h AS origH, a.orig_p AS origP,
+  a.resp_h AS respH, a.resp_p AS respP, a.proto AS proto, a.service AS service, a.duration AS duration,
+  a.orig_bytes AS origBytes, a.resp_bytes AS respBytes, a.conn_state AS connState, a.history AS history,
+  a.orig_pkts AS origPkts, a.resp_pkts AS respPkts, a.score AS score, a.threshold AS threshold,
+  a.model_version AS modelVersion, a.explanation AS explanation`;
+
+type StoredAnomalyText = Omit<StoredAnomalyRow, 'explanation'> & { explanation: string };
+
+/** Anomalies matching every filter given, newest (or highest scoring) first. */
+export function queryAnomalies(db: Database, query: AnomalyQuery = {}): StoredAnomalyRow[] {
+  const params = anomalyQueryParams(db, query);
+  return prepared<[typeof params], StoredAnomalyText>(db, anomalyQuerySql(query, query.order ?? 'ts'))
+    .all(params)
+    .map((row) => ({ ...row, explanation: parseExplanation(db, row.id, row.explanation) }));
+}
+
+/**
+ * SQLite's plan for `queryAnomalies(db, query)`, one line per step (`SEARCH a USING INDEX
+ * anomalies_by_ts (ts>? AND ts<?)`): the tests check that no query reads the whole table.
+ */
+export function explainAnomalyQuery(db: Database, query: AnomalyQuery = {}): string[] {
+  const params = anomalyQueryParams(db, query);
+  return prepared<[typeof params], { detail: string }>(db, `EXPLAIN QUERY PLAN ${anomalyQuerySql(query, query.order ?? 'ts')}`)
+    .all(params)
+    .map((step) => step.detail);
+}
+
+/** The bound values for `query`, checked. */
+function anomalyQueryParams(db: Database, query: AnomalyQuery): Record<string, number | string | null> {
+  const order = query.order ?? 'ts';
+  if (order !== 'ts' && order !== 'score') throw new Error(`${db.name}: querying anomalies: order is '${String(order)}'; expected 'ts' or 'score'`);
+  for (const key of ['since', 'until', 'minScore'] as const) {
+    const value = query[key];
+    if (value !== undefined && Number.isNaN(value)) throw new Error(`${db.name}: querying anomalies: ${key} is NaN; expected a number`);
+  }
+  if (query.fileId !== undefined && !Number.isSafeInteger(query.fileId)) {
+    throw new Error(`${db.name}: querying anomalies: fileId is ${query.fileId}; expected a whole number`);
+  }
+  return {
+    since: query.since ?? null,
+    until: query.until ?? null,
+    host: query.host ?? null,
+    minScore: query.minScore ?? null,
+    fileId: query.fileId ?? null,
+    limit: checkedLimit(db, query.limit),
+  };
+}
+
+/**
+ * The query for the filters present. Each combination gets its own statement (at most 64, each
+ * prepared once) rather than one with `(? IS NULL OR ts >= ?)` clauses, which would hide the
+ * constraints from the planner and make it scan. It is built only from the constant fragments
+ * below; every value is a bound parameter.
+ */
+function anomalyQuerySql(query: AnomalyQuery, order: AnomalyOrder): string {
+  const filters: string[] = [];
+  if (query.since !== undefined) filters.push('a.ts >= @since');
+  if (query.until !== undefined) filters.push('a.ts < @until');
+  if (query.minScore !== undefined) filters.push('a.score >= @minScore');
+  if (query.fileId !== undefined) filters.push('a.file_id = @fileId');
+  const orderBy = order === 'ts' ? 'ORDER BY ts DESC, id DESC' : 'ORDER BY score DESC, id DESC';
+  const select = (hostFilters: string[]): string => {
+    const where = [...hostFilters, ...filters];
+    return `SELECT ${ANOMALY_COLUMNS} FROM anomalies a JOIN files f ON f.id = a.file_id${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}`;
+  };
+  if (query.host === undefined) return `${select([])} ${orderBy} LIMIT @limit`;
+  // Either end: one branch per index, (orig_h, ts) and (resp_h, ts), merged in order, so the
+  // LIMIT stops both early. An OR would read every row of the host and sort them. The second
+  // branch leaves out connections from the host to itself, which the first already has.
+  return `${select(['a.orig_h = @host'])} UNION ALL ${select(['a.resp_h = @host', 'a.orig_h <> @host'])} ${orderBy} LIMIT @limit`;
+}
+
+const PRUNE_BEFORE = `DELETE FROM anomalies WHERE ts < ?`;
+
+/** Deletes the anomalies older than `ts` (epoch seconds) and returns how many went. The files ledger is kept. */
+export function pruneAnomaliesBefore(db: Database, ts: number): number {
+  if (Number.isNaN(ts)) throw new Error(`${db.name}: pruning anomalies: ts is NaN; expected epoch seconds`);
+  return prepared<[number]>(db, PRUNE_BEFORE).run(ts).changes;
+}
+
+const COUNT_ANOMALIES = `SELECT count(*) FROM anomalies`;
+
+export function countAnomalies(db: Database): number {
+  return prepared<[], number>(db, COUNT_ANOMALIES).pluck().get() ?? 0;
+}
+
+function explanationJson(explanation: readonly FeatureShare[]): string {
+  // Checked at run time too: the scorer's numbers can be NaN, which JSON would turn into null.
+  const items: unknown = explanation;
+  if (!Array.isArray(items)) throw new Error(`explanation is ${JSON.stringify(items)}; expected an array of { feature, share }`);
+  const shares = items.map((item: unknown) => {
+    const share = item as Partial<FeatureShare> | null;
+    if (typeof share?.feature !== 'string' || typeof share.share !== 'number' || !Number.isFinite(share.share)) {
+      throw new Error(`explanation item ${JSON.stringify(item)}: expected { feature: string, share: finite number }`);
+    }
+    return { feature: share.feature, share: share.share };
+  });
+  return JSON.stringify(shares);
+}
+
+function parseExplanation(db: Database, id: number, text: string): FeatureShare[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  const valid =
+    Array.isArray(parsed) &&
+    parsed.every((item: unknown) => {
+      const share = item as Partial<FeatureShare> | null;
+      return typeof share?.feature === 'string' && typeof share.share === 'number';
+    });
+  if (!valid) throw new Error(`${db.name}: anomaly ${id}: explanation is ${JSON.stringify(text.slice(0, 200))}; expected a JSON array of { feature, share }`);
+  return parsed as FeatureShare[];
+}

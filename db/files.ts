@@ -1,0 +1,116 @@
+import type { Database } from 'better-sqlite3';
+import { checkedLimit, contextError, prepared } from './statements.js';
+
+export const FILE_STATUSES = ['done', 'failed', 'skipped'] as const;
+export type FileStatus = (typeof FILE_STATUSES)[number];
+export type ThresholdMode = 'per-file' | 'baseline';
+
+/** One row of the `files` ledger: one per file met, whatever became of it. */
+export interface FileRow {
+  id: number;
+  path: string;
+  size: number;
+  sha256: string;
+  status: FileStatus;
+  rows: number | null;
+  badLines: number | null;
+  flagged: number | null;
+  threshold: number | null;
+  thresholdMode: ThresholdMode | null;
+  error: string | null;
+  /** The id of the 'done' file with the same content, for a 'skipped' file. */
+  duplicateOf: number | null;
+  modelVersion: string | null;
+  /** Epoch seconds of the file's first and last connection. */
+  firstTs: number | null;
+  lastTs: number | null;
+  /** ISO 8601. */
+  startedAt: string;
+  finishedAt: string;
+}
+
+export type NewFileRow = Omit<FileRow, 'id'>;
+
+const COLUMNS = `
+  id, path, size, sha256, status, rows, bad_lines AS badLines, flagged, threshold,
+  threshold_mode AS thresholdMode, error, duplicate_of AS duplicateOf, model_version AS modelVersion,
+  first_ts AS firstTs, last_ts AS lastTs, started_at AS startedAt, finished_at AS finishedAt`;
+
+const INSERT_FILE = `
+  INSERT INTO files (path, size, sha256, status, rows, bad_lines, flagged, threshold, threshold_mode, error,
+                     duplicate_of, model_version, first_ts, last_ts, started_at, finished_at)
+  VALUES (@path, @size, @sha256, @status, @rows, @badLines, @flagged, @threshold, @thresholdMode, @error,
+          @duplicateOf, @modelVersion, @firstTs, @lastTs, @startedAt, @finishedAt)`;
+
+/** Adds a row to the ledger and returns its id. */
+export function insertFile(db: Database, row: NewFileRow): number {
+  // Spelled out rather than passing `row`: a caller's object may carry other keys, and an
+  // undefined optional must go in as NULL.
+  const params = {
+    path: row.path,
+    size: row.size,
+    sha256: row.sha256,
+    status: row.status,
+    rows: row.rows ?? null,
+    badLines: row.badLines ?? null,
+    flagged: row.flagged ?? null,
+    threshold: row.threshold ?? null,
+    thresholdMode: row.thresholdMode ?? null,
+    error: row.error ?? null,
+    duplicateOf: row.duplicateOf ?? null,
+    modelVersion: row.modelVersion ?? null,
+    firstTs: row.firstTs ?? null,
+    lastTs: row.lastTs ?? null,
+    startedAt: row.startedAt,
+    finishedAt: row.finishedAt,
+  };
+  try {
+    return Number(prepared<[typeof params]>(db, INSERT_FILE).run(params).lastInsertRowid);
+  } catch (error) {
+    const duplicate = row.duplicateOf != null ? `, duplicate of file ${row.duplicateOf}` : '';
+    throw contextError(`${db.name}: recording file ${row.path} (status ${row.status}${duplicate})`, error);
+  }
+}
+
+const FIND_DONE_BY_SHA256 = `SELECT ${COLUMNS} FROM files WHERE sha256 = ? AND status = 'done' ORDER BY id LIMIT 1`;
+
+/** The first file scored with this content: a later copy of it is a duplicate of this one. */
+export function findDoneBySha256(db: Database, sha256: string): FileRow | undefined {
+  return prepared<[string], FileRow>(db, FIND_DONE_BY_SHA256).get(sha256);
+}
+
+const FIND_BY_PATH_AND_SHA256 = `SELECT ${COLUMNS} FROM files WHERE path = ? AND sha256 = ? ORDER BY id DESC LIMIT 1`;
+
+/** The latest attempt at this path with this content, if any. */
+export function findByPathAndSha256(db: Database, path: string, sha256: string): FileRow | undefined {
+  return prepared<[string, string], FileRow>(db, FIND_BY_PATH_AND_SHA256).get(path, sha256);
+}
+
+const FIND_BY_ID = `SELECT ${COLUMNS} FROM files WHERE id = ?`;
+
+export function findFileById(db: Database, id: number): FileRow | undefined {
+  return prepared<[number], FileRow>(db, FIND_BY_ID).get(id);
+}
+
+// -1 is SQLite's "no limit", so one statement serves both.
+const LIST_FILES = `SELECT ${COLUMNS} FROM files ORDER BY id DESC LIMIT ?`;
+const LIST_FILES_WITH_STATUS = `SELECT ${COLUMNS} FROM files WHERE status = ? ORDER BY id DESC LIMIT ?`;
+
+/** The ledger, newest first (by insertion, which is the order files were finished in). */
+export function listFiles(db: Database, options: { status?: FileStatus; limit?: number } = {}): FileRow[] {
+  const limit = checkedLimit(db, options.limit);
+  if (options.status === undefined) return prepared<[number], FileRow>(db, LIST_FILES).all(limit);
+  if (!FILE_STATUSES.includes(options.status)) {
+    throw new Error(`${db.name}: listing files: status is '${String(options.status)}'; expected one of ${FILE_STATUSES.join(', ')}`);
+  }
+  return prepared<[string, number], FileRow>(db, LIST_FILES_WITH_STATUS).all(options.status, limit);
+}
+
+const COUNT_FILES = `SELECT status, count(*) AS n FROM files GROUP BY status`;
+
+/** How many files the ledger holds in each status (0 for a status it has none of). */
+export function countFiles(db: Database): Record<FileStatus, number> {
+  const counts: Record<FileStatus, number> = { done: 0, failed: 0, skipped: 0 };
+  for (const { status, n } of prepared<[], { status: FileStatus; n: number }>(db, COUNT_FILES).all()) counts[status] = n;
+  return counts;
+}

@@ -1,0 +1,65 @@
+import type { Database } from 'better-sqlite3';
+import { insertAnomalies, type AnomalyRow } from './anomalies.js';
+import { insertFile, type FileRow } from './files.js';
+
+/** What is known of any file met: enough to recognise it again. */
+export type FileIdentity = Pick<FileRow, 'path' | 'size' | 'sha256' | 'startedAt' | 'finishedAt'>;
+
+/** A scored file: no error, no duplicate, the rest as `FileRow`. */
+export type ScoredFile = Omit<FileRow, 'id' | 'status' | 'error' | 'duplicateOf'>;
+
+/** A file that could not be scored: whatever was learned before it failed is kept. */
+export type FailedFile = FileIdentity & Partial<Pick<FileRow, 'rows' | 'badLines' | 'modelVersion' | 'firstTs' | 'lastTs'>>;
+
+/**
+ * Records a scored file, status 'done', and all its anomalies in ONE transaction: after a crash
+ * (or an insert that fails part-way) the file is either fully present or absent, and an absent
+ * file is scored again on the next start. Returns the file's id.
+ */
+export function recordScoredFile(db: Database, file: ScoredFile, anomalies: readonly AnomalyRow[]): number {
+  // IMMEDIATE: the write lock is taken at BEGIN, so waiting for another writer happens before any
+  // work, within busy_timeout, instead of failing half-way.
+  return db
+    .transaction(() => {
+      const fileId = insertFile(db, { ...file, status: 'done', error: null, duplicateOf: null });
+      insertAnomalies(db, fileId, anomalies);
+      return fileId;
+    })
+    .immediate();
+}
+
+/** Records a file that could not be scored, with why. Returns its id. */
+export function recordFailedFile(db: Database, file: FailedFile, error: string): number {
+  return insertFile(db, {
+    rows: null,
+    badLines: null,
+    modelVersion: null,
+    firstTs: null,
+    lastTs: null,
+    ...file,
+    status: 'failed',
+    flagged: null,
+    threshold: null,
+    thresholdMode: null,
+    error,
+    duplicateOf: null,
+  });
+}
+
+/** Records a file left out because its content was scored already, as file `duplicateOf`. Returns its id. */
+export function recordSkippedFile(db: Database, file: FileIdentity, duplicateOf: number): number {
+  return insertFile(db, {
+    ...file,
+    status: 'skipped',
+    rows: null,
+    badLines: null,
+    flagged: null,
+    threshold: null,
+    thresholdMode: null,
+    error: null,
+    duplicateOf,
+    modelVersion: null,
+    firstTs: null,
+    lastTs: null,
+  });
+}

@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { Database } from 'better-sqlite3';
+import { findByPathAndSha256, findDoneBySha256 } from '../db/files.js';
+import { recordFailedFile, recordScoredFile, recordSkippedFile } from '../db/record-file.js';
+import type { Tf } from '../model/detector.js';
+import { scoreFile, type ScoreOptions, type ScoringModel } from './score-file.js';
+
+/** What happened to one file: the same outcome whether `score` or the service met it. */
+export type FileOutcome =
+  | {
+      status: 'done';
+      file: string;
+      fileId: number;
+      rows: number;
+      badLines: number;
+      flagged: number;
+      threshold: number;
+      modelVersion: string;
+      seconds: number;
+      rowsPerSecond: number;
+    }
+  | { status: 'failed'; file: string; fileId: number; error: string }
+  | { status: 'skipped'; file: string; fileId: number; duplicateOf: { id: number; path: string } }
+  /** This path with this content is in the ledger already (a restart, a rescan): nothing is written. */
+  | { status: 'already-seen'; file: string; fileId: number; previous: string }
+  /** Stopped (SIGINT, SIGTERM) before the file was finished: nothing is written; it is scored at the next start. */
+  | { status: 'aborted'; file: string };
+
+export interface ProcessContext {
+  db: Database;
+  tf: Tf;
+  model: ScoringModel;
+  options: ScoreOptions;
+}
+
+/**
+ * Scores one file into the database, exactly once: files are known by their content, so the
+ * same content under a new name is skipped as a duplicate, a path whose content changed is
+ * scored again, and a file seen before (done or failed) is not retried. A scored file and its
+ * anomalies are written in one transaction.
+ */
+export async function processFile(context: ProcessContext, file: string): Promise<FileOutcome> {
+  const { db, tf, model, options } = context;
+  const startedAt = new Date().toISOString();
+  const { size } = await stat(file);
+  const sha256 = await sha256Of(file);
+
+  const seen = findByPathAndSha256(db, file, sha256);
+  if (seen !== undefined) return { status: 'already-seen', file, fileId: seen.id, previous: seen.status };
+  const base = { path: file, size, sha256, startedAt };
+
+  const original = findDoneBySha256(db, sha256);
+  if (original !== undefined) {
+    const fileId = recordSkippedFile(db, { ...base, finishedAt: new Date().toISOString() }, original.id);
+    return { status: 'skipped', file, fileId, duplicateOf: { id: original.id, path: original.path } };
+  }
+
+  const outcome = await scoreFile(tf, model, file, options);
+  if (outcome.status === 'aborted') return { status: 'aborted', file };
+  const finishedAt = new Date().toISOString();
+  if (outcome.status === 'failed') {
+    const fileId = recordFailedFile(db, { ...base, finishedAt, modelVersion: model.version }, outcome.error.message);
+    return { status: 'failed', file, fileId, error: outcome.error.message };
+  }
+  const fileId = recordScoredFile(
+    db,
+    {
+      ...base,
+      finishedAt,
+      rows: outcome.rows,
+      badLines: outcome.badLines,
+      flagged: outcome.flagged.length,
+      threshold: outcome.threshold,
+      thresholdMode: options.mode,
+      modelVersion: model.version,
+      firstTs: outcome.firstTs,
+      lastTs: outcome.lastTs,
+    },
+    outcome.flagged,
+  );
+  return {
+    status: 'done',
+    file,
+    fileId,
+    rows: outcome.rows,
+    badLines: outcome.badLines,
+    flagged: outcome.flagged.length,
+    threshold: outcome.threshold,
+    modelVersion: model.version,
+    seconds: outcome.seconds,
+    rowsPerSecond: outcome.seconds > 0 ? Math.round(outcome.rows / outcome.seconds) : 0,
+  };
+}
+
+/** The content's SHA-256, streamed: the file is never held whole. */
+export async function sha256Of(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}

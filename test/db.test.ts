@@ -1,0 +1,486 @@
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { after, before, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import BetterSqlite3 from 'better-sqlite3';
+import type { Database } from 'better-sqlite3';
+import {
+  countAnomalies,
+  explainAnomalyQuery,
+  insertAnomalies,
+  pruneAnomaliesBefore,
+  queryAnomalies,
+  type AnomalyRow,
+} from '../db/anomalies.js';
+import { countFiles, findByPathAndSha256, findDoneBySha256, findFileById, insertFile, listFiles } from '../db/files.js';
+import { listModels, setActiveModel, upsertModel } from '../db/models.js';
+import { openDatabase, SCHEMA_VERSION } from '../db/open-database.js';
+import { recordFailedFile, recordScoredFile, recordSkippedFile, type ScoredFile } from '../db/record-file.js';
+import { repoRoot, tempDir } from './support/paths.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+before(async () => ({ dir, cleanup } = await tempDir('zeek-anomaly-db-')));
+after(() => cleanup());
+
+let fileCount = 0;
+/** A fresh database file path in the test's temp dir, in a folder that does not exist yet. */
+function freshPath(): string {
+  return join(dir, `case-${++fileCount}`, 'nested', 'zeek-anomaly.sqlite');
+}
+
+function scoredFile(overrides: Partial<ScoredFile> = {}): ScoredFile {
+  return {
+    path: '/opt/zeek/logs/2024-04-19/conn.00:00:00-01:00:00.log.gz',
+    size: 12345,
+    sha256: 'a'.repeat(64),
+    rows: 1000,
+    badLines: 2,
+    flagged: 3,
+    threshold: 0.5,
+    thresholdMode: 'per-file',
+    modelVersion: 'v0001-20240419T000000Z',
+    firstTs: 1713484800,
+    lastTs: 1713488399.5,
+    startedAt: '2024-04-19T01:00:05.000Z',
+    finishedAt: '2024-04-19T01:00:07.000Z',
+    ...overrides,
+  };
+}
+
+function anomaly(overrides: Partial<AnomalyRow> = {}): AnomalyRow {
+  return {
+    ts: 1713484800.123456,
+    uid: 'CHhAvVGS1DHFjwGM9',
+    origH: '10.0.0.5',
+    origP: 51234,
+    respH: '93.184.216.34',
+    respP: 443,
+    proto: 'tcp',
+    service: 'ssl',
+    duration: 12.5,
+    origBytes: 1200,
+    respBytes: 34000,
+    connState: 'SF',
+    history: 'ShADadFf',
+    origPkts: 20,
+    respPkts: 30,
+    score: 1,
+    threshold: 0.5,
+    modelVersion: 'v0001-20240419T000000Z',
+    explanation: [
+      { feature: 'orig_bytes', share: 0.62 },
+      { feature: 'duration', share: 0.21 },
+    ],
+    ...overrides,
+  };
+}
+
+function withDatabase<T>(fn: (db: Database, file: string) => T, file = freshPath()): T {
+  const db = openDatabase(file);
+  try {
+    return fn(db, file);
+  } finally {
+    db.close();
+  }
+}
+
+describe('openDatabase', () => {
+  test('a fresh file: creates its folder, applies the migrations (user_version 1), WAL, NORMAL, foreign keys, busy timeout', () => {
+    const file = freshPath();
+    assert.equal(existsSync(join(file, '..')), false);
+    withDatabase((db) => {
+      assert.equal(SCHEMA_VERSION, 1);
+      assert.equal(db.pragma('user_version', { simple: true }), 1);
+      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+      assert.equal(db.pragma('synchronous', { simple: true }), 1, 'NORMAL');
+      assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
+      assert.equal(db.pragma('busy_timeout', { simple: true }), 5000);
+      const tables = db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`).pluck().all();
+      assert.deepEqual(tables, ['anomalies', 'files', 'models']);
+    }, file);
+  });
+
+  test('reopening applies nothing again and keeps the data', () => {
+    const file = freshPath();
+    withDatabase((db) => recordScoredFile(db, scoredFile(), [anomaly()]), file);
+    withDatabase((db) => {
+      assert.equal(db.pragma('user_version', { simple: true }), 1);
+      assert.equal(countAnomalies(db), 1);
+      assert.equal(listFiles(db).length, 1);
+    }, file);
+    const reader = openDatabase(file, { readonly: true });
+    try {
+      assert.equal(countAnomalies(reader), 1);
+    } finally {
+      reader.close();
+    }
+  });
+
+  test('a database with a newer schema (user_version 99) is refused, read-write and read-only, and left as it was', () => {
+    const file = freshPath();
+    withDatabase((db) => db.pragma('user_version = 99'), file);
+    const message = `${file}: the database schema is version 99, newer than this zeek-anomaly knows (1); upgrade zeek-anomaly or use another --db`;
+    assert.throws(() => openDatabase(file), { message });
+    assert.throws(() => openDatabase(file, { readonly: true }), { message });
+    const raw = new BetterSqlite3(file, { readonly: true });
+    assert.equal(raw.pragma('user_version', { simple: true }), 99);
+    raw.close();
+  });
+
+  test('a file that is not a SQLite database is refused, naming it, and is not written to', () => {
+    const file = join(dir, 'not-a-database.sqlite');
+    const text = '#separator \\x09\n#path\tconn\n'.repeat(100);
+    writeFileSync(file, text);
+    for (const readonly of [false, true]) {
+      assert.throws(
+        () => openDatabase(file, { readonly }),
+        (error: Error) => error.message.startsWith(`${file} is not a SQLite database`) && /file is not a database/.test(error.message),
+      );
+    }
+    assert.equal(readFileSync(file, 'utf8'), text);
+    assert.equal(existsSync(`${file}-wal`), false);
+  });
+
+  test('a SQLite database that belongs to something else is refused, naming its tables', () => {
+    const file = join(dir, 'other-app.sqlite');
+    const other = new BetterSqlite3(file);
+    other.exec('CREATE TABLE users (id INTEGER PRIMARY KEY)');
+    other.close();
+    assert.throws(() => openDatabase(file), { message: `${file} is a SQLite database, but not zeek-anomaly's (it has the tables users and no schema version); use another --db` });
+  });
+
+  test('read-only: a missing file is named and not created; the connection cannot write', () => {
+    const missing = join(dir, 'nowhere', 'zeek-anomaly.sqlite');
+    assert.throws(() => openDatabase(missing, { readonly: true }), { message: `no database at ${missing}: score or watch some logs first` });
+    assert.equal(existsSync(join(dir, 'nowhere')), false);
+
+    const file = freshPath();
+    withDatabase(() => undefined, file);
+    const reader = openDatabase(file, { readonly: true });
+    try {
+      assert.throws(() => recordScoredFile(reader, scoredFile(), []), /readonly/);
+    } finally {
+      reader.close();
+    }
+  });
+
+  test('read-only: an empty database (never migrated) is refused rather than failing on a missing table', () => {
+    const file = join(dir, 'empty.sqlite');
+    new BetterSqlite3(file).close();
+    assert.throws(() => openDatabase(file, { readonly: true }), { message: `${file} is an empty database, not one zeek-anomaly has written to: score or watch some logs first, or use another --db` });
+  });
+});
+
+describe('recording files', () => {
+  test('recordScoredFile is atomic: a NOT NULL violation in the 3rd anomaly leaves neither the file nor any anomaly', () => {
+    withDatabase((db) => {
+      const rows = [anomaly(), anomaly(), anomaly({ origH: null as unknown as string }), anomaly(), anomaly()];
+      assert.throws(
+        () => recordScoredFile(db, scoredFile(), rows),
+        (error: Error) => {
+          assert.match(error.message, /anomaly 3 of 5 for file \d+ \(uid CHhAvVGS1DHFjwGM9, ts 1713484800.123456\)/);
+          assert.match(error.message, /NOT NULL constraint failed: anomalies\.orig_h/);
+          assert.ok(error.message.includes(db.name));
+          return true;
+        },
+      );
+      assert.equal(db.inTransaction, false);
+      assert.deepEqual(countFiles(db), { done: 0, failed: 0, skipped: 0 });
+      assert.equal(countAnomalies(db), 0);
+      assert.equal(db.prepare('SELECT count(*) FROM files').pluck().get(), 0);
+
+      // A NaN score (NULL to SQLite) is refused the same way.
+      assert.throws(() => recordScoredFile(db, scoredFile(), [anomaly({ score: NaN })]), /NOT NULL constraint failed: anomalies\.score/);
+      assert.equal(countAnomalies(db), 0);
+
+      const id = recordScoredFile(db, scoredFile(), [anomaly(), anomaly()]);
+      assert.equal(countAnomalies(db), 2);
+      assert.equal(findFileById(db, id)?.status, 'done');
+    });
+  });
+
+  test('a file row round-trips with every field; failed and skipped files; status, limit and counts', () => {
+    withDatabase((db) => {
+      const file = scoredFile();
+      const doneId = recordScoredFile(db, file, []);
+      assert.deepEqual(findFileById(db, doneId), { ...file, id: doneId, status: 'done', error: null, duplicateOf: null });
+
+      const failedId = recordFailedFile(
+        db,
+        { path: '/logs/broken.log.gz', size: 10, sha256: 'b'.repeat(64), startedAt: 'S', finishedAt: 'F', modelVersion: 'v0001-20240419T000000Z' },
+        'truncated-gzip: the gzip stream ends before its end marker',
+      );
+      const failed = findFileById(db, failedId);
+      assert.equal(failed?.status, 'failed');
+      assert.equal(failed?.error, 'truncated-gzip: the gzip stream ends before its end marker');
+      assert.equal(failed?.modelVersion, 'v0001-20240419T000000Z');
+      assert.equal(failed?.rows, null);
+
+      const copyId = recordSkippedFile(db, { path: '/elsewhere/copy.log.gz', size: file.size, sha256: file.sha256, startedAt: 'S', finishedAt: 'F' }, doneId);
+      assert.equal(findFileById(db, copyId)?.duplicateOf, doneId);
+      assert.throws(
+        () => recordSkippedFile(db, { path: '/x.log', size: 1, sha256: 'c', startedAt: 'S', finishedAt: 'F' }, 999),
+        { message: `${db.name}: recording file /x.log (status skipped, duplicate of file 999): FOREIGN KEY constraint failed` },
+      );
+
+      assert.deepEqual(listFiles(db).map((f) => f.id), [copyId, failedId, doneId], 'newest first');
+      assert.deepEqual(listFiles(db, { limit: 2 }).map((f) => f.id), [copyId, failedId]);
+      assert.deepEqual(listFiles(db, { status: 'failed' }).map((f) => f.id), [failedId]);
+      assert.deepEqual(countFiles(db), { done: 1, failed: 1, skipped: 1 });
+      assert.throws(() => listFiles(db, { limit: 0 }), { message: `${db.name}: limit is 0; expected a whole number of 1 or more` });
+      assert.throws(() => listFiles(db, { status: 'lost' as 'done' }), /status is 'lost'; expected one of done, failed, skipped/);
+    });
+  });
+
+  test('findDoneBySha256 finds the first done file with the content; findByPathAndSha256 the latest attempt', () => {
+    withDatabase((db) => {
+      const sha = 'd'.repeat(64);
+      const identity = { size: 1, sha256: sha, startedAt: 'S', finishedAt: 'F' };
+      recordFailedFile(db, { ...identity, path: '/a.log' }, 'boom');
+      assert.equal(findDoneBySha256(db, sha), undefined, 'a failed file is not an original');
+      const first = recordScoredFile(db, scoredFile({ path: '/a.log', sha256: sha }), []);
+      recordScoredFile(db, scoredFile({ path: '/b.log', sha256: sha }), []);
+      assert.equal(findDoneBySha256(db, sha)?.id, first);
+      assert.equal(findDoneBySha256(db, 'e'.repeat(64)), undefined);
+
+      assert.equal(findByPathAndSha256(db, '/a.log', sha)?.id, first, 'the latest of the failed and the done attempt');
+      assert.equal(findByPathAndSha256(db, '/a.log', 'e'.repeat(64)), undefined);
+    });
+  });
+
+  test('insertAnomalies without a transaction of the caller writes each row; an explanation with NaN is refused, naming the row', () => {
+    withDatabase((db) => {
+      const fileId = insertFile(db, { ...scoredFile(), status: 'done', error: null, duplicateOf: null });
+      insertAnomalies(db, fileId, [anomaly()]);
+      assert.equal(countAnomalies(db), 1);
+      assert.throws(
+        () => insertAnomalies(db, fileId, [anomaly({ explanation: [{ feature: 'duration', share: NaN }] })]),
+        /anomaly 1 of 1 for file \d+ .*explanation item \{"feature":"duration","share":null\}/,
+      );
+    });
+  });
+});
+
+describe('querying anomalies', () => {
+  const T0 = 1713484800; // 2024-04-19T00:00:00Z
+  let file: string;
+  let db: Database;
+  let fileA: number;
+  let fileB: number;
+
+  before(() => {
+    file = freshPath();
+    db = openDatabase(file);
+    fileA = recordScoredFile(db, scoredFile({ path: '/logs/a.log' }), [
+      anomaly({ ts: T0 + 10, uid: 'a1', origH: '10.0.0.1', respH: '10.0.0.2', score: 5 }),
+      anomaly({ ts: T0 + 20, uid: 'a2', origH: '10.0.0.2', respH: '10.0.0.1', score: 1 }),
+      anomaly({ ts: T0 + 30, uid: 'a3', origH: '10.0.0.3', respH: '10.0.0.4', score: 9 }),
+      // A connection from the host to itself must come back once, not twice.
+      anomaly({ ts: T0 + 40, uid: 'a4', origH: '10.0.0.1', respH: '10.0.0.1', score: 3 }),
+    ]);
+    fileB = recordScoredFile(db, scoredFile({ path: '/logs/b.log', sha256: 'b'.repeat(64) }), [
+      anomaly({ ts: T0 + 50, uid: 'b1', origH: '10.0.0.9', respH: '10.0.0.1', score: 7 }),
+      anomaly({ ts: T0 + 60, uid: 'b2', origH: '10.0.0.9', respH: '10.0.0.8', score: 2, explanation: [{ feature: 'resp_p', share: 1 }] }),
+    ]);
+  });
+  after(() => db.close());
+
+  const uids = (query: Parameters<typeof queryAnomalies>[1]): (string | null)[] => queryAnomalies(db, query).map((a) => a.uid);
+
+  test('all, newest first, with their ids, file path and parsed explanation', () => {
+    const rows = queryAnomalies(db);
+    assert.deepEqual(rows.map((a) => a.uid), ['b2', 'b1', 'a4', 'a3', 'a2', 'a1']);
+    const b2 = rows[0]!;
+    assert.equal(b2.fileId, fileB);
+    assert.equal(b2.filePath, '/logs/b.log');
+    assert.deepEqual(b2.explanation, [{ feature: 'resp_p', share: 1 }]);
+    const { id: _id, fileId: _fileId, filePath: _filePath, ...stored } = rows[5]!;
+    assert.deepEqual(stored, anomaly({ ts: T0 + 10, uid: 'a1', origH: '10.0.0.1', respH: '10.0.0.2', score: 5 }), 'every column round-trips');
+  });
+
+  test('filters: since (inclusive), until (exclusive), host on either side, min score, file, limit, order', () => {
+    assert.deepEqual(uids({ since: T0 + 30 }), ['b2', 'b1', 'a4', 'a3']);
+    assert.deepEqual(uids({ until: T0 + 30 }), ['a2', 'a1']);
+    assert.deepEqual(uids({ since: T0 + 20, until: T0 + 50 }), ['a4', 'a3', 'a2']);
+    assert.deepEqual(uids({ host: '10.0.0.1' }), ['b1', 'a4', 'a2', 'a1'], 'orig_h or resp_h, the self-connection once');
+    assert.deepEqual(uids({ host: '10.0.0.1', since: T0 + 15, until: T0 + 45 }), ['a4', 'a2']);
+    assert.deepEqual(uids({ host: '10.0.0.8' }), ['b2'], 'responder only');
+    assert.deepEqual(uids({ host: '192.0.2.1' }), []);
+    assert.deepEqual(uids({ minScore: 5 }), ['b1', 'a3', 'a1'], 'inclusive');
+    assert.deepEqual(uids({ fileId: fileA }), ['a4', 'a3', 'a2', 'a1']);
+    assert.deepEqual(uids({ limit: 2 }), ['b2', 'b1']);
+    assert.deepEqual(uids({ order: 'score' }), ['a3', 'b1', 'a1', 'a4', 'b2', 'a2']);
+    assert.deepEqual(uids({ order: 'score', host: '10.0.0.1', limit: 3 }), ['b1', 'a1', 'a4']);
+    assert.deepEqual(uids({ order: 'score', minScore: 2, since: T0 + 40, fileId: fileB }), ['b1', 'b2']);
+    assert.throws(() => queryAnomalies(db, { limit: -5 }), { message: `${file}: limit is -5; expected a whole number of 1 or more` });
+    assert.throws(() => queryAnomalies(db, { since: NaN }), { message: `${file}: querying anomalies: since is NaN; expected a number` });
+  });
+
+  test('EXPLAIN QUERY PLAN: time and host queries search an index, never scan the table', () => {
+    const cases: [Parameters<typeof explainAnomalyQuery>[1], RegExp[]][] = [
+      [{ since: T0, until: T0 + 100, limit: 10 }, [/SEARCH a USING INDEX anomalies_by_ts \(ts>\? AND ts<\?\)/]],
+      [{ since: T0 }, [/SEARCH a USING INDEX anomalies_by_ts/]],
+      [{ limit: 10 }, [/SCAN a USING INDEX anomalies_by_ts/]],
+      [{ host: '10.0.0.1', limit: 10 }, [/SEARCH a USING INDEX anomalies_by_orig_h \(orig_h=\?\)/, /SEARCH a USING INDEX anomalies_by_resp_h \(resp_h=\?\)/, /MERGE \(UNION ALL\)/]],
+      [{ host: '10.0.0.1', since: T0, until: T0 + 100 }, [/anomalies_by_orig_h \(orig_h=\? AND ts>\? AND ts<\?\)/, /anomalies_by_resp_h \(resp_h=\? AND ts>\? AND ts<\?\)/]],
+      [{ order: 'score', minScore: 3 }, [/SEARCH a USING INDEX anomalies_by_score \(score>\?\)/]],
+      [{ fileId: 1 }, [/anomalies_by_file \(file_id=\?\)/]],
+    ];
+    for (const [query, expected] of cases) {
+      const plan = explainAnomalyQuery(db, query);
+      const text = plan.join('\n');
+      for (const pattern of expected) assert.match(text, pattern, `${JSON.stringify(query)}:\n${text}`);
+      // A bare "SCAN a" (no index) would read every anomaly; the ts order with no filter walks the index instead.
+      assert.ok(!plan.some((step) => /^SCAN a$|^SCAN anomalies$/.test(step)), `${JSON.stringify(query)} scans the table:\n${text}`);
+      // Time and host queries walk their index in order and stop at the limit. (One file's
+      // anomalies are few enough to sort: anomalies_by_file has no ts.)
+      if (query?.fileId === undefined && query?.order !== 'score') {
+        assert.ok(!plan.some((step) => step.includes('TEMP B-TREE')), `${JSON.stringify(query)} sorts instead of walking an index:\n${text}`);
+      }
+    }
+  });
+});
+
+describe('pruning', () => {
+  test('pruneAnomaliesBefore deletes only the rows older than the cut, and keeps the files ledger', () => {
+    withDatabase((db) => {
+      recordScoredFile(db, scoredFile(), [anomaly({ ts: 100 }), anomaly({ ts: 199.999 }), anomaly({ ts: 200 }), anomaly({ ts: 300 })]);
+      assert.equal(pruneAnomaliesBefore(db, 200), 2);
+      assert.deepEqual(queryAnomalies(db).map((a) => a.ts), [300, 200]);
+      assert.equal(pruneAnomaliesBefore(db, 200), 0);
+      assert.equal(listFiles(db).length, 1);
+    });
+  });
+});
+
+describe('models', () => {
+  test('upsertModel and setActiveModel leave exactly one active; an unknown version changes nothing', () => {
+    withDatabase((db) => {
+      const active = (): string[] => listModels(db).filter((m) => m.active).map((m) => m.version);
+      const model = (version: string, isActive: boolean) => ({ version, createdAt: `2024-04-1${version.at(-1)}T00:00:00Z`, active: isActive, preset: 'default', metrics: { testLoss: 0.1, rows: { used: 5 } } });
+      upsertModel(db, model('v1', true));
+      upsertModel(db, model('v2', false));
+      assert.deepEqual(active(), ['v1']);
+      upsertModel(db, model('v3', true));
+      assert.deepEqual(active(), ['v3'], 'a new active model deactivates the others');
+      setActiveModel(db, 'v2');
+      assert.deepEqual(active(), ['v2']);
+      setActiveModel(db, 'v2');
+      assert.deepEqual(active(), ['v2']);
+      assert.throws(() => setActiveModel(db, 'v9'), { message: `${db.name}: no model version 'v9' in the models table` });
+      assert.deepEqual(active(), ['v2']);
+      upsertModel(db, { ...model('v1', false), preset: null, metrics: { testLoss: 0.05 } });
+      assert.deepEqual(
+        listModels(db).map((m) => [m.version, m.active, m.preset, m.metrics]),
+        [
+          ['v1', false, null, { testLoss: 0.05 }],
+          ['v2', true, 'default', { testLoss: 0.1, rows: { used: 5 } }],
+          ['v3', false, 'default', { testLoss: 0.1, rows: { used: 5 } }],
+        ],
+      );
+    });
+  });
+});
+
+describe('WAL: readers never block the writer', () => {
+  function seeded(file: string): void {
+    withDatabase((db) => {
+      recordScoredFile(db, scoredFile({ sha256: '0'.repeat(64) }), Array.from({ length: 50 }, (_, i) => anomaly({ ts: 1000 + i })));
+    }, file);
+  }
+
+  /** The writer gives up at once instead of waiting: a blocked write shows as an error, not a slow test. */
+  function impatientWriter(file: string): Database {
+    const db = openDatabase(file);
+    db.pragma('busy_timeout = 0');
+    return db;
+  }
+
+  test('a reader holding a SELECT open (iterate) on one connection does not block a write transaction on another', () => {
+    const file = freshPath();
+    seeded(file);
+    const reader = openDatabase(file, { readonly: true });
+    const writer = impatientWriter(file);
+    try {
+      const rows = reader.prepare('SELECT ts FROM anomalies ORDER BY ts').pluck().iterate() as IterableIterator<number>;
+      assert.equal(rows.next().value, 1000);
+      const started = performance.now();
+      recordScoredFile(writer, scoredFile({ sha256: '1'.repeat(64) }), [anomaly({ ts: 5000 })]);
+      assert.ok(performance.now() - started < 1000, 'the write did not wait');
+      let seen = 1;
+      for (const _ of rows) seen++;
+      assert.equal(seen, 50, 'the reader kept its snapshot: it does not see the row written while it read');
+      assert.equal(countAnomalies(reader), 51, 'and its next query sees it');
+    } finally {
+      reader.close();
+      writer.close();
+    }
+  });
+
+  test('control: in rollback-journal mode the same open SELECT does block the write (so the test above can fail)', () => {
+    const file = join(dir, 'rollback.sqlite');
+    const setup = new BetterSqlite3(file);
+    setup.exec('CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2), (3);');
+    assert.equal(setup.pragma('journal_mode', { simple: true }), 'delete');
+    setup.close();
+    const reader = new BetterSqlite3(file, { readonly: true });
+    const writer = new BetterSqlite3(file, { timeout: 0 });
+    try {
+      const rows = reader.prepare('SELECT x FROM t').pluck().iterate();
+      rows.next();
+      assert.throws(() => writer.prepare('INSERT INTO t VALUES (4)').run(), { code: 'SQLITE_BUSY' });
+      rows.return?.();
+      writer.prepare('INSERT INTO t VALUES (4)').run();
+    } finally {
+      reader.close();
+      writer.close();
+    }
+  });
+
+  test('a reader in another process, mid-SELECT, does not block this process writing', async () => {
+    const file = freshPath();
+    seeded(file);
+    const openDatabaseUrl = pathToFileURL(join(repoRoot, 'dist', 'db', 'open-database.js')).href;
+    // The child opens the database as `anomalies` does, starts reading, says so, and holds the
+    // statement open until its stdin closes; then it reports how many rows its snapshot held.
+    const child = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { openDatabase } from ${JSON.stringify(openDatabaseUrl)};
+         const db = openDatabase(${JSON.stringify(file)}, { readonly: true });
+         const rows = db.prepare('SELECT id FROM anomalies').pluck().iterate();
+         rows.next();
+         let n = 1;
+         console.log('reading');
+         process.stdin.resume();
+         process.stdin.on('end', () => { for (const _ of rows) n++; console.log('rows ' + n); db.close(); });`,
+      ],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    const exited = once(child, 'exit');
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    try {
+      assert.equal((await lines.next()).value, 'reading');
+      const writer = impatientWriter(file);
+      try {
+        recordScoredFile(writer, scoredFile({ sha256: '2'.repeat(64) }), [anomaly({ ts: 6000 }), anomaly({ ts: 6001 })]);
+        assert.equal(countAnomalies(writer), 52);
+      } finally {
+        writer.close();
+      }
+      child.stdin.end();
+      assert.equal((await lines.next()).value, 'rows 50');
+      const [code] = (await exited) as [number | null];
+      assert.equal(code, 0);
+    } finally {
+      child.kill();
+    }
+  });
+});

@@ -1,0 +1,286 @@
+import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { after, before, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { parse } from 'csv-parse/sync';
+import type { AnomalyRow } from '../db/anomalies.js';
+import { openDatabase } from '../db/open-database.js';
+import { recordFailedFile, recordScoredFile, recordSkippedFile } from '../db/record-file.js';
+import { anomaliesCommand, type AnomaliesCommandOptions } from '../scripts/commands/anomalies.js';
+import { filesCommand, type FilesCommandOptions } from '../scripts/commands/files.js';
+import { csvField, formatCsv, formatJsonLines, formatTable } from '../scripts/format-table.js';
+import { repoRoot, tempDir } from './support/paths.js';
+
+const run = promisify(execFile);
+
+/** A stream that keeps what is written to it, as the commands' stdout. */
+function capture(): { out: Writable; text: () => string } {
+  const chunks: Buffer[] = [];
+  const out = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(chunk);
+      callback();
+    },
+  });
+  return { out, text: () => Buffer.concat(chunks).toString('utf8') };
+}
+
+async function anomalies(options: Partial<AnomaliesCommandOptions>): Promise<{ code: number; stdout: string }> {
+  const { out, text } = capture();
+  const code = await anomaliesCommand({ db: dbFile, limit: 100, format: 'table', ...options }, out);
+  return { code, stdout: text() };
+}
+
+async function files(options: Partial<FilesCommandOptions>): Promise<{ code: number; stdout: string }> {
+  const { out, text } = capture();
+  const code = await filesCommand({ db: dbFile, limit: 100, format: 'table', ...options }, out);
+  return { code, stdout: text() };
+}
+
+describe('format-table', () => {
+  test('table: header and rule, numbers right-aligned, unset as -, long cells cut with …, control characters escaped', () => {
+    const text = formatTable(
+      [{ header: 'name' }, { header: 'n' }, { header: 'path', maxWidth: 10, truncate: 'start' }, { header: 'note', maxWidth: 8 }],
+      [
+        ['alpha', 5, '/a/b/c/d/e/f/g.log', 'short'],
+        ['b', 12345, '/x.log', 'a much longer note'],
+        ['c', null, null, 'two\nlines\x1b[31m'],
+      ],
+    );
+    assert.equal(
+      text,
+      [
+        'name       n  path        note',
+        '-----  -----  ----------  --------',
+        'alpha      5  …e/f/g.log  short',
+        'b      12345  /x.log      a much …',
+        'c          -  -           two\\nli…',
+        '',
+      ].join('\n'),
+    );
+    assert.ok(!text.includes('\x1b'));
+  });
+
+  test('csv: RFC 4180 quoting (comma, quote, newline), empty for unset, CRLF; csv-parse reads back the same values', () => {
+    assert.equal(csvField('plain'), 'plain');
+    assert.equal(csvField('a,b'), '"a,b"');
+    assert.equal(csvField('say "hi", then go'), '"say ""hi"", then go"');
+    assert.equal(csvField('two\nlines'), '"two\nlines"');
+    assert.equal(csvField(null), '');
+    assert.equal(csvField(0.25), '0.25');
+    const rows = [
+      ['say "hi", then go', 1, null],
+      ['two\r\nlines', -2.5, ' spaced '],
+    ];
+    const text = formatCsv(['text', 'number', 'unset'], rows);
+    assert.equal(text, 'text,number,unset\r\n"say ""hi"", then go",1,\r\n"two\r\nlines",-2.5, spaced \r\n');
+    assert.deepEqual(parse(text), [
+      ['text', 'number', 'unset'],
+      ['say "hi", then go', '1', ''],
+      ['two\r\nlines', '-2.5', ' spaced '],
+    ]);
+  });
+
+  test('json lines: one object per line', () => {
+    assert.equal(formatJsonLines([{ a: 1, b: null }, { a: 'x"y' }]), '{"a":1,"b":null}\n{"a":"x\\"y"}\n');
+    assert.equal(formatJsonLines([]), '');
+  });
+});
+
+let dir: string;
+let cleanup: () => Promise<void>;
+let dbFile: string;
+let doneFile: number;
+const T0 = 1713484800; // 2024-04-19T00:00:00Z
+
+function anomaly(overrides: Partial<AnomalyRow>): AnomalyRow {
+  return {
+    ts: T0,
+    uid: 'C1',
+    origH: '10.0.0.5',
+    origP: 51234,
+    respH: '93.184.216.34',
+    respP: 443,
+    proto: 'tcp',
+    service: 'ssl',
+    duration: 12.5,
+    origBytes: 1200,
+    respBytes: 34000,
+    connState: 'SF',
+    history: 'ShADadFf',
+    origPkts: 20,
+    respPkts: 30,
+    score: 0.0123456,
+    threshold: 0.005,
+    modelVersion: 'v0001-20240419T000000Z',
+    explanation: [
+      { feature: 'duration', share: 0.21 },
+      { feature: 'orig_bytes', share: 0.62 },
+      { feature: 'resp_p', share: 0.1 },
+      { feature: 'proto', share: 0.07 },
+    ],
+    ...overrides,
+  };
+}
+
+describe('anomalies and files commands', () => {
+  before(async () => {
+    ({ dir, cleanup } = await tempDir('zeek-anomaly-query-'));
+    dbFile = join(dir, 'data', 'zeek-anomaly.sqlite');
+    const db = openDatabase(dbFile);
+    try {
+      const common = { size: 100, startedAt: '2024-04-19T01:00:00.000Z', finishedAt: '2024-04-19T01:00:02.000Z' };
+      doneFile = recordScoredFile(
+        db,
+        {
+          ...common,
+          // A path with a comma and a quote, to go through the CSV quoting for real.
+          path: '/logs/2024-04-19/conn "weird", name.log.gz',
+          sha256: 'a'.repeat(64),
+          rows: 1000,
+          badLines: 0,
+          flagged: 3,
+          threshold: 0.005,
+          thresholdMode: 'per-file',
+          modelVersion: 'v0001-20240419T000000Z',
+          firstTs: T0,
+          lastTs: T0 + 3599,
+        },
+        [
+          anomaly({ ts: T0 + 1.5, uid: 'C1' }),
+          anomaly({ ts: T0 + 60, uid: 'C2', origH: '2001:db8::1', origP: 5353, respH: '2001:db8::2', respP: 53, proto: 'udp', service: null, origBytes: null, score: 0.5 }),
+          anomaly({ ts: T0 + 120, uid: 'C3', origH: '192.0.2.7', respH: '10.0.0.5', score: 0.007, explanation: [{ feature: 'history', share: 1 }] }),
+        ],
+      );
+      recordFailedFile(db, { ...common, path: '/logs/broken.log.gz', sha256: 'b'.repeat(64) }, 'truncated-gzip: the stream ends after 12 rows');
+      recordSkippedFile(db, { ...common, path: '/copy/conn.log.gz', sha256: 'a'.repeat(64) }, doneFile);
+    } finally {
+      db.close();
+    }
+  });
+  after(() => cleanup());
+
+  test('anomalies, table: newest first, ISO time, endpoints (IPv6 bracketed), proto/service, bytes, score, why, model, file', async () => {
+    const { code, stdout } = await anomalies({});
+    assert.equal(code, 0);
+    const lines = stdout.trimEnd().split('\n');
+    assert.match(lines[0]!, /^ts\s+connection\s+proto\/service\s+conn_state\s+bytes\s+score\s+threshold\s+why\s+model_version\s+file$/);
+    assert.equal(lines.length, 5, stdout);
+    assert.match(lines[2]!, /^2024-04-19T00:02:00\.000Z {2}192\.0\.2\.7:51234 → 10\.0\.0\.5:443 +tcp\/ssl +SF +1200\/34000 +0\.007 +0\.005 +history 100% +v0001-20240419T000000Z +\/logs\/2024-04-19\/conn "weird", name\.log\.gz$/);
+    assert.match(lines[3]!, /^2024-04-19T00:01:00\.000Z {2}\[2001:db8::1\]:5353 → \[2001:db8::2\]:53 +udp +SF +-\/34000 +0\.5 /);
+    assert.match(lines[4]!, /^2024-04-19T00:00:01\.500Z .* 0\.01235 +0\.005 +orig_bytes 62%, duration 21%, resp_p 10% +v0001/);
+  });
+
+  test('anomalies: filters reach the query (host on either side, since/until, min score, limit, order)', async () => {
+    const uids = async (options: Partial<AnomaliesCommandOptions>): Promise<unknown[]> =>
+      (await anomalies({ ...options, format: 'json' })).stdout.trim().split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { uid: unknown }).uid);
+    assert.deepEqual(await uids({}), ['C3', 'C2', 'C1']);
+    assert.deepEqual(await uids({ host: '10.0.0.5' }), ['C3', 'C1']);
+    assert.deepEqual(await uids({ since: new Date((T0 + 60) * 1000) }), ['C3', 'C2']);
+    assert.deepEqual(await uids({ until: new Date((T0 + 60) * 1000) }), ['C1']);
+    assert.deepEqual(await uids({ minScore: 0.01 }), ['C2', 'C1']);
+    assert.deepEqual(await uids({ limit: 1 }), ['C3']);
+    assert.deepEqual(await uids({ order: 'score' }), ['C2', 'C1', 'C3']);
+    assert.deepEqual(await uids({ fileId: doneFile + 100 }), []);
+  });
+
+  test('anomalies --format json: one object per line, every column, explanation as an array', async () => {
+    const { code, stdout } = await anomalies({ format: 'json', limit: 1, order: 'score' });
+    assert.equal(code, 0);
+    const records = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.equal(records.length, 1);
+    assert.deepEqual(records[0], {
+      id: 2,
+      ts: T0 + 60,
+      time: '2024-04-19T00:01:00.000Z',
+      uid: 'C2',
+      orig_h: '2001:db8::1',
+      orig_p: 5353,
+      resp_h: '2001:db8::2',
+      resp_p: 53,
+      proto: 'udp',
+      service: null,
+      duration: 12.5,
+      orig_bytes: null,
+      resp_bytes: 34000,
+      conn_state: 'SF',
+      history: 'ShADadFf',
+      orig_pkts: 20,
+      resp_pkts: 30,
+      score: 0.5,
+      threshold: 0.005,
+      explanation: [
+        { feature: 'duration', share: 0.21 },
+        { feature: 'orig_bytes', share: 0.62 },
+        { feature: 'resp_p', share: 0.1 },
+        { feature: 'proto', share: 0.07 },
+      ],
+      model_version: 'v0001-20240419T000000Z',
+      file_id: doneFile,
+      file: '/logs/2024-04-19/conn "weird", name.log.gz',
+    });
+  });
+
+  test('anomalies --format csv: the same columns, quoted where needed, read back by csv-parse', async () => {
+    const { code, stdout } = await anomalies({ format: 'csv' });
+    assert.equal(code, 0);
+    assert.ok(stdout.includes('"/logs/2024-04-19/conn ""weird"", name.log.gz"'), stdout);
+    const records = parse(stdout, { columns: true }) as Record<string, string>[];
+    assert.equal(records.length, 3);
+    const [c3, c2] = records;
+    assert.equal(c3?.file, '/logs/2024-04-19/conn "weird", name.log.gz');
+    assert.equal(c3?.time, '2024-04-19T00:02:00.000Z');
+    assert.deepEqual(JSON.parse(c3?.explanation ?? ''), [{ feature: 'history', share: 1 }]);
+    assert.equal(c2?.service, '', 'unset is an empty field');
+    assert.equal(c2?.orig_h, '2001:db8::1');
+    assert.deepEqual(Object.keys(c3 ?? {}), Object.keys(JSON.parse((await anomalies({ format: 'json', limit: 1 })).stdout) as object));
+  });
+
+  test('anomalies: nothing matching says so in a table, and prints just the header in CSV', async () => {
+    assert.equal((await anomalies({ host: '198.51.100.1' })).stdout, `no anomalies match, of 3 in ${dbFile}\n`);
+    assert.equal((await anomalies({ host: '198.51.100.1', format: 'csv' })).stdout.split('\r\n').length, 2);
+    assert.equal((await anomalies({ host: '198.51.100.1', format: 'json' })).stdout, '');
+  });
+
+  test('anomalies and files name a missing database, without creating it', async () => {
+    const missing = join(dir, 'none', 'zeek-anomaly.sqlite');
+    await assert.rejects(anomalies({ db: missing }), { message: `no database at ${missing}: score or watch some logs first` });
+    await assert.rejects(files({ db: missing }), { message: `no database at ${missing}: score or watch some logs first` });
+    assert.equal(existsSync(join(dir, 'none')), false);
+  });
+
+  test('files, table: the ledger newest first with status, rows, flagged, threshold, error, model, finished_at, and the counts', async () => {
+    const { code, stdout } = await files({});
+    assert.equal(code, 0);
+    const lines = stdout.trimEnd().split('\n');
+    assert.match(lines[0]!, /^id\s+path\s+status\s+rows\s+flagged\s+threshold\s+error\s+model\s+finished_at$/);
+    assert.match(lines[2]!, /^ 3 +\/copy\/conn\.log\.gz +skipped +- +- +- +duplicate of file 1 +- +2024-04-19T01:00:02\.000Z$/);
+    assert.match(lines[3]!, /^ 2 +\/logs\/broken\.log\.gz +failed +- +- +- +truncated-gzip: the stream ends after 12 rows +- +2024/);
+    assert.match(lines[4]!, /^ 1 +\/logs\/2024-04-19\/conn "weird", name\.log\.gz +done +1000 +3 +0\.005 +- +v0001-20240419T000000Z +2024/);
+    assert.equal(lines[5], '3 shown of 3 files: 1 done, 1 failed, 1 skipped (duplicates)');
+  });
+
+  test('files: --status, --limit, json and csv', async () => {
+    const failed = (await files({ status: 'failed', format: 'json' })).stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.deepEqual(failed.map((f) => [f.path, f.status, f.error]), [['/logs/broken.log.gz', 'failed', 'truncated-gzip: the stream ends after 12 rows']]);
+    assert.deepEqual(Object.keys(failed[0]!), ['id', 'path', 'size', 'sha256', 'status', 'rows', 'bad_lines', 'flagged', 'threshold', 'threshold_mode', 'error', 'duplicate_of', 'model_version', 'first_ts', 'last_ts', 'started_at', 'finished_at']);
+    const csv = parse((await files({ format: 'csv', limit: 2 })).stdout, { columns: true }) as Record<string, string>[];
+    assert.deepEqual(csv.map((f) => [f.id, f.status, f.duplicate_of]), [['3', 'skipped', '1'], ['2', 'failed', '']]);
+    await assert.rejects(files({ status: 'lost' as 'done' }), { message: `--status is 'lost'; expected one of done, failed, skipped` });
+  });
+
+  test('a separate process prints to its real stdout (as the CLI will run it)', async () => {
+    const url = pathToFileURL(join(repoRoot, 'dist', 'scripts', 'commands', 'anomalies.js')).href;
+    const { stdout } = await run(process.execPath, [
+      '--input-type=module',
+      '-e',
+      `import { anomaliesCommand } from ${JSON.stringify(url)};
+       process.exitCode = await anomaliesCommand({ db: ${JSON.stringify(dbFile)}, limit: 2, format: 'json', host: '10.0.0.5' });`,
+    ]);
+    assert.deepEqual(stdout.trim().split('\n').map((line) => (JSON.parse(line) as { uid: string }).uid), ['C3', 'C1']);
+  });
+});
