@@ -1,18 +1,19 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { resolve } from 'node:path';
 import { inspectCommand } from './commands/inspect.js';
 import { retrainCommand } from './commands/retrain.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { activateModelCommand, listModelsCommand } from './commands/models.js';
+import { scoreCommand } from './commands/score.js';
+import { watchCommand } from './commands/watch.js';
+import { anomaliesCommand } from './commands/anomalies.js';
+import { filesCommand } from './commands/files.js';
+import { resolveConfig, type Config, type ConfigInput } from '../pipeline/config.js';
 import { DEFAULT_BAD_LINE_POLICY } from '../pipeline/read-conn-log.js';
 import { DEFAULT_TRAIN_OPTIONS } from '../model/autoencoder.js';
 import { presetNamed } from '../preprocess/presets.js';
 
-/** Where models (and, by default, the database) live: flag, then environment, then ./data. */
-const DATA_DIR_ENV = 'ZEEK_ANOMALY_DATA_DIR';
-const DEFAULT_DATA_DIR = './data';
 const DEFAULT_SEED = 1;
 
 // The one place that decides how the process ends: commands return an exit code.
@@ -46,10 +47,41 @@ program
     });
   });
 
-const dataDirOption = (): Option =>
-  new Option('--data-dir <dir>', `where models (and the database) are kept [env ${DATA_DIR_ENV}]`)
-    .env(DATA_DIR_ENV)
-    .default(DEFAULT_DATA_DIR);
+/** --config, --data-dir and --db: every command that touches the store or the database resolves its config from them. */
+const withConfig = (command: Command, extra: { logDir?: boolean; threshold?: boolean } = {}): Command => {
+  command
+    .option('--config <file>', 'JSON config file [env ZEEK_ANOMALY_CONFIG]')
+    .option('--data-dir <dir>', 'where models (and by default the database) are kept [env ZEEK_ANOMALY_DATA_DIR; default ./data]')
+    .option('--db <file>', 'the SQLite database [env ZEEK_ANOMALY_DB; default <data-dir>/zeek-anomaly.sqlite]');
+  if (extra.logDir) command.option('--log-dir <dir>', 'the Zeek log directory to watch [env ZEEK_ANOMALY_LOG_DIR; default /opt/zeek/logs]');
+  if (extra.threshold) {
+    command
+      .addOption(new Option('--threshold <mode>', 'per-file: flag the top share of each file; baseline: flag above the model’s saved threshold').choices(['per-file', 'baseline']))
+      .addOption(new Option('--quantile <q>', 'per-file: flag rows above this quantile of the file (0.95 flags the top 5%)').argParser(ratio));
+  }
+  return command;
+};
+
+interface ConfigFlags {
+  config?: string;
+  dataDir?: string;
+  db?: string;
+  logDir?: string;
+  threshold?: 'per-file' | 'baseline';
+  quantile?: number;
+}
+
+/** Defaults, file, environment, then flags: resolved once here and passed down read-only. */
+function configFrom(flags: ConfigFlags): Readonly<Config> {
+  const input: ConfigInput = {};
+  if (flags.dataDir !== undefined) input.dataDir = flags.dataDir;
+  if (flags.db !== undefined) input.db = flags.db;
+  if (flags.logDir !== undefined) input.logDir = flags.logDir;
+  if (flags.threshold !== undefined || flags.quantile !== undefined) {
+    input.threshold = { ...(flags.threshold && { mode: flags.threshold }), ...(flags.quantile !== undefined && { quantile: flags.quantile }) };
+  }
+  return resolveConfig({ file: flags.config, flags: input });
+}
 
 const trainingOptions = (command: Command): Command =>
   command
@@ -72,7 +104,7 @@ const trainOptionsFrom = (flags: TrainingFlags) => ({
 });
 
 trainingOptions(
-  program
+  withConfig(program
     .command('retrain')
     .description('train a new model version on historical conn logs, and (by default) activate it')
     .requiredOption('--logs <paths...>', 'conn logs: files, folders (zeekctl archives YYYY-MM-DD/conn.*.log.gz) or globs')
@@ -80,10 +112,10 @@ trainingOptions(
     .option('--until <date>', 'only rows before this time', date)
     .addOption(new Option('--max-rows <n>', 'train on a uniform sample of at most this many rows').default(1_000_000).argParser(positiveWhole))
     .option('--no-activate', 'save the new version without making it the active one')
-    .option('--json', 'print the outcome as one JSON object')
-    .addOption(dataDirOption()),
+    .option('--json', 'print the outcome as one JSON object')),
 ).action(
-  async (flags: TrainingFlags & { logs: string[]; since?: Date; until?: Date; maxRows: number; activate: boolean; json?: boolean; dataDir: string }) => {
+  async (flags: TrainingFlags & ConfigFlags & { logs: string[]; since?: Date; until?: Date; maxRows: number; activate: boolean; json?: boolean }) => {
+    const config = configFrom(flags);
     process.exitCode = await retrainCommand({
       logs: flags.logs,
       since: flags.since,
@@ -93,7 +125,8 @@ trainingOptions(
       train: trainOptionsFrom(flags),
       seed: flags.seed,
       activate: flags.activate,
-      dataDir: resolve(flags.dataDir),
+      dataDir: config.dataDir,
+      badLines: { maxBadLineRatio: config.badLines.maxRatio, minBadLinesToReject: config.badLines.minCount },
       json: flags.json === true,
     });
   },
@@ -127,20 +160,81 @@ const models = program
   .command('models')
   .enablePositionalOptions()
   .description('list the model versions in the store (* marks the active one)')
-  .option('--json', 'one JSON object per version')
-  .addOption(dataDirOption())
-  .action(async (flags: { json?: boolean; dataDir: string }) => {
-    process.exitCode = await listModelsCommand({ dataDir: resolve(flags.dataDir), json: flags.json === true });
-  });
+  .option('--json', 'one JSON object per version');
+withConfig(models).action(async (flags: ConfigFlags & { json?: boolean }) => {
+  process.exitCode = await listModelsCommand({ dataDir: configFrom(flags).dataDir, json: flags.json === true });
+});
 
-models
-  .command('activate')
-  .description('make a saved version the active one (rollback)')
-  .argument('<version>', 'a version name as `models` lists it')
-  .addOption(dataDirOption())
-  .action(async (version: string, flags: { dataDir: string }) => {
-    process.exitCode = await activateModelCommand(version, { dataDir: resolve(flags.dataDir) });
-  });
+withConfig(
+  models
+    .command('activate')
+    .description('make a saved version the active one (rollback)')
+    .argument('<version>', 'a version name as `models` lists it'),
+).action(async (version: string, flags: ConfigFlags) => {
+  process.exitCode = await activateModelCommand(version, { dataDir: configFrom(flags).dataDir });
+});
+
+withConfig(
+  program
+    .command('score')
+    .description('score conn logs into the database with the active model (the service’s code path, once)')
+    .argument('<file...>', 'conn logs')
+    .option('--json', 'one JSON object per file'),
+  { threshold: true },
+).action(async (files: string[], flags: ConfigFlags & { json?: boolean }) => {
+  process.exitCode = await scoreCommand(files, configFrom(flags), { json: flags.json === true });
+});
+
+withConfig(
+  program
+    .command('watch')
+    .description('the service: score every rotated conn log in the log directory, catching up first, then following new ones')
+    .option('--once', 'catch up on the archives present, then exit')
+    .addOption(new Option('--log-format <format>', 'log lines as JSON or text').choices(['json', 'text'])),
+  { logDir: true, threshold: true },
+).action(async (flags: ConfigFlags & { once?: boolean; logFormat?: 'json' | 'text' }) => {
+  const logFormat = flags.logFormat ?? (process.stdout.isTTY ? 'text' : 'json');
+  process.exitCode = await watchCommand(configFrom(flags), { once: flags.once === true, logFormat });
+});
+
+withConfig(
+  program
+    .command('anomalies')
+    .description('list flagged connections, newest first')
+    .option('--since <time>', 'at or after this time (YYYY-MM-DD or ISO 8601)', date)
+    .option('--until <time>', 'before this time', date)
+    .option('--host <ip>', 'either end of the connection')
+    .addOption(new Option('--min-score <s>', 'only scores at or above this').argParser(positiveNumber))
+    .addOption(new Option('--order <by>', 'newest first, or highest score first').choices(['ts', 'score']).default('ts'))
+    .addOption(new Option('--limit <n>', 'at most this many').default(50).argParser(positiveWhole))
+    .addOption(new Option('--format <format>', 'output').choices(['table', 'json', 'csv']).default('table')),
+).action(
+  async (
+    flags: ConfigFlags & { since?: Date; until?: Date; host?: string; minScore?: number; order: 'ts' | 'score'; limit: number; format: 'table' | 'json' | 'csv' },
+  ) => {
+    process.exitCode = await anomaliesCommand({
+      db: configFrom(flags).db,
+      since: flags.since,
+      until: flags.until,
+      host: flags.host,
+      minScore: flags.minScore,
+      order: flags.order,
+      limit: flags.limit,
+      format: flags.format,
+    });
+  },
+);
+
+withConfig(
+  program
+    .command('files')
+    .description('list the ledger: every file met, with its status, rows, flagged count or error')
+    .addOption(new Option('--status <status>', 'only files with this status').choices(['done', 'failed', 'skipped']))
+    .addOption(new Option('--limit <n>', 'at most this many').default(100).argParser(positiveWhole))
+    .addOption(new Option('--format <format>', 'output').choices(['table', 'json', 'csv']).default('table')),
+).action(async (flags: ConfigFlags & { status?: 'done' | 'failed' | 'skipped'; limit: number; format: 'table' | 'json' | 'csv' }) => {
+  process.exitCode = await filesCommand({ db: configFrom(flags).db, status: flags.status, limit: flags.limit, format: flags.format });
+});
 
 program.parseAsync().catch((error: unknown) => {
   process.stderr.write(`zeek-anomaly: ${error instanceof Error ? error.message : String(error)}\n`);

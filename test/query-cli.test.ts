@@ -229,7 +229,7 @@ describe('anomalies and files commands', () => {
     const { code, stdout } = await anomalies({ format: 'csv' });
     assert.equal(code, 0);
     assert.ok(stdout.includes('"/logs/2024-04-19/conn ""weird"", name.log.gz"'), stdout);
-    const records = parse(stdout, { columns: true }) as Record<string, string>[];
+    const records = parse<Record<string, string>>(stdout, { columns: true });
     assert.equal(records.length, 3);
     const [c3, c2] = records;
     assert.equal(c3?.file, '/logs/2024-04-19/conn "weird", name.log.gz');
@@ -268,7 +268,7 @@ describe('anomalies and files commands', () => {
     const failed = (await files({ status: 'failed', format: 'json' })).stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     assert.deepEqual(failed.map((f) => [f.path, f.status, f.error]), [['/logs/broken.log.gz', 'failed', 'truncated-gzip: the stream ends after 12 rows']]);
     assert.deepEqual(Object.keys(failed[0]!), ['id', 'path', 'size', 'sha256', 'status', 'rows', 'bad_lines', 'flagged', 'threshold', 'threshold_mode', 'error', 'duplicate_of', 'model_version', 'first_ts', 'last_ts', 'started_at', 'finished_at']);
-    const csv = parse((await files({ format: 'csv', limit: 2 })).stdout, { columns: true }) as Record<string, string>[];
+    const csv = parse<Record<string, string>>((await files({ format: 'csv', limit: 2 })).stdout, { columns: true });
     assert.deepEqual(csv.map((f) => [f.id, f.status, f.duplicate_of]), [['3', 'skipped', '1'], ['2', 'failed', '']]);
     await assert.rejects(files({ status: 'lost' as 'done' }), { message: `--status is 'lost'; expected one of done, failed, skipped` });
   });

@@ -1,0 +1,58 @@
+import { openDatabase } from '../../db/open-database.js';
+import { initBackend } from '../../model/backend.js';
+import { loadScoringModel } from '../../model/load-scoring-model.js';
+import { ModelStore } from '../../model/store.js';
+import type { Config } from '../../pipeline/config.js';
+import { processFile, type FileOutcome } from '../../pipeline/process-file.js';
+
+/** `zeek-anomaly score`: one-off scoring into the database, through the service's own code path. Exit 1 when any file failed. */
+export async function scoreCommand(files: string[], config: Readonly<Config>, options: { json: boolean }): Promise<number> {
+  const backend = await initBackend({ log: (message) => process.stderr.write(`${message}\n`) });
+  const store = new ModelStore({ dataDir: config.dataDir });
+  const model = await loadScoringModel(backend.tf, store);
+  const db = openDatabase(config.db);
+  let failed = 0;
+  try {
+    for (const file of files) {
+      const outcome = await processFile(
+        {
+          db,
+          tf: backend.tf,
+          model,
+          options: {
+            mode: config.threshold.mode,
+            quantile: config.threshold.quantile,
+            badLines: { maxBadLineRatio: config.badLines.maxRatio, minBadLinesToReject: config.badLines.minCount },
+          },
+        },
+        file,
+      );
+      if (outcome.status === 'failed') failed++;
+      process.stdout.write(options.json ? `${JSON.stringify(jsonOf(outcome))}\n` : `${textOf(outcome)}\n`);
+    }
+  } finally {
+    db.close();
+  }
+  if (!options.json) process.stderr.write(`database: ${config.db}\n`);
+  return failed > 0 ? 1 : 0;
+}
+
+function jsonOf(outcome: FileOutcome): Record<string, unknown> {
+  if (outcome.status === 'done') return { ...outcome, threshold: outcome.threshold };
+  return { ...outcome, rows: null, flagged: null, threshold: null, seconds: null, rowsPerSecond: null };
+}
+
+function textOf(outcome: FileOutcome): string {
+  switch (outcome.status) {
+    case 'done':
+      return `${outcome.file}: ${outcome.rows.toLocaleString('en-US')} rows, ${outcome.flagged.toLocaleString('en-US')} flagged (score > ${outcome.threshold.toFixed(4)}), model ${outcome.modelVersion}, ${outcome.seconds.toFixed(2)} s (${outcome.rowsPerSecond.toLocaleString('en-US')} rows/s)`;
+    case 'failed':
+      return `${outcome.file}: FAILED ${outcome.error}`;
+    case 'skipped':
+      return `${outcome.file}: skipped, same content as ${outcome.duplicateOf.path}`;
+    case 'already-seen':
+      return `${outcome.file}: already in the database (${outcome.previous})`;
+    case 'aborted':
+      return `${outcome.file}: stopped before the end; nothing written`;
+  }
+}
