@@ -98,11 +98,26 @@ function pad(text: string, width: number, side: 'start' | 'end'): string {
 
 /**
  * Writes to stdout and waits until the text is handed to the system: a large CSV piped into a
- * slow reader then waits for it instead of piling up in memory, and a write error (the reader
- * went away) becomes the command's error.
+ * slow reader then waits for it instead of piling up in memory, and a write error becomes the
+ * command's error. A reader that went away (`| head`) is not an error: the rest is dropped, as
+ * Unix tools do, instead of Node crashing on the stream's unhandled EPIPE.
  */
 export function print(text: string, stream: NodeJS.WritableStream = process.stdout): Promise<void> {
+  if (!guarded.has(stream)) {
+    guarded.add(stream);
+    // Without a listener the 'error' event that follows the failed write would be thrown.
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') closed.add(stream);
+    });
+  }
+  if (closed.has(stream)) return Promise.resolve();
   return new Promise((resolve, reject) => {
-    stream.write(text, (error) => (error ? reject(error) : resolve()));
+    stream.write(text, (error) => {
+      if (error === null || error === undefined || (error as NodeJS.ErrnoException).code === 'EPIPE') resolve();
+      else reject(error);
+    });
   });
 }
+
+const guarded = new WeakSet<NodeJS.WritableStream>();
+const closed = new WeakSet<NodeJS.WritableStream>();

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -282,5 +283,32 @@ describe('anomalies and files commands', () => {
        process.exitCode = await anomaliesCommand({ db: ${JSON.stringify(dbFile)}, limit: 2, format: 'json', host: '10.0.0.5' });`,
     ]);
     assert.deepEqual(stdout.trim().split('\n').map((line) => (JSON.parse(line) as { uid: string }).uid), ['C3', 'C1']);
+  });
+
+  test('a reader that goes away (| head) ends the output quietly, exit code 0, instead of an EPIPE crash', async () => {
+    const big = join(dir, 'big', 'zeek-anomaly.sqlite');
+    const db = openDatabase(big);
+    try {
+      const rows = Array.from({ length: 20_000 }, (_, i) => anomaly({ ts: T0 + i, uid: `C${i}` }));
+      recordScoredFile(db, { path: '/logs/big.log', size: 1, sha256: 'f'.repeat(64), rows: 20_000, badLines: 0, flagged: 20_000, threshold: 0.005, thresholdMode: 'per-file', modelVersion: 'v1', firstTs: T0, lastTs: T0 + 20_000, startedAt: 'S', finishedAt: 'F' }, rows);
+    } finally {
+      db.close();
+    }
+    const url = pathToFileURL(join(repoRoot, 'dist', 'scripts', 'commands', 'anomalies.js')).href;
+    const child = spawn(
+      process.execPath,
+      ['--input-type=module', '-e', `import { anomaliesCommand } from ${JSON.stringify(url)};
+       process.exitCode = await anomaliesCommand({ db: ${JSON.stringify(big)}, limit: 20000, format: 'json' });`],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const exited = once(child, 'exit');
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const [first] = (await once(child.stdout, 'data')) as [Buffer];
+    assert.match(first.toString(), /^\{"id":20000[0-9]*,/);
+    child.stdout.destroy();
+    const [code] = (await exited) as [number | null];
+    assert.equal(stderr, '');
+    assert.equal(code, 0);
   });
 });
