@@ -30,21 +30,23 @@ export class Reservoir<T> {
   seen = 0;
   private checkpoint: { seen: number; length: number; replaced: { slot: number; item: T }[] } | null = null;
 
+  /** `keep` makes the copy that is stored, only for items that are kept. */
   constructor(
     readonly capacity: number,
     private readonly random: () => number,
+    private readonly keep: (item: T) => T = (item) => item,
   ) {}
 
   offer(item: T): void {
     this.seen++;
     if (this.items.length < this.capacity) {
-      this.items.push(item);
+      this.items.push(this.keep(item));
       return;
     }
     const slot = Math.floor(this.random() * this.seen);
     if (slot >= this.capacity) return;
     this.checkpoint?.replaced.push({ slot, item: this.items[slot]! });
-    this.items[slot] = item;
+    this.items[slot] = this.keep(item);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { ConnRecord } from '../pipeline/conn-record.js';
+import { detachedRecord, type ConnRecord } from '../pipeline/conn-record.js';
 import { findConnLogs } from '../pipeline/log-files.js';
 import { LogReadError } from '../pipeline/log-read-error.js';
 import { readConnLog, type BadLinePolicy } from '../pipeline/read-conn-log.js';
@@ -66,7 +66,8 @@ export async function retrain(
   const { files, ignored } = await findConnLogs(options.logs, { since: options.since, until: options.until });
   onEvent({ type: 'files', found: files.length, ignored: ignored.length });
 
-  const sample = new Reservoir<ConnRecord>(options.maxRows, seededRandom(options.seed));
+  // Sampled records are copies that own their strings: a view into a chunk's text would pin the chunk.
+  const sample = new Reservoir<ConnRecord>(options.maxRows, seededRandom(options.seed), detachedRecord);
   const failedFiles: { file: string; error: string }[] = [];
   const since = options.since ? options.since.getTime() / 1000 : -Infinity;
   const until = options.until ? options.until.getTime() / 1000 : Infinity;
@@ -80,8 +81,7 @@ export async function retrain(
         for (const record of batch) {
           if (record.ts < since || record.ts >= until) continue;
           rows++;
-          // Extras (labels, vendor columns) are not features: not keeping them saves memory.
-          sample.offer(record.extras === null ? record : { ...record, extras: null });
+          sample.offer(record);
         }
       }
       sample.commit();

@@ -1,3 +1,5 @@
+import { ownString } from './text-row-parser.js';
+
 /** A value of a column Zeek writes: unset is `null`, sets and vectors are arrays. */
 export type ZeekValue = string | number | boolean | string[] | null;
 
@@ -110,4 +112,25 @@ export function whyNotConnColumns(fields: readonly string[]): string | null {
     return `it has none of the columns only a conn log has (${CONN_ONLY_FIELDS.join(', ')})`;
   }
   return null;
+}
+
+/**
+ * A copy of `record` that owns its strings, without extras. The reader cuts strings out of each
+ * chunk's text, and V8 keeps a cut of 13 characters or more as a view into its parent: one
+ * retained uid would pin a whole chunk. Anything that keeps records beyond their batch (a
+ * training sample, scoring candidates) keeps these copies instead.
+ */
+export function detachedRecord(record: ConnRecord): ConnRecord {
+  return {
+    ...record,
+    uid: own(record.uid),
+    'id.orig_h': own(record['id.orig_h']),
+    'id.resp_h': own(record['id.resp_h']),
+    tunnel_parents: record.tunnel_parents === null ? null : record.tunnel_parents.map(own),
+    extras: null,
+  };
+}
+
+function own<T extends string | null>(text: T): T {
+  return (text === null ? null : ownString(text)) as T;
 }

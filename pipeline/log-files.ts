@@ -125,7 +125,7 @@ export async function findConnLogs(inputs: readonly string[], options: FindOptio
     } else if (info.isDirectory()) {
       await walkFolder(walk, input, { isInput: true, viaSymlink: false });
     } else {
-      await visit(walk, input, false);
+      await visit(walk, input, false, { named: true });
     }
   }
 
@@ -247,14 +247,14 @@ function isTimeOfDay(hour: number, minute: number, second: number): boolean {
   return hour <= 23 && minute <= 59 && second <= 59;
 }
 
-async function visit(walk: Walk, path: string, viaSymlink: boolean): Promise<void> {
+async function visit(walk: Walk, path: string, viaSymlink: boolean, how: { named?: boolean } = {}): Promise<void> {
   const info = await statOrNull(path);
   if (info === null) {
     walk.ignored.push({ path, reason: 'a broken symlink' });
   } else if (info.isDirectory()) {
     await walkFolder(walk, path, { isInput: false, viaSymlink });
   } else if (info.isFile()) {
-    await addFile(walk, path);
+    await addFile(walk, path, how.named === true);
   } else {
     walk.ignored.push({ path, reason: 'not a regular file' });
   }
@@ -305,12 +305,14 @@ function skippedFolder(name: string): string | null {
   return null;
 }
 
-async function addFile(walk: Walk, path: string): Promise<void> {
-  const judged = classifyLogPath(path, { nameTimeZone: walk.zone });
-  if (judged.kind === 'ignored') {
-    walk.ignored.push({ path, reason: judged.reason });
+/** A file met in a folder is judged by its name; a file the user named is read whatever its name (the reader judges its content). */
+async function addFile(walk: Walk, path: string, named = false): Promise<void> {
+  const classified = classifyLogPath(path, { nameTimeZone: walk.zone });
+  if (classified.kind === 'ignored' && !named) {
+    walk.ignored.push({ path, reason: classified.reason });
     return;
   }
+  const judged = classified.kind === 'ignored' ? { layout: 'plain' as const, start: null, end: null } : classified;
   let real: string;
   try {
     real = await realpath(path);

@@ -4,7 +4,7 @@ import type { Preprocessor, FeatureShare } from '../preprocess/preprocessor.js';
 import { DEFAULT_SCORE_BATCH, scoreAll } from '../model/autoencoder.js';
 import type { Tf } from '../model/detector.js';
 import { topFraction } from '../model/metrics.js';
-import type { ConnRecord } from './conn-record.js';
+import { detachedRecord, type ConnRecord } from './conn-record.js';
 import { LogReadError } from './log-read-error.js';
 import { readConnLog, type BadLinePolicy } from './read-conn-log.js';
 
@@ -225,7 +225,9 @@ class GrowableScores {
   }
 }
 
-function flaggedConnection(r: ConnRecord, score: number, modelVersion: string, explanation: FeatureShare[]): FlaggedConnection {
+function flaggedConnection(record: ConnRecord, score: number, modelVersion: string, explanation: FeatureShare[]): FlaggedConnection {
+  // Candidates outlive their batch: their strings must not pin the chunk they were cut from.
+  const r = detachedRecord(record);
   return {
     ts: r.ts,
     uid: r.uid,

@@ -297,6 +297,11 @@ export function buildTextRowParser(columns: readonly TextColumn[], markers: Text
   });
 }
 
+/** A flat copy: concatenation flattens, and a one-character cut is too short to be a view. */
+export function ownString(text: string): string {
+  return (' ' + text).slice(1);
+}
+
 /** Strings already seen in one column, found by a hash of the bytes, so a hit allocates nothing. */
 class InternTable {
   private readonly byHash = new Map<number, string>();
@@ -312,9 +317,12 @@ class InternTable {
     for (let i = start; i < end; i++) hash = (Math.imul(hash, 31) + bytes[i]!) | 0;
     const seen = this.byHash.get(hash);
     if (seen !== undefined && seen.length === end - start && text.startsWith(seen, start)) return seen;
-    const value = text.slice(start, end);
+    const cut = text.slice(start, end);
     // Escaped or `(empty)` values are left to the caller; a full table stops remembering.
-    if (value.indexOf('\\') >= 0 || value.startsWith('(') || this.byHash.size >= MAX_INTERNED_PER_COLUMN) return null;
+    if (cut.indexOf('\\') >= 0 || cut.startsWith('(') || this.byHash.size >= MAX_INTERNED_PER_COLUMN) return null;
+    // Kept for the whole file, so it must own its characters: a cut of 13 or more is a view that
+    // would pin this chunk's text (hundreds of kilobytes) for as long as the table lives.
+    const value = ownString(cut);
     this.byHash.set(hash, value);
     return value;
   }

@@ -1,3 +1,5 @@
+import { ownString } from '../pipeline/text-row-parser.js';
+
 /**
  * The seed recipe turns addresses into numbers: IPv4 as its 32-bit integer modulo 65535, IPv6 as
  * its 128-bit integer modulo 4294967295. Because 2^32 ≡ 1 (mod 2^32 − 1), the IPv6 value modulo
@@ -13,7 +15,8 @@ export function addressAsInteger(address: string): number {
     if (words !== null) for (let i = 0; i < 8; i += 2) sum += words[i]! * 65536 + words[i + 1]!;
     // IPv6 parsing is slow and a network's addresses repeat; the bound keeps a scan from growing it forever.
     if (ipv6Cache.size >= IPV6_CACHE_SIZE) ipv6Cache.clear();
-    ipv6Cache.set(address, sum % IPV6_MODULUS);
+    // The key must own its characters: the reader's address is a view that would pin its chunk.
+    ipv6Cache.set(ownString(address), sum % IPV6_MODULUS);
     return sum % IPV6_MODULUS;
   }
   const v4 = ipv4Integer(address);

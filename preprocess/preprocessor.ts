@@ -2,6 +2,7 @@ import type { ConnRecord } from '../pipeline/conn-record.js';
 import { addressAsInteger, isPrivateAddress } from './address.js';
 import { categoryValue, numericValue, type FeatureSpec, type Preset } from './feature-spec.js';
 import { hashBucket } from './stable-hash.js';
+import { ownString } from '../pipeline/text-row-parser.js';
 
 /** What a fitted preprocessor saves beside its model. */
 export interface PreprocessState {
@@ -186,7 +187,8 @@ function writerFor(feature: FittedFeature): Writer {
         if (bucket === undefined) {
           bucket = hashBucket(text, buckets);
           if (seen.size >= HASH_CACHE_SIZE) seen.clear();
-          seen.set(text, bucket);
+          // An owned key: a value the reader did not intern is a view that would pin its chunk.
+          seen.set(ownString(text), bucket);
         }
         out[at] = bucket;
       };

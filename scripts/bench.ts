@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, open, stat, writeFile } from 'node:fs/promises';
-import { arch, cpus, platform } from 'node:os';
+import { mkdir, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
+import { arch, cpus, platform, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
@@ -11,6 +11,16 @@ import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse';
 import { gunzip } from '../pipeline/gunzip.js';
 import { readConnLog } from '../pipeline/read-conn-log.js';
+import type { ConnRecord } from '../pipeline/conn-record.js';
+import { processFile } from '../pipeline/process-file.js';
+import { Preprocessor } from '../preprocess/preprocessor.js';
+import { presetNamed } from '../preprocess/presets.js';
+import { DEFAULT_SCORE_BATCH, DEFAULT_TRAIN_OPTIONS, buildAutoencoder, scoreAll } from '../model/autoencoder.js';
+import { initBackend } from '../model/backend.js';
+import { loadScoringModel } from '../model/load-scoring-model.js';
+import { retrain } from '../model/retrain.js';
+import { ModelStore } from '../model/store.js';
+import { openDatabase } from '../db/open-database.js';
 import { CONN_TSV_FIELDS, SYNTHETIC_NON_DATA_LINES, writeSyntheticConnLog } from './synthetic-conn-log.js';
 
 const SCRIPT = fileURLToPath(import.meta.url);
@@ -44,13 +54,22 @@ type CaseName =
   | 'split-tabs-one-core'
   | 'csv-parse'
   | 'reader-tsv-gz'
-  | 'reader-tsv-gz-10m';
+  | 'reader-tsv-gz-10m'
+  | 'preprocess-default'
+  | 'preprocess-seed'
+  | 'score-wasm'
+  | 'retrain-1m'
+  | 'score-e2e-1m'
+  | 'score-e2e-10m';
 
 interface BenchCase {
   name: CaseName;
   file: BenchFile;
-  /** Reads the whole file and returns the data rows it saw; throws when they are not what was written. */
-  run(file: BenchFile): Promise<number>;
+  /**
+   * Runs the case and returns the rows it handled (and, when setup must not count, the seconds of
+   * the measured part); throws when the rows are not what was written.
+   */
+  run(file: BenchFile): Promise<number | { rows: number; seconds: number }>;
 }
 
 const CASES: readonly BenchCase[] = [
@@ -61,6 +80,12 @@ const CASES: readonly BenchCase[] = [
   { name: 'csv-parse', file: FILES['1m'], run: csvParse },
   { name: 'reader-tsv-gz', file: FILES['1m'], run: reader },
   { name: 'reader-tsv-gz-10m', file: FILES['10m'], run: reader },
+  { name: 'preprocess-default', file: FILES['1m'], run: (file) => preprocessCase(file, 'default') },
+  { name: 'preprocess-seed', file: FILES['1m'], run: (file) => preprocessCase(file, 'seed') },
+  { name: 'score-wasm', file: FILES['1m'], run: scoreCase },
+  { name: 'retrain-1m', file: FILES['1m'], run: retrainCase },
+  { name: 'score-e2e-1m', file: FILES['1m'], run: scoreEndToEnd },
+  { name: 'score-e2e-10m', file: FILES['10m'], run: scoreEndToEnd },
 ];
 const DEFAULT_CASES: readonly CaseName[] = [
   'gunzip-only',
@@ -69,6 +94,10 @@ const DEFAULT_CASES: readonly CaseName[] = [
   'split-tabs-one-core',
   'csv-parse',
   'reader-tsv-gz',
+  'preprocess-default',
+  'preprocess-seed',
+  'score-wasm',
+  'score-e2e-1m',
 ];
 const REFERENCE_CASE: CaseName = 'split-tabs';
 
@@ -164,6 +193,108 @@ async function reader(file: BenchFile): Promise<number> {
   return rows;
 }
 
+// Preprocessing and scoring are timed on rows already in memory: reading is its own case above.
+const IN_MEMORY_ROWS = 300_000;
+const TIMED_REPEATS = 3;
+
+async function firstRows(file: BenchFile, count: number): Promise<ConnRecord[]> {
+  const rows: ConnRecord[] = [];
+  for await (const batch of readConnLog(file.path)) {
+    for (const record of batch) rows.push(record);
+    if (rows.length >= count) break;
+  }
+  return rows.slice(0, count);
+}
+
+/** Fit once, then transform every row in blocks, as scoring does; the best of a few repeats after a warm-up. */
+async function preprocessCase(file: BenchFile, preset: 'default' | 'seed'): Promise<{ rows: number; seconds: number }> {
+  const rows = await firstRows(file, IN_MEMORY_ROWS);
+  const preprocessor = Preprocessor.fit(rows, presetNamed(preset));
+  const block = 8192;
+  const out = new Float32Array(block * preprocessor.width);
+  const times: number[] = [];
+  for (let repeat = 0; repeat <= TIMED_REPEATS; repeat++) {
+    const started = performance.now();
+    for (let i = 0; i < rows.length; i += block) preprocessor.transform(rows.slice(i, i + block), out);
+    if (repeat > 0) times.push((performance.now() - started) / 1000);
+  }
+  return { rows: rows.length, seconds: median(times) };
+}
+
+/** The autoencoder's forward pass and per-feature errors on the default preset's width, at the default batch size. */
+async function scoreCase(file: BenchFile): Promise<{ rows: number; seconds: number }> {
+  const rows = await firstRows(file, IN_MEMORY_ROWS);
+  const preprocessor = Preprocessor.fit(rows, presetNamed('default'));
+  const x = preprocessor.transform(rows);
+  const { tf, name } = await initBackend({ prefer: 'wasm' });
+  if (name !== 'wasm') throw new Error(`score-wasm ran on ${name}`);
+  const model = buildAutoencoder(tf, preprocessor.width, 1);
+  const times: number[] = [];
+  for (let repeat = 0; repeat <= TIMED_REPEATS; repeat++) {
+    const started = performance.now();
+    scoreAll(tf, model, x, rows.length, preprocessor.width, DEFAULT_SCORE_BATCH);
+    if (repeat > 0) times.push((performance.now() - started) / 1000);
+  }
+  return { rows: rows.length, seconds: median(times) };
+}
+
+/** `retrain` on the whole 1M-row file: read, sample, fit, train with the defaults, evaluate, save. */
+async function retrainCase(file: BenchFile): Promise<{ rows: number; seconds: number }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'zeek-anomaly-bench-'));
+  try {
+    const backend = await initBackend({ prefer: 'wasm' });
+    const started = performance.now();
+    const outcome = await retrain(backend, new ModelStore({ dataDir }), {
+      logs: [file.path],
+      maxRows: 1_000_000,
+      preset: presetNamed('default'),
+      train: DEFAULT_TRAIN_OPTIONS,
+      seed: 1,
+      activate: true,
+    });
+    if (outcome.status !== 'trained') throw new Error(`retrain failed: ${outcome.reason}`);
+    process.stderr.write(`retrain-1m: ${outcome.epochs} epochs, test loss ${outcome.testLoss.toFixed(4)}\n`);
+    return { rows: outcome.rowsUsed, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `score` of a whole file into a fresh SQLite database with a model trained (once, cached) on a
+ * sample of the 1M file: hashing, reading, featurising, scoring, the exact top 5% and the insert.
+ */
+async function scoreEndToEnd(file: BenchFile): Promise<{ rows: number; seconds: number }> {
+  const backend = await initBackend({ prefer: 'wasm' });
+  const store = new ModelStore({ dataDir: join(OUTPUT_DIR, 'model-for-scoring') });
+  if ((await store.activeVersion()) === null) {
+    const outcome = await retrain(backend, store, {
+      logs: [FILES['1m'].path],
+      maxRows: 100_000,
+      preset: presetNamed('default'),
+      train: { ...DEFAULT_TRAIN_OPTIONS, maxEpochs: 10 },
+      seed: 1,
+      activate: true,
+    });
+    if (outcome.status !== 'trained') throw new Error(`training the scoring model failed: ${outcome.reason}`);
+  }
+  const model = await loadScoringModel(backend.tf, store);
+  const dir = await mkdtemp(join(tmpdir(), 'zeek-anomaly-bench-'));
+  const db = openDatabase(join(dir, 'bench.sqlite'));
+  try {
+    const started = performance.now();
+    const outcome = await processFile({ db, tf: backend.tf, model, options: { mode: 'per-file', quantile: 0.95 } }, file.path);
+    const seconds = (performance.now() - started) / 1000;
+    if (outcome.status !== 'done') throw new Error(`score: ${JSON.stringify(outcome)}`);
+    if (outcome.flagged !== Math.ceil(0.05 * file.rows)) throw new Error(`score flagged ${outcome.flagged}, not the top 5% of ${file.rows}`);
+    expectRows('score', file, outcome.rows);
+    return { rows: outcome.rows, seconds };
+  } finally {
+    db.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 function expectRows(name: string, file: BenchFile, rows: number): void {
   if (rows !== file.rows) throw new Error(`${name}: read ${rows} rows from ${file.path}, which holds ${file.rows}`);
 }
@@ -181,8 +312,8 @@ async function runChild(name: string): Promise<void> {
   const bench = CASES.find((c) => c.name === name);
   if (bench === undefined) throw new Error(`unknown case ${name}`);
   const started = performance.now();
-  const rows = await bench.run(bench.file);
-  const seconds = (performance.now() - started) / 1000;
+  const measured = await bench.run(bench.file);
+  const { rows, seconds } = typeof measured === 'number' ? { rows: measured, seconds: (performance.now() - started) / 1000 } : measured;
   const result: ChildResult = { rows, seconds, maxRssKb: process.resourceUsage().maxRSS };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
@@ -330,7 +461,7 @@ async function runParent(args: string[], runs: number, selected: readonly BenchC
 }
 
 function selectCases(only: string | undefined, large: boolean): BenchCase[] {
-  const names: string[] = only === undefined ? [...DEFAULT_CASES, ...(large ? ['reader-tsv-gz-10m'] : [])] : only.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const names: string[] = only === undefined ? [...DEFAULT_CASES, ...(large ? ['reader-tsv-gz-10m', 'score-e2e-10m'] : [])] : only.split(',').map((n) => n.trim()).filter((n) => n !== '');
   return names.map((name) => {
     const bench = CASES.find((c) => c.name === name);
     if (bench === undefined) throw new Error(`--only: unknown case '${name}'; the cases are ${CASES.map((c) => c.name).join(', ')}`);

@@ -295,11 +295,16 @@ describe('findConnLogs on every layout and every kind of ignored file', () => {
     ]);
   });
 
-  test('a file named directly, and globs with ** and character classes', async () => {
+  test('a file named directly is taken whatever its name, and globs work with ** and character classes', async () => {
     const single = await findConnLogs([join(dir, '2024-04-19', 'conn.23:00:00-00:00:00.log.gz')]);
     assert.deepEqual(single.files.map((f) => f.end), [local(2024, 4, 20)]);
+    // A file the user names is taken whatever its name: the reader judges its content (and rejects a dns.log by its #path).
     const named = await findConnLogs([join(dir, 'plain', 'dns.log')]);
-    assert.deepEqual([named.files.length, named.ignored.length], [0, 1]);
+    assert.deepEqual(
+      named.files.map((f) => [f.layout, f.start, f.end]),
+      [['plain', null, null]],
+    );
+    assert.equal(named.ignored.length, 0);
 
     const deep = await findConnLogs([join(dir, '**', 'conn.*.log.gz')]);
     assert.deepEqual(
