@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { insertAnomalies, type AnomalyRow } from './anomalies.js';
-import { insertFile, type FileRow } from './files.js';
+import { findByPathAndSha256, findDoneBySha256, insertFile, type FileRow } from './files.js';
 
 /** What is known of any file met: enough to recognise it again. */
 export type FileIdentity = Pick<FileRow, 'path' | 'size' | 'sha256' | 'startedAt' | 'finishedAt'>;
@@ -11,19 +11,30 @@ export type ScoredFile = Omit<FileRow, 'id' | 'status' | 'error' | 'duplicateOf'
 /** A file that could not be scored: whatever was learned before it failed is kept. */
 export type FailedFile = FileIdentity & Partial<Pick<FileRow, 'rows' | 'badLines' | 'modelVersion' | 'firstTs' | 'lastTs'>>;
 
+/** What `recordScoredFile` wrote: the file, or (when another process got there first) nothing new. */
+export type RecordedScore =
+  | { status: 'done'; fileId: number }
+  | { status: 'already-seen'; fileId: number }
+  | { status: 'skipped'; fileId: number; duplicateOf: FileRow };
+
 /**
  * Records a scored file, status 'done', and all its anomalies in ONE transaction: after a crash
  * (or an insert that fails part-way) the file is either fully present or absent, and an absent
- * file is scored again on the next start. Returns the file's id.
+ * file is scored again on the next start. The ledger is checked again inside the transaction, so
+ * that `score` and the service scoring the same content at once cannot both store it.
  */
-export function recordScoredFile(db: Database, file: ScoredFile, anomalies: readonly AnomalyRow[]): number {
+export function recordScoredFile(db: Database, file: ScoredFile, anomalies: readonly AnomalyRow[]): RecordedScore {
   // IMMEDIATE: the write lock is taken at BEGIN, so waiting for another writer happens before any
   // work, within busy_timeout, instead of failing half-way.
   return db
-    .transaction(() => {
+    .transaction((): RecordedScore => {
+      const seen = findByPathAndSha256(db, file.path, file.sha256);
+      if (seen !== undefined) return { status: 'already-seen', fileId: seen.id };
+      const original = findDoneBySha256(db, file.sha256);
+      if (original !== undefined) return { status: 'skipped', fileId: recordSkippedFile(db, file, original.id), duplicateOf: original };
       const fileId = insertFile(db, { ...file, status: 'done', error: null, duplicateOf: null });
       insertAnomalies(db, fileId, anomalies);
-      return fileId;
+      return { status: 'done', fileId };
     })
     .immediate();
 }

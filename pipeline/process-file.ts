@@ -64,7 +64,7 @@ export async function processFile(context: ProcessContext, file: string): Promis
     const fileId = recordFailedFile(db, { ...base, finishedAt, modelVersion: model.version }, outcome.error.message);
     return { status: 'failed', file, fileId, error: outcome.error.message };
   }
-  const fileId = recordScoredFile(
+  const recorded = recordScoredFile(
     db,
     {
       ...base,
@@ -80,10 +80,15 @@ export async function processFile(context: ProcessContext, file: string): Promis
     },
     outcome.flagged,
   );
+  // Another process (a `score` beside the service) stored this content while it was being scored.
+  if (recorded.status === 'already-seen') return { status: 'already-seen', file, fileId: recorded.fileId, previous: 'done' };
+  if (recorded.status === 'skipped') {
+    return { status: 'skipped', file, fileId: recorded.fileId, duplicateOf: { id: recorded.duplicateOf.id, path: recorded.duplicateOf.path } };
+  }
   return {
     status: 'done',
     file,
-    fileId,
+    fileId: recorded.fileId,
     rows: outcome.rows,
     badLines: outcome.badLines,
     flagged: outcome.flagged.length,

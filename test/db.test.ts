@@ -198,7 +198,7 @@ describe('recording files', () => {
       assert.throws(() => recordScoredFile(db, scoredFile(), [anomaly({ score: NaN })]), /NOT NULL constraint failed: anomalies\.score/);
       assert.equal(countAnomalies(db), 0);
 
-      const id = recordScoredFile(db, scoredFile(), [anomaly(), anomaly()]);
+      const id = recordScoredFile(db, scoredFile(), [anomaly(), anomaly()]).fileId;
       assert.equal(countAnomalies(db), 2);
       assert.equal(findFileById(db, id)?.status, 'done');
     });
@@ -207,7 +207,7 @@ describe('recording files', () => {
   test('a file row round-trips with every field; failed and skipped files; status, limit and counts', () => {
     withDatabase((db) => {
       const file = scoredFile();
-      const doneId = recordScoredFile(db, file, []);
+      const doneId = recordScoredFile(db, file, []).fileId;
       assert.deepEqual(findFileById(db, doneId), { ...file, id: doneId, status: 'done', error: null, duplicateOf: null });
 
       const failedId = recordFailedFile(
@@ -237,18 +237,24 @@ describe('recording files', () => {
     });
   });
 
-  test('findDoneBySha256 finds the first done file with the content; findByPathAndSha256 the latest attempt', () => {
+  test('recording a scored file checks the ledger again inside its transaction: a path seen before, or content done under another path, stores nothing', () => {
     withDatabase((db) => {
       const sha = 'd'.repeat(64);
       const identity = { size: 1, sha256: sha, startedAt: 'S', finishedAt: 'F' };
       recordFailedFile(db, { ...identity, path: '/a.log' }, 'boom');
       assert.equal(findDoneBySha256(db, sha), undefined, 'a failed file is not an original');
-      const first = recordScoredFile(db, scoredFile({ path: '/a.log', sha256: sha }), []);
-      recordScoredFile(db, scoredFile({ path: '/b.log', sha256: sha }), []);
-      assert.equal(findDoneBySha256(db, sha)?.id, first);
+      const failedId = findByPathAndSha256(db, '/a.log', sha)?.id;
+      assert.deepEqual(recordScoredFile(db, scoredFile({ path: '/a.log', sha256: sha }), [anomaly()]), { status: 'already-seen', fileId: failedId });
+      const first = recordScoredFile(db, scoredFile({ path: '/b.log', sha256: sha }), []);
+      assert.equal(first.status, 'done');
+      const copy = recordScoredFile(db, scoredFile({ path: '/c.log', sha256: sha }), [anomaly()]);
+      assert.equal(copy.status, 'skipped');
+      assert.equal(findFileById(db, copy.fileId)?.duplicateOf, first.fileId);
+      assert.equal(findDoneBySha256(db, sha)?.id, first.fileId);
       assert.equal(findDoneBySha256(db, 'e'.repeat(64)), undefined);
+      assert.equal(countAnomalies(db), 0, 'neither the already-seen nor the duplicate stored anomalies');
 
-      assert.equal(findByPathAndSha256(db, '/a.log', sha)?.id, first, 'the latest of the failed and the done attempt');
+      assert.equal(findByPathAndSha256(db, '/a.log', sha)?.id, failedId, 'the failed attempt stays the one on record');
       assert.equal(findByPathAndSha256(db, '/a.log', 'e'.repeat(64)), undefined);
     });
   });
@@ -282,11 +288,11 @@ describe('querying anomalies', () => {
       anomaly({ ts: T0 + 30, uid: 'a3', origH: '10.0.0.3', respH: '10.0.0.4', score: 9 }),
       // A connection from the host to itself must come back once, not twice.
       anomaly({ ts: T0 + 40, uid: 'a4', origH: '10.0.0.1', respH: '10.0.0.1', score: 3 }),
-    ]);
+    ]).fileId;
     fileB = recordScoredFile(db, scoredFile({ path: '/logs/b.log', sha256: 'b'.repeat(64) }), [
       anomaly({ ts: T0 + 50, uid: 'b1', origH: '10.0.0.9', respH: '10.0.0.1', score: 7 }),
       anomaly({ ts: T0 + 60, uid: 'b2', origH: '10.0.0.9', respH: '10.0.0.8', score: 2, explanation: [{ feature: 'resp_p', share: 1 }] }),
-    ]);
+    ]).fileId;
   });
   after(() => db.close());
 

@@ -156,7 +156,7 @@ describe('anomalies and files commands', () => {
           anomaly({ ts: T0 + 60, uid: 'C2', origH: '2001:db8::1', origP: 5353, respH: '2001:db8::2', respP: 53, proto: 'udp', service: null, origBytes: null, score: 0.5 }),
           anomaly({ ts: T0 + 120, uid: 'C3', origH: '192.0.2.7', respH: '10.0.0.5', score: 0.007, explanation: [{ feature: 'history', share: 1 }] }),
         ],
-      );
+      ).fileId;
       recordFailedFile(db, { ...common, path: '/logs/broken.log.gz', sha256: 'b'.repeat(64) }, 'truncated-gzip: the stream ends after 12 rows');
       recordSkippedFile(db, { ...common, path: '/copy/conn.log.gz', sha256: 'a'.repeat(64) }, doneFile);
     } finally {
