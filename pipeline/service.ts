@@ -46,11 +46,9 @@ export async function runService(options: ServiceOptions): Promise<void> {
   let scoring: ScoringModel | null = null;
 
   try {
-    const present = await findConnLogs([config.logDir]);
-    for (const found of present.files) queue.add(found.path);
-    log.info('start', { logDir: config.logDir, db: config.db, dataDir: config.dataDir, archives: present.files.length, backend: backend.name });
-
     if (!options.once) {
+      // The watcher starts before the listing: a file rotated in between is then seen by one or
+      // both (twice is harmless: the queue is a set and the ledger knows what is done).
       stops.push(
         await watchLogs({
           dir: config.logDir,
@@ -67,6 +65,9 @@ export async function runService(options: ServiceOptions): Promise<void> {
         }),
       ));
     }
+    const present = await findConnLogs([config.logDir]);
+    for (const found of present.files) queue.add(found.path);
+    log.info('start', { logDir: config.logDir, db: config.db, dataDir: config.dataDir, archives: present.files.length, backend: backend.name, following: !options.once });
 
     while (!signal.aborted) {
       const file = queue.next();
