@@ -49,9 +49,12 @@ const INSERT_ANOMALY = `
  * Inserts a file's anomalies. It opens no transaction: the caller wraps it with the file's own
  * row (see record-file.ts), so that both are written or neither.
  */
-export function insertAnomalies(db: Database, fileId: number, rows: readonly AnomalyRow[]): void {
+export function insertAnomalies(db: Database, fileId: number, rows: Iterable<AnomalyRow>): void {
   const insert = prepared<[Record<string, unknown>]>(db, INSERT_ANOMALY);
-  rows.forEach((row, i) => {
+  // An iterable, not an array: a large file's flagged rows are made one at a time as they are written.
+  let i = 0;
+  for (const row of rows) {
+    i++;
     try {
       insert.run({
         fileId,
@@ -77,9 +80,9 @@ export function insertAnomalies(db: Database, fileId: number, rows: readonly Ano
         explanation: explanationJson(row.explanation),
       });
     } catch (error) {
-      throw contextError(`${db.name}: anomaly ${i + 1} of ${rows.length} for file ${fileId} (uid ${row.uid ?? 'unset'}, ts ${row.ts})`, error);
+      throw contextError(`${db.name}: anomaly ${i} for file ${fileId} (uid ${row.uid ?? 'unset'}, ts ${row.ts})`, error);
     }
-  });
+  }
 }
 
 export type AnomalyOrder = 'ts' | 'score';

@@ -23,7 +23,7 @@ export type RecordedScore =
  * file is scored again on the next start. The ledger is checked again inside the transaction, so
  * that `score` and the service scoring the same content at once cannot both store it.
  */
-export function recordScoredFile(db: Database, file: ScoredFile, anomalies: readonly AnomalyRow[]): RecordedScore {
+export function recordScoredFile(db: Database, file: ScoredFile, anomalies: Iterable<AnomalyRow>): RecordedScore {
   // IMMEDIATE: the write lock is taken at BEGIN, so waiting for another writer happens before any
   // work, within busy_timeout, instead of failing half-way.
   return db
