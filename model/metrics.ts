@@ -190,7 +190,8 @@ export function topFraction(scores: Scores, fraction: number): TopFraction {
   const k = rowsFor(fraction, n);
   if (k === 0) return { indices: new Uint32Array(0), threshold: Infinity };
 
-  const copy = Float64Array.from(scores);
+  // Float32 scores are selected in a Float32 copy: the same values at half the memory (40 MB for 10M rows).
+  const copy = scores instanceof Float32Array ? Float32Array.from(scores) : Float64Array.from(scores);
   const threshold = select(copy, n - k);
   let above = 0;
   for (let i = 0; i < n; i++) if (at(scores, i) > threshold) above++;
@@ -260,7 +261,7 @@ function rowsFor(fraction: number, n: number): number {
  * is common); the pivot is the median of three, with a random middle to defeat adversarial orders.
  * The randomness changes only the work done: the k-th value is the same whatever the pivots.
  */
-function select(values: Float64Array, k: number): number {
+function select(values: Float64Array | Float32Array, k: number): number {
   let low = 0;
   let high = values.length - 1;
   while (high > low) {
@@ -286,7 +287,7 @@ function medianOf3(a: number, b: number, c: number): number {
   return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
 }
 
-function swap(values: Float64Array, a: number, b: number): void {
+function swap(values: Float64Array | Float32Array, a: number, b: number): void {
   const t = at(values, a);
   values[a] = at(values, b);
   values[b] = t;
