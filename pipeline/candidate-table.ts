@@ -1,29 +1,9 @@
-import type { FeatureShare } from '../preprocess/preprocessor.js';
+import type { AnomalyRow, FeatureShare } from '../db/anomalies.js';
 import type { ConnRecord } from './conn-record.js';
 import { ownString } from './text-row-parser.js';
 
 /** A flagged connection, as it goes into the `anomalies` table. */
-export interface FlaggedConnection {
-  ts: number;
-  uid: string | null;
-  origH: string;
-  origP: number;
-  respH: string;
-  respP: number;
-  proto: string;
-  service: string | null;
-  duration: number | null;
-  origBytes: number | null;
-  respBytes: number | null;
-  connState: string | null;
-  history: string | null;
-  origPkts: number | null;
-  respPkts: number | null;
-  score: number;
-  threshold: number;
-  modelVersion: string;
-  explanation: FeatureShare[];
-}
+export type FlaggedConnection = AnomalyRow;
 
 const EXPLAINED = 3;
 const NONE = 255;

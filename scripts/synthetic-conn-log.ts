@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { ConnRecord } from '../pipeline/conn-record.js';
+import { seededRandom } from '../model/random.js';
 
 export interface SyntheticOptions {
   rows: number;
@@ -38,17 +39,8 @@ export const CONN_TSV_TYPES = [
 /** Lines of a synthetic file that are not rows: the 8 header lines and `#close`. */
 export const SYNTHETIC_NON_DATA_LINES = 9;
 
-/** mulberry32: tiny, fast and good enough for test data; the same seed always gives the same file. */
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (model/random.ts): tiny, fast and good enough for test data; the same seed always gives the same file. */
+export const mulberry32: (seed: number) => Rng = seededRandom;
 
 // ---------------------------------------------------------------------------------------------
 // Small random helpers

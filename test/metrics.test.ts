@@ -2,6 +2,7 @@
 import * as assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { atThreshold, averagePrecision, quantile, quantileOfSorted, rocAuc, topFraction } from '../model/metrics.js';
+import { seededRandom } from '../model/random.js';
 
 // The reference values below come from scikit-learn 1.x (`roc_auc_score`, `average_precision_score`)
 // and numpy 2.x (`quantile`, default method), or are worked out by hand where a comment says so.
@@ -44,7 +45,7 @@ describe('rocAuc', () => {
   });
 
   test('matches a brute-force count over all pairs on 500 random rows with many ties', () => {
-    const random = seeded(7);
+    const random = seededRandom(7);
     for (let round = 0; round < 20; round++) {
       const { scores, labels } = randomRows(random, 500, 25);
       assert.ok(Math.abs(rocAuc(scores, labels) - bruteForceAuc(scores, labels)) < 1e-12, `round ${round}`);
@@ -78,7 +79,7 @@ describe('averagePrecision', () => {
   });
 
   test('matches a threshold-by-threshold reference on random rows with many ties', () => {
-    const random = seeded(11);
+    const random = seededRandom(11);
     for (let round = 0; round < 20; round++) {
       const { scores, labels } = randomRows(random, 500, 25);
       assert.ok(Math.abs(averagePrecision(scores, labels) - referenceAveragePrecision(scores, labels)) < 1e-12, `round ${round}`);
@@ -116,7 +117,7 @@ describe('quantile', () => {
   });
 
   test('quantileOfSorted gives the same answer on sorted input', () => {
-    const random = seeded(3);
+    const random = seededRandom(3);
     const values = Array.from({ length: 101 }, () => random());
     const sorted = Float64Array.from(values).sort();
     for (const q of [0, 0.01, 0.05, 0.5, 0.95, 0.999, 1]) assert.equal(quantileOfSorted(sorted, q), quantile(values, q));
@@ -194,7 +195,7 @@ describe('topFraction', () => {
   });
 
   test('matches a sort-based reference on 10,000 random rows with ties, for several fractions', () => {
-    const random = seeded(42);
+    const random = seededRandom(42);
     for (const distinct of [10, 1000, 1_000_000]) {
       const scores = Float64Array.from({ length: 10_000 }, () => Math.floor(random() * distinct) / distinct);
       for (const fraction of [0.0001, 0.01, 0.05, 0.333, 0.5, 0.99, 1]) {
@@ -213,17 +214,6 @@ describe('topFraction', () => {
   });
 });
 
-/** A small deterministic generator (mulberry32), so a failure can be replayed. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Rows with scores drawn from `distinct` values (so ties are common) and about a third malicious. */
 function randomRows(random: () => number, n: number, distinct: number): { scores: number[]; labels: boolean[] } {
