@@ -1,11 +1,9 @@
 import type { Database } from 'better-sqlite3';
 import { checkedLimit, contextError, prepared } from './statements.js';
+import type { FeatureShare } from '../preprocess/preprocessor.js';
 
 /** One feature's share of a connection's reconstruction error, 0 to 1. */
-export interface FeatureShare {
-  feature: string;
-  share: number;
-}
+export type { FeatureShare };
 
 /** A flagged connection as it goes into the `anomalies` table (its file id is given apart). */
 export interface AnomalyRow {

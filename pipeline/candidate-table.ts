@@ -83,7 +83,15 @@ export class CandidateTable {
   /** The row with this index as a flagged connection, or undefined when it is not here. */
   get(index: number, threshold: number, modelVersion: string): FlaggedConnection | undefined {
     const slot = this.slotOf(index);
-    if (slot < 0) return undefined;
+    return slot < 0 ? undefined : this.rowAt(slot, threshold, modelVersion);
+  }
+
+  /** Every row, in row order, each made when it is needed. */
+  *rows(threshold: number, modelVersion: string): Generator<FlaggedConnection> {
+    for (let slot = 0; slot < this.size; slot++) yield this.rowAt(slot, threshold, modelVersion);
+  }
+
+  private rowAt(slot: number, threshold: number, modelVersion: string): FlaggedConnection {
     const n = slot * NUMBER_COLUMNS;
     const s = slot * STRING_COLUMNS;
     const numbers = this.numbers;

@@ -110,7 +110,7 @@ export async function scoreFile(tf: Tf, model: ScoringModel, file: string, optio
   if (baseline) {
     threshold = model.baselineThreshold;
     flaggedCount = candidates.size;
-    flagged = allRows(candidates, scores.view(), threshold, version);
+    flagged = candidates.rows(threshold, version);
   } else {
     const top = topFraction(scores.view(), flaggedShare);
     threshold = top.threshold;
@@ -132,7 +132,7 @@ export async function scoreFile(tf: Tf, model: ScoringModel, file: string, optio
       }
     }
     flaggedCount = top.indices.length;
-    flagged = rowsAt(top.indices, [candidates, fetched], threshold, version);
+    flagged = rowsAt(top.indices, candidates, fetched, threshold, version);
   }
   return {
     status: 'scored',
@@ -149,19 +149,11 @@ export async function scoreFile(tf: Tf, model: ScoringModel, file: string, optio
 }
 
 /** The rows at `indices` (ascending), each made when it is needed. */
-function* rowsAt(indices: Uint32Array, tables: CandidateTable[], threshold: number, modelVersion: string): Generator<FlaggedConnection> {
+function* rowsAt(indices: Uint32Array, candidates: CandidateTable, fetched: CandidateTable, threshold: number, modelVersion: string): Generator<FlaggedConnection> {
   for (const index of indices) {
-    const row = tables.map((t) => t.get(index, threshold, modelVersion)).find((r) => r !== undefined);
+    const row = candidates.get(index, threshold, modelVersion) ?? fetched.get(index, threshold, modelVersion);
     if (row === undefined) throw new Error(`row ${index} of the top share was neither a candidate nor read again`);
     yield row;
-  }
-}
-
-/** Every row of a baseline-mode table, in row order. */
-function* allRows(table: CandidateTable, scores: Float32Array, threshold: number, modelVersion: string): Generator<FlaggedConnection> {
-  for (let index = 0; index < scores.length; index++) {
-    const row = table.get(index, threshold, modelVersion);
-    if (row !== undefined) yield row;
   }
 }
 

@@ -216,9 +216,10 @@ function round(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
 
-/** Paths waiting to be scored, each once, oldest archive first by name (zeekctl names sort by time). */
+/** Paths waiting to be scored, each once, oldest archive first by the time in its name. */
 class FileQueue {
-  private readonly pending = new Set<string>();
+  /** Each path with its start time, worked out once when the path is added (not in every comparison). */
+  private readonly pending = new Map<string, number>();
   private readonly events = new EventEmitter();
 
   get size(): number {
@@ -226,16 +227,24 @@ class FileQueue {
   }
 
   add(path: string): void {
-    this.pending.add(path);
+    this.putBack(path);
     this.events.emit('added');
   }
 
   putBack(path: string): void {
-    this.pending.add(path);
+    if (!this.pending.has(path)) this.pending.set(path, archiveStart(path));
   }
 
+  /** The oldest archive (by the time in its name, then by path; files without a time last). */
   next(): string | undefined {
-    const [first] = [...this.pending].sort(byArchiveTime);
+    let first: string | undefined;
+    let firstStart = Number.POSITIVE_INFINITY;
+    for (const [path, start] of this.pending) {
+      if (first === undefined || start < firstStart || (start === firstStart && path < first)) {
+        first = path;
+        firstStart = start;
+      }
+    }
     if (first !== undefined) this.pending.delete(first);
     return first;
   }
@@ -248,14 +257,6 @@ class FileQueue {
       if (!signal.aborted) throw error;
     }
   }
-}
-
-/** By the time in the archive's name (files without one last), then by path. */
-function byArchiveTime(a: string, b: string): number {
-  const ta = archiveStart(a);
-  const tb = archiveStart(b);
-  if (ta !== tb) return ta - tb;
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function archiveStart(path: string): number {
