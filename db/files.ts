@@ -3,7 +3,9 @@ import { checkedLimit, contextError, prepared } from './statements.js';
 
 export const FILE_STATUSES = ['done', 'failed', 'skipped'] as const;
 export type FileStatus = (typeof FILE_STATUSES)[number];
-export type ThresholdMode = 'per-file' | 'baseline';
+/** How a file's flagging threshold is set: the top share of the file, or the model's saved baseline. */
+export const THRESHOLD_MODES = ['per-file', 'baseline'] as const;
+export type ThresholdMode = (typeof THRESHOLD_MODES)[number];
 
 /** One row of the `files` ledger: one per file met, whatever became of it. */
 export interface FileRow {

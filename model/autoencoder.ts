@@ -1,6 +1,6 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { LayersModel, Scalar, Tensor, Tensor2D, Variable } from '@tensorflow/tfjs';
-import type { Tfjs } from './backend.js';
+import type { Tf } from './backend.js';
 import { seededRandom } from './random.js';
 
 export interface TrainOptions {
@@ -13,6 +13,8 @@ export interface TrainOptions {
   /** Makes initial weights and the per-epoch shuffles repeat exactly (on one backend). */
   seed?: number;
   onEpoch?: (e: EpochLog) => void;
+  /** Ends training at the next yield to the event loop (every few hundred ms) by throwing the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export interface EpochLog {
@@ -82,7 +84,7 @@ const HIDDEN_UNITS = [32, 16, 32] as const;
 const YIELD_EVERY_MS = 100;
 
 /** input → Dense 32 ReLU → Dense 16 ReLU → Dense 32 ReLU → Dense input (linear). Not compiled: `trainAutoencoder` runs its own loop. */
-export function buildAutoencoder(tf: Tfjs, width: number, seed?: number): LayersModel {
+export function buildAutoencoder(tf: Tf, width: number, seed?: number): LayersModel {
   checkPositiveInteger('buildAutoencoder', 'width', width);
   // Each layer gets its own seed: one seed for all would give every layer the same random stream.
   const init = (layer: number) => (seed === undefined ? 'glorotUniform' : tf.initializers.glorotUniform({ seed: seed + layer }));
@@ -111,7 +113,7 @@ export function buildAutoencoder(tf: Tfjs, width: number, seed?: number): Layers
  * batch at a time is in the backend and the shuffle follows `seed`.
  */
 export async function trainAutoencoder(
-  tf: Tfjs,
+  tf: Tf,
   train: Float32Array,
   validation: Float32Array,
   width: number,
@@ -149,9 +151,11 @@ export async function trainAutoencoder(
         cost.dispose();
         if (performance.now() - lastYield > YIELD_EVERY_MS) {
           await yieldToEventLoop();
+          options.signal?.throwIfAborted();
           lastYield = performance.now();
         }
       }
+      options.signal?.throwIfAborted();
       const valLoss = evaluateLoss(tf, model, validation, validationRows, width);
       const log: EpochLog = { epoch, loss: lossSum / trainRows, valLoss, seconds: (performance.now() - started) / 1000 };
       epochs.push(log);
@@ -185,7 +189,7 @@ export async function trainAutoencoder(
 }
 
 /** Per-row reconstruction error of `rows` rows of `x`, and every feature's squared error. */
-export function scoreBatch(tf: Tfjs, model: LayersModel, x: Float32Array, rows: number, width: number): Scores {
+export function scoreBatch(tf: Tf, model: LayersModel, x: Float32Array, rows: number, width: number): Scores {
   checkScoreArgs('scoreBatch', x, rows, width);
   if (rows === 0) return { scores: new Float32Array(0), squaredErrors: new Float32Array(0) };
   const [squared, perRow] = tf.tidy((): [Tensor, Tensor] => {
@@ -202,7 +206,7 @@ export function scoreBatch(tf: Tfjs, model: LayersModel, x: Float32Array, rows: 
 }
 
 /** `scoreBatch` over any number of rows, `batchSize` rows at a time, so backend memory stays bounded. */
-export function scoreAll(tf: Tfjs, model: LayersModel, x: Float32Array, rows: number, width: number, batchSize = DEFAULT_SCORE_BATCH): Scores {
+export function scoreAll(tf: Tf, model: LayersModel, x: Float32Array, rows: number, width: number, batchSize = DEFAULT_SCORE_BATCH): Scores {
   checkScoreArgs('scoreAll', x, rows, width);
   checkPositiveInteger('scoreAll', 'batchSize', batchSize);
   const scores = new Float32Array(rows);
@@ -217,7 +221,7 @@ export function scoreAll(tf: Tfjs, model: LayersModel, x: Float32Array, rows: nu
 }
 
 /** The MSE over all `rows` rows of `x` (the training loss's measure), summed in doubles across batches. */
-export function evaluateLoss(tf: Tfjs, model: LayersModel, x: Float32Array, rows: number, width: number, batchSize = DEFAULT_SCORE_BATCH): number {
+export function evaluateLoss(tf: Tf, model: LayersModel, x: Float32Array, rows: number, width: number, batchSize = DEFAULT_SCORE_BATCH): number {
   checkScoreArgs('evaluateLoss', x, rows, width);
   let sum = 0;
   for (let start = 0; start < rows; start += batchSize) {

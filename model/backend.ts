@@ -5,7 +5,7 @@ import * as tfjs from '@tensorflow/tfjs';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 /** The tfjs namespace, as `import * as tf from '@tensorflow/tfjs'` gives it. */
-export type Tfjs = typeof tfjs;
+export type Tf = typeof tfjs;
 
 export interface BackendOptions {
   /** Use exactly this backend (tests, benchmarks); an unavailable one is an error, not a fallback. */
@@ -15,7 +15,7 @@ export interface BackendOptions {
 
 export interface Backend {
   name: BackendName;
-  tf: Tfjs;
+  tf: Tf;
 }
 
 export const BACKEND_ENV = 'ZEEK_ANOMALY_BACKEND';

@@ -1,10 +1,9 @@
 import type * as tfjs from '@tensorflow/tfjs';
-import type { ConnRecord } from '../pipeline/conn-record.js';
+import type { Tf } from './backend.js';
+import type { ConnRecord } from '../pipeline/read/conn-record.js';
 import { Preprocessor } from '../preprocess/preprocessor.js';
 import type { Preset } from '../preprocess/feature-spec.js';
 import { DEFAULT_SCORE_BATCH, scoreAll, trainAutoencoder, type EpochLog, type TrainOptions } from './autoencoder.js';
-
-export type Tf = typeof tfjs;
 
 /** A fitted preprocessor and the autoencoder trained on its output: everything needed to score. */
 export interface Detector {

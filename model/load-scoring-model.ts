@@ -1,8 +1,17 @@
 import { join } from 'node:path';
 import { Preprocessor, PreprocessStateError } from '../preprocess/preprocessor.js';
-import type { ScoringModel } from '../pipeline/score-file.js';
-import type { Tf } from './detector.js';
+import type { LayersModel } from '@tensorflow/tfjs';
+import type { Tf } from './backend.js';
 import { ModelLoadError, type ModelStore } from './store.js';
+
+/** A model version loaded and ready to score: the network, its preprocessing and its saved threshold. */
+export interface ScoringModel {
+  version: string;
+  preprocessor: Preprocessor;
+  model: LayersModel;
+  /** The quantile of validation errors saved with the model, for `baseline` thresholds. */
+  baselineThreshold: number;
+}
 
 /** Loads a version (the active one by default) with its preprocessing, ready to score; a bad folder is a `ModelLoadError`. */
 export async function loadScoringModel(tf: Tf, store: ModelStore, version?: string): Promise<ScoringModel> {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LayersModel, io } from '@tensorflow/tfjs';
-import type { Tfjs } from './backend.js';
+import type { Tf } from './backend.js';
 
 export interface ModelVersionInfo {
   version: string;
@@ -163,7 +163,7 @@ export class ModelStore {
   }
 
   /** Loads `version`, or the active one; every way a folder can be broken is a `ModelLoadError`. */
-  async load(tf: Tfjs, version?: string): Promise<LoadedModel> {
+  async load(tf: Tf, version?: string): Promise<LoadedModel> {
     const name = version ?? (await this.activeVersion());
     if (name === null) {
       const path = join(this.root, ACTIVE);

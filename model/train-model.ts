@@ -1,7 +1,8 @@
-import type { ConnRecord } from '../pipeline/conn-record.js';
+import type { ConnRecord } from '../pipeline/read/conn-record.js';
 import type { Preset } from '../preprocess/feature-spec.js';
 import type { EpochLog, TrainOptions } from './autoencoder.js';
-import { fitDetector, scoreRecords, type FittedDetector, type Tf } from './detector.js';
+import type { Tf } from './backend.js';
+import { fitDetector, scoreRecords, type FittedDetector } from './detector.js';
 import { quantile } from './metrics.js';
 import { seededRandom, shuffleInPlace } from './random.js';
 

@@ -1,7 +1,7 @@
 import { join, relative } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
-import { CONN_FIELDS, type ConnRecord } from '../pipeline/conn-record.js';
-import { ownString } from '../pipeline/text-row-parser.js';
+import { CONN_FIELDS, type ConnRecord } from '../pipeline/read/conn-record.js';
+import { ownString } from '../pipeline/read/own-string.js';
 import { DailyTimeBins, LinearHistogram, LogHistogram, MissingShare, RunningCorrelation, TopK, type HistogramBin, type TopEntry } from './aggregate.js';
 import { COUNT_AXIS, FULL_WIDTH, TITLE_ABOVE, formatCount, powersOfTen, type ConcatView, formatShare, renderCharts, spansOrders, type Chart } from './charts.js';
 import { writeReport } from './report.js';

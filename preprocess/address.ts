@@ -1,4 +1,4 @@
-import { ownString } from '../pipeline/text-row-parser.js';
+import { ownString } from '../pipeline/read/own-string.js';
 
 /**
  * The seed recipe turns addresses into numbers: IPv4 as its 32-bit integer modulo 65535, IPv6 as

@@ -1,4 +1,4 @@
-import type { ConnRecord } from '../pipeline/conn-record.js';
+import type { ConnRecord } from '../pipeline/read/conn-record.js';
 
 /** Numeric conn.log columns; unset counts as 0. */
 export type NumericColumn =

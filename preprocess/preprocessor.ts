@@ -1,8 +1,8 @@
-import type { ConnRecord } from '../pipeline/conn-record.js';
+import type { ConnRecord } from '../pipeline/read/conn-record.js';
 import { addressAsInteger, isPrivateAddress } from './address.js';
 import { categoryValue, numericValue, type FeatureSpec, type Preset } from './feature-spec.js';
 import { hashBucket } from './stable-hash.js';
-import { ownString } from '../pipeline/text-row-parser.js';
+import { ownString } from '../pipeline/read/own-string.js';
 
 /** What a fitted preprocessor saves beside its model. */
 export interface PreprocessState {

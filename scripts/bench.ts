@@ -9,16 +9,16 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse';
-import { gunzip } from '../pipeline/gunzip.js';
-import { readConnLog } from '../pipeline/read-conn-log.js';
-import type { ConnRecord } from '../pipeline/conn-record.js';
-import { processFile } from '../pipeline/process-file.js';
+import { gunzip } from '../pipeline/read/gunzip.js';
+import { readConnLog } from '../pipeline/read/read-conn-log.js';
+import type { ConnRecord } from '../pipeline/read/conn-record.js';
+import { processFile } from '../pipeline/score/process-file.js';
 import { Preprocessor } from '../preprocess/preprocessor.js';
 import { presetNamed } from '../preprocess/presets.js';
 import { DEFAULT_SCORE_BATCH, DEFAULT_TRAIN_OPTIONS, buildAutoencoder, scoreAll } from '../model/autoencoder.js';
 import { initBackend } from '../model/backend.js';
 import { loadScoringModel } from '../model/load-scoring-model.js';
-import { retrain } from '../model/retrain.js';
+import { retrain } from '../pipeline/train/retrain.js';
 import { ModelStore } from '../model/store.js';
 import { openDatabase } from '../db/open-database.js';
 import { CONN_TSV_FIELDS, SYNTHETIC_NON_DATA_LINES, writeSyntheticConnLog } from './synthetic-conn-log.js';
@@ -254,7 +254,7 @@ async function retrainCase(file: BenchFile): Promise<{ rows: number; seconds: nu
       seed: 1,
       activate: true,
     });
-    if (outcome.status !== 'trained') throw new Error(`retrain failed: ${outcome.reason}`);
+    if (outcome.status !== 'trained') throw new Error(`retrain failed: ${outcome.status === 'failed' ? outcome.reason : 'stopped'}`);
     process.stderr.write(`retrain-1m: ${outcome.epochs} epochs, test loss ${outcome.testLoss.toFixed(4)}\n`);
     return { rows: outcome.rowsUsed, seconds: (performance.now() - started) / 1000 };
   } finally {
@@ -278,7 +278,7 @@ async function scoreEndToEnd(file: BenchFile): Promise<{ rows: number; seconds: 
       seed: 1,
       activate: true,
     });
-    if (outcome.status !== 'trained') throw new Error(`training the scoring model failed: ${outcome.reason}`);
+    if (outcome.status !== 'trained') throw new Error(`training the scoring model failed: ${outcome.status === 'failed' ? outcome.reason : 'stopped'}`);
   }
   const model = await loadScoringModel(backend.tf, store);
   const dir = await mkdtemp(join(tmpdir(), 'zeek-anomaly-bench-'));

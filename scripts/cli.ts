@@ -14,8 +14,8 @@ import { watchCommand } from './commands/watch.js';
 import { anomaliesCommand } from './commands/anomalies.js';
 import { filesCommand } from './commands/files.js';
 import { notebookCommand } from './commands/notebook.js';
-import { resolveConfig, type Config, type ConfigInput } from '../pipeline/config.js';
-import { DEFAULT_BAD_LINE_POLICY } from '../pipeline/read-conn-log.js';
+import { resolveConfig, type Config, type ConfigInput } from '../pipeline/service/config.js';
+import { DEFAULT_BAD_LINE_POLICY } from '../pipeline/read/read-conn-log.js';
 import { DEFAULT_TRAIN_OPTIONS } from '../model/autoencoder.js';
 import { presetNamed } from '../preprocess/presets.js';
 

@@ -6,11 +6,11 @@ import { queryAnomalies } from '../db/anomalies.js';
 import { openDatabase } from '../db/open-database.js';
 import { DEFAULT_TRAIN_OPTIONS } from '../model/autoencoder.js';
 import { initBackend } from '../model/backend.js';
-import { retrain } from '../model/retrain.js';
+import { retrain } from '../pipeline/train/retrain.js';
 import { ModelStore } from '../model/store.js';
-import { resolveConfig } from '../pipeline/config.js';
-import { createLogger } from '../pipeline/logger.js';
-import { runService } from '../pipeline/service.js';
+import { resolveConfig } from '../pipeline/service/config.js';
+import { createLogger } from '../pipeline/service/logger.js';
+import { runService } from '../pipeline/service/service.js';
 import { presetNamed } from '../preprocess/presets.js';
 import { DEMO_DEFAULTS, DEMO_NETWORK, writeDemoArchive } from './demo-data.js';
 
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     seed: 1,
     activate: true,
   });
-  if (trained.status === 'failed') throw new Error(`training failed: ${trained.reason}`);
+  if (trained.status !== 'trained') throw new Error(`training failed: ${trained.status === 'failed' ? trained.reason : 'stopped'}`);
   say(`   model ${trained.version}: ${trained.epochs} epochs, ${trained.seconds.toFixed(1)} s`);
 
   say('3. scoring every archive with the service (zeek-anomaly watch --once) …');

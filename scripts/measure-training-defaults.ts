@@ -8,8 +8,8 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { ConnRecord } from '../pipeline/conn-record.js';
-import { readConnLog } from '../pipeline/read-conn-log.js';
+import type { ConnRecord } from '../pipeline/read/conn-record.js';
+import { readConnLog } from '../pipeline/read/read-conn-log.js';
 import { presetNamed } from '../preprocess/presets.js';
 import { Preprocessor } from '../preprocess/preprocessor.js';
 import { DEFAULT_TRAIN_OPTIONS, buildAutoencoder, evaluateLoss, scoreAll, trainAutoencoder } from '../model/autoencoder.js';

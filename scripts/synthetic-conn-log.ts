@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import type { ConnRecord } from '../pipeline/conn-record.js';
+import type { ConnRecord } from '../pipeline/read/conn-record.js';
 import { seededRandom } from '../model/random.js';
 
 export interface SyntheticOptions {

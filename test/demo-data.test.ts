@@ -4,7 +4,7 @@ import { readdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { ConnRecord } from '../pipeline/conn-record.js';
+import type { ConnRecord } from '../pipeline/read/conn-record.js';
 import { DEMO_NETWORK, DEMO_MANIFEST_FILE, demoLogFileName, loadDemoManifest, writeDemoArchive, type DemoManifest, type DemoOptions } from '../scripts/demo-data.js';
 import { tempDir } from './support/paths.js';
 import { readAll } from './support/read.js';

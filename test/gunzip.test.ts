@@ -2,7 +2,7 @@
 import * as assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { GzipError, gunzip, isGzip } from '../pipeline/gunzip.js';
+import { GzipError, gunzip, isGzip } from '../pipeline/read/gunzip.js';
 import { pseudoRandomBytes } from './support/read.js';
 
 const SLICE = 32 * 1024;

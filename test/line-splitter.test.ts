@@ -1,7 +1,7 @@
 // node:test runs and awaits every test() and describe() it registers; their promises are not ours to await.
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_MAX_LINE_BYTES, LineSplitter, type LineBatch } from '../pipeline/line-splitter.js';
+import { DEFAULT_MAX_LINE_BYTES, LineSplitter, type LineBatch } from '../pipeline/read/line-splitter.js';
 
 /** Feeds `chunks` and `end()`, checking that each batch is numbered on from the last, and returns what came out. */
 function split(

@@ -4,7 +4,7 @@ import { readdirSync } from 'node:fs';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { classifyLogPath, findConnLogs, type FoundLog, type LogPathClass } from '../pipeline/log-files.js';
+import { classifyLogPath, findConnLogs, type FoundLog, type LogPathClass } from '../pipeline/discover/log-files.js';
 import { shared, tempDir } from './support/paths.js';
 
 // Times in names are the sensor's local time; the expectations are built with the local-time Date

@@ -11,7 +11,7 @@ import {
   trainAutoencoder,
   type TrainOptions,
 } from '../model/autoencoder.js';
-import { BACKEND_ENV, initBackend, type Tfjs } from '../model/backend.js';
+import { BACKEND_ENV, initBackend, type Tf } from '../model/backend.js';
 import { syntheticFeatures, unstructuredRows } from '../model/synthetic-features.js';
 
 const WIDTH = 20;
@@ -54,7 +54,7 @@ describe('backend selection', () => {
 });
 
 describe('the autoencoder on wasm', () => {
-  let tf: Tfjs;
+  let tf: Tf;
   const train = syntheticFeatures({ ...STRUCTURE, rows: TRAIN_ROWS, rowSeed: 1 });
   const validation = syntheticFeatures({ ...STRUCTURE, rows: VALIDATION_ROWS, rowSeed: 2 });
 

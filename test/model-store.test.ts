@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { LayersModel } from '@tensorflow/tfjs';
 import { buildAutoencoder, scoreBatch } from '../model/autoencoder.js';
-import { initBackend, type Tfjs } from '../model/backend.js';
+import { initBackend, type Tf } from '../model/backend.js';
 import { ModelLoadError, ModelStore, VERSION_PATTERN } from '../model/store.js';
 import { unstructuredRows } from '../model/synthetic-features.js';
 import { tempDir } from './support/paths.js';
@@ -15,7 +15,7 @@ const ROWS = 50;
 const INPUT = unstructuredRows(ROWS, WIDTH, 3);
 
 describe('the model store', () => {
-  let tf: Tfjs;
+  let tf: Tf;
   let model: LayersModel;
   let dataDir: string;
   let cleanup: () => Promise<void>;

@@ -1,7 +1,7 @@
 // node:test runs and awaits every test() and describe() it registers; their promises are not ours to await.
 import * as assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import type { ConnRecord } from '../pipeline/conn-record.js';
+import type { ConnRecord } from '../pipeline/read/conn-record.js';
 import { addressAsInteger, isPrivateAddress } from '../preprocess/address.js';
 import type { Preset } from '../preprocess/feature-spec.js';
 import { OTHER_CATEGORY, PreprocessStateError, Preprocessor, type PreprocessState } from '../preprocess/preprocessor.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
-import { readConnLog } from '../pipeline/read-conn-log.js';
+import { readConnLog } from '../pipeline/read/read-conn-log.js';
 import { shared, tempDir } from './support/paths.js';
 import {
   CONN_FIELDS,

@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { shared, sharedData } from './support/paths.js';
 import { dataLinesOf, readAll, readError } from './support/read.js';
-import type { ConnRecord } from '../pipeline/conn-record.js';
+import type { ConnRecord } from '../pipeline/read/conn-record.js';
 
 const MASKED_TS = 'XXXXXXXXXX.XXXXXX';
 

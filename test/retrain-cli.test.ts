@@ -5,7 +5,7 @@ import { copyFile, mkdir, readFile, readdir, stat, truncate, writeFile } from 'n
 import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { readConnLog } from '../pipeline/read-conn-log.js';
+import { readConnLog } from '../pipeline/read/read-conn-log.js';
 import { jsonLines, zeekAnomaly, type CliResult } from './support/cli.js';
 import { shared, tempDir } from './support/paths.js';
 import { dataLinesOf, zeekHeader, ZEEK_CLOSE } from './support/read.js';

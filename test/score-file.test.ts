@@ -1,8 +1,9 @@
 import * as assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { CandidateTable } from '../pipeline/candidate-table.js';
-import type { ConnRecord } from '../pipeline/conn-record.js';
-import { scoreFile, type ScoringModel } from '../pipeline/score-file.js';
+import { CandidateTable } from '../pipeline/score/candidate-table.js';
+import type { ConnRecord } from '../pipeline/read/conn-record.js';
+import type { ScoringModel } from '../model/load-scoring-model.js';
+import { scoreFile } from '../pipeline/score/score-file.js';
 import { DEFAULT_TRAIN_OPTIONS } from '../model/autoencoder.js';
 import { initBackend, type Backend } from '../model/backend.js';
 import { fitDetector, scoreRecords } from '../model/detector.js';

@@ -1,5 +1,5 @@
 import { initBackend } from '../../model/backend.js';
-import { evaluateFile, evaluateFiles, type EvaluateOptions, type EvaluationOutcome } from '../../model/evaluate.js';
+import { evaluateFile, evaluateFiles, type EvaluateOptions, type EvaluationOutcome } from '../../pipeline/train/evaluate.js';
 
 export interface EvaluateCommandOptions extends EvaluateOptions {
   files: string[];

@@ -1,5 +1,5 @@
-import { formatInspect, inspectFile } from '../../pipeline/inspect.js';
-import type { BadLinePolicy } from '../../pipeline/read-conn-log.js';
+import { formatInspect, inspectFile } from '../../pipeline/read/inspect.js';
+import type { BadLinePolicy } from '../../pipeline/read/read-conn-log.js';
 
 export interface InspectCommandOptions {
   json: boolean;

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Config } from '../../pipeline/config.js';
+import type { Config } from '../../pipeline/service/config.js';
 
 export interface NotebookCommandOptions {
   name: 'explore' | 'model' | 'anomalies';

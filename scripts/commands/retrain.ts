@@ -1,5 +1,5 @@
 import { initBackend } from '../../model/backend.js';
-import { retrain, type RetrainEvent, type RetrainOptions } from '../../model/retrain.js';
+import { retrain, type RetrainEvent, type RetrainOptions } from '../../pipeline/train/retrain.js';
 import { ModelStore } from '../../model/store.js';
 import { createProgress } from '../progress.js';
 
@@ -30,7 +30,7 @@ export async function retrainCommand(options: RetrainCommandOptions): Promise<nu
       ].join('\n') + '\n',
     );
   } else {
-    process.stderr.write(`zeek-anomaly retrain: ${outcome.reason}\n`);
+    process.stderr.write(`zeek-anomaly retrain: ${outcome.status === 'failed' ? outcome.reason : 'stopped before a model was saved'}\n`);
   }
   return outcome.status === 'trained' ? 0 : 1;
 }

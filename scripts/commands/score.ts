@@ -2,8 +2,8 @@ import { openDatabase } from '../../db/open-database.js';
 import { initBackend } from '../../model/backend.js';
 import { loadScoringModel } from '../../model/load-scoring-model.js';
 import { ModelStore } from '../../model/store.js';
-import type { Config } from '../../pipeline/config.js';
-import { processFile, type FileOutcome } from '../../pipeline/process-file.js';
+import type { Config } from '../../pipeline/service/config.js';
+import { processFile, type FileOutcome } from '../../pipeline/score/process-file.js';
 
 /** `zeek-anomaly score`: one-off scoring into the database, through the service's own code path. Exit 1 when any file failed. */
 export async function scoreCommand(files: string[], config: Readonly<Config>, options: { json: boolean }): Promise<number> {

@@ -1,6 +1,6 @@
-import type { Config } from '../../pipeline/config.js';
-import { createLogger } from '../../pipeline/logger.js';
-import { runService } from '../../pipeline/service.js';
+import type { Config } from '../../pipeline/service/config.js';
+import { createLogger } from '../../pipeline/service/logger.js';
+import { runService } from '../../pipeline/service/service.js';
 
 /** `zeek-anomaly watch` (`npm start`): the service. SIGINT or SIGTERM stops it cleanly, exit 0. */
 export async function watchCommand(config: Readonly<Config>, options: { once: boolean; logFormat: 'json' | 'text' }): Promise<number> {

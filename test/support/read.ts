@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
-import { readConnLog, type ReadOptions, type ReadSummary } from '../../pipeline/read-conn-log.js';
-import { LogReadError } from '../../pipeline/log-read-error.js';
-import type { ConnRecord } from '../../pipeline/conn-record.js';
+import { readConnLog, type ReadOptions, type ReadSummary } from '../../pipeline/read/read-conn-log.js';
+import { LogReadError } from '../../pipeline/read/log-read-error.js';
+import type { ConnRecord } from '../../pipeline/read/conn-record.js';
 
 /** Reads a whole log; iteration errors propagate. */
 export async function readAll(file: string, options?: ReadOptions): Promise<{ records: ConnRecord[]; summary: ReadSummary }> {

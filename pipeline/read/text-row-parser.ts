@@ -1,5 +1,6 @@
 import { BadLineError, badValue } from './log-read-error.js';
 import type { LineBatch } from './line-splitter.js';
+import { ownString } from './own-string.js';
 import { CONN_FIELDS, isKnownField, type ConnRecord, type FieldKind, type ZeekValue } from './conn-record.js';
 
 export interface TextColumn {
@@ -295,11 +296,6 @@ export function buildTextRowParser(columns: readonly TextColumn[], markers: Text
     ip_proto: count(row, iIpProto, 'ip_proto', 255),
     extras: extrasOf(row),
   });
-}
-
-/** A flat copy: concatenation flattens, and a one-character cut is too short to be a view. */
-export function ownString(text: string): string {
-  return (' ' + text).slice(1);
 }
 
 /** Strings already seen in one column, found by a hash of the bytes, so a hit allocates nothing. */

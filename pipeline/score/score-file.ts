@@ -1,24 +1,14 @@
 import { performance } from 'node:perf_hooks';
-import type { LayersModel } from '@tensorflow/tfjs';
-import type { Preprocessor, FeatureShare } from '../preprocess/preprocessor.js';
-import { DEFAULT_SCORE_BATCH, scoreAll } from '../model/autoencoder.js';
-import type { Tf } from '../model/detector.js';
-import { topFraction } from '../model/metrics.js';
-import type { ConnRecord } from './conn-record.js';
+import type { FeatureShare } from '../../preprocess/preprocessor.js';
+import type { ThresholdMode } from '../../db/files.js';
+import type { ScoringModel } from '../../model/load-scoring-model.js';
+import { DEFAULT_SCORE_BATCH, scoreAll } from '../../model/autoencoder.js';
+import type { Tf } from '../../model/backend.js';
+import { topFraction } from '../../model/metrics.js';
+import type { ConnRecord } from '../read/conn-record.js';
 import { CandidateTable, type FlaggedConnection } from './candidate-table.js';
-import { LogReadError } from './log-read-error.js';
-import { readConnLog, type BadLinePolicy } from './read-conn-log.js';
-
-/** The active model, loaded and ready to score. */
-export interface ScoringModel {
-  version: string;
-  preprocessor: Preprocessor;
-  model: LayersModel;
-  /** The quantile of validation errors saved with the model, for `baseline` thresholds. */
-  baselineThreshold: number;
-}
-
-export type ThresholdMode = 'per-file' | 'baseline';
+import { LogReadError } from '../read/log-read-error.js';
+import { readConnLog, type BadLinePolicy } from '../read/read-conn-log.js';
 
 export interface ScoreOptions {
   /** `per-file`: flag the top (1 − quantile) of each file; `baseline`: flag rows above the model's saved threshold. */

@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Database } from 'better-sqlite3';
-import { findByPathAndSha256, findDoneBySha256 } from '../db/files.js';
-import { recordFailedFile, recordScoredFile, recordSkippedFile } from '../db/record-file.js';
-import type { Tf } from '../model/detector.js';
-import { scoreFile, type ScoreOptions, type ScoringModel } from './score-file.js';
+import { findByPathAndSha256, findDoneBySha256 } from '../../db/files.js';
+import { recordFailedFile, recordScoredFile, recordSkippedFile } from '../../db/record-file.js';
+import type { Tf } from '../../model/backend.js';
+import type { ScoringModel } from '../../model/load-scoring-model.js';
+import { scoreFile, type ScoreOptions } from './score-file.js';
 
 /** What happened to one file: the same outcome whether `score` or the service met it. */
 export type FileOutcome =

@@ -1,6 +1,6 @@
-import type { AnomalyRow, FeatureShare } from '../db/anomalies.js';
-import type { ConnRecord } from './conn-record.js';
-import { ownString } from './text-row-parser.js';
+import type { AnomalyRow, FeatureShare } from '../../db/anomalies.js';
+import type { ConnRecord } from '../read/conn-record.js';
+import { ownString } from '../read/own-string.js';
 
 /** A flagged connection, as it goes into the `anomalies` table. */
 export type FlaggedConnection = AnomalyRow;

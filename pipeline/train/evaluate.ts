@@ -1,10 +1,11 @@
-import type { ConnRecord } from '../pipeline/conn-record.js';
-import { readConnLog } from '../pipeline/read-conn-log.js';
-import type { Preset } from '../preprocess/feature-spec.js';
-import type { TrainOptions } from './autoencoder.js';
-import { fitDetector, scoreRecords, type Tf } from './detector.js';
-import { atThreshold, averagePrecision, quantile, rocAuc } from './metrics.js';
-import { seededRandom, shuffleInPlace } from './random.js';
+import type { ConnRecord } from '../read/conn-record.js';
+import { readConnLog } from '../read/read-conn-log.js';
+import type { Preset } from '../../preprocess/feature-spec.js';
+import type { TrainOptions } from '../../model/autoencoder.js';
+import type { Tf } from '../../model/backend.js';
+import { fitDetector, scoreRecords } from '../../model/detector.js';
+import { atThreshold, averagePrecision, quantile, rocAuc } from '../../model/metrics.js';
+import { seededRandom, shuffleInPlace } from '../../model/random.js';
 
 export type Label = 'benign' | 'malicious';
 

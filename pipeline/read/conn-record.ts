@@ -1,4 +1,4 @@
-import { ownString } from './text-row-parser.js';
+import { ownString } from './own-string.js';
 
 /** A value of a column Zeek writes: unset is `null`, sets and vectors are arrays. */
 export type ZeekValue = string | number | boolean | string[] | null;

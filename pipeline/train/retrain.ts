@@ -1,14 +1,14 @@
 import { performance } from 'node:perf_hooks';
-import { detachedRecord, type ConnRecord } from '../pipeline/conn-record.js';
-import { findConnLogs } from '../pipeline/log-files.js';
-import { LogReadError } from '../pipeline/log-read-error.js';
-import { readConnLog, type BadLinePolicy } from '../pipeline/read-conn-log.js';
-import type { Preset } from '../preprocess/feature-spec.js';
-import type { EpochLog, TrainOptions } from './autoencoder.js';
-import type { Backend } from './backend.js';
-import { Reservoir, seededRandom } from './random.js';
-import type { ModelStore } from './store.js';
-import { trainModel } from './train-model.js';
+import { detachedRecord, type ConnRecord } from '../read/conn-record.js';
+import { findConnLogs } from '../discover/log-files.js';
+import { LogReadError } from '../read/log-read-error.js';
+import { readConnLog, type BadLinePolicy } from '../read/read-conn-log.js';
+import type { Preset } from '../../preprocess/feature-spec.js';
+import type { EpochLog, TrainOptions } from '../../model/autoencoder.js';
+import type { Backend } from '../../model/backend.js';
+import { Reservoir, seededRandom } from '../../model/random.js';
+import type { ModelStore } from '../../model/store.js';
+import { trainModel } from '../../model/train-model.js';
 
 export interface RetrainOptions {
   logs: string[];
@@ -20,6 +20,10 @@ export interface RetrainOptions {
   seed: number;
   activate: boolean;
   badLines?: BadLinePolicy;
+  /** Fewer sampled rows than this is a `failed` outcome, before any training (default and floor: 100). */
+  minRows?: number;
+  /** A stop: reading ends at the next batch, training at the next batch or epoch, and nothing is saved. */
+  signal?: AbortSignal;
 }
 
 /** What retraining reports as it goes; a CLI draws a progress bar from it, a service logs it. */
@@ -45,7 +49,9 @@ export type RetrainOutcome =
       epochs: number;
       seconds: number;
     }
-  | { status: 'failed'; reason: string; failedFiles: { file: string; error: string }[] };
+  | { status: 'failed'; reason: string; failedFiles: { file: string; error: string }[] }
+  /** Stopped through `signal`: no model was saved. */
+  | { status: 'aborted' };
 
 // Fewer rows than this cannot fill a 70/10/20 split with enough rows to learn anything.
 const MIN_ROWS = 100;
@@ -63,6 +69,8 @@ export async function retrain(
   onEvent: (event: RetrainEvent) => void = () => {},
 ): Promise<RetrainOutcome> {
   const started = performance.now();
+  const signal = options.signal;
+  const minRows = Math.max(MIN_ROWS, options.minRows ?? MIN_ROWS);
   const { files, ignored } = await findConnLogs(options.logs, { since: options.since, until: options.until });
   onEvent({ type: 'files', found: files.length, ignored: ignored.length });
 
@@ -73,16 +81,22 @@ export async function retrain(
   const until = options.until ? options.until.getTime() / 1000 : Infinity;
   let usedFiles = 0;
   for (const [index, found] of files.entries()) {
+    if (signal?.aborted) return { status: 'aborted' };
     const reader = readConnLog(found.path, { badLines: options.badLines });
     let rows = 0;
     sample.begin();
     try {
       for await (const batch of reader) {
+        if (signal?.aborted) break;
         for (const record of batch) {
           if (record.ts < since || record.ts >= until) continue;
           rows++;
           sample.offer(record);
         }
+      }
+      if (signal?.aborted) {
+        sample.rollback();
+        return { status: 'aborted' };
       }
       sample.commit();
       usedFiles++;
@@ -95,23 +109,34 @@ export async function retrain(
     }
   }
 
-  if (sample.items.length < MIN_ROWS) {
+  if (sample.items.length < minRows) {
     const why =
       files.length === 0
         ? `no conn logs found in ${options.logs.join(', ')}`
-        : `only ${sample.items.length} usable rows in ${files.length} files (at least ${MIN_ROWS} are needed)`;
+        : `only ${sample.items.length} usable rows in ${files.length} files (at least ${minRows} are needed)`;
     return { status: 'failed', reason: why, failedFiles };
   }
 
   onEvent({ type: 'training', rows: sample.items.length });
-  const trained = await trainModel(backend.tf, sample.items, {
-    preset: options.preset,
-    seed: options.seed,
-    train: {
-      ...options.train,
-      onEpoch: (epoch) => onEvent({ type: 'epoch', epoch, maxEpochs: options.train.maxEpochs }),
-    },
-  });
+  let trained;
+  try {
+    trained = await trainModel(backend.tf, sample.items, {
+      preset: options.preset,
+      seed: options.seed,
+      train: {
+        ...options.train,
+        signal,
+        onEpoch: (epoch) => onEvent({ type: 'epoch', epoch, maxEpochs: options.train.maxEpochs }),
+      },
+    });
+  } catch (error) {
+    if (signal?.aborted) return { status: 'aborted' };
+    throw error;
+  }
+  if (signal?.aborted) {
+    trained.model.dispose();
+    return { status: 'aborted' };
+  }
   const seconds = (performance.now() - started) / 1000;
   const version = await store.save({
     model: trained.model,

@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import cron from 'node-cron';
+import type { ThresholdMode } from '../../db/files.js';
+import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../../model/autoencoder.js';
+import type { Preset } from '../../preprocess/feature-spec.js';
+import { presetNamed } from '../../preprocess/presets.js';
+import type { BadLinePolicy } from '../read/read-conn-log.js';
 
 /** Everything the service and the commands can be told, resolved once at start and passed down read-only. */
 export interface Config {
@@ -9,7 +14,7 @@ export interface Config {
   db: string;
   /** The Zeek log directory the service watches (zeekctl's `logdir`). */
   logDir: string;
-  threshold: { mode: 'per-file' | 'baseline'; quantile: number };
+  threshold: { mode: ThresholdMode; quantile: number };
   badLines: { maxRatio: number; minCount: number };
   /** With no active model, the service first trains one from the archives already present. */
   bootstrap: { minRows: number; maxRows: number };
@@ -29,7 +34,7 @@ export const DEFAULTS: Config = {
   threshold: { mode: 'per-file', quantile: 0.95 },
   badLines: { maxRatio: 0.01, minCount: 100 },
   bootstrap: { minRows: 10_000, maxRows: 1_000_000 },
-  retrain: { schedule: '0 3 * * 0', days: 7, maxRows: 1_000_000, preset: 'default', epochs: 40, learningRate: 1e-3 },
+  retrain: { schedule: '0 3 * * 0', days: 7, maxRows: 1_000_000, preset: 'default', epochs: DEFAULT_TRAIN_OPTIONS.maxEpochs, learningRate: DEFAULT_TRAIN_OPTIONS.learningRate },
   retention: { schedule: '30 4 * * *', days: 90 },
   watch: { stableMs: 5000 },
 };
@@ -64,6 +69,21 @@ export function resolveConfig(options: { file?: string; env?: NodeJS.ProcessEnv;
   config.db = config.db === '' ? join(config.dataDir, 'zeek-anomaly.sqlite') : isAbsolute(config.db) ? config.db : resolve(cwd, config.db);
   config.logDir = resolve(cwd, config.logDir);
   return deepFreeze(config);
+}
+
+/** The reader's bad-line policy, from `badLines.*`. */
+export function badLinePolicy(config: Readonly<Config>): BadLinePolicy {
+  return { maxBadLineRatio: config.badLines.maxRatio, minBadLinesToReject: config.badLines.minCount };
+}
+
+/** How `retrain.*` says to train: the service's schedule, its bootstrap and `retrain` by hand all start from this. */
+export function retrainSettings(config: Readonly<Config>): { maxRows: number; preset: Preset; train: TrainOptions; badLines: BadLinePolicy } {
+  return {
+    maxRows: config.retrain.maxRows,
+    preset: presetNamed(config.retrain.preset),
+    train: { ...DEFAULT_TRAIN_OPTIONS, maxEpochs: config.retrain.epochs, learningRate: config.retrain.learningRate },
+    badLines: badLinePolicy(config),
+  };
 }
 
 function readConfigFile(path: string): ConfigInput {

@@ -1,0 +1,99 @@
+// The dependency rules `npm run lint` enforces (dependency-cruiser). Folders read as the data flow,
+// and every import points back up it:
+//   pipeline/read → preprocess → model → db → pipeline/{score,train} → pipeline/service
+//   pipeline/discover (archive names, listing, watching) stands on its own.
+//   notebooks-ts and scripts sit on top; nothing imports them, nor the tests.
+const ABOVE_READ = '^(pipeline/(discover|score|train|service)/|preprocess/|model/|db/|notebooks-ts/|scripts/|test/)';
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+export default {
+  forbidden: [
+    {
+      name: 'no-cycle',
+      comment: 'An import cycle: two modules that need each other belong in one, or share a third below both.',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'read-is-the-bottom',
+      comment: 'pipeline/read turns bytes into conn records; it knows nothing of what is done with them.',
+      severity: 'error',
+      from: { path: '^pipeline/read/' },
+      to: { path: ABOVE_READ },
+    },
+    {
+      name: 'discover-stands-alone',
+      comment: 'pipeline/discover knows archive names, layouts and the watcher, not how a log is read or scored.',
+      severity: 'error',
+      from: { path: '^pipeline/discover/' },
+      to: { path: '^(pipeline/(read|score|train|service)/|preprocess/|model/|db/|notebooks-ts/|scripts/|test/)' },
+    },
+    {
+      name: 'preprocess-needs-only-records',
+      comment: 'Features are computed from conn records: preprocess imports pipeline/read and nothing else of the project.',
+      severity: 'error',
+      from: { path: '^preprocess/' },
+      to: { path: '^(pipeline/(discover|score|train|service)/|model/|db/|notebooks-ts/|scripts/|test/)' },
+    },
+    {
+      name: 'model-knows-records-not-the-pipeline',
+      comment: 'model/ trains and scores on records and features; reading files and walking folders is the pipeline side.',
+      severity: 'error',
+      from: { path: '^model/' },
+      to: { path: '^(pipeline/|db/|notebooks-ts/|scripts/|test/)', pathNot: '^pipeline/read/conn-record\\.ts$' },
+    },
+    {
+      name: 'model-takes-only-the-record-type',
+      comment: 'model/ may name the ConnRecord type, never run pipeline code.',
+      severity: 'error',
+      from: { path: '^model/' },
+      to: { path: '^pipeline/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'db-is-storage',
+      comment: 'db/ holds all SQL; it stores what the stages above produce and calls none of them.',
+      severity: 'error',
+      from: { path: '^db/' },
+      to: { path: '^(pipeline/|model/|notebooks-ts/|scripts/|test/)' },
+    },
+    {
+      name: 'score-and-train-below-the-service',
+      comment: 'Scoring a file and training on logs are used by the service, never the other way round; neither uses the other.',
+      severity: 'error',
+      from: { path: '^pipeline/(score|train)/' },
+      to: { path: '^(pipeline/service/|notebooks-ts/|scripts/|test/)' },
+    },
+    {
+      name: 'score-and-train-apart',
+      severity: 'error',
+      from: { path: '^pipeline/score/' },
+      to: { path: '^pipeline/train/' },
+    },
+    {
+      name: 'train-and-score-apart',
+      severity: 'error',
+      from: { path: '^pipeline/train/' },
+      to: { path: '^pipeline/score/' },
+    },
+    {
+      name: 'service-below-the-cli',
+      severity: 'error',
+      from: { path: '^pipeline/service/' },
+      to: { path: '^(notebooks-ts/|scripts/|test/)' },
+    },
+    {
+      name: 'notebooks-below-the-cli',
+      severity: 'error',
+      from: { path: '^notebooks-ts/' },
+      to: { path: '^(pipeline/service/|scripts/|test/)' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^(dist|node_modules)/' },
+    // Type-only imports count: a cycle of types is still two modules that cannot be read apart.
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+  },
+};

@@ -1,0 +1,95 @@
+import type { Database } from 'better-sqlite3';
+import { setActiveModel, upsertModel } from '../../db/models.js';
+import type { Backend } from '../../model/backend.js';
+import { loadScoringModel, type ScoringModel } from '../../model/load-scoring-model.js';
+import { ModelLoadError, type ModelStore, type ModelVersionInfo } from '../../model/store.js';
+import { retrain } from '../train/retrain.js';
+import { retrainSettings, type Config } from './config.js';
+import type { Logger } from './logger.js';
+
+export interface ActiveModelOptions {
+  backend: Backend;
+  store: ModelStore;
+  db: Database;
+  config: Readonly<Config>;
+  log: Logger;
+}
+
+/**
+ * The model the service scores with: the store's active version, loaded once and reloaded when
+ * `retrain` (by hand or scheduled) activates another. With no active version it trains one from
+ * the archives present (bootstrap), and activates it only when they held `bootstrap.minRows`.
+ */
+export class ActiveModel {
+  private loaded: ScoringModel | null = null;
+
+  constructor(private readonly options: ActiveModelOptions) {}
+
+  /**
+   * The model for the next file, or null when there is none yet (too few rows to train one, a
+   * stop during bootstrap, or an active version that will not load): the caller waits for more
+   * archives and asks again.
+   */
+  async forNextFile(signal: AbortSignal): Promise<ScoringModel | null> {
+    const { store, log } = this.options;
+    let active = await store.activeVersion();
+    if (active === null) {
+      if (!(await this.bootstrap(signal))) return null;
+      active = await store.activeVersion();
+      if (active === null) return null;
+    }
+    if (this.loaded?.version === active) return this.loaded;
+    try {
+      const model = await loadScoringModel(this.options.backend.tf, store, active);
+      log.info('model', { version: active, previous: this.loaded?.version ?? null });
+      this.loaded?.model.dispose();
+      this.loaded = model;
+    } catch (error) {
+      if (!(error instanceof ModelLoadError)) throw error;
+      // Keep scoring with the model already loaded, if any: a broken new version must not stop the service.
+      log.error('model', { version: active, error: error.message, using: this.loaded?.version ?? null });
+      if (this.loaded === null) return null;
+    }
+    mirrorModels(this.options.db, await store.list());
+    return this.loaded;
+  }
+
+  dispose(): void {
+    this.loaded?.model.dispose();
+    this.loaded = null;
+  }
+
+  private async bootstrap(signal: AbortSignal): Promise<boolean> {
+    const { backend, store, db, config, log } = this.options;
+    const minRows = config.bootstrap.minRows;
+    log.info('bootstrap', { reason: 'no active model: training one from the archives present', minRows });
+    // Saved inactive, and activated below only when it is good to use: a stop or a crash before
+    // then leaves no half-made model active.
+    const outcome = await retrain(backend, store, {
+      ...retrainSettings(config),
+      logs: [config.logDir],
+      maxRows: config.bootstrap.maxRows,
+      minRows,
+      seed: 1,
+      activate: false,
+      signal,
+    });
+    if (outcome.status !== 'trained') {
+      log.info('bootstrap', { trained: false, reason: outcome.status === 'aborted' ? 'stopped' : outcome.reason });
+      return false;
+    }
+    await store.activate(outcome.version);
+    mirrorModels(db, await store.list());
+    log.info('bootstrap', { trained: true, version: outcome.version, rows: outcome.rowsUsed, seconds: Math.round(outcome.seconds * 1000) / 1000 });
+    return true;
+  }
+}
+
+/** Keeps the `models` table in step with the store, so anomalies can be joined with their model. */
+export function mirrorModels(db: Database, versions: readonly ModelVersionInfo[]): void {
+  for (const info of versions) {
+    const metrics = info.metrics as { preset?: string };
+    upsertModel(db, { version: info.version, createdAt: info.createdAt, active: info.active, preset: metrics.preset ?? null, metrics: info.metrics });
+    if (info.active) setActiveModel(db, info.version);
+  }
+}

@@ -1,0 +1,63 @@
+import type { Database } from 'better-sqlite3';
+import cron, { type ScheduledTask } from 'node-cron';
+import { pruneAnomaliesBefore } from '../../db/anomalies.js';
+import type { Backend } from '../../model/backend.js';
+import type { ModelStore } from '../../model/store.js';
+import { retrain } from '../train/retrain.js';
+import { mirrorModels } from './active-model.js';
+import { retrainSettings, type Config } from './config.js';
+import type { JobRunner } from './job-runner.js';
+import type { Logger } from './logger.js';
+
+export interface ScheduledJobsOptions {
+  backend: Backend;
+  store: ModelStore;
+  db: Database;
+  config: Readonly<Config>;
+  log: Logger;
+  /** Jobs run here, one at a time with the files being scored. */
+  jobs: JobRunner;
+  /** A stop: no job starts after it, and a running retrain ends at its next check. */
+  signal: AbortSignal;
+}
+
+/** Starts the cron schedules for retraining and retention; returns a function that stops them. */
+export function scheduleJobs(options: ScheduledJobsOptions): () => void {
+  const { config, log, jobs, signal } = options;
+  const tasks: ScheduledTask[] = [];
+  const start = (name: string, job: () => Promise<void>) => () => {
+    if (signal.aborted) return;
+    jobs
+      .run(async () => {
+        if (!signal.aborted) await job();
+      })
+      .catch((error: unknown) => log.error(name, { error: error instanceof Error ? error.message : String(error) }));
+  };
+  if (config.retrain.schedule !== null) tasks.push(cron.schedule(config.retrain.schedule, start('retrain', () => scheduledRetrain(options))));
+  if (config.retention.schedule !== null) tasks.push(cron.schedule(config.retention.schedule, start('retention', () => Promise.resolve(pruneOld(options)))));
+  return () => {
+    for (const task of tasks) void task.stop();
+  };
+}
+
+async function scheduledRetrain({ backend, store, db, config, log, signal }: ScheduledJobsOptions): Promise<void> {
+  const since = new Date(Date.now() - config.retrain.days * 86_400_000);
+  log.info('retrain', { since: since.toISOString() });
+  const outcome = await retrain(backend, store, {
+    ...retrainSettings(config),
+    logs: [config.logDir],
+    since,
+    seed: Date.now() % 2_147_483_647,
+    activate: true,
+    signal,
+  });
+  if (outcome.status === 'failed') log.error('retrain', { reason: outcome.reason });
+  else if (outcome.status === 'aborted') log.info('retrain', { stopped: true });
+  else log.info('retrain', { version: outcome.version, rows: outcome.rowsUsed, seconds: Math.round(outcome.seconds * 1000) / 1000 });
+  mirrorModels(db, await store.list());
+}
+
+function pruneOld({ db, config, log }: ScheduledJobsOptions): void {
+  const cutoff = Date.now() / 1000 - config.retention.days * 86_400;
+  log.info('retention', { deletedAnomalies: pruneAnomaliesBefore(db, cutoff), olderThan: new Date(cutoff * 1000).toISOString() });
+}

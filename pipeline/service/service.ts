@@ -1,0 +1,125 @@
+import { openDatabase } from '../../db/open-database.js';
+import { initBackend } from '../../model/backend.js';
+import { ModelStore } from '../../model/store.js';
+import { findConnLogs } from '../discover/log-files.js';
+import { watchLogs } from '../discover/watch-logs.js';
+import { processFile, type FileOutcome } from '../score/process-file.js';
+import { ActiveModel } from './active-model.js';
+import { badLinePolicy, type Config } from './config.js';
+import { FileQueue } from './file-queue.js';
+import { JobRunner } from './job-runner.js';
+import type { Logger } from './logger.js';
+import { scheduleJobs } from './scheduled-jobs.js';
+
+export interface ServiceOptions {
+  config: Readonly<Config>;
+  log: Logger;
+  signal: AbortSignal;
+  /** Catch up on the archives present, then return (the demo, and `score --all`), instead of following new ones. */
+  once?: boolean;
+  /** Called after each file, for tests and the demo. */
+  onFile?: (outcome: FileOutcome) => void;
+}
+
+/**
+ * The service beside a sensor: catches up on every archive that arrived while it was down, oldest
+ * first, then follows new ones, one file at a time. With no active model it first trains one from
+ * the archives present. A new active model (from `retrain`, or the scheduled job) is picked up
+ * before the next file. On abort it stops taking files and jobs: a file being scored is dropped
+ * unwritten (and scored at the next start), a running retrain stops at its next check, and the
+ * database is closed only once every job has settled.
+ */
+export async function runService(options: ServiceOptions): Promise<void> {
+  const { config, log, signal } = options;
+  const db = openDatabase(config.db);
+  const backend = await initBackend({ log: (message) => log.info('backend', { message }) });
+  const store = new ModelStore({ dataDir: config.dataDir });
+  const queue = new FileQueue();
+  const jobs = new JobRunner();
+  const model = new ActiveModel({ backend, store, db, config, log });
+  const stops: (() => Promise<void> | void)[] = [];
+
+  try {
+    if (!options.once) {
+      // The watcher starts before the listing: a file rotated in between is then seen by one or
+      // both (twice is harmless: the queue is a set and the ledger knows what is done).
+      stops.push(
+        await watchLogs({
+          dir: config.logDir,
+          stableMs: config.watch.stableMs,
+          onFile: (path) => queue.add(path),
+          onError: (error) => log.error('watch', { error: error.message }),
+        }),
+      );
+      stops.push(scheduleJobs({ backend, store, db, config, log, jobs, signal }));
+    }
+    const present = await findConnLogs([config.logDir]);
+    for (const found of present.files) queue.add(found.path);
+    log.info('start', { logDir: config.logDir, db: config.db, dataDir: config.dataDir, archives: present.files.length, backend: backend.name, following: !options.once });
+
+    while (!signal.aborted) {
+      const file = queue.next();
+      if (file === undefined) {
+        if (options.once) break;
+        await queue.waitForMore(signal);
+        continue;
+      }
+      const step = await jobs.run(async (): Promise<'scored' | 'no-model' | 'stopped'> => {
+        const scoring = await model.forNextFile(signal);
+        if (scoring === null) {
+          queue.putBack(file);
+          return signal.aborted ? 'stopped' : 'no-model';
+        }
+        const outcome = await processFile(
+          { db, tf: backend.tf, model: scoring, options: { mode: config.threshold.mode, quantile: config.threshold.quantile, badLines: badLinePolicy(config), signal } },
+          file,
+        );
+        if (outcome.status === 'aborted') return 'stopped';
+        logOutcome(log, outcome);
+        options.onFile?.(outcome);
+        return 'scored';
+      });
+      if (step === 'stopped') break;
+      if (step === 'no-model') {
+        if (options.once) break;
+        log.info('waiting', { reason: 'no usable model yet: waiting for more archives', queued: queue.size });
+        await queue.waitForMore(signal);
+      }
+    }
+  } finally {
+    for (const stop of stops) await stop();
+    // A scheduled retrain or retention job may still be running: it sees the abort and ends, and
+    // only then may the database it writes to be closed.
+    await jobs.idle();
+    model.dispose();
+    db.close();
+    log.info('stopped', {});
+  }
+}
+
+function logOutcome(log: Logger, outcome: FileOutcome): void {
+  switch (outcome.status) {
+    case 'done':
+      log.info('file', {
+        status: 'done',
+        file: outcome.file,
+        rows: outcome.rows,
+        badLines: outcome.badLines,
+        flagged: outcome.flagged,
+        threshold: Math.round(outcome.threshold * 1000) / 1000,
+        model: outcome.modelVersion,
+        seconds: Math.round(outcome.seconds * 1000) / 1000,
+        rowsPerSecond: outcome.rowsPerSecond,
+      });
+      break;
+    case 'failed':
+      log.error('file', { status: 'failed', file: outcome.file, error: outcome.error });
+      break;
+    case 'skipped':
+      log.info('file', { status: 'skipped', file: outcome.file, duplicateOf: outcome.duplicateOf.path });
+      break;
+    case 'already-seen':
+    case 'aborted':
+      break;
+  }
+}
