@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { gunzip, isGzip } from './gunzip.js';
 
 export type Compression = 'gzip' | 'none';
@@ -13,6 +14,10 @@ const READ_CHUNK = 1024 * 1024;
 
 /** Opens a file and decides from its first bytes, not its name, whether it is gzip. */
 export async function openByteSource(file: string): Promise<ByteSource> {
+  // Opening a FIFO blocks until something writes to it, which may be never; a directory fails later
+  // with a less clear error. Neither is a log. (The stat error itself, ENOENT or EACCES, names the file.)
+  const info = await stat(file);
+  if (!info.isFile()) throw new NotARegularFile();
   const stream = createReadStream(file, { highWaterMark: READ_CHUNK });
   const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   let first: IteratorResult<Buffer>;
@@ -34,5 +39,15 @@ async function* withHead(head: Buffer, rest: AsyncIterator<Buffer>, close: () =>
   } finally {
     // Reached on a throw or an early `break` downstream too: a rejected file must not keep its descriptor.
     close();
+  }
+}
+
+/** The path is a directory, a FIFO, a socket or a device: there is nothing to read as a log. */
+export class NotARegularFile extends Error {
+  readonly code = 'ENOTREGULAR';
+
+  constructor() {
+    // The reader puts the file's name in front, as it does for the operating system's errors.
+    super('not a regular file (a directory, FIFO, socket or device); only files are read');
   }
 }

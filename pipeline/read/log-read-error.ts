@@ -1,6 +1,8 @@
 /** Why a whole file was rejected. Bad single lines are not errors; they are counted in the summary. */
 export type LogReadErrorCode =
   | 'io'
+  /** The file's content changed between two reads of it (it was still being written, or replaced). */
+  | 'changed'
   | 'empty'
   | 'corrupt-gzip'
   | 'truncated-gzip'

@@ -1,11 +1,9 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import type { Database } from 'better-sqlite3';
 import { findByPathAndSha256, findDoneBySha256 } from '../../db/files.js';
 import { recordFailedFile, recordScoredFile, recordSkippedFile } from '../../db/record-file.js';
 import type { Tf } from '../../model/backend.js';
 import type { ScoringModel } from '../../model/load-scoring-model.js';
+import { changeSince, identifyFile, UNKNOWN_CONTENT } from './file-identity.js';
 import { scoreFile, type ScoreOptions } from './score-file.js';
 
 /** What happened to one file: the same outcome whether `score` or the service met it. */
@@ -45,8 +43,15 @@ export interface ProcessContext {
 export async function processFile(context: ProcessContext, file: string): Promise<FileOutcome> {
   const { db, tf, model, options } = context;
   const startedAt = new Date().toISOString();
-  const { size } = await stat(file);
-  const sha256 = await sha256Of(file);
+  const identified = await identifyFile(file);
+  if (identified.status === 'unreadable') {
+    const seen = findByPathAndSha256(db, file, UNKNOWN_CONTENT);
+    if (seen !== undefined) return { status: 'already-seen', file, fileId: seen.id, previous: seen.status };
+    const fileId = recordFailedFile(db, { path: file, size: identified.size, sha256: UNKNOWN_CONTENT, startedAt, finishedAt: new Date().toISOString() }, identified.error);
+    return { status: 'failed', file, fileId, error: identified.error };
+  }
+  const { identity } = identified;
+  const { size, sha256 } = identity;
 
   const seen = findByPathAndSha256(db, file, sha256);
   if (seen !== undefined) return { status: 'already-seen', file, fileId: seen.id, previous: seen.status };
@@ -61,9 +66,12 @@ export async function processFile(context: ProcessContext, file: string): Promis
   const outcome = await scoreFile(tf, model, file, options);
   if (outcome.status === 'aborted') return { status: 'aborted', file };
   const finishedAt = new Date().toISOString();
-  if (outcome.status === 'failed') {
-    const fileId = recordFailedFile(db, { ...base, finishedAt, modelVersion: model.version }, outcome.error.message);
-    return { status: 'failed', file, fileId, error: outcome.error.message };
+  // What was scored must be the content that was hashed, or the ledger would vouch for rows it never saw.
+  const change = outcome.status === 'scored' ? await changeSince(identity) : null;
+  if (outcome.status === 'failed' || change !== null) {
+    const error = outcome.status === 'failed' ? outcome.error.message : `${file}: ${change}; it is scored again once it is stable`;
+    const fileId = recordFailedFile(db, { ...base, finishedAt, modelVersion: model.version }, error);
+    return { status: 'failed', file, fileId, error };
   }
   const recorded = recordScoredFile(
     db,
@@ -98,11 +106,4 @@ export async function processFile(context: ProcessContext, file: string): Promis
     seconds: outcome.seconds,
     rowsPerSecond: outcome.seconds > 0 ? Math.round(outcome.rows / outcome.seconds) : 0,
   };
-}
-
-/** The content's SHA-256, streamed: the file is never held whole. */
-export async function sha256Of(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }

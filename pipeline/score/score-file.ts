@@ -109,16 +109,25 @@ export async function scoreFile(tf: Tf, model: ScoringModel, file: string, optio
     const fetched = new CandidateTable(model.preprocessor.featureNames);
     if (missing.size > 0) {
       readTwice = true;
+      const again = new BlockScorer(tf, model, explainTop, options.signal);
       try {
-        await new BlockScorer(tf, model, explainTop, options.signal).scoreStream(
-          readConnLog(file, { badLines: options.badLines }),
-          (index, score, record, explain) => {
-            if (missing.has(index)) fetched.add(index, score, record, explain());
-          },
-        );
+        await again.scoreStream(readConnLog(file, { badLines: options.badLines }), (index, score, record, explain) => {
+          if (missing.has(index)) fetched.add(index, score, record, explain());
+        });
       } catch (error) {
+        if (error instanceof LogReadError) return { status: 'failed', error, seconds: since(started) };
         if (error instanceof Aborted) return { status: 'aborted' };
         throw error;
+      }
+      // The rows are found by their position: a file that changed in between has other rows there.
+      if (again.rowsScored !== summary.rows || fetched.size !== missing.size) {
+        const error = new LogReadError({
+          code: 'changed',
+          file,
+          message: `the file changed between two reads of it (${summary.rows} rows, then ${again.rowsScored}); it is scored again once it is stable`,
+          rowsRead: summary.rows,
+        });
+        return { status: 'failed', error, seconds: since(started) };
       }
     }
     flaggedCount = top.indices.length;
@@ -155,6 +164,10 @@ class BlockScorer {
   private readonly input: Float32Array;
   private block: ConnRecord[] = [];
   private rowIndex = 0;
+
+  get rowsScored(): number {
+    return this.rowIndex;
+  }
 
   constructor(
     private readonly tf: Tf,

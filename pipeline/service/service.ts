@@ -64,20 +64,28 @@ export async function runService(options: ServiceOptions): Promise<void> {
         await queue.waitForMore(signal);
         continue;
       }
-      const step = await jobs.run(async (): Promise<'scored' | 'no-model' | 'stopped'> => {
+      const step = await jobs.run(async (): Promise<'next' | 'no-model' | 'stopped'> => {
         const scoring = await model.forNextFile(signal);
         if (scoring === null) {
           queue.putBack(file);
           return signal.aborted ? 'stopped' : 'no-model';
         }
-        const outcome = await processFile(
-          { db, tf: backend.tf, model: scoring, options: { mode: config.threshold.mode, quantile: config.threshold.quantile, badLines: badLinePolicy(config), signal } },
-          file,
-        );
+        let outcome: FileOutcome;
+        try {
+          outcome = await processFile(
+            { db, tf: backend.tf, model: scoring, options: { mode: config.threshold.mode, quantile: config.threshold.quantile, badLines: badLinePolicy(config), signal } },
+            file,
+          );
+        } catch (error) {
+          // Not the file's fault (those are outcomes): a database or code error. Nothing of the file
+          // was stored; it is tried again at the next start, and this one file does not stop the service.
+          log.error('file', { status: 'error', file, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+          return 'next';
+        }
         if (outcome.status === 'aborted') return 'stopped';
         logOutcome(log, outcome);
         options.onFile?.(outcome);
-        return 'scored';
+        return 'next';
       });
       if (step === 'stopped') break;
       if (step === 'no-model') {

@@ -33,6 +33,12 @@ export interface Exit {
   signal: NodeJS.Signals | null;
 }
 
+/** The user the child runs as (the default: this process's own). */
+export interface RunAs {
+  uid?: number;
+  gid?: number;
+}
+
 const running = new Set<ServiceProcess>();
 
 /**
@@ -48,8 +54,8 @@ export class ServiceProcess {
   private stderrText = '';
   private exit: Exit | null = null;
 
-  private constructor(args: readonly string[], cwd: string) {
-    this.child = spawn(process.execPath, [cli, ...args], { cwd, env: { ...process.env, ...SERVICE_ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
+  private constructor(args: readonly string[], cwd: string, as: RunAs) {
+    this.child = spawn(process.execPath, [cli, ...args], { cwd, env: { ...process.env, ...SERVICE_ENV }, stdio: ['ignore', 'pipe', 'pipe'], ...as });
     running.add(this);
     this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       this.stderrText += chunk;
@@ -71,8 +77,8 @@ export class ServiceProcess {
   }
 
   /** Starts `zeek-anomaly watch --log-format json` with `args` added, in `cwd`. */
-  static watch(args: readonly string[], cwd: string): ServiceProcess {
-    return new ServiceProcess(['watch', '--log-format', 'json', ...args], cwd);
+  static watch(args: readonly string[], cwd: string, as: RunAs = {}): ServiceProcess {
+    return new ServiceProcess(['watch', '--log-format', 'json', ...args], cwd, as);
   }
 
   get stderr(): string {

@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, type Stats } from 'node:fs';
+import { stat } from 'node:fs/promises';
+
+/** What the ledger knows a file by, taken before it is scored. */
+export interface FileIdentity {
+  path: string;
+  size: number;
+  sha256: string;
+  modifiedMs: number;
+}
+
+/**
+ * The ledger's `sha256` for a file whose content could not be read (vanished, unreadable, not a
+ * regular file): the one failed row for that path, so the file is recorded once, not at every start.
+ */
+export const UNKNOWN_CONTENT = '';
+
+export type Identified =
+  | { status: 'identified'; identity: FileIdentity }
+  /** The operating system refused (or the path is no regular file); `error` names the path and says why. */
+  | { status: 'unreadable'; size: number; error: string };
+
+/**
+ * Stats and hashes a file (SHA-256, streamed: never held whole). An error from the operating
+ * system — the file vanished (an expire-logs run, zeek-archiver moving it), may not be read, or
+ * is a directory or a FIFO — is an outcome, never a throw: one file must not stop the service.
+ */
+export async function identifyFile(path: string): Promise<Identified> {
+  let before: Stats;
+  try {
+    before = await stat(path);
+  } catch (error) {
+    return unreadable(path, 0, error);
+  }
+  // A FIFO would block the read forever, a directory fails it: neither is an archive.
+  if (!before.isFile()) return { status: 'unreadable', size: 0, error: `${path}: not a regular file (${kindOf(before)}); only files are scored` };
+  try {
+    const sha256 = await sha256Of(path);
+    return { status: 'identified', identity: { path, size: before.size, sha256, modifiedMs: before.mtimeMs } };
+  } catch (error) {
+    return unreadable(path, before.size, error);
+  }
+}
+
+/** Null when the file is as `identity` found it; otherwise why it is not (it grew, shrank, was replaced or vanished). */
+export async function changeSince(identity: FileIdentity): Promise<string | null> {
+  let now: Stats;
+  try {
+    now = await stat(identity.path);
+  } catch (error) {
+    return `it could not be read again after scoring (${messageOf(error)})`;
+  }
+  if (now.size !== identity.size) return `it changed while it was scored (${identity.size} bytes, then ${now.size})`;
+  if (now.mtimeMs !== identity.modifiedMs) return `it was rewritten while it was scored (modified at ${new Date(now.mtimeMs).toISOString()})`;
+  return null;
+}
+
+/** The content's SHA-256, streamed. */
+export async function sha256Of(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+function unreadable(path: string, size: number, error: unknown): Identified {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  // Only the operating system's refusals are the file's problem; anything else is a bug to surface.
+  if (typeof code !== 'string') throw error;
+  return { status: 'unreadable', size, error: `${path}: cannot read it: ${messageOf(error)}` };
+}
+
+function kindOf(stats: Stats): string {
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'a device';
+  return 'not a regular file';
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
