@@ -3,7 +3,7 @@ import { setActiveModel, upsertModel } from '../../db/models.js';
 import type { Backend } from '../../model/backend.js';
 import { loadScoringModel, type ScoringModel } from '../../model/load-scoring-model.js';
 import { ModelLoadError, type ModelStore, type ModelVersionInfo } from '../../model/store.js';
-import { retrain } from '../train/retrain.js';
+import { retrain, type RetrainEvent } from '../train/retrain.js';
 import { retrainSettings, type Config } from './config.js';
 import type { Logger } from './logger.js';
 
@@ -73,7 +73,7 @@ export class ActiveModel {
       seed: 1,
       activate: false,
       signal,
-    });
+    }, (event) => logRetrainEvent(log, 'bootstrap', event));
     if (outcome.status !== 'trained') {
       log.info('bootstrap', { trained: false, reason: outcome.status === 'aborted' ? 'stopped' : outcome.reason });
       return false;
@@ -91,5 +91,26 @@ export function mirrorModels(db: Database, versions: readonly ModelVersionInfo[]
     const metrics = info.metrics as { preset?: string };
     upsertModel(db, { version: info.version, createdAt: info.createdAt, active: info.active, preset: metrics.preset ?? null, metrics: info.metrics });
     if (info.active) setActiveModel(db, info.version);
+  }
+}
+
+/** What a retrain logs as it goes: enough to see that a long one is alive and how it is doing, not a line per file read. */
+export function logRetrainEvent(log: Logger, event: string, progress: RetrainEvent): void {
+  switch (progress.type) {
+    case 'files':
+      log.info(event, { phase: 'reading', files: progress.found, ignored: progress.ignored });
+      break;
+    case 'file-failed':
+      log.error(event, { phase: 'reading', file: progress.file, error: progress.error });
+      break;
+    case 'training':
+      log.info(event, { phase: 'training', rows: progress.rows });
+      break;
+    case 'epoch':
+      log.info(event, { phase: 'epoch', epoch: progress.epoch.epoch, maxEpochs: progress.maxEpochs, loss: progress.epoch.loss, valLoss: progress.epoch.valLoss });
+      break;
+    case 'file-read':
+    case 'saved':
+      break;
   }
 }

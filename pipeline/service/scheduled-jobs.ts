@@ -4,7 +4,7 @@ import { pruneAnomaliesBefore } from '../../db/anomalies.js';
 import type { Backend } from '../../model/backend.js';
 import type { ModelStore } from '../../model/store.js';
 import { retrain } from '../train/retrain.js';
-import { mirrorModels } from './active-model.js';
+import { logRetrainEvent, mirrorModels } from './active-model.js';
 import { retrainSettings, type Config } from './config.js';
 import type { JobRunner } from './job-runner.js';
 import type { Logger } from './logger.js';
@@ -50,7 +50,7 @@ async function scheduledRetrain({ backend, store, db, config, log, signal }: Sch
     seed: Date.now() % 2_147_483_647,
     activate: true,
     signal,
-  });
+  }, (event) => logRetrainEvent(log, 'retrain', event));
   if (outcome.status === 'failed') log.error('retrain', { reason: outcome.reason });
   else if (outcome.status === 'aborted') log.info('retrain', { stopped: true });
   else log.info('retrain', { version: outcome.version, rows: outcome.rowsUsed, seconds: Math.round(outcome.seconds * 1000) / 1000 });
