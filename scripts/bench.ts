@@ -13,6 +13,8 @@ import { gunzip } from '../pipeline/read/gunzip.js';
 import { readConnLog } from '../pipeline/read/read-conn-log.js';
 import type { ConnRecord } from '../pipeline/read/conn-record.js';
 import { processFile } from '../pipeline/score/process-file.js';
+import { ContextState } from '../pipeline/context/context-state.js';
+import { CONTEXT_WIDTH } from '../pipeline/context/context-features.js';
 import { Preprocessor } from '../preprocess/preprocessor.js';
 import { presetNamed } from '../preprocess/presets.js';
 import { DEFAULT_SCORE_BATCH, DEFAULT_TRAIN_OPTIONS, buildAutoencoder, scoreAll } from '../model/autoencoder.js';
@@ -59,6 +61,7 @@ type CaseName =
   | 'reader-tsv-gz-10m'
   | 'preprocess-default'
   | 'preprocess-seed'
+  | 'context-1m'
   | 'score-wasm'
   | 'retrain-1m'
   | 'score-e2e-1m'
@@ -84,6 +87,7 @@ const CASES: readonly BenchCase[] = [
   { name: 'reader-tsv-gz-10m', file: FILES['10m'], run: reader },
   { name: 'preprocess-default', file: FILES['1m'], run: (file) => preprocessCase(file, 'default') },
   { name: 'preprocess-seed', file: FILES['1m'], run: (file) => preprocessCase(file, 'seed') },
+  { name: 'context-1m', file: FILES['1m'], run: contextCase },
   { name: 'score-wasm', file: FILES['1m'], run: scoreCase },
   { name: 'retrain-1m', file: FILES['1m'], run: retrainCase },
   { name: 'score-e2e-1m', file: FILES['1m'], run: scoreEndToEnd },
@@ -98,6 +102,7 @@ const DEFAULT_CASES: readonly CaseName[] = [
   'reader-tsv-gz',
   'preprocess-default',
   'preprocess-seed',
+  'context-1m',
   'score-wasm',
   'score-e2e-1m',
 ];
@@ -221,6 +226,30 @@ async function preprocessCase(file: BenchFile, preset: 'default' | 'seed'): Prom
     if (repeat > 0) times.push((performance.now() - started) / 1000);
   }
   return { rows: rows.length, seconds: median(times) };
+}
+
+/**
+ * The context stage alone on the whole file: every row counted into a fresh state and its context
+ * features written. The file is streamed; only the stage's own time is summed.
+ */
+async function contextCase(file: BenchFile): Promise<{ rows: number; seconds: number }> {
+  const out = new Float32Array(8192 * CONTEXT_WIDTH);
+  const times: number[] = [];
+  let rows = 0;
+  for (let repeat = 0; repeat <= TIMED_REPEATS; repeat++) {
+    const state = new ContextState();
+    let seconds = 0;
+    rows = 0;
+    for await (const batch of readConnLog(file.path)) {
+      const started = performance.now();
+      state.observeAll(batch, out.length >= batch.length * CONTEXT_WIDTH ? out : new Float32Array(batch.length * CONTEXT_WIDTH));
+      seconds += (performance.now() - started) / 1000;
+      rows += batch.length;
+    }
+    if (repeat > 0) times.push(seconds);
+  }
+  expectRows('context-1m', file, rows);
+  return { rows, seconds: median(times) };
 }
 
 /** The autoencoder's forward pass and per-feature errors on the default preset's width, at the default batch size. */
