@@ -1,5 +1,8 @@
 import * as assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { before, test } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import { CandidateTable } from '../pipeline/score/candidate-table.js';
 import type { ConnRecord } from '../pipeline/read/conn-record.js';
 import type { ScoringModel } from '../model/load-scoring-model.js';
@@ -8,11 +11,13 @@ import { DEFAULT_TRAIN_OPTIONS } from '../model/autoencoder.js';
 import { initBackend, type Backend } from '../model/backend.js';
 import { fitDetector, scoreRecords } from '../model/detector.js';
 import { presetNamed } from '../preprocess/presets.js';
-import { shared } from './support/paths.js';
-import { readAll } from './support/read.js';
+import { shared, tempDir } from './support/paths.js';
+import { archivesIn } from './support/service.js';
+import { dataLinesOf, readAll, ZEEK_CLOSE } from './support/read.js';
 
 const TRAIN_FILE = shared('rotated', 'rita-missing-host', '2024-04-19', 'conn.10:00:00-11:00:00.log.gz');
-const SCORED_FILE = shared('rotated', 'rita-missing-host', '2024-04-20', 'conn.12:00:00-13:00:00.log.gz');
+const SCORED_DAY = shared('rotated', 'rita-missing-host', '2024-04-20');
+const SCORED_FILE = join(SCORED_DAY, 'conn.12:00:00-13:00:00.log.gz');
 
 let backend: Backend;
 let model: ScoringModel;
@@ -43,6 +48,9 @@ test('per-file mode flags exactly the top 5% of the file by score, ties going to
     .map((i) => scoredRecords[i]!.uid);
   const flagged = [...outcome.flagged];
   assert.equal(outcome.rows, scoredRecords.length);
+  // Under 4,096 rows no candidate cut is made, so every row is a candidate and one read suffices.
+  assert.ok(outcome.rows < 4096, `${outcome.rows} rows`);
+  assert.equal(outcome.readTwice, false);
   assert.equal(outcome.flaggedCount, k);
   assert.deepEqual(
     flagged.map((f) => f.uid),
@@ -50,6 +58,50 @@ test('per-file mode flags exactly the top 5% of the file by score, ties going to
   );
   assert.ok(flagged.every((f) => f.score >= outcome.threshold && f.threshold === outcome.threshold));
   assert.ok(flagged.every((f) => f.explanation.length > 0 && f.explanation.every((e) => e.share > 0 && e.share <= 1)));
+});
+
+test('a file whose scores fall over time is read a second time, and still flags exactly the top 5% by score', async () => {
+  // A day of real rows (39,073) written highest score first. The running candidate cut, first
+  // made at 4,096 rows, keeps the top 6.25% of the rows so far, here the first 256 rows; the rows
+  // after them score lower as they arrive and are not kept. The file's top 5% (1,954 rows) is
+  // then mostly rows the first read let go, and they can only come from a second read.
+  const { header, lines, records } = await realDay(SCORED_DAY);
+  const order = byScoreDescending(scoreRecords(backend.tf, model, records));
+  const { dir, cleanup } = await tempDir('zeek-anomaly-falling-');
+  try {
+    const file = join(dir, 'conn.log');
+    await writeFile(file, header + order.map((i) => `${lines[i]!}\n`).join('') + ZEEK_CLOSE);
+
+    const outcome = await scoreFile(backend.tf, model, file, { mode: 'per-file', quantile: 0.95 });
+    assert.equal(outcome.status, 'scored');
+    if (outcome.status !== 'scored') return;
+    assert.equal(outcome.readTwice, true, 'the top share was not all among the first read\'s candidates');
+
+    // Brute force, apart from scoreFile: read the file whole, score every row, sort, take the top ceil(5%).
+    const written = (await readAll(file)).records;
+    const scores = scoreRecords(backend.tf, model, written);
+    assert.ok(scores[0]! > scores[scores.length - 1]!, 'the rows score lower towards the end of the file');
+    const k = Math.ceil(0.05 * written.length);
+    assert.ok(k > 256 * 2, `the top share (${k} rows) is far more than the 256 rows kept at the first cut`);
+    const expected = byScoreDescending(scores)
+      .slice(0, k)
+      .sort((a, b) => a - b);
+    const flagged = [...outcome.flagged];
+    assert.equal(outcome.rows, written.length);
+    assert.equal(outcome.flaggedCount, k);
+    assert.deepEqual(
+      flagged.map((f) => f.uid),
+      expected.map((i) => written[i]!.uid),
+    );
+    flagged.forEach((f, n) => {
+      const score = scores[expected[n]!]!;
+      assert.ok(Math.abs(f.score - score) <= 1e-6 * Math.max(1, score), `${f.uid}: score ${f.score}, brute force ${score}`);
+    });
+    assert.ok(flagged.every((f) => f.score >= outcome.threshold && f.threshold === outcome.threshold));
+    assert.ok(flagged.every((f) => f.explanation.length > 0), 'rows fetched by the second read have their explanation');
+  } finally {
+    await cleanup();
+  }
 });
 
 test('baseline mode flags the rows above the model threshold, however many they are', async () => {
@@ -112,3 +164,29 @@ test('the candidate table keeps row order through pruning and gives rows back as
   });
   assert.deepEqual(table.get(3 * 31, 1, 'v')?.explanation, []);
 });
+
+/** Row indices by score, highest first, ties going to the earlier row. */
+function byScoreDescending(scores: Float32Array): number[] {
+  return Array.from(scores.keys()).sort((a, b) => scores[b]! - scores[a]! || a - b);
+}
+
+/** A zeekctl day's archives as one log: the first archive's header, every data line in order, and the rows as read. */
+async function realDay(day: string): Promise<{ header: string; lines: string[]; records: ConnRecord[] }> {
+  let header: string | undefined;
+  const lines: string[] = [];
+  const records: ConnRecord[] = [];
+  for (const archive of await archivesIn(day)) {
+    const text = gunzipSync(await readFile(archive)).toString('utf8');
+    const own = text.slice(0, text.search(/^[^#]/m));
+    header ??= own;
+    assert.equal(own.split('\n').find((l) => l.startsWith('#fields')), header.split('\n').find((l) => l.startsWith('#fields')), `${archive}: the same columns`);
+    const { records: read, summary } = await readAll(archive);
+    const data = dataLinesOf(text);
+    assert.equal(summary.badLines, 0, archive);
+    assert.equal(read.length, data.length, `${archive}: one record per data line`);
+    lines.push(...data);
+    records.push(...read);
+  }
+  assert.ok(header !== undefined, `no archives in ${day}`);
+  return { header, lines, records };
+}

@@ -20,6 +20,8 @@ export interface ScoreOptions {
   explainTop?: number;
   /** Stops scoring between blocks: the outcome is then `aborted` and nothing is flagged. */
   signal?: AbortSignal;
+  /** Called once, as the file's first read for scoring begins (the service logs it). */
+  onStart?: () => void;
 }
 
 export type ScoreOutcome =
@@ -69,6 +71,7 @@ export async function scoreFile(tf: Tf, model: ScoringModel, file: string, optio
   let nextCutEstimate = FIRST_CUT_ESTIMATE_AT;
 
   const reader = readConnLog(file, { badLines: options.badLines });
+  options.onStart?.();
   try {
     await scorer.scoreStream(
       reader,

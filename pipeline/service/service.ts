@@ -70,10 +70,12 @@ export async function runService(options: ServiceOptions): Promise<void> {
           queue.putBack(file);
           return signal.aborted ? 'stopped' : 'no-model';
         }
+        // `scoring` is logged only for a file that is new (not seen before, not a duplicate), as its scoring begins.
+        const onStart = (): void => log.info('scoring', { file, model: scoring.version });
         let outcome: FileOutcome;
         try {
           outcome = await processFile(
-            { db, tf: backend.tf, model: scoring, options: { mode: config.threshold.mode, quantile: config.threshold.quantile, badLines: badLinePolicy(config), signal } },
+            { db, tf: backend.tf, model: scoring, options: { mode: config.threshold.mode, quantile: config.threshold.quantile, badLines: badLinePolicy(config), signal, onStart } },
             file,
           );
         } catch (error) {

@@ -117,6 +117,11 @@ export class ServiceProcess {
     return this.waitFor(`'file' line for ${path}${options.why === undefined ? '' : ` (${options.why})`}`, (line) => line.event === 'file' && line.file === path, options);
   }
 
+  /** The `scoring` line for `path`: the service has begun reading a new file to score it (hashed, not in the ledger). */
+  waitForScoring(path: string, options: { from?: number; timeoutMs?: number } = {}): Promise<LogLine> {
+    return this.waitFor(`'scoring' line for ${path}`, (line) => line.event === 'scoring' && line.file === path, options);
+  }
+
   /**
    * Waits until the watcher is following the log directory. The `start` line comes BEFORE the
    * watcher is ready (see the report of service.ts:49-55); the `model` line is logged when the first
