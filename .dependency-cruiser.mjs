@@ -1,9 +1,9 @@
 // The dependency rules `npm run lint` enforces (dependency-cruiser). Folders read as the data flow,
 // and every import points back up it:
-//   pipeline/read → preprocess → model → db → pipeline/{score,train} → pipeline/service
+//   pipeline/read → pipeline/context → preprocess → model → db → pipeline/{score,train} → pipeline/service
 //   pipeline/discover (archive names, listing, watching) stands on its own.
 //   notebooks-ts and scripts sit on top; nothing imports them, nor the tests.
-const ABOVE_READ = '^(pipeline/(discover|score|train|service)/|preprocess/|model/|db/|notebooks-ts/|scripts/|test/)';
+const ABOVE_READ = '^(pipeline/(context|discover|score|train|service)/|preprocess/|model/|db/|notebooks-ts/|scripts/|test/)';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 export default {
@@ -23,11 +23,18 @@ export default {
       to: { path: ABOVE_READ },
     },
     {
+      name: 'context-sees-records',
+      comment: 'pipeline/context keeps statistics over conn records: it imports pipeline/read and nothing else of the project.',
+      severity: 'error',
+      from: { path: '^pipeline/context/' },
+      to: { path: '^(pipeline/(discover|score|train|service)/|preprocess/|model/|db/|notebooks-ts/|scripts/|test/)' },
+    },
+    {
       name: 'discover-stands-alone',
       comment: 'pipeline/discover knows archive names, layouts and the watcher, not how a log is read or scored.',
       severity: 'error',
       from: { path: '^pipeline/discover/' },
-      to: { path: '^(pipeline/(read|score|train|service)/|preprocess/|model/|db/|notebooks-ts/|scripts/|test/)' },
+      to: { path: '^(pipeline/(read|context|score|train|service)/|preprocess/|model/|db/|notebooks-ts/|scripts/|test/)' },
     },
     {
       name: 'preprocess-needs-only-records',

@@ -66,8 +66,9 @@ export class KeyTable {
     return this.append(hi, lo, ts, ts);
   }
 
-  /** Adds a row as saved (loading state): keys must be new, in their saved order. */
+  /** Adds a row as saved (loading state): keys must be new, in their saved order. A lower `maxKeys` than the saved table's evicts as it goes. */
   restore(hi: number, lo: number, firstTs: number, lastTs: number, stats: Float64Array): void {
+    if (this.size >= this.maxKeys) this.evictIdleHalf();
     const row = this.append(hi, lo, firstTs, lastTs);
     this.stats.set(stats, row * this.width);
   }
