@@ -20,6 +20,8 @@ export interface LoadedModel {
   model: LayersModel;
   preprocess: unknown;
   metrics: unknown;
+  /** The context autoencoder and its scaler's saved state; null for a version trained without context. */
+  context: { model: LayersModel; scaler: unknown } | null;
 }
 
 export interface SaveArgs {
@@ -28,6 +30,8 @@ export interface SaveArgs {
   preprocess: object;
   metrics: object;
   activate: boolean;
+  /** The context autoencoder and its scaler's state (a numeric `width` is checked against the network at load). */
+  context?: { model: LayersModel; scaler: object };
 }
 
 /** A version folder (or the ACTIVE pointer) that cannot be loaded: `file` is the one at fault. */
@@ -47,11 +51,19 @@ export class ModelLoadError extends Error {
 export const VERSION_PATTERN = /^v(\d{4,})-(\d{8}T\d{6}Z)$/;
 const VERSION_EXAMPLE = 'v0001-20261120T231500Z';
 
-const MODEL_JSON = 'model.json';
-const WEIGHTS_BIN = 'weights.bin';
+/** A network's two files: tfjs's model.json layout and its weights. */
+interface NetworkFiles {
+  json: string;
+  weights: string;
+}
+/** The per-connection autoencoder. */
+const MAIN: NetworkFiles = { json: 'model.json', weights: 'weights.bin' };
+/** The context autoencoder, with its scaler beside it; absent from versions trained without context. */
+const CONTEXT: NetworkFiles = { json: 'context-model.json', weights: 'context-weights.bin' };
+const CONTEXT_SCALER_JSON = 'context-scaler.json';
 const PREPROCESS_JSON = 'preprocess.json';
 const METRICS_JSON = 'metrics.json';
-const VERSION_FILES = [MODEL_JSON, WEIGHTS_BIN, PREPROCESS_JSON, METRICS_JSON];
+const VERSION_FILES = [MAIN.json, MAIN.weights, PREPROCESS_JSON, METRICS_JSON];
 const ACTIVE = 'ACTIVE';
 const TEMP_PREFIX = '.tmp-';
 const ACTIVE_TEMP_PREFIX = '.ACTIVE.tmp-';
@@ -113,10 +125,13 @@ export class ModelStore {
     const temp = join(this.root, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
     await mkdir(temp);
     try {
-      const artifacts = await captureArtifacts(args.model);
-      await writeDurably(join(temp, MODEL_JSON), JSON.stringify(modelJsonOf(artifacts)));
-      await writeDurably(join(temp, WEIGHTS_BIN), weightBytes(artifacts.weightData));
+      await writeNetwork(temp, args.model, MAIN);
       await writeDurably(join(temp, PREPROCESS_JSON), JSON.stringify(args.preprocess));
+      if (args.context !== undefined) {
+        checkObject('context scaler', args.context.scaler);
+        await writeNetwork(temp, args.context.model, CONTEXT);
+        await writeDurably(join(temp, CONTEXT_SCALER_JSON), JSON.stringify(args.context.scaler));
+      }
       const createdAt = new Date();
       for (let attempt = 1; ; attempt++) {
         const version = versionName((await this.lastNumber()) + 1, createdAt);
@@ -178,30 +193,28 @@ export class ModelStore {
     }
     const fail = (file: string, message: string) => new ModelLoadError(name, join(dir, file), `${join(dir, file)}: ${message}`);
 
-    const manifest = parseModelJson(await readJson(dir, MODEL_JSON, fail), fail);
-    const weightData = await readWeights(dir, manifest, fail);
-    const preprocess = await readJson(dir, PREPROCESS_JSON, fail);
-    if (!isObject(preprocess)) throw fail(PREPROCESS_JSON, `holds ${describeJson(preprocess)}, not a JSON object`);
-    const metrics = await readJson(dir, METRICS_JSON, fail);
-
-    let model: LayersModel;
+    const model = await readNetwork(tf, dir, MAIN, fail);
+    let preprocess: unknown;
+    let metrics: unknown;
+    let context: LoadedModel['context'] = null;
     try {
-      model = await tf.loadLayersModel(
-        tf.io.fromMemory({ ...manifest.artifacts, weightSpecs: manifest.weightSpecs, weightData }),
-      );
-    } catch (error) {
-      throw fail(MODEL_JSON, `tfjs cannot build a model from it: ${messageOf(error)}`);
-    }
-    const width = preprocess.width;
-    if (typeof width === 'number') {
-      const inputs = model.inputs[0]?.shape[1];
-      const outputs = model.outputs[0]?.shape[1];
-      if (inputs !== width || outputs !== width) {
-        model.dispose();
-        throw fail(PREPROCESS_JSON, `width is ${width} but the model in ${MODEL_JSON} takes ${inputs} inputs and gives ${outputs} outputs (files from different models?)`);
+      preprocess = await readJson(dir, PREPROCESS_JSON, fail);
+      if (!isObject(preprocess)) throw fail(PREPROCESS_JSON, `holds ${describeJson(preprocess)}, not a JSON object`);
+      metrics = await readJson(dir, METRICS_JSON, fail);
+      checkWidth(model, preprocess.width, MAIN, PREPROCESS_JSON, fail);
+      if (await exists(join(dir, CONTEXT.json))) {
+        const scaler = await readJson(dir, CONTEXT_SCALER_JSON, fail);
+        if (!isObject(scaler)) throw fail(CONTEXT_SCALER_JSON, `holds ${describeJson(scaler)}, not a JSON object`);
+        const network = await readNetwork(tf, dir, CONTEXT, fail);
+        context = { model: network, scaler };
+        checkWidth(network, Array.isArray(scaler.columns) ? scaler.columns.length : undefined, CONTEXT, CONTEXT_SCALER_JSON, fail);
       }
+    } catch (error) {
+      model.dispose();
+      context?.model.dispose();
+      throw error;
     }
-    return { version: name, model, preprocess, metrics };
+    return { version: name, model, preprocess, metrics, context };
   }
 
   /** Removes temporary folders and files that a crashed save or activate left behind. */
@@ -266,6 +279,32 @@ interface Manifest {
 
 type Fail = (file: string, message: string) => ModelLoadError;
 
+async function writeNetwork(dir: string, model: LayersModel, files: NetworkFiles): Promise<void> {
+  const artifacts = await captureArtifacts(model);
+  await writeDurably(join(dir, files.json), JSON.stringify(modelJsonOf(artifacts, files)));
+  await writeDurably(join(dir, files.weights), weightBytes(artifacts.weightData));
+}
+
+async function readNetwork(tf: Tf, dir: string, files: NetworkFiles, fail: Fail): Promise<LayersModel> {
+  const manifest = parseModelJson(await readJson(dir, files.json, fail), fail, files);
+  const weightData = await readWeights(dir, manifest, fail, files);
+  try {
+    return await tf.loadLayersModel(tf.io.fromMemory({ ...manifest.artifacts, weightSpecs: manifest.weightSpecs, weightData }));
+  } catch (error) {
+    throw fail(files.json, `tfjs cannot build a model from it: ${messageOf(error)}`);
+  }
+}
+
+/** A network whose width is not its companion file's: the files come from different models. */
+function checkWidth(model: LayersModel, width: unknown, files: NetworkFiles, companion: string, fail: Fail): void {
+  if (typeof width !== 'number') return;
+  const inputs = model.inputs[0]?.shape[1];
+  const outputs = model.outputs[0]?.shape[1];
+  if (inputs !== width || outputs !== width) {
+    throw fail(companion, `width is ${width} but the model in ${files.json} takes ${inputs} inputs and gives ${outputs} outputs (files from different models?)`);
+  }
+}
+
 function captureArtifacts(model: LayersModel): Promise<io.ModelArtifacts> {
   return new Promise((resolve, reject) => {
     // An IOHandler that hands the artifacts back instead of writing them (what tf.io.withSaveHandler
@@ -283,7 +322,7 @@ function captureArtifacts(model: LayersModel): Promise<io.ModelArtifacts> {
 }
 
 /** The layout tfjs's file:// and http handlers write, so the folder also loads with tfjs-node or in a browser. */
-function modelJsonOf(artifacts: io.ModelArtifacts): io.ModelJSON {
+function modelJsonOf(artifacts: io.ModelArtifacts, files: NetworkFiles): io.ModelJSON {
   if (artifacts.modelTopology === undefined || artifacts.weightSpecs === undefined) {
     throw new Error('ModelStore.save: tfjs gave no model topology or weight specs for this model');
   }
@@ -294,7 +333,7 @@ function modelJsonOf(artifacts: io.ModelArtifacts): io.ModelJSON {
     modelTopology: artifacts.modelTopology,
     ...(artifacts.trainingConfig === undefined ? {} : { trainingConfig: artifacts.trainingConfig }),
     ...(artifacts.userDefinedMetadata === undefined ? {} : { userDefinedMetadata: artifacts.userDefinedMetadata }),
-    weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs }],
+    weightsManifest: [{ paths: [files.weights], weights: artifacts.weightSpecs }],
   };
 }
 
@@ -304,27 +343,27 @@ function weightBytes(data: io.WeightData | undefined): Buffer {
   return Buffer.concat(parts.map((part) => new Uint8Array(part)));
 }
 
-function parseModelJson(json: unknown, fail: Fail): Manifest {
-  if (!isObject(json)) throw fail(MODEL_JSON, `holds ${describeJson(json)}, not a tfjs model.json object`);
-  if (!isObject(json.modelTopology)) throw fail(MODEL_JSON, 'has no modelTopology object');
+function parseModelJson(json: unknown, fail: Fail, files: NetworkFiles): Manifest {
+  if (!isObject(json)) throw fail(files.json, `holds ${describeJson(json)}, not a tfjs model.json object`);
+  if (!isObject(json.modelTopology)) throw fail(files.json, 'has no modelTopology object');
   const groups = json.weightsManifest;
-  if (!Array.isArray(groups)) throw fail(MODEL_JSON, 'has no weightsManifest array');
+  if (!Array.isArray(groups)) throw fail(files.json, 'has no weightsManifest array');
   const weightSpecs: io.WeightsManifestEntry[] = [];
   const paths: string[] = [];
   for (const [i, group] of groups.entries()) {
     if (!isObject(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights)) {
-      throw fail(MODEL_JSON, `weightsManifest[${i}] needs a paths array and a weights array`);
+      throw fail(files.json, `weightsManifest[${i}] needs a paths array and a weights array`);
     }
     for (const path of group.paths) {
       // Weight files live in the version folder itself: a name with a slash could read anywhere.
       if (typeof path !== 'string' || !WEIGHT_FILE_NAME.test(path) || path === '.' || path === '..') {
-        throw fail(MODEL_JSON, `weightsManifest[${i}].paths holds ${JSON.stringify(path)}; only file names in the version folder are allowed`);
+        throw fail(files.json, `weightsManifest[${i}].paths holds ${JSON.stringify(path)}; only file names in the version folder are allowed`);
       }
       paths.push(path);
     }
     for (const spec of group.weights as unknown[]) {
       if (!isObject(spec) || typeof spec.name !== 'string' || !Array.isArray(spec.shape) || typeof spec.dtype !== 'string') {
-        throw fail(MODEL_JSON, `weightsManifest[${i}].weights holds an entry without name, shape and dtype: ${JSON.stringify(spec).slice(0, 120)}`);
+        throw fail(files.json, `weightsManifest[${i}].weights holds an entry without name, shape and dtype: ${JSON.stringify(spec).slice(0, 120)}`);
       }
       weightSpecs.push(spec as unknown as io.WeightsManifestEntry);
     }
@@ -333,37 +372,37 @@ function parseModelJson(json: unknown, fail: Fail): Manifest {
   return { artifacts: rest, weightSpecs, paths };
 }
 
-async function readWeights(dir: string, manifest: Manifest, fail: Fail): Promise<ArrayBuffer> {
+async function readWeights(dir: string, manifest: Manifest, fail: Fail, files: NetworkFiles): Promise<ArrayBuffer> {
   const parts: Buffer[] = [];
   for (const path of manifest.paths) {
     try {
       parts.push(await readFile(join(dir, path)));
     } catch (error) {
-      throw fail(path, codeOf(error) === 'ENOENT' ? `is missing (${MODEL_JSON} lists it)` : messageOf(error));
+      throw fail(path, codeOf(error) === 'ENOENT' ? `is missing (${files.json} lists it)` : messageOf(error));
     }
   }
   const bytes = Buffer.concat(parts);
   let expected = 0;
-  for (const spec of manifest.weightSpecs) expected += byteLengthOf(spec, fail);
+  for (const spec of manifest.weightSpecs) expected += byteLengthOf(spec, fail, files);
   if (bytes.length !== expected) {
     const file = manifest.paths.length === 1 ? manifest.paths[0]! : manifest.paths.join(' + ');
     throw fail(
       file,
-      `is ${bytes.length} bytes but the weightsManifest in ${MODEL_JSON} describes ${expected} (${bytes.length < expected ? 'truncated' : 'from another model'}?)`,
+      `is ${bytes.length} bytes but the weightsManifest in ${files.json} describes ${expected} (${bytes.length < expected ? 'truncated' : 'from another model'}?)`,
     );
   }
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
 }
 
-function byteLengthOf(spec: io.WeightsManifestEntry, fail: Fail): number {
+function byteLengthOf(spec: io.WeightsManifestEntry, fail: Fail, files: NetworkFiles): number {
   const elements = spec.shape.reduce((product, n) => product * n, 1);
   if (!Number.isInteger(elements) || elements < 0) {
-    throw fail(MODEL_JSON, `weight ${spec.name} has shape ${JSON.stringify(spec.shape)}, not a list of whole numbers`);
+    throw fail(files.json, `weight ${spec.name} has shape ${JSON.stringify(spec.shape)}, not a list of whole numbers`);
   }
   const quantized = spec.quantization?.dtype;
   const bytes = quantized !== undefined ? QUANTIZED_BYTES[quantized] : DTYPE_BYTES[spec.dtype];
   if (bytes === undefined) {
-    throw fail(MODEL_JSON, `weight ${spec.name} has dtype ${quantized ?? spec.dtype}; supported: float32, int32, bool, complex64, or quantized uint8, uint16, float16`);
+    throw fail(files.json, `weight ${spec.name} has dtype ${quantized ?? spec.dtype}; supported: float32, int32, bool, complex64, or quantized uint8, uint16, float16`);
   }
   return elements * bytes;
 }

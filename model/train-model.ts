@@ -1,7 +1,10 @@
 import type { ConnRecord } from '../pipeline/read/conn-record.js';
 import type { Preset } from '../preprocess/feature-spec.js';
+import type { MatrixColumn } from '../preprocess/matrix-scaler.js';
 import type { EpochLog, TrainOptions } from './autoencoder.js';
 import type { Tf } from './backend.js';
+import { combinedScore, scaleOf, type ScoreScales } from './combine.js';
+import { fitContextDetector, scoreContextRows, type ContextRows, type FittedContextDetector } from './context-detector.js';
 import { fitDetector, scoreRecords, type FittedDetector } from './detector.js';
 import { quantile } from './metrics.js';
 import { seededRandom, shuffleInPlace } from './random.js';
@@ -22,6 +25,13 @@ export interface TrainModelOptions {
   train: TrainOptions;
   seed: number;
   split?: SplitShares;
+  /** Each record's context features (row i belongs to record i): trains the context autoencoder too. */
+  context?: { x: Float32Array; columns: readonly MatrixColumn[] };
+}
+
+export interface Threshold {
+  quantile: number;
+  value: number;
 }
 
 export interface TrainedModel extends FittedDetector {
@@ -29,31 +39,63 @@ export interface TrainedModel extends FittedDetector {
   /** Mean reconstruction error of the held-out test rows. */
   testLoss: number;
   /** `BASELINE_QUANTILE` of the validation rows' errors: above it, a row is unusual. */
-  threshold: { quantile: number; value: number };
+  threshold: Threshold;
   epochs: EpochLog[];
+  /** The context autoencoder, measured like the per-connection one, and how the two scores combine; null without context. */
+  context: { detector: FittedContextDetector; testLoss: number; threshold: Threshold; scales: ScoreScales; combinedThreshold: Threshold } | null;
 }
 
-/** Shuffles (seeded), splits, fits preprocessing and the model on the training share, and measures the rest. */
+/** Shuffles (seeded), splits, fits preprocessing and the model(s) on the training share, and measures the rest. */
 export async function trainModel(tf: Tf, records: readonly ConnRecord[], options: TrainModelOptions): Promise<TrainedModel> {
   const split = options.split ?? DEFAULT_SPLIT;
-  const shuffled = shuffleInPlace([...records], seededRandom(options.seed));
-  const trainEnd = Math.round(shuffled.length * split.train);
-  const validationEnd = trainEnd + Math.round(shuffled.length * split.validation);
-  const train = shuffled.slice(0, trainEnd);
-  const validation = shuffled.slice(trainEnd, validationEnd);
-  const test = shuffled.slice(validationEnd);
-  if (train.length === 0 || validation.length === 0 || test.length === 0) {
+  // The row numbers are shuffled, not the rows, so the context rows follow their records.
+  const order = shuffleInPlace(Array.from(records, (_, i) => i), seededRandom(options.seed));
+  const trainEnd = Math.round(order.length * split.train);
+  const validationEnd = trainEnd + Math.round(order.length * split.validation);
+  const parts = { train: order.slice(0, trainEnd), validation: order.slice(trainEnd, validationEnd), test: order.slice(validationEnd) };
+  if (parts.train.length === 0 || parts.validation.length === 0 || parts.test.length === 0) {
     throw new Error(`${records.length} rows are too few to split into training, validation and test rows`);
   }
+  const recordsOf = (rows: number[]): ConnRecord[] => rows.map((i) => records[i]!);
+  const validation = recordsOf(parts.validation);
 
-  const detector = await fitDetector(tf, train, validation, options.preset, { ...options.train, seed: options.seed });
+  const detector = await fitDetector(tf, recordsOf(parts.train), validation, options.preset, { ...options.train, seed: options.seed });
   const validationScores = scoreRecords(tf, detector, validation);
-  const testScores = scoreRecords(tf, detector, test);
+  const testScores = scoreRecords(tf, detector, recordsOf(parts.test));
+  const threshold = { quantile: BASELINE_QUANTILE, value: quantile(validationScores, BASELINE_QUANTILE) };
+
+  let context: TrainedModel['context'] = null;
+  if (options.context !== undefined) {
+    const { x, columns } = options.context;
+    const width = columns.length;
+    if (x.length !== records.length * width) throw new RangeError(`trainModel: ${x.length} context values for ${records.length} rows of ${width}`);
+    const rowsOf = (rows: number[]): ContextRows => {
+      const out = new Float32Array(rows.length * width);
+      rows.forEach((row, i) => out.set(x.subarray(row * width, row * width + width), i * width));
+      return { x: out, rows: rows.length };
+    };
+    const contextValidation = rowsOf(parts.validation);
+    const fitted = await fitContextDetector(tf, rowsOf(parts.train), contextValidation, columns, { ...options.train, seed: options.seed + 1 });
+    const contextValidationScores = scoreContextRows(tf, fitted, contextValidation).scores;
+    const contextTestScores = scoreContextRows(tf, fitted, rowsOf(parts.test)).scores;
+    const contextThreshold = { quantile: BASELINE_QUANTILE, value: quantile(contextValidationScores, BASELINE_QUANTILE) };
+    const scales = { conn: scaleOf(threshold.value), context: scaleOf(contextThreshold.value) };
+    const combined = Float32Array.from(validationScores, (score, i) => combinedScore(score, contextValidationScores[i]!, scales));
+    context = {
+      detector: fitted,
+      testLoss: mean(contextTestScores),
+      threshold: contextThreshold,
+      scales,
+      combinedThreshold: { quantile: BASELINE_QUANTILE, value: quantile(combined, BASELINE_QUANTILE) },
+    };
+  }
+
   return {
     ...detector,
-    rows: { train: train.length, validation: validation.length, test: test.length },
+    rows: { train: parts.train.length, validation: parts.validation.length, test: parts.test.length },
     testLoss: mean(testScores),
-    threshold: { quantile: BASELINE_QUANTILE, value: quantile(validationScores, BASELINE_QUANTILE) },
+    threshold,
+    context,
   };
 }
 

@@ -82,7 +82,7 @@ export async function modelNotebook(options: ModelNotebookOptions): Promise<Note
     throw new Error(`no active model in ${store.root}: train one with \`zeek-anomaly retrain --logs …\`, or name a version with --model (see \`zeek-anomaly models\`)`);
   }
   const backend = await initBackend({ log });
-  const scoring = await loadScoringModel(backend.tf, store, version);
+  const scoring = await loadScoringModel(backend.tf, store, { version });
   const info = (await store.list()).find((v) => v.version === version);
   const metrics = parseMetrics(info?.metrics);
   const warnings: string[] = [];

@@ -1,6 +1,7 @@
 import type { ConnRecord } from '../pipeline/read/conn-record.js';
 import { addressAsInteger, isPrivateAddress } from './address.js';
 import { categoryValue, numericValue, type FeatureSpec, type Preset } from './feature-spec.js';
+import { finite } from './finite.js';
 import { hashBucket } from './stable-hash.js';
 import { ownString } from '../pipeline/read/own-string.js';
 
@@ -228,12 +229,6 @@ const HASH_CACHE_SIZE = 16_384;
  * NaN (a corrupt value) becomes 0, like an unset one; values beyond a float32's range are held at
  * its largest, so that storing them in the Float32Array cannot make an Infinity.
  */
-function finite(value: number): number {
-  if (value !== value) return 0;
-  return value > FLOAT32_MAX ? FLOAT32_MAX : value < -FLOAT32_MAX ? -FLOAT32_MAX : value;
-}
-
-const FLOAT32_MAX = 3.4028234663852886e38;
 
 function scaled(value: number, scale: 'linear' | 'log1p'): number {
   return scale === 'log1p' ? Math.log1p(Math.max(0, value)) : value;

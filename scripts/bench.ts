@@ -14,7 +14,7 @@ import { readConnLog } from '../pipeline/read/read-conn-log.js';
 import type { ConnRecord } from '../pipeline/read/conn-record.js';
 import { processFile } from '../pipeline/score/process-file.js';
 import { ContextState } from '../pipeline/context/context-state.js';
-import { CONTEXT_WIDTH } from '../pipeline/context/context-features.js';
+import { CONTEXT_FEATURE_NAMES, CONTEXT_WIDTH } from '../pipeline/context/context-features.js';
 import { Preprocessor } from '../preprocess/preprocessor.js';
 import { presetNamed } from '../preprocess/presets.js';
 import { DEFAULT_SCORE_BATCH, DEFAULT_TRAIN_OPTIONS, buildAutoencoder, scoreAll } from '../model/autoencoder.js';
@@ -309,7 +309,7 @@ async function scoreEndToEnd(file: BenchFile): Promise<{ rows: number; seconds: 
     });
     if (outcome.status !== 'trained') throw new Error(`training the scoring model failed: ${outcome.status === 'failed' ? outcome.reason : 'stopped'}`);
   }
-  const model = await loadScoringModel(backend.tf, store);
+  const model = await loadScoringModel(backend.tf, store, { contextColumns: CONTEXT_FEATURE_NAMES });
   const dir = await mkdtemp(join(tmpdir(), 'zeek-anomaly-bench-'));
   const db = openDatabase(join(dir, 'bench.sqlite'));
   try {

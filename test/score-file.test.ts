@@ -31,7 +31,7 @@ before(async () => {
     maxEpochs: 3,
     seed: 1,
   });
-  model = { version: 'v0001-20240101T000000Z', preprocessor: detector.preprocessor, model: detector.model, baselineThreshold: 0.5 };
+  model = { version: 'v0001-20240101T000000Z', preprocessor: detector.preprocessor, model: detector.model, baselineThreshold: 0.5, context: null };
   scoredRecords = (await readAll(SCORED_FILE)).records;
 });
 

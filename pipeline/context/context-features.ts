@@ -57,6 +57,7 @@ export const CONTEXT_FEATURES: readonly ContextFeature[] = [
 ];
 
 export const CONTEXT_WIDTH = CONTEXT_FEATURES.length;
+export const CONTEXT_FEATURE_NAMES: readonly string[] = CONTEXT_FEATURES.map((f) => f.name);
 
 /**
  * Connection states that mean the connection was refused or never answered: Zeek's `S0` (no

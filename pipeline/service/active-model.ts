@@ -1,7 +1,8 @@
 import type { Database } from 'better-sqlite3';
 import { setActiveModel, upsertModel } from '../../db/models.js';
 import type { Backend } from '../../model/backend.js';
-import { loadScoringModel, type ScoringModel } from '../../model/load-scoring-model.js';
+import { disposeScoringModel, loadScoringModel, type ScoringModel } from '../../model/load-scoring-model.js';
+import { CONTEXT_FEATURE_NAMES } from '../context/context-features.js';
 import { ModelLoadError, type ModelStore, type ModelVersionInfo } from '../../model/store.js';
 import { retrain, type RetrainEvent } from '../train/retrain.js';
 import { retrainSettings, type Config } from './config.js';
@@ -40,9 +41,9 @@ export class ActiveModel {
     }
     if (this.loaded?.version === active) return this.loaded;
     try {
-      const model = await loadScoringModel(this.options.backend.tf, store, active);
+      const model = await loadScoringModel(this.options.backend.tf, store, { version: active, contextColumns: CONTEXT_FEATURE_NAMES });
       log.info('model', { version: active, previous: this.loaded?.version ?? null });
-      this.loaded?.model.dispose();
+      if (this.loaded !== null) disposeScoringModel(this.loaded);
       this.loaded = model;
     } catch (error) {
       if (!(error instanceof ModelLoadError)) throw error;
@@ -55,7 +56,7 @@ export class ActiveModel {
   }
 
   dispose(): void {
-    this.loaded?.model.dispose();
+    if (this.loaded !== null) disposeScoringModel(this.loaded);
     this.loaded = null;
   }
 

@@ -9,6 +9,8 @@ import type { Backend } from '../../model/backend.js';
 import { Reservoir, seededRandom } from '../../model/random.js';
 import type { ModelStore } from '../../model/store.js';
 import { trainModel } from '../../model/train-model.js';
+import { CONTEXT_FEATURES, CONTEXT_WIDTH } from '../context/context-features.js';
+import { ContextState, DEFAULT_CONTEXT_LIMITS, type ContextLimits } from '../context/context-state.js';
 
 export interface RetrainOptions {
   logs: string[];
@@ -24,6 +26,17 @@ export interface RetrainOptions {
   minRows?: number;
   /** A stop: reading ends at the next batch, training at the next batch or epoch, and nothing is saved. */
   signal?: AbortSignal;
+  /**
+   * Train the context autoencoder too (the default): the files are replayed, oldest first,
+   * through a fresh context stage with these limits, and each sampled row keeps its context.
+   */
+  context?: { limits: Readonly<ContextLimits> } | false;
+}
+
+/** A sampled row: the record, and its context features when retraining with context. */
+interface SampledRow {
+  record: ConnRecord;
+  context: Float32Array | null;
 }
 
 /** What retraining reports as it goes; a CLI draws a progress bar from it, a service logs it. */
@@ -75,7 +88,15 @@ export async function retrain(
   onEvent({ type: 'files', found: files.length, ignored: ignored.length });
 
   // Sampled records are copies that own their strings: a view into a chunk's text would pin the chunk.
-  const sample = new Reservoir<ConnRecord>(options.maxRows, seededRandom(options.seed), detachedRecord);
+  const sample = new Reservoir<SampledRow>(options.maxRows, seededRandom(options.seed), (row) => ({
+    record: detachedRecord(row.record),
+    context: row.context === null ? null : row.context.slice(),
+  }));
+  const contextOptions = options.context === undefined ? { limits: DEFAULT_CONTEXT_LIMITS } : options.context;
+  // A file that fails half-way has already been counted here; only the training sample is rolled
+  // back. The state is for training only, so that costs nothing but a little accuracy in its context.
+  const context = contextOptions === false ? null : new ContextState(contextOptions.limits);
+  let contextRows = new Float32Array(0);
   const failedFiles: { file: string; error: string }[] = [];
   const since = options.since ? options.since.getTime() / 1000 : -Infinity;
   const until = options.until ? options.until.getTime() / 1000 : Infinity;
@@ -88,10 +109,15 @@ export async function retrain(
     try {
       for await (const batch of reader) {
         if (signal?.aborted) break;
-        for (const record of batch) {
+        if (context !== null) {
+          if (contextRows.length < batch.length * CONTEXT_WIDTH) contextRows = new Float32Array(batch.length * CONTEXT_WIDTH);
+          context.observeAll(batch, contextRows);
+        }
+        for (let i = 0; i < batch.length; i++) {
+          const record = batch[i]!;
           if (record.ts < since || record.ts >= until) continue;
           rows++;
-          sample.offer(record);
+          sample.offer({ record, context: context === null ? null : contextRows.subarray(i * CONTEXT_WIDTH, (i + 1) * CONTEXT_WIDTH) });
         }
       }
       if (signal?.aborted) {
@@ -120,9 +146,10 @@ export async function retrain(
   onEvent({ type: 'training', rows: sample.items.length });
   let trained;
   try {
-    trained = await trainModel(backend.tf, sample.items, {
+    trained = await trainModel(backend.tf, sample.items.map((row) => row.record), {
       preset: options.preset,
       seed: options.seed,
+      context: context === null ? undefined : { x: concatRows(sample.items), columns: CONTEXT_FEATURES },
       train: {
         ...options.train,
         signal,
@@ -135,12 +162,14 @@ export async function retrain(
   }
   if (signal?.aborted) {
     trained.model.dispose();
+    trained.context?.detector.model.dispose();
     return { status: 'aborted' };
   }
   const seconds = (performance.now() - started) / 1000;
   const version = await store.save({
     model: trained.model,
     preprocess: trained.preprocessor.toJSON(),
+    context: trained.context === null ? undefined : { model: trained.context.detector.model, scaler: trained.context.detector.scaler.toJSON() },
     metrics: {
       preset: options.preset.name,
       backend: backend.name,
@@ -154,6 +183,20 @@ export async function retrain(
       stoppedEarly: trained.stoppedEarly,
       testLoss: trained.testLoss,
       threshold: trained.threshold,
+      context:
+        trained.context === null
+          ? null
+          : {
+              epochs: trained.context.detector.epochs,
+              bestEpoch: trained.context.detector.bestEpoch,
+              stoppedEarly: trained.context.detector.stoppedEarly,
+              testLoss: trained.context.testLoss,
+              threshold: trained.context.threshold,
+              scales: trained.context.scales,
+              combinedThreshold: trained.context.combinedThreshold,
+              limits: contextOptions === false ? null : contextOptions.limits,
+              keys: context?.sizes() ?? null,
+            },
       train: { learningRate: options.train.learningRate, maxEpochs: options.train.maxEpochs, batchSize: options.train.batchSize, patience: options.train.patience },
       seed: options.seed,
       trainingSeconds: seconds,
@@ -161,6 +204,7 @@ export async function retrain(
     activate: options.activate,
   });
   trained.model.dispose();
+  trained.context?.detector.model.dispose();
   onEvent({ type: 'saved', version, activated: options.activate });
   return {
     status: 'trained',
@@ -175,4 +219,11 @@ export async function retrain(
     epochs: trained.epochs.length,
     seconds,
   };
+}
+
+/** The sampled rows' context features, one after another, in the sample's order. */
+function concatRows(rows: readonly SampledRow[]): Float32Array {
+  const out = new Float32Array(rows.length * CONTEXT_WIDTH);
+  rows.forEach((row, i) => out.set(row.context!, i * CONTEXT_WIDTH));
+  return out;
 }

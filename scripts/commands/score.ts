@@ -1,6 +1,7 @@
 import { openDatabase } from '../../db/open-database.js';
 import { initBackend } from '../../model/backend.js';
 import { loadScoringModel } from '../../model/load-scoring-model.js';
+import { CONTEXT_FEATURE_NAMES } from '../../pipeline/context/context-features.js';
 import { ModelStore } from '../../model/store.js';
 import type { Config } from '../../pipeline/service/config.js';
 import { processFile, type FileOutcome } from '../../pipeline/score/process-file.js';
@@ -9,7 +10,7 @@ import { processFile, type FileOutcome } from '../../pipeline/score/process-file
 export async function scoreCommand(files: string[], config: Readonly<Config>, options: { json: boolean }): Promise<number> {
   const backend = await initBackend({ log: (message) => process.stderr.write(`${message}\n`) });
   const store = new ModelStore({ dataDir: config.dataDir });
-  const model = await loadScoringModel(backend.tf, store);
+  const model = await loadScoringModel(backend.tf, store, { contextColumns: CONTEXT_FEATURE_NAMES });
   const db = openDatabase(config.db);
   let failed = 0;
   try {
