@@ -1,6 +1,6 @@
 /**
  * A demo sensor archive: what zeekctl leaves in its log directory after a few days on a small
- * office network, with a last day that holds four labeled attacks.
+ * office network, with a last day that holds five labeled attacks.
  *
  *   <root>/YYYY-MM-DD/conn.HH:00:00-HH+1:00:00.log.gz   24 hourly files a day (the last one is
  *                                                     conn.23:00:00-00:00:00.log.gz)
@@ -22,13 +22,23 @@
  *   443 and 80: customers, and the Internet's background scanning) and a printer 10.1.0.50.
  * Traffic follows the working day: about six times as many connections at 10:00 as at 03:00.
  * Weekends are not modelled: every day is a working day.
+ * Failed connections are part of normal traffic: 2% of the workstations' outbound TCP goes
+ * unanswered (S0) and 1% is refused (REJ: a SYN, a reset back, no payload), so a normal day at the
+ * default size holds a few hundred refused connections from workstations to Internet :443 and :80,
+ * besides the S0s and REJs of the Internet's scanning of the web server. A single refused
+ * connection is nothing unusual; the remote-access trojan below is only many of them.
  *
  * The attacks (attack day only; their external hosts are in documentation ranges, which normal
  * traffic never uses):
  * - port-scan: workstation 10.1.0.123 SYN-scans ports 1–1024 of the file server in a few minutes;
  * - syn-flood: 5,000 SYNs from spoofed sources to the web server's 443 in about a minute;
  * - exfiltration: workstation 10.1.0.117 uploads hundreds of MB to 203.0.113.77:443 after hours;
- * - beacon: workstation 10.1.0.131 polls 198.51.100.23 over HTTP every 60 s ± 1.5 s all day.
+ * - beacon: workstation 10.1.0.131 polls 198.51.100.23 over HTTP every 60 s ± 1.5 s all day;
+ * - remote-access-trojan: from shortly after 09:00 to midnight, a trojan on workstation 10.1.0.105
+ *   (left on at night) tries to reach its C2 server 192.0.2.66:443 every 5-30 s (uniformly random);
+ *   the port is closed, so each of its thousands of attempts is refused (REJ, `Sr`). Each row has
+ *   the shape of the office's ordinary refused connections; only their number, regularity and
+ *   sameness (one host, one address, one port, all day) give it away.
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
@@ -68,7 +78,7 @@ import {
 export interface DemoOptions {
   /** Normal days before the attack day. */
   days: number;
-  /** Append a last day with the four attacks mixed into its normal traffic. */
+  /** Append a last day with the five attacks mixed into its normal traffic. */
   attackDay: boolean;
   /** Average rows per hour over a day; busy hours get more, night hours fewer. */
   rowsPerHour: number;
@@ -77,7 +87,7 @@ export interface DemoOptions {
   startDate: string;
 }
 
-export type DemoAttackName = 'port-scan' | 'syn-flood' | 'exfiltration' | 'beacon';
+export type DemoAttackName = 'port-scan' | 'syn-flood' | 'exfiltration' | 'beacon' | 'remote-access-trojan';
 
 export interface DemoAttack {
   name: DemoAttackName;
@@ -133,6 +143,9 @@ export const DEMO_NETWORK = {
     exfiltrationDestination: '203.0.113.77',
     beaconHost: '10.1.0.131',
     beaconDestination: '198.51.100.23',
+    trojanHost: '10.1.0.105',
+    trojanC2: '192.0.2.66',
+    trojanC2Port: 443,
   },
 } as const;
 
@@ -672,7 +685,8 @@ interface BuiltAttack {
 
 function buildAttacks(seed: number, dayStart: number): BuiltAttack[] {
   const rng = mulberry32(mix(seed, 0xa77ac4));
-  return [portScan(rng, dayStart), synFlood(rng, dayStart), exfiltration(rng, dayStart), beacon(rng, dayStart)];
+  // Each attack draws from the one stream in turn: a new attack goes last, so the others keep their rows.
+  return [portScan(rng, dayStart), synFlood(rng, dayStart), exfiltration(rng, dayStart), beacon(rng, dayStart), remoteAccessTrojan(rng, dayStart)];
 }
 
 const OPEN_ON_FILE_SERVER = new Set([135, 139, 445]);
@@ -798,6 +812,46 @@ function beacon(rng: Rng, dayStart: number): BuiltAttack {
     description:
       `workstation ${beaconHost} calls ${beaconDestination}:80 over HTTP every 60 s ± 1.5 s all day (${records.length} connections), ` +
       `each SF with 231-234 bytes out and 148-150 bytes back`,
+    records,
+  };
+}
+
+/** Seconds between two of the trojan's attempts: uniformly random in this range. */
+const TROJAN_RETRY_SECONDS = [5, 30] as const;
+
+function remoteAccessTrojan(rng: Rng, dayStart: number): BuiltAttack {
+  const { trojanHost, trojanC2, trojanC2Port } = DEMO_NETWORK.attack;
+  const [minGap, maxGap] = TROJAN_RETRY_SECONDS;
+  const dayEnd = dayStart + DAY;
+  const records: ConnRecord[] = [];
+  // Its user opens the attachment soon after arriving; the machine is left on, so it keeps trying all night.
+  let t = dayStart + 9 * HOUR + between(rng, 0, 20 * 60) + rng();
+  let port = between(rng, 49700, 52000);
+  // One round trip to one server: the reset comes back after about the same time every attempt.
+  const rtt = 0.02 + rng() * 0.03;
+  for (;;) {
+    const ts = micro(t);
+    if (ts >= dayEnd) break;
+    // The workstation's own SYN (the same 60 bytes as its other connections) and the server's RST-ACK:
+    // exactly what the office's ordinary refused connections look like.
+    records.push(
+      record(rng, ts, trojanHost, port, trojanC2, trojanC2Port, 'tcp', {
+        service: null, duration: positiveMicro(logNormal(rng, rtt, 0.2)), orig_bytes: 0, resp_bytes: 0, conn_state: 'REJ', history: 'Sr',
+        orig_pkts: 1, orig_ip_bytes: 60, resp_pkts: 1, resp_ip_bytes: 40,
+      }),
+    );
+    t += minGap + rng() * (maxGap - minGap);
+    port += between(rng, 1, 4);
+    if (port > 65535) port = 49152;
+  }
+  const first = records[0]?.ts ?? t;
+  const lastTs = records[records.length - 1]?.ts ?? t;
+  return {
+    name: 'remote-access-trojan',
+    description:
+      `a trojan on workstation ${trojanHost} tries its C2 server ${trojanC2}:${trojanC2Port} every ${minGap}-${maxGap} s (uniformly random), ` +
+      `${clock(first)}-${clock(lastTs)} UTC (${records.length} attempts); the port is closed, so each is refused: ` +
+      `REJ (Sr), one 60-byte SYN and one 40-byte reset, no payload, like the office's ordinary refused connections`,
     records,
   };
 }

@@ -19,7 +19,7 @@ const DEMO_TRAINING_ROWS = 100_000;
 
 /**
  * `npm run demo`: a few days of an office network's conn logs in zeekctl's archive layout, the
- * last day with four injected attacks; a model trained on the normal days; every archive scored
+ * last day with five injected attacks; a model trained on the normal days; every archive scored
  * by the service's own code path into a fresh database; and what was caught.
  */
 async function main(): Promise<void> {
@@ -67,11 +67,12 @@ async function main(): Promise<void> {
     const flagged = queryAnomalies(db, { limit: 1_000_000, order: 'score' });
     const rankOf = new Map(flagged.map((row, i) => [row.uid, i + 1]));
     say(`\n4. what was caught (${flagged.length.toLocaleString('en-US')} connections flagged in all):`);
+    const nameWidth = Math.max(...manifest.attacks.map((a) => a.name.length));
     for (const attack of manifest.attacks) {
       const ranks = attack.uids.map((uid) => rankOf.get(uid)).filter((rank): rank is number => rank !== undefined);
       const best = ranks.length > 0 ? Math.min(...ranks) : null;
       say(
-        `   ${attack.name.padEnd(14)} ${String(ranks.length).padStart(5)} of ${String(attack.rows).padStart(5)} rows flagged${best === null ? '' : `, best rank ${best}`}  — ${attack.description}`,
+        `   ${attack.name.padEnd(nameWidth)} ${String(ranks.length).padStart(5)} of ${String(attack.rows).padStart(5)} rows flagged${best === null ? '' : `, best rank ${best}`}  — ${attack.description}`,
       );
     }
     say('\n   the ten highest scores:');
@@ -86,7 +87,10 @@ async function main(): Promise<void> {
     db.close();
   }
   const network = DEMO_NETWORK.attack;
-  say(`\n   (attackers: scanner ${network.scanner}, exfiltration ${network.exfiltrator} → ${network.exfiltrationDestination}, beacon ${network.beaconHost} → ${network.beaconDestination})`);
+  say(
+    `\n   (attackers: scanner ${network.scanner}, exfiltration ${network.exfiltrator} → ${network.exfiltrationDestination}, ` +
+      `beacon ${network.beaconHost} → ${network.beaconDestination}, trojan ${network.trojanHost} → ${network.trojanC2}:${network.trojanC2Port})`,
+  );
   say(`\ndatabase: ${config.db}`);
   say(`explore:  npx zeek-anomaly anomalies --data-dir ${relative(process.cwd(), root)} --order score --limit 20`);
   say(`          npx zeek-anomaly anomalies --data-dir ${relative(process.cwd(), root)} --host ${network.beaconHost}`);

@@ -90,8 +90,8 @@ describe('writeDemoArchive: the zeekctl layout', () => {
 });
 
 describe('writeDemoArchive: the attacks', () => {
-  test('four attacks; every uid is in the files exactly once, on the attack day, as many as stated', () => {
-    assert.deepEqual(manifest.attacks.map((a) => a.name), ['port-scan', 'syn-flood', 'exfiltration', 'beacon']);
+  test('five attacks; every uid is in the files exactly once, on the attack day, as many as stated', () => {
+    assert.deepEqual(manifest.attacks.map((a) => a.name), ['port-scan', 'syn-flood', 'exfiltration', 'beacon', 'remote-access-trojan']);
     const seen = new Map<string, { day: string; count: number }>();
     for (const f of files) {
       for (const r of f.records) {
@@ -114,10 +114,11 @@ describe('writeDemoArchive: the attacks', () => {
   });
 
   test('nothing of the attacks on the normal days', () => {
-    const { exfiltrationDestination, beaconDestination, scanner } = DEMO_NETWORK.attack;
+    const { exfiltrationDestination, beaconDestination, scanner, trojanC2 } = DEMO_NETWORK.attack;
     for (const day of DAYS.slice(0, 2)) {
       const rows = recordsOf(day);
       assert.ok(!rows.some((r) => r['id.resp_h'] === exfiltrationDestination || r['id.resp_h'] === beaconDestination), day);
+      assert.ok(!rows.some((r) => r['id.resp_h'] === trojanC2 || r['id.orig_h'] === trojanC2), `${day}: a row to or from the C2 address ${trojanC2}`);
       assert.ok(!rows.some((r) => r['id.orig_h'] === scanner && r['id.resp_h'] === DEMO_NETWORK.fileServer && r.conn_state !== 'SF'), day);
       const synsToWeb = rows.filter((r) => r['id.resp_h'] === DEMO_NETWORK.webServer && r['id.resp_p'] === 443 && r.conn_state === 'S0');
       assert.ok(synsToWeb.length < 10, `${day}: ${synsToWeb.length} S0 to the web server's 443`);
@@ -164,10 +165,53 @@ describe('writeDemoArchive: the attacks', () => {
     const bytesOut = beacon.map((r) => r.orig_bytes ?? 0);
     assert.ok(Math.max(...bytesOut) - Math.min(...bytesOut) <= 5, 'near-identical sizes');
     assert.ok(beacon.every((r) => r.service === 'http' && r['id.resp_h'] === DEMO_NETWORK.attack.beaconDestination));
+
+    const { trojanHost, trojanC2, trojanC2Port } = DEMO_NETWORK.attack;
+    const trojan = rowsOf('remote-access-trojan');
+    assert.ok(timeSpan(trojan) >= 14 * 3600, `for hours: ${timeSpan(trojan)} s`);
+    // Uniform 5-30 s gaps average 17.5 s: about 200 an hour, thousands in all.
+    assert.ok(trojan.length >= timeSpan(trojan) / 30 && trojan.length <= timeSpan(trojan) / 5 + 1, `${trojan.length} attempts in ${timeSpan(trojan)} s`);
+    assert.ok(trojan.length >= 2500 && trojan.length <= 4000, `${trojan.length} attempts`);
+    const gaps: number[] = [];
+    for (let i = 1; i < trojan.length; i++) gaps.push((trojan[i]?.ts ?? 0) - (trojan[i - 1]?.ts ?? 0));
+    for (const gap of gaps) assert.ok(gap >= 5 - 1e-5 && gap <= 30 + 1e-5, `gap ${gap}`);
+    assert.ok(Math.min(...gaps) < 6 && Math.max(...gaps) > 29, 'the gaps cover the range');
+    for (const r of trojan) {
+      assert.deepEqual(
+        [r['id.orig_h'], r['id.resp_h'], r['id.resp_p'], r.proto, r.service, r.conn_state, r.history, r.local_orig, r.local_resp],
+        [trojanHost, trojanC2, trojanC2Port, 'tcp', null, 'REJ', 'Sr', true, false],
+      );
+      assert.deepEqual([r.orig_pkts, r.resp_pkts, r.orig_bytes, r.resp_bytes, r.missed_bytes], [1, 1, 0, 0, 0]);
+      assert.ok(r.orig_ip_bytes !== null && r.orig_ip_bytes >= 40 && r.orig_ip_bytes <= 60, `orig_ip_bytes ${r.orig_ip_bytes}`);
+      assert.equal(r.resp_ip_bytes, 40);
+      assert.ok(r.duration === null || r.duration < 0.5, `duration ${r.duration}`);
+    }
+    for (let i = 1; i < trojan.length; i++) {
+      const [before, now] = [trojan[i - 1]?.['id.orig_p'] ?? 0, trojan[i]?.['id.orig_p'] ?? 0];
+      assert.ok(now >= 49152 && (now > before || now === 49152), `source port ${before} then ${now}`);
+    }
+    assert.equal(new Set(trojan.map((r) => r.uid)).size, trojan.length, 'uids unique');
+    assert.equal(rows.filter((r) => r['id.resp_h'] === trojanC2 || r['id.orig_h'] === trojanC2).length, trojan.length, 'nothing else talks to the C2 address');
   });
 });
 
 describe('writeDemoArchive: normal traffic', () => {
+  test('refused and unanswered connections are part of it: one refused attempt is nothing unusual', () => {
+    const rows = DAYS.slice(0, 2).flatMap(recordsOf);
+    // The same shape as each of the trojan's attempts: a workstation's SYN to an Internet :443, a reset back.
+    const refusedOut = rows.filter(
+      (r) => r.local_orig === true && r.local_resp === false && r.proto === 'tcp' && r['id.resp_p'] === 443 && r.conn_state === 'REJ' &&
+        r.history === 'Sr' && r.orig_pkts === 1 && r.resp_pkts === 1 && r.orig_bytes === 0 && r.resp_bytes === 0 && r.service === null,
+    );
+    assert.ok(refusedOut.length >= 1, 'workstations are refused by Internet hosts now and then');
+    const trojan = new Set(recordsOf(manifest.attackDay ?? '').filter((r) => r['id.orig_h'] === DEMO_NETWORK.attack.trojanHost && r.conn_state === 'REJ').map((r) => r.orig_ip_bytes));
+    assert.ok([...trojan].every((bytes) => refusedOut.some((r) => r.orig_ip_bytes === bytes)), 'with the same SYN size as the trojan\'s');
+    const unansweredOut = rows.filter((r) => r.local_orig === true && r.local_resp === false && r.proto === 'tcp' && r.conn_state === 'S0');
+    assert.ok(unansweredOut.length >= 1, 'and some of their SYNs go unanswered');
+    const knocks = rows.filter((r) => r.local_orig === false && r['id.resp_h'] === DEMO_NETWORK.webServer && (r.conn_state === 'S0' || r.conn_state === 'REJ'));
+    assert.ok(knocks.length >= 10, `the Internet's scanning of the web server: ${knocks.length} S0/REJ`);
+  });
+
   test('more connections in working hours than at night', () => {
     for (const day of DAYS) {
       const rows = (hour: number): number => files.find((f) => f.day === day && f.hour === hour)?.records.length ?? 0;
