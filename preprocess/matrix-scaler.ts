@@ -40,7 +40,7 @@ export class MatrixScaler {
     const width = columns.length;
     if (rows === 0) throw new PreprocessStateError('cannot fit a scaler on zero rows');
     if (x.length < rows * width) throw new RangeError(`MatrixScaler.fit: ${x.length} values hold fewer than ${rows} rows of ${width}`);
-    const identity = new MatrixScaler({ kind: STATE_KIND, formatVersion: 1, columns: [...columns], mean: Array(width).fill(0), std: Array(width).fill(1), trainingRows: rows });
+    const identity = new MatrixScaler({ kind: STATE_KIND, formatVersion: 1, columns: [...columns], mean: new Array<number>(width).fill(0), std: new Array<number>(width).fill(1), trainingRows: rows });
     const sum = new Float64Array(width);
     const squares = new Float64Array(width);
     for (let r = 0; r < rows; r++) {
