@@ -315,3 +315,41 @@ function isMalicious(labels: Labels, i: number): boolean {
 function at(values: Scores, i: number): number {
   return values[i] as number;
 }
+
+/** Detection over entities (hosts) rather than rows: each entity's rows pooled into one score and one label. */
+export interface EntityFigures {
+  entities: number;
+  malicious: number;
+  /** ROC-AUC over entities ranked by their worst (highest) row score. */
+  rocAuc: number;
+  /** Of the top k entities by worst score, the share that is malicious, for each k asked for (those beyond the entity count left out). */
+  precisionAt: { k: number; precision: number }[];
+}
+
+/**
+ * Ranks the entities (`keys[i]` is row i's) by their worst row score; an entity is malicious when
+ * more than half of its rows are. Ties among entity scores count as `rocAuc` counts them; for
+ * precision at k, tied entities are taken in the order they were first met.
+ */
+export function entityFigures(keys: readonly string[], scores: Scores, labels: Labels, ks: readonly number[]): EntityFigures {
+  const worst = new Map<string, { score: number; rows: number; malicious: number }>();
+  for (let i = 0; i < keys.length; i++) {
+    const entry = worst.get(keys[i]!) ?? { score: -Infinity, rows: 0, malicious: 0 };
+    entry.score = Math.max(entry.score, Number(scores[i]));
+    entry.rows++;
+    if (labels[i]) entry.malicious++;
+    worst.set(keys[i]!, entry);
+  }
+  const entries = [...worst.values()];
+  const entityScores = entries.map((e) => e.score);
+  const entityLabels = entries.map((e) => e.malicious * 2 > e.rows);
+  const ranked = entries.map((_, i) => i).sort((a, b) => entityScores[b]! - entityScores[a]! || a - b);
+  return {
+    entities: entries.length,
+    malicious: entityLabels.filter(Boolean).length,
+    rocAuc: rocAuc(entityScores, entityLabels),
+    precisionAt: ks
+      .filter((k) => k >= 1 && k <= entries.length)
+      .map((k) => ({ k, precision: ranked.slice(0, k).filter((i) => entityLabels[i]).length / k })),
+  };
+}
