@@ -15,6 +15,7 @@ import { anomaliesCommand } from './commands/anomalies.js';
 import { filesCommand } from './commands/files.js';
 import { notebookCommand } from './commands/notebook.js';
 import { badLinePolicy, ConfigError, DEFAULTS, resolveConfig, retrainSettings, type Config } from '../pipeline/service/config.js';
+import { DEFAULT_DATABASE_NAME } from '../db/open-database.js';
 import { DEFAULT_TRAIN_OPTIONS } from '../model/autoencoder.js';
 import { BASELINE_QUANTILE } from '../model/train-model.js';
 import { PRESETS, presetNamed } from '../preprocess/presets.js';
@@ -59,7 +60,7 @@ const withConfig = (command: Command, extra: { logDir?: boolean; threshold?: boo
   command
     .option('--config <file>', 'JSON config file [env ZEEK_ANOMALY_CONFIG]')
     .option('--data-dir <dir>', `where models (and by default the database) are kept [env ZEEK_ANOMALY_DATA_DIR; default ${DEFAULTS.dataDir}]`)
-    .option('--db <file>', 'the SQLite database [env ZEEK_ANOMALY_DB; default <data-dir>/zeek-anomaly.sqlite]');
+    .option('--db <file>', `the SQLite database [env ZEEK_ANOMALY_DB; default <data-dir>/${DEFAULT_DATABASE_NAME}]`);
   if (extra.logDir) command.option('--log-dir <dir>', `the Zeek log directory to watch [env ZEEK_ANOMALY_LOG_DIR; default ${DEFAULTS.logDir}]`);
   if (extra.threshold) {
     command

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import cron from 'node-cron';
 import { z } from 'zod';
 import { THRESHOLD_MODES } from '../../db/files.js';
+import { DEFAULT_DATABASE_NAME, defaultDatabasePath } from '../../db/open-database.js';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../../model/autoencoder.js';
 import type { Preset } from '../../preprocess/feature-spec.js';
 import { PRESETS, type PresetName } from '../../preprocess/presets.js';
@@ -39,10 +40,10 @@ const schedule = z
 const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
 
 const CONFIG_SCHEMA = z.strictObject({
-  /** Models live in `<dataDir>/models`; the database defaults to `<dataDir>/zeek-anomaly.sqlite`. */
+  /** Models live in `<dataDir>/models`; the database defaults to `<dataDir>/<DEFAULT_DATABASE_NAME>`. */
   dataDir: path('a folder'),
-  /** The SQLite file; '' (the default) is `<dataDir>/zeek-anomaly.sqlite`. */
-  db: path('a file, or "" for <dataDir>/zeek-anomaly.sqlite'),
+  /** The SQLite file; '' (the default) is `<dataDir>/<DEFAULT_DATABASE_NAME>`. */
+  db: path(`a file, or "" for <dataDir>/${DEFAULT_DATABASE_NAME}`),
   /** The Zeek log directory the service watches (zeekctl's `logdir`). */
   logDir: path('a folder'),
   threshold: z.strictObject({ mode: oneOf(THRESHOLD_MODES), quantile: numberFrom(0.5, 0.9999) }),
@@ -144,7 +145,7 @@ export function resolveConfig(options: ResolveOptions = {}): Readonly<Config> {
   if (!parsed.success) throw new ConfigError(describeIssues(parsed.error.issues, merged, { kind: 'defaults' }), 'defaults');
   const config = parsed.data;
   config.dataDir = resolve(cwd, config.dataDir);
-  config.db = config.db === '' ? join(config.dataDir, 'zeek-anomaly.sqlite') : isAbsolute(config.db) ? config.db : resolve(cwd, config.db);
+  config.db = config.db === '' ? defaultDatabasePath(config.dataDir) : isAbsolute(config.db) ? config.db : resolve(cwd, config.db);
   config.logDir = resolve(cwd, config.logDir);
   return deepFreeze(config);
 }
