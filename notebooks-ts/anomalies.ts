@@ -2,14 +2,29 @@ import { join, relative } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { countFiles } from '../db/files.js';
 import { openDatabase } from '../db/open-database.js';
+import {
+  anomaliesPerBand,
+  anomaliesPerModel,
+  anomaliesPerTimeAndBand,
+  anomalyTotals,
+  countScoredFilesWithRows,
+  distinctHosts,
+  explanationFeatureRanks,
+  flaggedPerDay,
+  flaggedPerFile,
+  scoredFilesPerThresholdMode,
+  scoredTotals,
+  topHosts,
+} from '../db/report-queries.js';
 import { COUNT_AXIS, FULL_WIDTH, TITLE_ABOVE, formatCount, formatShare, renderCharts, type Chart } from './charts.js';
 import { writeReport } from './report.js';
 import { displayPath, utcTime, type NotebookBase, type NotebookResult } from './source.js';
 
 /**
  * `anomalies`: what the service flagged, from its SQLite database, opened read-only (a reader
- * never blocks the service). Every figure is an aggregate query, so SQLite streams the table and
- * only the groups come back: memory grows with the number of bars, not of anomalies.
+ * never blocks the service). Every figure is an aggregate query (db/report-queries.ts), so SQLite
+ * streams the table and only the groups come back: memory grows with the number of bars, not of
+ * anomalies.
  */
 export interface AnomaliesNotebookOptions extends NotebookBase {
   db: string;
@@ -23,13 +38,8 @@ const BANDS: readonly { name: string; from: number }[] = [
   { name: '10–100×', from: 10 },
   { name: '≥ 100×', from: 100 },
 ];
+const BAND_FLOORS = BANDS.map((b) => b.from);
 const BAND_COLORS = ['#fdd49e', '#fdbb84', '#fc8d59', '#e34a33', '#b30000'];
-// The CASE that puts a row in its band (0-based), from the constant bounds above.
-const BAND_SQL = `CASE ${BANDS.slice(1)
-  .map((b, i) => ({ b, i }))
-  .reverse()
-  .map(({ b, i }) => `WHEN threshold > 0 AND score >= ${b.from} * threshold THEN ${i + 1}`)
-  .join(' ')} WHEN threshold <= 0 THEN ${BANDS.length - 1} ELSE 0 END`;
 
 /** Time bins, finest first: the finest that gives at most MAX_TIME_BINS bars. */
 const BIN_SECONDS = [600, 3600, 6 * 3600, 86_400, 7 * 86_400];
@@ -46,31 +56,28 @@ export async function anomaliesNotebook(options: AnomaliesNotebookOptions): Prom
   let facts: [string, string][];
   const warnings: string[] = [];
   try {
-    const totals = db.prepare<[], { n: number; first: number | null; last: number | null }>('SELECT count(*) AS n, min(ts) AS first, max(ts) AS last FROM anomalies').get()!;
+    const totals = anomalyTotals(db);
     const files = countFiles(db);
-    if (totals.n === 0) warnings.push(`The database holds no anomalies yet (${files.done} files scored): the charts are empty.`);
-    log(`${formatCount(totals.n)} anomalies in ${options.db}; aggregating`);
-    const models = db.prepare<[], { model: string; n: number }>('SELECT model_version AS model, count(*) AS n FROM anomalies GROUP BY model_version ORDER BY n DESC').all();
-    const rows = db.prepare<[], { rows: number | null; flagged: number | null }>("SELECT sum(rows) AS rows, sum(flagged) AS flagged FROM files WHERE status = 'done'").get()!;
-    const modes = db
-      .prepare<[], { mode: string | null; n: number }>("SELECT threshold_mode AS mode, count(*) AS n FROM files WHERE status = 'done' GROUP BY threshold_mode")
-      .all()
-      .map((m) => `${m.mode ?? 'unknown'} (${m.n} files)`);
+    if (totals.count === 0) warnings.push(`The database holds no anomalies yet (${files.done} files scored): the charts are empty.`);
+    log(`${formatCount(totals.count)} anomalies in ${options.db}; aggregating`);
+    const models = anomaliesPerModel(db);
+    const rows = scoredTotals(db);
+    const modes = scoredFilesPerThresholdMode(db).map((m) => `${m.mode ?? 'unknown'} (${m.files} files)`);
     charts = [
       overTimeChart(db, totals.first, totals.last),
-      bandChart(db, totals.n),
-      hostChart(db, 'orig_h', totals.n),
-      hostChart(db, 'resp_h', totals.n),
-      explanationChart(db, totals.n),
+      bandChart(db, totals.count),
+      hostChart(db, 'orig_h', totals.count),
+      hostChart(db, 'resp_h', totals.count),
+      explanationChart(db, totals.count),
       perFileChart(db),
     ];
     facts = [
       ['Database', displayPath(options.db)],
-      ['Anomalies', `${formatCount(totals.n)} flagged of ${formatCount(rows.rows ?? 0)} connections scored (${formatShare((rows.flagged ?? 0) / Math.max(1, rows.rows ?? 0))})`],
+      ['Anomalies', `${formatCount(totals.count)} flagged of ${formatCount(rows.rows)} connections scored (${formatShare(rows.flagged / Math.max(1, rows.rows))})`],
       ['Files', `${formatCount(files.done)} scored, ${formatCount(files.failed)} failed, ${formatCount(files.skipped)} skipped as duplicates`],
       ['Time range', `${utcTime(totals.first)} – ${utcTime(totals.last)}`],
       ['Threshold mode', modes.join(', ') || 'n/a'],
-      ['Models', models.map((m) => `${m.model} (${formatCount(m.n)})`).join(', ') || 'n/a'],
+      ['Models', models.map((m) => `${m.model} (${formatCount(m.count)})`).join(', ') || 'n/a'],
     ];
   } finally {
     db.close();
@@ -94,12 +101,13 @@ function overTimeChart(db: Database, first: number | null, last: number | null):
   let level = BIN_SECONDS.findIndex((s) => span / s <= MAX_TIME_BINS);
   if (level < 0) level = BIN_SECONDS.length - 1;
   const bin = BIN_SECONDS[level]!;
-  const values = db
-    .prepare<[{ bin: number }], { t: number; band: number; n: number }>(
-      `SELECT CAST(ts / @bin AS INTEGER) * @bin AS t, ${BAND_SQL} AS band, count(*) AS n FROM anomalies GROUP BY 1, 2 ORDER BY 1, 2`,
-    )
-    .all({ bin })
-    .map((r) => ({ time: r.t * 1000, end: (r.t + bin) * 1000, band: BANDS[r.band]!.name, order: r.band, count: r.n }));
+  const values = anomaliesPerTimeAndBand(db, bin, BAND_FLOORS).map((r) => ({
+    time: r.time * 1000,
+    end: (r.time + bin) * 1000,
+    band: BANDS[r.band]!.name,
+    order: r.band,
+    count: r.count,
+  }));
   return {
     name: 'flagged-over-time',
     heading: 'Flagged connections over time',
@@ -127,7 +135,7 @@ function overTimeChart(db: Database, first: number | null, last: number | null):
 }
 
 function bandChart(db: Database, total: number): Chart {
-  const counts = new Map(db.prepare<[], { band: number; n: number }>(`SELECT ${BAND_SQL} AS band, count(*) AS n FROM anomalies GROUP BY 1`).all().map((r) => [r.band, r.n]));
+  const counts = new Map(anomaliesPerBand(db, BAND_FLOORS).map((r) => [r.band, r.count]));
   const values = BANDS.map((b, i) => ({ band: b.name, count: counts.get(i) ?? 0, label: `${formatCount(counts.get(i) ?? 0)} (${formatShare((counts.get(i) ?? 0) / Math.max(1, total))})` }));
   return {
     name: 'score-bands',
@@ -151,14 +159,9 @@ function bandChart(db: Database, total: number): Chart {
 }
 
 function hostChart(db: Database, column: 'orig_h' | 'resp_h', total: number): Chart {
-  // Grouped through the (host, ts) index: SQLite walks it in order and keeps one group at a time.
-  const top = db
-    .prepare<[{ limit: number }], { host: string; n: number; worst: number }>(
-      `SELECT ${column} AS host, count(*) AS n, max(score / CASE WHEN threshold > 0 THEN threshold ELSE 1 END) AS worst FROM anomalies GROUP BY ${column} ORDER BY n DESC, host LIMIT @limit`,
-    )
-    .all({ limit: TOP_SHOWN });
-  const distinct = db.prepare<[], number>(`SELECT count(DISTINCT ${column}) FROM anomalies`).pluck().get() ?? 0;
-  const values = top.map((r) => ({ host: r.host, count: r.n, label: `${formatCount(r.n)} (${formatShare(r.n / Math.max(1, total))}), worst ${r.worst.toPrecision(3)}×` }));
+  const top = topHosts(db, column, TOP_SHOWN);
+  const distinct = distinctHosts(db, column);
+  const values = top.map((r) => ({ host: r.host, count: r.count, label: `${formatCount(r.count)} (${formatShare(r.count / Math.max(1, total))}), worst ${r.worst.toPrecision(3)}×` }));
   const source = column === 'orig_h';
   return {
     name: source ? 'top-sources' : 'top-destinations',
@@ -187,13 +190,7 @@ function hostChart(db: Database, column: 'orig_h' | 'resp_h', total: number): Ch
 }
 
 function explanationChart(db: Database, total: number): Chart {
-  // json_each's key is the position in the explanation: 0 is the feature with the largest share.
-  const rows = db
-    .prepare<[], { feature: string; rank: number; n: number }>(
-      "SELECT json_extract(e.value, '$.feature') AS feature, e.key AS rank, count(*) AS n FROM anomalies, json_each(anomalies.explanation) AS e GROUP BY 1, 2",
-    )
-    .all()
-    .filter((r) => typeof r.feature === 'string');
+  const rows = explanationFeatureRanks(db).map((r) => ({ feature: r.feature, rank: r.rank, n: r.count }));
   const byFeature = new Map<string, number>();
   for (const r of rows) if (r.rank === 0) byFeature.set(r.feature, (byFeature.get(r.feature) ?? 0) + r.n);
   for (const r of rows) if (!byFeature.has(r.feature)) byFeature.set(r.feature, 0);
@@ -237,21 +234,18 @@ function explanationChart(db: Database, total: number): Chart {
 }
 
 function perFileChart(db: Database): Chart {
-  const count = db.prepare<[], number>("SELECT count(*) FROM files WHERE status = 'done' AND rows > 0").pluck().get() ?? 0;
+  const count = countScoredFilesWithRows(db);
   const perDay = count > MAX_FILE_POINTS;
   const values = perDay
-    ? db
-        .prepare<[], { t: number; rows: number; flagged: number; files: number }>(
-          "SELECT CAST(coalesce(first_ts, 0) / 86400 AS INTEGER) * 86400 AS t, sum(rows) AS rows, sum(flagged) AS flagged, count(*) AS files FROM files WHERE status = 'done' AND rows > 0 GROUP BY 1 ORDER BY 1",
-        )
-        .all()
-        .map((r) => ({ time: r.t * 1000, share: r.flagged / r.rows, rows: r.rows, flagged: r.flagged, file: `${r.files} files`, mode: 'per day' }))
-    : db
-        .prepare<[], { path: string; t: number | null; rows: number; flagged: number; mode: string | null }>(
-          "SELECT path, first_ts AS t, rows, coalesce(flagged, 0) AS flagged, threshold_mode AS mode FROM files WHERE status = 'done' AND rows > 0 ORDER BY first_ts",
-        )
-        .all()
-        .map((r) => ({ time: (r.t ?? 0) * 1000, share: r.flagged / r.rows, rows: r.rows, flagged: r.flagged, file: r.path, mode: r.mode ?? 'unknown' }));
+    ? flaggedPerDay(db).map((r) => ({ time: r.day * 1000, share: r.flagged / r.rows, rows: r.rows, flagged: r.flagged, file: `${r.files} files`, mode: 'per day' }))
+    : flaggedPerFile(db).map((r) => ({
+        time: (r.firstTs ?? 0) * 1000,
+        share: r.flagged / r.rows,
+        rows: r.rows,
+        flagged: r.flagged,
+        file: r.path,
+        mode: r.mode ?? 'unknown',
+      }));
   const maxShare = Math.max(0.01, ...values.map((v) => v.share));
   return {
     name: 'per-file-share',

@@ -14,12 +14,14 @@ import { watchCommand } from './commands/watch.js';
 import { anomaliesCommand } from './commands/anomalies.js';
 import { filesCommand } from './commands/files.js';
 import { notebookCommand } from './commands/notebook.js';
-import { resolveConfig, type Config, type ConfigInput } from '../pipeline/service/config.js';
-import { DEFAULT_BAD_LINE_POLICY } from '../pipeline/read/read-conn-log.js';
+import { badLinePolicy, ConfigError, DEFAULTS, resolveConfig, retrainSettings, type Config } from '../pipeline/service/config.js';
+import { DEFAULT_DATABASE_NAME } from '../db/open-database.js';
 import { DEFAULT_TRAIN_OPTIONS } from '../model/autoencoder.js';
-import { presetNamed } from '../preprocess/presets.js';
+import { BASELINE_QUANTILE } from '../model/train-model.js';
+import { PRESETS, presetNamed } from '../preprocess/presets.js';
 
 const DEFAULT_SEED = 1;
+const PRESET_NAMES = Object.keys(PRESETS);
 
 /** A command line that parses but makes no sense together (found in an action, after commander's checks). */
 class UsageError extends Error {}
@@ -41,131 +43,137 @@ program
   .description('read conn logs and report their format, fields, row count, bad lines and time range')
   .argument('<file...>', 'conn logs: Zeek TSV or JSON, or CSV exports; gzip or plain')
   .option('--json', 'one JSON object per file, one per line')
+  .option('--config <file>', 'JSON config file, for its badLines.* [env ZEEK_ANOMALY_CONFIG]')
   .addOption(
-    new Option('--max-bad-line-ratio <ratio>', 'reject a file when more than this share of its lines is bad…')
-      .default(DEFAULT_BAD_LINE_POLICY.maxBadLineRatio)
-      .argParser(ratio),
+    new Option('--max-bad-line-ratio <ratio>', `reject a file when more than this share of its lines is bad… [config badLines.maxRatio; default ${DEFAULTS.badLines.maxRatio}]`).argParser(ratio),
   )
   .addOption(
-    new Option('--min-bad-lines <count>', '…and at least this many lines are bad')
-      .default(DEFAULT_BAD_LINE_POLICY.minBadLinesToReject)
-      .argParser(wholeNumber),
+    new Option('--min-bad-lines <count>', `…and at least this many lines are bad [config badLines.minCount; default ${DEFAULTS.badLines.minCount}]`).argParser(wholeNumber),
   )
-  .action(async (files: string[], options: { json?: boolean; maxBadLineRatio: number; minBadLines: number }) => {
-    process.exitCode = await inspectCommand(files, {
-      json: options.json === true,
-      badLines: { maxBadLineRatio: options.maxBadLineRatio, minBadLinesToReject: options.minBadLines },
-    });
+  .action(async (files: string[], flags: ConfigFlags & { json?: boolean }) => {
+    // The same bad-line policy as the service's, so inspect tells whether the service would reject a file.
+    process.exitCode = await inspectCommand(files, { json: flags.json === true, badLines: badLinePolicy(configFrom(flags)) });
   });
 
 /** --config, --data-dir and --db: every command that touches the store or the database resolves its config from them. */
 const withConfig = (command: Command, extra: { logDir?: boolean; threshold?: boolean } = {}): Command => {
   command
     .option('--config <file>', 'JSON config file [env ZEEK_ANOMALY_CONFIG]')
-    .option('--data-dir <dir>', 'where models (and by default the database) are kept [env ZEEK_ANOMALY_DATA_DIR; default ./data]')
-    .option('--db <file>', 'the SQLite database [env ZEEK_ANOMALY_DB; default <data-dir>/zeek-anomaly.sqlite]');
-  if (extra.logDir) command.option('--log-dir <dir>', 'the Zeek log directory to watch [env ZEEK_ANOMALY_LOG_DIR; default /opt/zeek/logs]');
+    .option('--data-dir <dir>', `where models (and by default the database) are kept [env ZEEK_ANOMALY_DATA_DIR; default ${DEFAULTS.dataDir}]`)
+    .option('--db <file>', `the SQLite database [env ZEEK_ANOMALY_DB; default <data-dir>/${DEFAULT_DATABASE_NAME}]`);
+  if (extra.logDir) command.option('--log-dir <dir>', `the Zeek log directory to watch [env ZEEK_ANOMALY_LOG_DIR; default ${DEFAULTS.logDir}]`);
   if (extra.threshold) {
     command
       .addOption(new Option('--threshold <mode>', 'per-file: flag the top share of each file; baseline: flag above the model’s saved threshold').choices(['per-file', 'baseline']))
-      .addOption(new Option('--quantile <q>', 'per-file: flag rows above this quantile of the file (0.95 flags the top 5%)').argParser(ratio));
+      .addOption(
+        new Option('--quantile <q>', `per-file: flag rows above this quantile of the file (0.95 flags the top 5%) [env ZEEK_ANOMALY_THRESHOLD_QUANTILE; default ${DEFAULTS.threshold.quantile}]`).argParser(ratio),
+      );
   }
   return command;
 };
 
-interface ConfigFlags {
-  config?: string;
-  dataDir?: string;
-  db?: string;
-  logDir?: string;
-  threshold?: 'per-file' | 'baseline';
-  quantile?: number;
-}
+/** The flags that set config keys: commander's name for each, the flag, and the key it sets. */
+const CONFIG_FLAGS = {
+  dataDir: { flag: '--data-dir', key: 'dataDir' },
+  db: { flag: '--db', key: 'db' },
+  logDir: { flag: '--log-dir', key: 'logDir' },
+  threshold: { flag: '--threshold', key: 'threshold.mode' },
+  quantile: { flag: '--quantile', key: 'threshold.quantile' },
+  maxBadLineRatio: { flag: '--max-bad-line-ratio', key: 'badLines.maxRatio' },
+  minBadLines: { flag: '--min-bad-lines', key: 'badLines.minCount' },
+  maxRows: { flag: '--max-rows', key: 'retrain.maxRows' },
+  preset: { flag: '--preset', key: 'retrain.preset' },
+  epochs: { flag: '--epochs', key: 'retrain.epochs' },
+  learningRate: { flag: '--learning-rate', key: 'retrain.learningRate' },
+} as const;
 
-/** Defaults, file, environment, then flags: resolved once here and passed down read-only. */
+type ConfigFlags = { config?: string } & { [K in keyof typeof CONFIG_FLAGS]?: string | number };
+
+/**
+ * Defaults, file, environment, then the flags given: resolved once here and passed down
+ * read-only. A flag left out has no default of its own, so the config's value stands.
+ */
 function configFrom(flags: ConfigFlags): Readonly<Config> {
-  const input: ConfigInput = {};
-  if (flags.dataDir !== undefined) input.dataDir = flags.dataDir;
-  if (flags.db !== undefined) input.db = flags.db;
-  if (flags.logDir !== undefined) input.logDir = flags.logDir;
-  if (flags.threshold !== undefined || flags.quantile !== undefined) {
-    input.threshold = { ...(flags.threshold && { mode: flags.threshold }), ...(flags.quantile !== undefined && { quantile: flags.quantile }) };
+  const input: Record<string, unknown> = {};
+  const flagNames: Record<string, string> = {};
+  for (const [name, { flag, key }] of Object.entries(CONFIG_FLAGS)) {
+    const value = flags[name as keyof typeof CONFIG_FLAGS];
+    if (value === undefined) continue;
+    const [section, inner] = key.split('.') as [string, string | undefined];
+    if (inner === undefined) input[section] = value;
+    else input[section] = { ...(input[section] as object | undefined), [inner]: value };
+    flagNames[key] = flag;
   }
-  return resolveConfig({ file: flags.config, flags: input });
+  return resolveConfig({ file: flags.config, flags: input, flagNames });
 }
 
-const trainingOptions = (command: Command): Command =>
-  command
-    .addOption(new Option('--preset <name>', 'feature preset').choices(['default', 'seed']).default('default'))
-    .addOption(new Option('--epochs <n>', 'the most epochs to train (early stopping usually ends sooner)').default(DEFAULT_TRAIN_OPTIONS.maxEpochs).argParser(positiveWhole))
-    .addOption(new Option('--learning-rate <rate>', 'Adam learning rate').default(DEFAULT_TRAIN_OPTIONS.learningRate).argParser(positiveNumber))
-    .addOption(new Option('--seed <n>', 'seed for the split, the sample and the initial weights').default(DEFAULT_SEED).argParser(wholeNumber));
-
-interface TrainingFlags {
-  preset: string;
-  epochs: number;
-  learningRate: number;
-  seed: number;
-}
-
-const trainOptionsFrom = (flags: TrainingFlags) => ({
-  ...DEFAULT_TRAIN_OPTIONS,
-  maxEpochs: flags.epochs,
-  learningRate: flags.learningRate,
-});
-
-trainingOptions(
-  withConfig(program
+withConfig(
+  program
     .command('retrain')
-    .description('train a new model version on historical conn logs, and (by default) activate it')
+    .description('train a new model version on historical conn logs, and (by default) activate it; unset flags take the config’s retrain.*')
     .requiredOption('--logs <paths...>', 'conn logs: files, folders (zeekctl archives YYYY-MM-DD/conn.*.log.gz) or globs')
     .option('--since <date>', 'only rows at or after this time (YYYY-MM-DD or ISO 8601)', date)
     .option('--until <date>', 'only rows before this time', date)
-    .addOption(new Option('--max-rows <n>', 'train on a uniform sample of at most this many rows').default(1_000_000).argParser(positiveWhole))
+    .addOption(
+      new Option('--max-rows <n>', `train on a uniform sample of at most this many rows [config retrain.maxRows; default ${DEFAULTS.retrain.maxRows}]`).argParser(positiveWhole),
+    )
+    .addOption(new Option('--preset <name>', `feature preset [config retrain.preset; default ${DEFAULTS.retrain.preset}]`).choices(PRESET_NAMES))
+    .addOption(
+      new Option('--epochs <n>', `the most epochs to train (early stopping usually ends sooner) [config retrain.epochs; default ${DEFAULTS.retrain.epochs}]`).argParser(
+        positiveWhole,
+      ),
+    )
+    .addOption(new Option('--learning-rate <rate>', `Adam learning rate [config retrain.learningRate; default ${DEFAULTS.retrain.learningRate}]`).argParser(positiveNumber))
+    .addOption(new Option('--seed <n>', 'seed for the split, the sample and the initial weights').default(DEFAULT_SEED).argParser(wholeNumber))
     .option('--no-activate', 'save the new version without making it the active one')
-    .option('--json', 'print the outcome as one JSON object')),
-).action(
-  async (flags: TrainingFlags & ConfigFlags & { logs: string[]; since?: Date; until?: Date; maxRows: number; activate: boolean; json?: boolean }) => {
-    const config = configFrom(flags);
-    process.exitCode = await retrainCommand({
-      logs: flags.logs,
-      since: flags.since,
-      until: flags.until,
-      maxRows: flags.maxRows,
-      preset: presetNamed(flags.preset),
-      train: trainOptionsFrom(flags),
-      seed: flags.seed,
-      activate: flags.activate,
-      dataDir: config.dataDir,
-      badLines: { maxBadLineRatio: config.badLines.maxRatio, minBadLinesToReject: config.badLines.minCount },
-      json: flags.json === true,
-    });
-  },
-);
-
-trainingOptions(
-  program
-    .command('evaluate')
-    .description('measure detection on labeled logs: per file, train on the Benign rows of its first half, test on its second half')
-    .argument('[files...]', 'labeled conn logs (a label column: Stratosphere or IoT-23)')
-    .option('--train <files...>', 'instead: train on the Benign rows of these files…')
-    .option('--test <files...>', '…and test on the labeled rows of these')
-    .addOption(new Option('--quantile <q>', 'flag rows above this quantile of the training rows’ scores').default(0.95).argParser(ratio))
-    .option('--json', 'one JSON object per evaluation, one per line'),
-).action(async (files: string[], flags: TrainingFlags & { train?: string[]; test?: string[]; quantile: number; json?: boolean }) => {
-  if ((flags.train === undefined) !== (flags.test === undefined)) throw new UsageError('--train and --test go together');
-  if (files.length === 0 && flags.train === undefined) throw new UsageError('name labeled files, or --train and --test');
-  process.exitCode = await evaluateCommand({
-    files,
-    trainFiles: flags.train ?? [],
-    testFiles: flags.test ?? [],
-    preset: presetNamed(flags.preset),
-    train: trainOptionsFrom(flags),
+    .option('--json', 'print the outcome as one JSON object'),
+).action(async (flags: ConfigFlags & { logs: string[]; since?: Date; until?: Date; seed: number; activate: boolean; json?: boolean }) => {
+  const config = configFrom(flags);
+  process.exitCode = await retrainCommand({
+    ...retrainSettings(config),
+    logs: flags.logs,
+    since: flags.since,
+    until: flags.until,
     seed: flags.seed,
-    thresholdQuantile: flags.quantile,
+    activate: flags.activate,
+    dataDir: config.dataDir,
     json: flags.json === true,
   });
 });
+
+// evaluate is a fixed protocol, not a use of the service's settings: it takes no config, and by
+// default measures what retrain trains with its defaults.
+program
+  .command('evaluate')
+  .description('measure detection on labeled logs: per file, train on the Benign rows of its first half, test on its second half')
+  .argument('[files...]', 'labeled conn logs (a label column: Stratosphere or IoT-23)')
+  .option('--train <files...>', 'instead: train on the Benign rows of these files…')
+  .option('--test <files...>', '…and test on the labeled rows of these')
+  .addOption(new Option('--preset <name>', 'feature preset').choices(PRESET_NAMES).default(DEFAULTS.retrain.preset))
+  .addOption(new Option('--epochs <n>', 'the most epochs to train (early stopping usually ends sooner)').default(DEFAULT_TRAIN_OPTIONS.maxEpochs).argParser(positiveWhole))
+  .addOption(new Option('--learning-rate <rate>', 'Adam learning rate').default(DEFAULT_TRAIN_OPTIONS.learningRate).argParser(positiveNumber))
+  .addOption(new Option('--seed <n>', 'seed for the split and the initial weights').default(DEFAULT_SEED).argParser(wholeNumber))
+  .addOption(new Option('--quantile <q>', 'flag rows above this quantile of the training rows’ scores').default(BASELINE_QUANTILE).argParser(ratio))
+  .option('--json', 'one JSON object per evaluation, one per line')
+  .action(
+    async (
+      files: string[],
+      flags: { train?: string[]; test?: string[]; preset: string; epochs: number; learningRate: number; seed: number; quantile: number; json?: boolean },
+    ) => {
+      if ((flags.train === undefined) !== (flags.test === undefined)) throw new UsageError('--train and --test go together');
+      if (files.length === 0 && flags.train === undefined) throw new UsageError('name labeled files, or --train and --test');
+      process.exitCode = await evaluateCommand({
+        files,
+        trainFiles: flags.train ?? [],
+        testFiles: flags.test ?? [],
+        preset: presetNamed(flags.preset),
+        train: { ...DEFAULT_TRAIN_OPTIONS, maxEpochs: flags.epochs, learningRate: flags.learningRate },
+        seed: flags.seed,
+        thresholdQuantile: flags.quantile,
+        json: flags.json === true,
+      });
+    },
+  );
 
 const models = program
   .command('models')
@@ -284,8 +292,8 @@ program.parseAsync().catch((error: unknown) => {
     process.exit(error.exitCode === 0 ? 0 : 2);
   }
   process.stderr.write(`zeek-anomaly: ${error instanceof Error ? error.message : String(error)}\n`);
-  // 2 for a command line that makes no sense, 1 for a run that failed.
-  process.exit(error instanceof UsageError ? 2 : 1);
+  // 2 for a command line that makes no sense (a bad flag value among them), 1 for a run that failed.
+  process.exit(error instanceof UsageError || (error instanceof ConfigError && error.source === 'flags') ? 2 : 1);
 });
 
 function ratio(value: string): number {

@@ -1,12 +1,13 @@
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import { repoRoot, shared, sharedData } from './support/paths.js';
-import { dataLinesOf } from './support/read.js';
+import { repoRoot, shared, sharedData, tempDir } from './support/paths.js';
+import { connRow, dataLinesOf, zeekHeader, ZEEK_CLOSE } from './support/read.js';
 
 const run = promisify(execFile);
 const cli = join(repoRoot, 'dist', 'scripts', 'cli.js');
@@ -84,6 +85,32 @@ test('a bad option value is refused with what is allowed', async () => {
   const { code, stderr } = await zeekAnomaly('inspect', '--max-bad-line-ratio', '2', 'x.log');
   assert.notEqual(code, 0);
   assert.match(stderr, /expected a number from 0 to 1, got '2'/);
+});
+
+test('inspect judges bad lines by the config file’s badLines.*, as the service would, and its flags override the file', async () => {
+  const { dir, cleanup } = await tempDir();
+  try {
+    // 200 good rows and 5 with a port that is not a number: under the default policy (at least 100 bad lines) a read file.
+    let rows = '';
+    for (let i = 0; i < 200; i++) rows += connRow(i, i % 40 === 0 ? { 'id.resp_p': 'https' } : {});
+    const log = join(dir, 'conn.log');
+    await writeFile(log, zeekHeader() + rows + ZEEK_CLOSE);
+    const strict = join(dir, 'strict.json');
+    await writeFile(strict, JSON.stringify({ badLines: { maxRatio: 0.01, minCount: 1 } }));
+
+    const byDefault = await zeekAnomaly('inspect', '--json', log);
+    assert.equal(byDefault.code, 0, byDefault.stdout);
+    assert.equal((JSON.parse(byDefault.stdout) as { badLines: number }).badLines, 5);
+
+    const byConfig = await zeekAnomaly('inspect', '--json', '--config', strict, log);
+    assert.equal(byConfig.code, 1, byConfig.stdout);
+    assert.match(byConfig.stdout, /"status":"rejected".*too-many-bad-lines/);
+
+    const byFlag = await zeekAnomaly('inspect', '--json', '--config', strict, '--min-bad-lines', '6', log);
+    assert.equal(byFlag.code, 0, byFlag.stdout);
+  } finally {
+    await cleanup();
+  }
 });
 
 test('a file that does not exist is reported, not a crash', async () => {

@@ -2,7 +2,7 @@
 import * as assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { classifyLogPath, findConnLogs, type FoundLog, type LogPathClass } from '../pipeline/discover/log-files.js';
 import { shared, tempDir } from './support/paths.js';
@@ -327,6 +327,36 @@ describe('findConnLogs on every layout and every kind of ignored file', () => {
       classes.files.map((f) => f.path.slice(dir.length + 1)),
       ['2024-04-19/conn.21:00:00-22:00:00.log', '2024-04-19/conn.22:00:00-23:00:00-logger-1.log.gz'],
     );
+  });
+
+  test('a glob takes {a,b} alternatives, and a relative glob gives paths relative to the working folder', async () => {
+    const pattern = relative(process.cwd(), join(dir, '2024-04-{19,30}', 'conn.2[23]*'));
+    assert.ok(!isAbsolute(pattern) && pattern.startsWith('..'), pattern);
+    const { files } = await findConnLogs([pattern]);
+    assert.deepEqual(
+      files.map((f) => f.path),
+      ['2024-04-19/conn.22:00:00-23:00:00-logger-1.log.gz', '2024-04-19/conn.23:00:00-00:00:00.log.gz', '2024-04-30/conn.23:30:00-00:30:00.log.gz'].map((file) =>
+        relative(process.cwd(), join(dir, file)),
+      ),
+    );
+  });
+
+  test('a glob does not match symlinks, while the folder holding them, named as an input, is walked through them', async () => {
+    const { dir: root, cleanup: remove } = await tempDir();
+    try {
+      await mkdir(join(root, 'disk2', '2024-04-19'), { recursive: true });
+      await writeFile(join(root, 'disk2', '2024-04-19', 'conn.00:00:00-01:00:00.log.gz'), '');
+      await mkdir(join(root, 'logs'));
+      await symlink(join(root, 'disk2', '2024-04-19'), join(root, 'logs', '2024-04-19'));
+      await assert.rejects(findConnLogs([join(root, 'logs', '2024-04-*')]), /no file or folder matches the glob .*2024-04-\*/);
+      const walked = await findConnLogs([join(root, 'logs')]);
+      assert.deepEqual(
+        walked.files.map((f) => f.path),
+        [join(root, 'logs', '2024-04-19', 'conn.00:00:00-01:00:00.log.gz')],
+      );
+    } finally {
+      await remove();
+    }
   });
 
   test('a missing input, or a glob that matches nothing, is an error naming it', async () => {

@@ -13,7 +13,7 @@ import { openDatabase } from '../db/open-database.js';
 import { recordFailedFile, recordScoredFile, recordSkippedFile } from '../db/record-file.js';
 import { anomaliesCommand, type AnomaliesCommandOptions } from '../scripts/commands/anomalies.js';
 import { filesCommand, type FilesCommandOptions } from '../scripts/commands/files.js';
-import { csvField, formatCsv, formatJsonLines, formatTable } from '../scripts/format-table.js';
+import { formatCsv, formatJsonLines, formatTable } from '../scripts/format-table.js';
 import { repoRoot, tempDir } from './support/paths.js';
 
 const run = promisify(execFile);
@@ -67,23 +67,30 @@ describe('format-table', () => {
   });
 
   test('csv: RFC 4180 quoting (comma, quote, newline), empty for unset, CRLF; csv-parse reads back the same values', () => {
-    assert.equal(csvField('plain'), 'plain');
-    assert.equal(csvField('a,b'), '"a,b"');
-    assert.equal(csvField('say "hi", then go'), '"say ""hi"", then go"');
-    assert.equal(csvField('two\nlines'), '"two\nlines"');
-    assert.equal(csvField(null), '');
-    assert.equal(csvField(0.25), '0.25');
+    const field = (value: string | number | null): string => formatCsv(['x'], [[value]]).slice('x\r\n'.length, -'\r\n'.length);
+    assert.equal(field('plain'), 'plain');
+    assert.equal(field('a,b'), '"a,b"');
+    assert.equal(field('say "hi", then go'), '"say ""hi"", then go"');
+    assert.equal(field('two\r\nlines'), '"two\r\nlines"');
+    assert.equal(field('two\nlines'), '"two\nlines"', 'a lone LF is quoted too');
+    assert.equal(field('two\rlines'), '"two\rlines"', 'a lone CR is quoted too');
+    assert.equal(field(null), '');
+    assert.equal(field(0.25), '0.25');
+    assert.equal(field(1e-7), '1e-7');
     const rows = [
       ['say "hi", then go', 1, null],
       ['two\r\nlines', -2.5, ' spaced '],
+      ['one\nbreak', 0, ''],
     ];
     const text = formatCsv(['text', 'number', 'unset'], rows);
-    assert.equal(text, 'text,number,unset\r\n"say ""hi"", then go",1,\r\n"two\r\nlines",-2.5, spaced \r\n');
+    assert.equal(text, 'text,number,unset\r\n"say ""hi"", then go",1,\r\n"two\r\nlines",-2.5, spaced \r\n"one\nbreak",0,\r\n');
     assert.deepEqual(parse(text), [
       ['text', 'number', 'unset'],
       ['say "hi", then go', '1', ''],
       ['two\r\nlines', '-2.5', ' spaced '],
+      ['one\nbreak', '0', ''],
     ]);
+    assert.equal(formatCsv(['a', 'b'], []), 'a,b\r\n', 'no rows: the header alone');
   });
 
   test('json lines: one object per line', () => {

@@ -5,6 +5,7 @@ import { copyFile, mkdir, readFile, readdir, stat, truncate, writeFile } from 'n
 import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { DEFAULT_TRAIN_OPTIONS } from '../model/autoencoder.js';
 import { readConnLog } from '../pipeline/read/read-conn-log.js';
 import { jsonLines, zeekAnomaly, type CliResult } from './support/cli.js';
 import { shared, tempDir } from './support/paths.js';
@@ -45,6 +46,21 @@ async function cliRun(...args: string[]): Promise<CliResult> {
 
 async function cliRunWithEnv(env: Record<string, string>, ...args: string[]): Promise<CliResult> {
   return zeekAnomaly(args, { env: { ...ENV, ...env }, cwd: scratch.dir });
+}
+
+async function cliJsonWithEnv(env: Record<string, string>, ...args: string[]): Promise<Record<string, unknown>> {
+  const result = await cliRunWithEnv(env, ...args);
+  assert.equal(result.code, 0, `exit code of ${args.join(' ')}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
+  const lines = jsonLines(result.stdout);
+  assert.equal(lines.length, 1, `one JSON object: ${result.stdout}`);
+  return lines[0]!;
+}
+
+/** What a test reads from a version's metrics.json. */
+interface TrainingMetrics {
+  preset: string;
+  epochs: unknown[];
+  train: { maxEpochs: number; learningRate: number };
 }
 
 /** Runs a command that must print one JSON object, and returns it. */
@@ -289,7 +305,84 @@ describe('retrain input', () => {
   });
 });
 
+describe('retrain takes its settings from the config, and flags over it', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let config: string;
+  // One hour of the rita day: enough rows for any sample below, and quick to read.
+  const HOUR = DAY_FILES[12]!;
+  before(async () => {
+    ({ dir, cleanup } = await tempDir());
+    config = join(dir, 'config.json');
+    await writeFile(config, JSON.stringify({ retrain: { maxRows: 500, preset: 'seed', epochs: 2, learningRate: 0.002 } }));
+    assert.ok(dataLineCount(HOUR) > 1000, `${HOUR} holds more rows than any sample here`);
+  });
+  after(() => cleanup());
+
+  async function trainedWith(dataDir: string, ...args: string[]): Promise<{ outcome: Record<string, unknown>; metrics: TrainingMetrics }> {
+    const outcome = await cliJson(0, 'retrain', '--logs', HOUR, '--json', '--data-dir', dataDir, ...args);
+    assert.equal(outcome.status, 'trained');
+    const metrics = JSON.parse(await readFile(join(dataDir, 'models', String(outcome.version), 'metrics.json'), 'utf8')) as TrainingMetrics;
+    return { outcome, metrics };
+  }
+
+  test('retrain --config FILE trains with the file’s retrain.maxRows, .preset, .epochs and .learningRate', async () => {
+    const { outcome, metrics } = await trainedWith(join(dir, 'data-config'), '--config', config);
+    assert.equal(outcome.rowsUsed, 500);
+    assert.equal(metrics.preset, 'seed');
+    assert.equal(metrics.train.maxEpochs, 2);
+    assert.equal(metrics.train.learningRate, 0.002);
+    assert.ok(metrics.epochs.length <= 2, `${metrics.epochs.length} epochs`);
+  });
+
+  test('the config file named by ZEEK_ANOMALY_CONFIG counts for retrain too', async () => {
+    const outcome = await cliJsonWithEnv({ ZEEK_ANOMALY_CONFIG: config }, 'retrain', '--logs', HOUR, '--json', '--data-dir', join(dir, 'data-env'));
+    assert.equal(outcome.rowsUsed, 500);
+  });
+
+  test('--max-rows, --preset, --epochs and --learning-rate override the config file', async () => {
+    const { outcome, metrics } = await trainedWith(
+      join(dir, 'data-flags'),
+      '--config', config, '--max-rows', '300', '--preset', 'default', '--epochs', '1', '--learning-rate', '0.005',
+    );
+    assert.equal(outcome.rowsUsed, 300);
+    assert.equal(metrics.preset, 'default');
+    assert.equal(metrics.train.maxEpochs, 1);
+    assert.equal(metrics.train.learningRate, 0.005);
+    assert.equal(metrics.epochs.length, 1);
+  });
+
+  test('with neither, retrain trains with the defaults the model states', async () => {
+    const { metrics } = await trainedWith(join(dir, 'data-defaults'), '--max-rows', '300');
+    assert.equal(metrics.preset, 'default');
+    assert.equal(metrics.train.maxEpochs, DEFAULT_TRAIN_OPTIONS.maxEpochs);
+    assert.equal(metrics.train.learningRate, DEFAULT_TRAIN_OPTIONS.learningRate);
+  });
+
+  test('a flag out of the config’s range is a usage error (exit 2) naming the flag, its key, the value and what is allowed', async () => {
+    const result = await cliRun('retrain', '--logs', HOUR, '--max-rows', '50', '--data-dir', join(dir, 'data-bad-flag'));
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.stderr, 'zeek-anomaly: --max-rows (retrain.maxRows): 50 is too small; allowed: a whole number of 100 or more\n');
+  });
+
+  test('a bad retrain value in the config file stops retrain (exit 1) naming the file, the key and the value', async () => {
+    const bad = join(dir, 'bad.json');
+    await writeFile(bad, JSON.stringify({ retrain: { preset: 'fast' } }));
+    const result = await cliRun('retrain', '--logs', HOUR, '--config', bad, '--data-dir', join(dir, 'data-bad-file'));
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.stderr, `zeek-anomaly: config file ${bad}, key 'retrain.preset': "fast" is not one of the allowed values; allowed: "seed" or "default"\n`);
+  });
+});
+
 describe('evaluate', () => {
+  test('its defaults are the model’s training defaults, stated once', async () => {
+    const result = await cliRun('evaluate', '--help');
+    assert.equal(result.code, 0, result.stderr);
+    const help = result.stdout.replace(/\s+/g, ' ');
+    assert.match(help, new RegExp(`--epochs <n> the most epochs to train \\(early stopping usually ends sooner\\) \\(default: ${DEFAULT_TRAIN_OPTIONS.maxEpochs}\\)`));
+    assert.match(help, new RegExp(`--learning-rate <rate> Adam learning rate \\(default: ${DEFAULT_TRAIN_OPTIONS.learningRate}\\)`));
+  });
+
   test('one labeled file: one JSON object with the detection figures', async () => {
     const file = LABELED('ctu50-feel-010.conn.log.labeled');
     const outcome = await cliJson(0, 'evaluate', file, '--json', '--epochs', '5');

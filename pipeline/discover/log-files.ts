@@ -1,6 +1,7 @@
 import type { Dirent } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
+import { glob, isDynamicPattern } from 'tinyglobby';
 
 /**
  * Where a conn log came from, by the name Zeek gave it:
@@ -74,7 +75,6 @@ const ARCHIVER_NAME = new RegExp(`^(.+?)__${DATE_TIME}__${DATE_TIME}__(?:.+__)?\
 /** `conn.2024-04-19-15-00-00.log`. */
 const STANDALONE_NAME = new RegExp(`^([^.]+)\\.${DATE_TIME}\\.log$`);
 const DAY_FOLDER = /^(\d{4})-(\d{2})-(\d{2})$/;
-const GLOB_MAGIC = /[*?[]/;
 
 /** Judges one path by its name and folders, without touching the disk. */
 export function classifyLogPath(path: string, options: NameTimeOptions = {}): LogPathClass {
@@ -99,8 +99,8 @@ export function classifyLogPath(path: string, options: NameTimeOptions = {}): Lo
 /**
  * Finds the conn logs among `inputs`, each a file, a folder (walked recursively, following
  * symlinks but never twice into the same folder, and skipping hidden and `current/` folders) or
- * a glob (`*`, `?`, `[…]` within a name, `**` for any depth of folders; a folder it matches is
- * walked). A file reached twice, through two inputs or a symlink, is listed once.
+ * a glob (`*`, `?`, `[…]` and `{a,b}` within a name, `**` for any depth of folders; a folder it
+ * matches is walked; a glob does not match symlinks, see `expandGlob`). A file reached twice, through two inputs or a symlink, is listed once.
  *
  * `since` and `until` select files by the time range in their names: a file is kept when that
  * range overlaps [since, until). A file whose name gives no time (`conn.log`, an export), or no end
@@ -118,7 +118,7 @@ export async function findConnLogs(inputs: readonly string[], options: FindOptio
   for (const input of inputs) {
     const info = await statOrNull(input);
     if (info === null) {
-      if (!GLOB_MAGIC.test(input)) throw new Error(`${input} does not exist; give a conn log, a folder of them or a glob`);
+      if (!isDynamicPattern(input)) throw new Error(`${input} does not exist; give a conn log, a folder of them or a glob`);
       const matches = await expandGlob(input);
       if (matches.length === 0) throw new Error(`no file or folder matches the glob ${input}`);
       for (const match of matches) await visit(walk, match, false);
@@ -349,78 +349,26 @@ function checkRange(since: Date | undefined, until: Date | undefined): void {
 }
 
 /**
- * The paths a glob matches, sorted. Node 20 has no `fs.glob` (it came in 22), and `path.matchesGlob`
- * (20.17) is experimental and warns, so this is a small one: `*`, `?` and `[…]` within one name
- * (not matching a leading dot, as in a shell), `**` for zero or more folders. `**` does not follow
- * symlinks, so it cannot loop; a folder it matches is walked by `walkFolder`, which can.
+ * The files and folders a glob matches, sorted (tinyglobby: `*`, `?`, `[…]`, `{a,b}`, `**`; names
+ * starting with a dot only where the pattern says so, as in a shell). Absolute patterns give
+ * absolute paths, relative ones paths relative to the working folder. A folder it matches is
+ * walked by `walkFolder`.
+ *
+ * The glob neither follows nor matches symlinks: followed, `**` would wander through a link back
+ * into the tree (or into zeekctl's `current` link to the live logs); and tinyglobby leaves out
+ * the links it does not follow (its issue #133). Name a linked file or folder, or a folder above
+ * it, directly: a folder named as an input is walked following its links, each folder once.
  */
 async function expandGlob(pattern: string): Promise<string[]> {
-  const segments = pattern.split('/');
-  const firstMagic = segments.findIndex((segment) => GLOB_MAGIC.test(segment));
-  const base = segments.slice(0, firstMagic).join('/') || (pattern.startsWith('/') ? '/' : '.');
-  const matches = new Set<string>();
-  await matchFrom(base, segments.slice(firstMagic), matches);
-  return [...matches].sort(compareText);
-}
-
-/** Adds to `matches` the paths under `folder` that `segments` match. (`join('.', name)` is `name`, so relative globs give relative paths.) */
-async function matchFrom(folder: string, segments: string[], matches: Set<string>): Promise<void> {
-  const [segment, ...rest] = segments;
-  if (segment === undefined) {
-    matches.add(folder);
-    return;
-  }
-  if (segment === '**') {
-    await matchFrom(folder, rest, matches);
-    for (const entry of await entriesOf(folder)) {
-      if (entry.isDirectory() && !entry.name.startsWith('.')) await matchFrom(join(folder, entry.name), segments, matches);
-    }
-    return;
-  }
-  if (!GLOB_MAGIC.test(segment)) {
-    const path = join(folder, segment);
-    if ((await statOrNull(path)) !== null) await matchFrom(path, rest, matches);
-    return;
-  }
-  const matcher = segmentMatcher(segment);
-  for (const entry of await entriesOf(folder)) {
-    if (!matcher.test(entry.name) || (entry.name.startsWith('.') && !segment.startsWith('.'))) continue;
-    const path = join(folder, entry.name);
-    if (rest.length > 0 && !(await statOrNull(path))?.isDirectory()) continue;
-    await matchFrom(path, rest, matches);
-  }
-}
-
-/** One path segment of a glob as a regular expression. An unclosed `[` is a literal. */
-function segmentMatcher(segment: string): RegExp {
-  let source = '';
-  for (let i = 0; i < segment.length; i++) {
-    const char = segment.charAt(i);
-    if (char === '*') {
-      source += '.*';
-    } else if (char === '?') {
-      source += '.';
-    } else if (char === '[' && segment.indexOf(']', i + 2) !== -1) {
-      const close = segment.indexOf(']', i + 2);
-      let body = segment.slice(i + 1, close);
-      const negated = body.startsWith('!') || body.startsWith('^');
-      if (negated) body = body.slice(1);
-      source += `[${negated ? '^' : ''}${body.replace(/[\\\]^]/g, '\\$&')}]`;
-      i = close;
-    } else {
-      source += char.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-    }
-  }
-  return new RegExp(`^${source}$`);
-}
-
-async function entriesOf(folder: string): Promise<Dirent[]> {
-  try {
-    return await readdir(folder, { withFileTypes: true });
-  } catch {
-    // A glob passes over what it cannot read, as a shell does.
-    return [];
-  }
+  const matches = await glob(pattern, {
+    onlyFiles: false,
+    // `2024-04-*` matches the day folders themselves, not every file under them.
+    expandDirectories: false,
+    followSymbolicLinks: false,
+    absolute: isAbsolute(pattern),
+  });
+  // Folders come back with a trailing slash.
+  return matches.map((path) => (path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path)).sort(compareText);
 }
 
 async function statOrNull(path: string): Promise<Awaited<ReturnType<typeof stat>> | null> {

@@ -1,43 +1,92 @@
 import { readFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import cron from 'node-cron';
-import type { ThresholdMode } from '../../db/files.js';
+import { z } from 'zod';
+import { THRESHOLD_MODES } from '../../db/files.js';
+import { DEFAULT_DATABASE_NAME, defaultDatabasePath } from '../../db/open-database.js';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../../model/autoencoder.js';
 import type { Preset } from '../../preprocess/feature-spec.js';
-import { presetNamed } from '../../preprocess/presets.js';
-import type { BadLinePolicy } from '../read/read-conn-log.js';
+import { PRESETS, type PresetName } from '../../preprocess/presets.js';
+import { DEFAULT_BAD_LINE_POLICY, type BadLinePolicy } from '../read/read-conn-log.js';
+
+// The schema says every key once: its type, its bounds, and (in its description) how those bounds
+// are put to a user. Each check and the words that state it are made from the same numbers.
+
+const MAX = Number.MAX_SAFE_INTEGER;
+
+/** A number from `min` to `max`, both included. */
+function numberFrom(min: number, max: number) {
+  return z.number().min(min).max(max).describe(`a number from ${min} to ${max}`);
+}
+
+/** A whole number from `min` to `max` (or of `min` or more), both included. */
+function wholeFrom(min: number, max = MAX) {
+  return z.int().min(min).max(max).describe(max === MAX ? `a whole number of ${min} or more` : `a whole number from ${min} to ${max}`);
+}
+
+function oneOf<const T extends readonly string[]>(values: T) {
+  const quoted = values.map((v) => JSON.stringify(v));
+  return z.enum(values).describe(quoted.length === 1 ? quoted.join('') : `${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)!}`);
+}
+
+const path = (what: string) => z.string().describe(what);
+
+const schedule = z
+  .string()
+  .refine((value) => cron.validate(value), { error: 'is not a cron expression' })
+  .nullable()
+  .describe('a cron expression such as "0 3 * * 0", or null to turn the job off');
+
+const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
+
+const CONFIG_SCHEMA = z.strictObject({
+  /** Models live in `<dataDir>/models`; the database defaults to `<dataDir>/<DEFAULT_DATABASE_NAME>`. */
+  dataDir: path('a folder'),
+  /** The SQLite file; '' (the default) is `<dataDir>/<DEFAULT_DATABASE_NAME>`. */
+  db: path(`a file, or "" for <dataDir>/${DEFAULT_DATABASE_NAME}`),
+  /** The Zeek log directory the service watches (zeekctl's `logdir`). */
+  logDir: path('a folder'),
+  threshold: z.strictObject({ mode: oneOf(THRESHOLD_MODES), quantile: numberFrom(0.5, 0.9999) }),
+  badLines: z.strictObject({ maxRatio: numberFrom(0, 1), minCount: wholeFrom(0) }),
+  /** With no active model, the service first trains one from the archives already present. */
+  bootstrap: z.strictObject({ minRows: wholeFrom(100), maxRows: wholeFrom(100) }),
+  retrain: z.strictObject({
+    schedule,
+    days: wholeFrom(1, 3650),
+    maxRows: wholeFrom(100),
+    preset: oneOf(PRESET_NAMES),
+    epochs: wholeFrom(1, 10_000),
+    learningRate: numberFrom(1e-7, 1),
+  }),
+  retention: z.strictObject({ schedule, days: wholeFrom(1, 36_500) }),
+  /** A file is taken once its size has not changed for this long (Zeek may still be writing it). */
+  watch: z.strictObject({ stableMs: wholeFrom(0, 3_600_000) }),
+});
 
 /** Everything the service and the commands can be told, resolved once at start and passed down read-only. */
-export interface Config {
-  /** Models live in `<dataDir>/models`; the database defaults to `<dataDir>/zeek-anomaly.sqlite`. */
-  dataDir: string;
-  db: string;
-  /** The Zeek log directory the service watches (zeekctl's `logdir`). */
-  logDir: string;
-  threshold: { mode: ThresholdMode; quantile: number };
-  badLines: { maxRatio: number; minCount: number };
-  /** With no active model, the service first trains one from the archives already present. */
-  bootstrap: { minRows: number; maxRows: number };
-  retrain: { schedule: string | null; days: number; maxRows: number; preset: 'default' | 'seed'; epochs: number; learningRate: number };
-  retention: { schedule: string | null; days: number };
-  /** A file is taken once its size has not changed for this long (Zeek may still be writing it). */
-  watch: { stableMs: number };
-}
+export type Config = z.infer<typeof CONFIG_SCHEMA>;
 
 export type ConfigInput = DeepPartial<Config>;
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
-export const DEFAULTS: Config = {
+export const DEFAULTS: Readonly<Config> = deepFreeze({
   dataDir: './data',
   db: '',
   logDir: '/opt/zeek/logs',
   threshold: { mode: 'per-file', quantile: 0.95 },
-  badLines: { maxRatio: 0.01, minCount: 100 },
+  badLines: { maxRatio: DEFAULT_BAD_LINE_POLICY.maxBadLineRatio, minCount: DEFAULT_BAD_LINE_POLICY.minBadLinesToReject },
   bootstrap: { minRows: 10_000, maxRows: 1_000_000 },
-  retrain: { schedule: '0 3 * * 0', days: 7, maxRows: 1_000_000, preset: 'default', epochs: DEFAULT_TRAIN_OPTIONS.maxEpochs, learningRate: DEFAULT_TRAIN_OPTIONS.learningRate },
+  retrain: {
+    schedule: '0 3 * * 0',
+    days: 7,
+    maxRows: 1_000_000,
+    preset: 'default',
+    epochs: DEFAULT_TRAIN_OPTIONS.maxEpochs,
+    learningRate: DEFAULT_TRAIN_OPTIONS.learningRate,
+  },
   retention: { schedule: '30 4 * * *', days: 90 },
   watch: { stableMs: 5000 },
-};
+});
 
 /** Environment variables and the keys they set. */
 export const ENVIRONMENT: Readonly<Record<string, string>> = {
@@ -50,23 +99,53 @@ export const ENVIRONMENT: Readonly<Record<string, string>> = {
 };
 export const CONFIG_FILE_ENV = 'ZEEK_ANOMALY_CONFIG';
 
+/** Where a refused setting came from: a command line (exit code 2) or the setup around it. */
+export type ConfigSource = 'defaults' | 'file' | 'environment' | 'flags';
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
+  constructor(
+    message: string,
+    readonly source: ConfigSource,
+  ) {
+    super(message);
+  }
+}
+
+export interface ResolveOptions {
+  /** The JSON config file; default: the file ZEEK_ANOMALY_CONFIG names, if any. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  flags?: ConfigInput;
+  /** The flag that set each key (`'threshold.quantile': '--quantile'`), so an error can name it. */
+  flagNames?: Readonly<Record<string, string>>;
+  cwd?: string;
 }
 
 /**
  * Defaults, then the JSON config file (`--config` or ZEEK_ANOMALY_CONFIG), then environment
- * variables, then flags: later sources win. The result is validated once and frozen.
+ * variables, then flags: later sources win. Each source is checked on its own, so an error names
+ * where the bad value came from (the file and key, the variable, the flag); the result is frozen.
  */
-export function resolveConfig(options: { file?: string; env?: NodeJS.ProcessEnv; flags?: ConfigInput; cwd?: string } = {}): Readonly<Config> {
+export function resolveConfig(options: ResolveOptions = {}): Readonly<Config> {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
-  const file = options.file ?? env[CONFIG_FILE_ENV];
-  const fromFile = file === undefined || file === '' ? {} : readConfigFile(resolve(cwd, file));
-  const merged = merge(merge(merge(structuredClone(DEFAULTS), fromFile, file ?? ''), fromEnvironment(env), 'environment'), options.flags ?? {}, 'flags');
-  const config = validate(merged);
+  const named = options.file ?? env[CONFIG_FILE_ENV];
+  const layers: ConfigInput[] = [];
+  if (named !== undefined && named !== '') {
+    const file = resolve(cwd, named);
+    const label = `config file ${file}${options.file === undefined ? ` (${CONFIG_FILE_ENV})` : ''}`;
+    layers.push(checked(readConfigFile(file, label), { kind: 'file', label }));
+  }
+  layers.push(checked(fromEnvironment(env), { kind: 'environment' }));
+  layers.push(checked(options.flags ?? {}, { kind: 'flags', names: options.flagNames ?? {} }));
+
+  const merged = layers.reduce<Record<string, unknown>>((base, layer) => mergeInto(base, layer), structuredClone(DEFAULTS));
+  const parsed = CONFIG_SCHEMA.safeParse(merged);
+  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error.issues, merged, { kind: 'defaults' }), 'defaults');
+  const config = parsed.data;
   config.dataDir = resolve(cwd, config.dataDir);
-  config.db = config.db === '' ? join(config.dataDir, 'zeek-anomaly.sqlite') : isAbsolute(config.db) ? config.db : resolve(cwd, config.db);
+  config.db = config.db === '' ? defaultDatabasePath(config.dataDir) : isAbsolute(config.db) ? config.db : resolve(cwd, config.db);
   config.logDir = resolve(cwd, config.logDir);
   return deepFreeze(config);
 }
@@ -80,98 +159,207 @@ export function badLinePolicy(config: Readonly<Config>): BadLinePolicy {
 export function retrainSettings(config: Readonly<Config>): { maxRows: number; preset: Preset; train: TrainOptions; badLines: BadLinePolicy } {
   return {
     maxRows: config.retrain.maxRows,
-    preset: presetNamed(config.retrain.preset),
+    preset: PRESETS[config.retrain.preset],
     train: { ...DEFAULT_TRAIN_OPTIONS, maxEpochs: config.retrain.epochs, learningRate: config.retrain.learningRate },
     badLines: badLinePolicy(config),
   };
 }
 
-function readConfigFile(path: string): ConfigInput {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError(`cannot read the config file ${path}: ${(error as Error).message}`);
-  }
-  try {
-    const parsed = JSON.parse(text) as unknown;
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('it must hold one JSON object');
-    return parsed;
-  } catch (error) {
-    throw new ConfigError(`the config file ${path} is not valid JSON: ${(error as Error).message}`);
-  }
+// ---------------------------------------------------------------------------------------------
+
+type Source = { kind: 'defaults' } | { kind: 'file'; label: string } | { kind: 'environment' } | { kind: 'flags'; names: Readonly<Record<string, string>> };
+
+/** The same keys as the config, every one optional: what one source may set. */
+function partialOf(schema: z.ZodObject): z.ZodObject {
+  const shape = Object.entries(schema.shape as Record<string, z.ZodType>).map(([key, value]) => [
+    key,
+    (value instanceof z.ZodObject ? partialOf(value) : value).optional(),
+  ]);
+  return z.strictObject(Object.fromEntries(shape) as Record<string, z.ZodType>);
 }
 
-function fromEnvironment(env: NodeJS.ProcessEnv): ConfigInput {
+const INPUT_SCHEMA = partialOf(CONFIG_SCHEMA);
+
+function checked(input: unknown, source: Source): ConfigInput {
+  const parsed = INPUT_SCHEMA.safeParse(input);
+  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error.issues, input, source), source.kind);
+  return parsed.data;
+}
+
+function readConfigFile(file: string, label: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read the ${label}: ${(error as Error).message}`, 'file');
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`the ${label} is not valid JSON: ${(error as Error).message}`, 'file');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(`the ${label} must hold one JSON object, not ${JSON.stringify(parsed)}`, 'file');
+  }
+  return parsed;
+}
+
+/** The variables that are set, as config keys; a number-valued key gets a number when the text is one. */
+function fromEnvironment(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const input: Record<string, unknown> = {};
   for (const [name, key] of Object.entries(ENVIRONMENT)) {
-    const value = env[name];
-    if (value === undefined || value === '') continue;
-    const [head, tail] = key.split('.') as [string, string | undefined];
-    const parsed = /quantile|days/.test(key) ? Number(value) : value;
-    if (tail === undefined) input[head] = parsed;
-    else input[head] = { ...(input[head] as object | undefined), [tail]: parsed };
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    const number = Number(raw);
+    // Text that is not a number stays text, so the error shows what was written ("abc", not null).
+    const value = schemaAt(key.split('.'))?.def.type === 'number' && raw.trim() !== '' && Number.isFinite(number) ? number : raw;
+    setAt(input, key.split('.'), value);
   }
   return input;
 }
 
-/** Copies `input` onto `base`, refusing keys the config does not have (a typo must not pass silently). */
-function merge(base: Config, input: ConfigInput, source: string): Config {
-  const walk = (target: Record<string, unknown>, patch: Record<string, unknown>, defaults: Record<string, unknown>, path: string): void => {
-    for (const [key, value] of Object.entries(patch)) {
-      const where = path === '' ? key : `${path}.${key}`;
-      if (!(key in defaults)) {
-        throw new ConfigError(`${source}: unknown key '${where}'; the keys here are ${Object.keys(defaults).join(', ')}`);
-      }
-      const known = defaults[key];
-      if (known !== null && typeof known === 'object' && !Array.isArray(known)) {
-        if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-          throw new ConfigError(`${source}: '${where}' must be an object with ${Object.keys(known).join(', ')}, not ${JSON.stringify(value)}`);
-        }
-        walk(target[key] as Record<string, unknown>, value as Record<string, unknown>, known as Record<string, unknown>, where);
-      } else if (value !== undefined) {
-        target[key] = value;
-      }
-    }
-  };
-  walk(base as unknown as Record<string, unknown>, input, DEFAULTS as unknown as Record<string, unknown>, '');
+/** Copies `patch` onto `base`, section by section. Both are checked: sections are plain objects. */
+function mergeInto(base: Record<string, unknown>, patch: object): Record<string, unknown> {
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    const inner = base[key];
+    if (isPlainObject(value) && isPlainObject(inner)) mergeInto(inner, value);
+    else base[key] = value;
+  }
   return base;
 }
 
-function validate(config: Config): Config {
-  const fail = (key: string, value: unknown, allowed: string): never => {
-    throw new ConfigError(`config '${key}' is ${JSON.stringify(value)}; allowed: ${allowed}`);
-  };
-  const text = (key: string, value: unknown): void => {
-    if (typeof value !== 'string') fail(key, value, 'a string');
-  };
-  const number = (key: string, value: unknown, min: number, max: number, whole = false): void => {
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (whole && !Number.isInteger(value))) {
-      fail(key, value, `${whole ? 'a whole number' : 'a number'} from ${min} to ${max}`);
+// ---- error messages: where the value came from, the value, what is wrong, and what is allowed
+
+function describeIssues(issues: readonly z.core.$ZodIssue[], input: unknown, source: Source): string {
+  return issues.map((issue) => describeIssue(issue, input, source)).join('\n');
+}
+
+function describeIssue(issue: z.core.$ZodIssue, input: unknown, source: Source): string {
+  const at = issue.path.map(String);
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys
+      .map((name) => {
+        const key = [...at, name].join('.');
+        const known = Object.keys(sectionAt(at)?.shape ?? {});
+        const guess = closestKey(at, name);
+        return `${where(source, key)}: unknown key; ${guess === null ? '' : `did you mean '${guess}'? `}allowed: ${known.join(', ')}`;
+      })
+      .join('\n');
+  }
+  const key = at.join('.');
+  return `${where(source, key)}: ${shown(valueAt(input, at))} ${problem(issue)}; allowed: ${allowedAt(at)}`;
+}
+
+function where(source: Source, key: string): string {
+  switch (source.kind) {
+    case 'file':
+      return `${source.label}, key '${key}'`;
+    case 'environment': {
+      const variable = Object.keys(ENVIRONMENT).find((name) => ENVIRONMENT[name] === key);
+      return variable === undefined ? `environment (${key})` : `${variable} (${key})`;
     }
-  };
-  const schedule = (key: string, value: unknown): void => {
-    if (value !== null && (typeof value !== 'string' || !cron.validate(value))) fail(key, value, 'a cron expression such as "0 3 * * 0", or null to turn the job off');
-  };
-  text('dataDir', config.dataDir);
-  text('db', config.db);
-  text('logDir', config.logDir);
-  if (config.threshold.mode !== 'per-file' && config.threshold.mode !== 'baseline') fail('threshold.mode', config.threshold.mode, '"per-file" or "baseline"');
-  number('threshold.quantile', config.threshold.quantile, 0.5, 0.9999);
-  number('badLines.maxRatio', config.badLines.maxRatio, 0, 1);
-  number('badLines.minCount', config.badLines.minCount, 0, Number.MAX_SAFE_INTEGER, true);
-  number('bootstrap.minRows', config.bootstrap.minRows, 100, Number.MAX_SAFE_INTEGER, true);
-  number('bootstrap.maxRows', config.bootstrap.maxRows, 100, Number.MAX_SAFE_INTEGER, true);
-  schedule('retrain.schedule', config.retrain.schedule);
-  number('retrain.days', config.retrain.days, 1, 3650, true);
-  number('retrain.maxRows', config.retrain.maxRows, 100, Number.MAX_SAFE_INTEGER, true);
-  if (config.retrain.preset !== 'default' && config.retrain.preset !== 'seed') fail('retrain.preset', config.retrain.preset, '"default" or "seed"');
-  number('retrain.epochs', config.retrain.epochs, 1, 10_000, true);
-  number('retrain.learningRate', config.retrain.learningRate, 1e-7, 1);
-  schedule('retention.schedule', config.retention.schedule);
-  number('retention.days', config.retention.days, 1, 36500, true);
-  number('watch.stableMs', config.watch.stableMs, 0, 3_600_000, true);
-  return config;
+    case 'flags': {
+      const flag = source.names[key];
+      return flag === undefined ? `flags, key '${key}'` : `${flag} (${key})`;
+    }
+    case 'defaults':
+      return `the default of '${key}'`;
+  }
+}
+
+function problem(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return issue.expected === 'int' ? 'is not a whole number' : issue.expected === 'object' ? 'is not an object' : `is not a ${issue.expected}`;
+    case 'too_small':
+      return 'is too small';
+    case 'too_big':
+      return 'is too large';
+    case 'invalid_value':
+      return 'is not one of the allowed values';
+    default:
+      return issue.message;
+  }
+}
+
+function allowedAt(at: readonly string[]): string {
+  const schema = schemaAt(at);
+  if (schema instanceof z.ZodObject) return `an object with the keys ${Object.keys(schema.shape).join(', ')}`;
+  return schema?.description ?? 'nothing: this is not a key of the config';
+}
+
+function shown(value: unknown): string {
+  return value === undefined ? 'nothing' : (JSON.stringify(value) ?? typeof value);
+}
+
+/**
+ * The known key `name` was most likely meant to be: a key beside it at most two edits away (any
+ * case), else a key of the same name in another section (`quantile` → `threshold.quantile`).
+ */
+function closestKey(at: readonly string[], name: string): string | null {
+  const siblings = Object.keys(sectionAt(at)?.shape ?? {});
+  let best: string | null = null;
+  let bestDistance = Math.min(2, name.length - 1);
+  for (const sibling of siblings) {
+    const distance = editDistance(name.toLowerCase(), sibling.toLowerCase());
+    if (distance <= bestDistance) [best, bestDistance] = [sibling, distance];
+  }
+  if (best !== null) return [...at, best].join('.');
+  for (const [section, schema] of Object.entries(CONFIG_SCHEMA.shape)) {
+    if (schema instanceof z.ZodObject && name.toLowerCase() in lowerKeys(schema)) return `${section}.${lowerKeys(schema)[name.toLowerCase()]!}`;
+  }
+  return null;
+}
+
+function lowerKeys(schema: z.ZodObject): Record<string, string> {
+  return Object.fromEntries(Object.keys(schema.shape).map((key) => [key.toLowerCase(), key]));
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+function schemaAt(at: readonly string[]): z.ZodType | undefined {
+  let schema: z.ZodType | undefined = CONFIG_SCHEMA;
+  for (const key of at) schema = schema instanceof z.ZodObject ? (schema.shape as Record<string, z.ZodType>)[key] : undefined;
+  return schema;
+}
+
+function sectionAt(at: readonly string[]): z.ZodObject | undefined {
+  const schema = schemaAt(at);
+  return schema instanceof z.ZodObject ? schema : undefined;
+}
+
+function valueAt(input: unknown, at: readonly string[]): unknown {
+  let value = input;
+  for (const key of at) value = isPlainObject(value) ? value[key] : undefined;
+  return value;
+}
+
+function setAt(target: Record<string, unknown>, at: readonly string[], value: unknown): void {
+  const [head, ...rest] = at;
+  if (head === undefined) return;
+  if (rest.length === 0) {
+    target[head] = value;
+    return;
+  }
+  const inner = isPlainObject(target[head]) ? target[head] : (target[head] = {});
+  setAt(inner, rest, value);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function deepFreeze<T extends object>(value: T): T {

@@ -26,7 +26,7 @@ export async function filesCommand(options: FilesCommandOptions, out: NodeJS.Wri
         await print(formatJsonLines(rows.map(record)), out);
         break;
       case 'csv':
-        await print(formatCsv(RECORD_KEYS, rows.map((row) => RECORD_KEYS.map((key) => record(row)[key]))), out);
+        await print(formatCsv(RECORD_KEYS, rows.map(record).map((fields) => RECORD_KEYS.map((key) => fields[key]))), out);
         break;
       case 'table': {
         const counts = countFiles(db);

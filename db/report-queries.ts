@@ -1,0 +1,135 @@
+import type { Database } from 'better-sqlite3';
+import { prepared } from './statements.js';
+
+// The aggregates the `anomalies` report draws. Each is a GROUP BY (or a count), so SQLite streams
+// the table and only the groups come back: memory grows with the number of bars, not of anomalies.
+
+const ANOMALY_TOTALS = `SELECT count(*) AS count, min(ts) AS first, max(ts) AS last FROM anomalies`;
+
+/** How many anomalies there are, and the `ts` of the first and last (null when there are none). */
+export function anomalyTotals(db: Database): { count: number; first: number | null; last: number | null } {
+  return prepared<[], { count: number; first: number | null; last: number | null }>(db, ANOMALY_TOTALS).get()!;
+}
+
+const ANOMALIES_PER_MODEL = `SELECT model_version AS model, count(*) AS count FROM anomalies GROUP BY model_version ORDER BY count DESC, model`;
+
+/** Anomalies per model version, most first. */
+export function anomaliesPerModel(db: Database): { model: string; count: number }[] {
+  return prepared<[], { model: string; count: number }>(db, ANOMALIES_PER_MODEL).all();
+}
+
+const SCORED_TOTALS = `SELECT coalesce(sum(rows), 0) AS rows, coalesce(sum(flagged), 0) AS flagged FROM files WHERE status = 'done'`;
+
+/** Connections scored and flagged, over every file scored. */
+export function scoredTotals(db: Database): { rows: number; flagged: number } {
+  return prepared<[], { rows: number; flagged: number }>(db, SCORED_TOTALS).get()!;
+}
+
+const FILES_PER_THRESHOLD_MODE = `SELECT threshold_mode AS mode, count(*) AS files FROM files WHERE status = 'done' GROUP BY threshold_mode ORDER BY files DESC, mode`;
+
+/** Scored files per threshold mode (null for a file recorded without one). */
+export function scoredFilesPerThresholdMode(db: Database): { mode: string | null; files: number }[] {
+  return prepared<[], { mode: string | null; files: number }>(db, FILES_PER_THRESHOLD_MODE).all();
+}
+
+/**
+ * The CASE that puts a row in its score band, 0-based: band `i` holds the scores from
+ * `@band<i>` times the row's threshold up to the next band's floor; a threshold of 0 or less
+ * (every score is infinitely far above it) is the top band. The floors are bound parameters, so
+ * the statement's text depends only on how many bands there are.
+ */
+function bandCase(bands: number): string {
+  const steps: string[] = [];
+  for (let i = bands - 1; i >= 1; i--) steps.push(`WHEN threshold > 0 AND score >= @band${i} * threshold THEN ${i}`);
+  return `CASE ${steps.join(' ')} WHEN threshold <= 0 THEN ${bands - 1} ELSE 0 END`;
+}
+
+/** The floors as bound parameters, checked: finite, above 0 and rising. */
+function bandParams(db: Database, floors: readonly number[]): Record<string, number> {
+  if (floors.length === 0 || floors.some((floor, i) => !(Number.isFinite(floor) && floor > 0 && (i === 0 || floor > floors[i - 1]!)))) {
+    throw new Error(`${db.name}: score bands are ${JSON.stringify(floors)}; expected one or more finite numbers above 0, rising`);
+  }
+  // The first band takes every row below the second's floor: its own floor is not in the SQL.
+  return Object.fromEntries(floors.slice(1).map((floor, i) => [`band${i + 1}`, floor]));
+}
+
+/** Anomalies per score band (0-based index into `floors`, the bands' floors as multiples of the threshold). */
+export function anomaliesPerBand(db: Database, floors: readonly number[]): { band: number; count: number }[] {
+  const params = bandParams(db, floors);
+  return prepared<[typeof params], { band: number; count: number }>(
+    db,
+    `SELECT ${bandCase(floors.length)} AS band, count(*) AS count FROM anomalies GROUP BY 1 ORDER BY 1`,
+  ).all(params);
+}
+
+/** Anomalies per time bin (`time`: the bin's start, epoch seconds, by `ts`) and score band, in time order. */
+export function anomaliesPerTimeAndBand(db: Database, binSeconds: number, floors: readonly number[]): { time: number; band: number; count: number }[] {
+  if (!(Number.isSafeInteger(binSeconds) && binSeconds > 0)) throw new Error(`${db.name}: the time bin is ${binSeconds} s; expected a whole number above 0`);
+  const params = { ...bandParams(db, floors), bin: binSeconds };
+  return prepared<[typeof params], { time: number; band: number; count: number }>(
+    db,
+    `SELECT CAST(ts / @bin AS INTEGER) * @bin AS time, ${bandCase(floors.length)} AS band, count(*) AS count FROM anomalies GROUP BY 1, 2 ORDER BY 1, 2`,
+  ).all(params);
+}
+
+/** Which end of a connection: the originator or the responder. */
+export type HostSide = 'orig_h' | 'resp_h';
+
+// One statement per side, so each is grouped through its own (host, ts) index: SQLite walks it in
+// order and keeps one group at a time.
+const TOP_HOSTS: Record<HostSide, string> = {
+  orig_h: `SELECT orig_h AS host, count(*) AS count, max(score / CASE WHEN threshold > 0 THEN threshold ELSE 1 END) AS worst FROM anomalies GROUP BY orig_h ORDER BY count DESC, host LIMIT ?`,
+  resp_h: `SELECT resp_h AS host, count(*) AS count, max(score / CASE WHEN threshold > 0 THEN threshold ELSE 1 END) AS worst FROM anomalies GROUP BY resp_h ORDER BY count DESC, host LIMIT ?`,
+};
+
+/** The `limit` hosts on `side` with the most anomalies, with the highest score among them as a multiple of its threshold. */
+export function topHosts(db: Database, side: HostSide, limit: number): { host: string; count: number; worst: number }[] {
+  return prepared<[number], { host: string; count: number; worst: number }>(db, TOP_HOSTS[side]).all(limit);
+}
+
+const DISTINCT_HOSTS: Record<HostSide, string> = {
+  orig_h: `SELECT count(DISTINCT orig_h) FROM anomalies`,
+  resp_h: `SELECT count(DISTINCT resp_h) FROM anomalies`,
+};
+
+/** How many different hosts appear on `side` of the anomalies. */
+export function distinctHosts(db: Database, side: HostSide): number {
+  return prepared<[], number>(db, DISTINCT_HOSTS[side]).pluck().get() ?? 0;
+}
+
+// json_each's key is the position in the explanation: 0 is the feature with the largest share.
+const EXPLANATION_FEATURE_RANKS = `
+  SELECT json_extract(e.value, '$.feature') AS feature, e.key AS rank, count(*) AS count
+  FROM anomalies, json_each(anomalies.explanation) AS e GROUP BY 1, 2 ORDER BY 1, 2`;
+
+/** How often each feature is named at each place (`rank`, 0 first) in the anomalies' explanations. */
+export function explanationFeatureRanks(db: Database): { feature: string; rank: number; count: number }[] {
+  return prepared<[], { feature: unknown; rank: number; count: number }>(db, EXPLANATION_FEATURE_RANKS)
+    .all()
+    .filter((row): row is { feature: string; rank: number; count: number } => typeof row.feature === 'string');
+}
+
+const SCORED_FILES_WITH_ROWS = `SELECT count(*) FROM files WHERE status = 'done' AND rows > 0`;
+
+/** Scored files that held at least one row. */
+export function countScoredFilesWithRows(db: Database): number {
+  return prepared<[], number>(db, SCORED_FILES_WITH_ROWS).pluck().get() ?? 0;
+}
+
+const FLAGGED_PER_DAY = `
+  SELECT CAST(coalesce(first_ts, 0) / 86400 AS INTEGER) * 86400 AS day, sum(rows) AS rows, coalesce(sum(flagged), 0) AS flagged, count(*) AS files
+  FROM files WHERE status = 'done' AND rows > 0 GROUP BY 1 ORDER BY 1`;
+
+/** Rows and flagged rows of the scored files, per UTC day of their first connection (`day`: epoch seconds). */
+export function flaggedPerDay(db: Database): { day: number; rows: number; flagged: number; files: number }[] {
+  return prepared<[], { day: number; rows: number; flagged: number; files: number }>(db, FLAGGED_PER_DAY).all();
+}
+
+const FLAGGED_PER_FILE = `
+  SELECT path, first_ts AS firstTs, rows, coalesce(flagged, 0) AS flagged, threshold_mode AS mode
+  FROM files WHERE status = 'done' AND rows > 0 ORDER BY first_ts, id`;
+
+/** Rows and flagged rows of each scored file, by its first connection. */
+export function flaggedPerFile(db: Database): { path: string; firstTs: number | null; rows: number; flagged: number; mode: string | null }[] {
+  return prepared<[], { path: string; firstTs: number | null; rows: number; flagged: number; mode: string | null }>(db, FLAGGED_PER_FILE).all();
+}
