@@ -154,11 +154,12 @@ program
   .addOption(new Option('--learning-rate <rate>', 'Adam learning rate').default(DEFAULT_TRAIN_OPTIONS.learningRate).argParser(positiveNumber))
   .addOption(new Option('--seed <n>', 'seed for the split and the initial weights').default(DEFAULT_SEED).argParser(wholeNumber))
   .addOption(new Option('--quantile <q>', 'flag rows above this quantile of the training rows’ scores').default(BASELINE_QUANTILE).argParser(ratio))
+  .option('--no-context', 'score with the per-connection model alone, without the context model')
   .option('--json', 'one JSON object per evaluation, one per line')
   .action(
     async (
       files: string[],
-      flags: { train?: string[]; test?: string[]; preset: string; epochs: number; learningRate: number; seed: number; quantile: number; json?: boolean },
+      flags: { train?: string[]; test?: string[]; preset: string; epochs: number; learningRate: number; seed: number; quantile: number; context: boolean; json?: boolean },
     ) => {
       if ((flags.train === undefined) !== (flags.test === undefined)) throw new UsageError('--train and --test go together');
       if (files.length === 0 && flags.train === undefined) throw new UsageError('name labeled files, or --train and --test');
@@ -170,6 +171,7 @@ program
         train: { ...DEFAULT_TRAIN_OPTIONS, maxEpochs: flags.epochs, learningRate: flags.learningRate },
         seed: flags.seed,
         thresholdQuantile: flags.quantile,
+        context: flags.context,
         json: flags.json === true,
       });
     },

@@ -43,9 +43,12 @@ describe('the context stage', () => {
     const beacon = Array.from({ length: 120 }, (_, i) => conn(1_700_000_000 + i * 60 + (i % 2 === 0 ? 0.5 : -0.5), '10.1.0.131', '198.51.100.23', 80));
     const f = observeAll(state, beacon);
     near(f['channel.interval_mean']!, 60, 'mean interval', 0.01);
-    assert.ok(f['channel.interval_cv']! < 0.02, `interval variation ${f['channel.interval_cv']}`);
-    assert.ok(f['channel.size_cv']! < 1e-6, `the same size every time: ${f['channel.size_cv']}`);
-    near(f['pair.age']!, 119 * 60 - 1, 'seconds since the pair was first seen', 1e-6);
+    // The intervals weigh about 78 at half-life 1 h after two hours, against the 3 of variation 1
+    // the value is drawn towards: 3 / 81 of it is the prior; an ordinary channel reads near 1.
+    const weight = Array.from({ length: 119 }, (_, i) => 2 ** (-(i * 60) / 3600)).reduce((a, b) => a + b, 0);
+    assert.ok(f['channel.interval_cv']! < (3 + weight * 0.02) / (3 + weight), `interval variation ${f['channel.interval_cv']}`);
+    assert.ok(f['channel.size_cv']! < 3 / (3 + weight - 1), `the same size every time: ${f['channel.size_cv']}`);
+    near(f['pair.newness']!, 2 ** (-(119 * 60 - 1) / 3600), 'first seen 2 h ago: halved once per hour', 1e-6);
   });
 
   test('refused attempts raise the failed share of the source, the destination and the channel', () => {
@@ -69,7 +72,7 @@ describe('the context stage', () => {
     near(f['src.new_channels_1m']!, expected, 'new channels at half-life 1 min');
     near(f['src.new_peers_1h']!, 1, 'one new peer: all those ports are on one host', 0.01);
     const clients = Array.from({ length: 50 }, (_, i) => conn(9100 + i, `10.2.0.${i + 1}`, '10.1.0.10', 53));
-    assert.equal(observeAll(state, clients)['dst.sources'], 50);
+    near(observeAll(state, clients)['dst.sources_1d']!, 50, 'fifty sources within a minute, at half-life 1 day', 1e-3);
   });
 
   test('a row older than the last one seen for its key does not run time backwards', () => {
@@ -77,8 +80,26 @@ describe('the context stage', () => {
     observeAll(state, [conn(2000, 'a', 'b', 1)]);
     const late = observeAll(state, [conn(1000, 'a', 'b', 1)]);
     assert.equal(late['src.conns_1m'], 2, 'counted, without decay and without growth');
-    assert.equal(late['pair.age'], 0, 'the pair is now first seen at the older time');
+    assert.equal(late['pair.newness'], 1, 'the pair is now first seen at the older time');
     assert.equal(state.tables.sources.lastTs[0], 2000);
+  });
+
+  test('a few intervals read as ordinary variation, and a channel back after an hour of silence starts its rhythm afresh', () => {
+    const state = new ContextState();
+    const two = observeAll(state, [conn(0, 'a', 'b', 1), conn(60, 'a', 'b', 1)]);
+    near(two['channel.interval_cv']!, 0.75, 'one interval of variation 0 against 3 of variation 1');
+    observeAll(state, Array.from({ length: 60 }, (_, i) => conn(120 + i * 60, 'a', 'b', 1)));
+    const back = observeAll(state, [conn(120 + 59 * 60 + 5 * 3600, 'a', 'b', 1)]);
+    assert.equal(back['channel.interval_mean'], 0, 'no interval measured yet after the silence');
+    assert.equal(back['channel.interval_cv'], 1, 'nothing known of its rhythm: the prior');
+  });
+
+  test('a source coming back to a destination after an hour away counts again towards its prevalence', () => {
+    const state = new ContextState();
+    const first = observeAll(state, [conn(0, 'a', 'server', 443), conn(10, 'a', 'server', 443)]);
+    near(first['dst.sources_1d']!, 1, 'one source, counted once');
+    const later = observeAll(state, [conn(10 + 2 * 3600, 'a', 'server', 443)]);
+    near(later['dst.sources_1d']!, 1 + 2 ** (-(2 * 3600) / 86_400), 'back after two hours: counted again');
   });
 
   test('a day without logs decays the state as the time says', () => {

@@ -43,17 +43,17 @@ export const CONTEXT_FEATURES: readonly ContextFeature[] = [
   feature('dst.failed_share_1m', 'destination', 'linear', 'share of connections to the destination refused or unanswered (half-life 1 min)'),
   feature('dst.new_sources_1m', 'destination', 'log1p', 'sources that contacted the destination for the first time (half-life 1 min)'),
   feature('dst.new_sources_1h', 'destination', 'log1p', 'sources that contacted the destination for the first time (half-life 1 h)'),
-  feature('dst.sources', 'destination', 'log1p', 'distinct sources known to have contacted the destination (its prevalence)'),
+  feature('dst.sources_1d', 'destination', 'log1p', 'sources that contacted the destination for the first time, or after an hour or more without (half-life 1 day): its prevalence'),
   feature('pair.conns_1h', 'pair', 'log1p', 'connections from the source to the destination (half-life 1 h)'),
   feature('pair.bytes_out_1h', 'pair', 'log1p', 'bytes the source sent the destination (half-life 1 h)'),
   feature('pair.bytes_in_1h', 'pair', 'log1p', 'bytes the destination sent the source (half-life 1 h)'),
-  feature('pair.age', 'pair', 'log1p', 'seconds since the source first contacted the destination'),
+  feature('pair.newness', 'pair', 'linear', 'how recently the source first contacted the destination: 1 for a first contact, halving with every hour since'),
   feature('channel.conns_1m', 'channel', 'log1p', 'connections on the channel (half-life 1 min)'),
   feature('channel.conns_1h', 'channel', 'log1p', 'connections on the channel (half-life 1 h)'),
   feature('channel.failed_share_1h', 'channel', 'linear', "share of the channel's connections refused or unanswered (half-life 1 h)"),
   feature('channel.interval_mean', 'channel', 'log1p', 'mean seconds between connections on the channel (half-life 1 h)'),
-  feature('channel.interval_cv', 'channel', 'linear', 'variability of the time between connections on the channel: standard deviation over mean (0 is a metronome)'),
-  feature('channel.size_cv', 'channel', 'linear', 'variability of the bytes sent on the channel: standard deviation over mean (0 is the same size every time)'),
+  feature('channel.interval_cv', 'channel', 'linear', 'variability of the time between connections on the channel: standard deviation over mean, 0 for a metronome (drawn towards 1 while there are few intervals)'),
+  feature('channel.size_cv', 'channel', 'linear', 'variability of the bytes sent on the channel: standard deviation over mean, 0 for the same size every time (drawn towards 1 while there are few connections)'),
 ];
 
 export const CONTEXT_WIDTH = CONTEXT_FEATURES.length;

@@ -22,10 +22,19 @@ const SECONDS_10 = 10;
 const MINUTE = 60;
 const MINUTES_10 = 600;
 const HOUR = 3600;
+const DAY = 86_400;
+// The longest interval the channel's rhythm is measured over: the statistics' own half-life.
+const MAX_INTERVAL = HOUR;
+// A pair idle this long and seen again counts as a source (re)appearing at its destination.
+const RETURN_AFTER = HOUR;
+// Variation from a handful of intervals says little: it is drawn towards 1 (a Poisson process's)
+// as if this many intervals of variation 1 had been seen, so only a long run of regular
+// connections reads as regular.
+const PRIOR_INTERVALS = 3;
 
 // Statistic columns of each table.
 const SRC = { n10s: 0, n1m: 1, n10m: 2, n1h: 3, failed1m: 4, failed1h: 5, newChannels1m: 6, newChannels10m: 7, newChannels1h: 8, newPeers1h: 9, bytesOut1h: 10, bytesIn1h: 11, width: 12 } as const;
-const DST = { n10s: 0, n1m: 1, failed10s: 2, failed1m: 3, newSources1m: 4, newSources1h: 5, sources: 6, width: 7 } as const;
+const DST = { n10s: 0, n1m: 1, failed10s: 2, failed1m: 3, newSources1m: 4, newSources1h: 5, sources1d: 6, width: 7 } as const;
 const PAIR = { n1h: 0, bytesOut1h: 1, bytesIn1h: 2, width: 3 } as const;
 const CHANNEL = { n1m: 0, n1h: 1, failed1h: 2, gapWeight: 3, gapSum: 4, gapSquares: 5, sizeSum: 6, sizeSquares: 7, width: 8 } as const;
 
@@ -85,9 +94,17 @@ export class ContextState {
       s[base + CHANNEL.n1m]! *= m;
       s[base + CHANNEL.n1h]! *= h;
       s[base + CHANNEL.failed1h]! *= h;
-      s[base + CHANNEL.gapWeight] = s[base + CHANNEL.gapWeight]! * h + 1;
-      s[base + CHANNEL.gapSum] = s[base + CHANNEL.gapSum]! * h + gap;
-      s[base + CHANNEL.gapSquares] = s[base + CHANNEL.gapSquares]! * h + gap * gap;
+      if (gap > MAX_INTERVAL) {
+        // A channel back after a long silence (overnight, say) starts its rhythm afresh: one
+        // interval that long would swamp an hour's worth of the regular ones that follow.
+        s[base + CHANNEL.gapWeight] = 0;
+        s[base + CHANNEL.gapSum] = 0;
+        s[base + CHANNEL.gapSquares] = 0;
+      } else {
+        s[base + CHANNEL.gapWeight] = s[base + CHANNEL.gapWeight]! * h + 1;
+        s[base + CHANNEL.gapSum] = s[base + CHANNEL.gapSum]! * h + gap;
+        s[base + CHANNEL.gapSquares] = s[base + CHANNEL.gapSquares]! * h + gap * gap;
+      }
       s[base + CHANNEL.sizeSum]! *= h;
       s[base + CHANNEL.sizeSquares]! *= h;
     }
@@ -103,9 +120,9 @@ export class ContextState {
     out[offset + 24] = channelN1h;
     out[offset + 25] = s[base + CHANNEL.failed1h]! / channelN1h;
     out[offset + 26] = gapMean;
-    out[offset + 27] = gapWeight > 0 ? variation(s[base + CHANNEL.gapSquares]! / gapWeight, gapMean) : 0;
+    out[offset + 27] = shrunk(gapWeight > 0 ? variation(s[base + CHANNEL.gapSquares]! / gapWeight, gapMean) : 1, gapWeight);
     const sizeMean = s[base + CHANNEL.sizeSum]! / channelN1h;
-    out[offset + 28] = variation(s[base + CHANNEL.sizeSquares]! / channelN1h, sizeMean);
+    out[offset + 28] = shrunk(sizeMean > 0 ? variation(s[base + CHANNEL.sizeSquares]! / channelN1h, sizeMean) : 1, channelN1h - 1);
     touch(channels.lastTs, slot, ts);
 
     // The host pair: source → destination, any port.
@@ -114,8 +131,11 @@ export class ContextState {
     const newPair = pairs.lastWasNew;
     base = slot * PAIR.width;
     s = pairs.stats;
+    let returning = newPair;
     if (!newPair) {
-      const h = decay(elapsed(pairs.lastTs, slot, ts), HOUR);
+      const idle = elapsed(pairs.lastTs, slot, ts);
+      returning = idle >= RETURN_AFTER;
+      const h = decay(idle, HOUR);
       s[base + PAIR.n1h]! *= h;
       s[base + PAIR.bytesOut1h]! *= h;
       s[base + PAIR.bytesIn1h]! *= h;
@@ -127,7 +147,7 @@ export class ContextState {
     out[offset + 19] = s[base + PAIR.n1h]!;
     out[offset + 20] = s[base + PAIR.bytesOut1h]!;
     out[offset + 21] = s[base + PAIR.bytesIn1h]!;
-    out[offset + 22] = ts - pairs.firstTs[slot]!;
+    out[offset + 22] = decay(ts - pairs.firstTs[slot]!, HOUR);
     touch(pairs.lastTs, slot, ts);
 
     // The source host.
@@ -197,6 +217,7 @@ export class ContextState {
       s[base + DST.failed1m]! *= m;
       s[base + DST.newSources1m]! *= m;
       s[base + DST.newSources1h]! *= h;
+      s[base + DST.sources1d]! *= decay(dt, DAY);
     }
     const ns = newPair ? 1 : 0;
     s[base + DST.n10s]! += 1;
@@ -205,14 +226,14 @@ export class ContextState {
     s[base + DST.failed1m]! += failed;
     s[base + DST.newSources1m]! += ns;
     s[base + DST.newSources1h]! += ns;
-    s[base + DST.sources]! += ns;
+    s[base + DST.sources1d]! += returning ? 1 : 0;
     out[offset + 12] = s[base + DST.n10s]!;
     out[offset + 13] = s[base + DST.n1m]!;
     out[offset + 14] = s[base + DST.failed10s]! / s[base + DST.n10s]!;
     out[offset + 15] = s[base + DST.failed1m]! / s[base + DST.n1m]!;
     out[offset + 16] = s[base + DST.newSources1m]!;
     out[offset + 17] = s[base + DST.newSources1h]!;
-    out[offset + 18] = s[base + DST.sources]!;
+    out[offset + 18] = s[base + DST.sources1d]!;
     touch(destinations.lastTs, slot, ts);
   }
 
@@ -242,6 +263,12 @@ function touch(lastTs: Float64Array, slot: number, ts: number): void {
 /** The factor a damped value keeps after `dt` seconds at `halfLife`. */
 function decay(dt: number, halfLife: number): number {
   return dt === 0 ? 1 : Math.exp((-Math.LN2 * dt) / halfLife);
+}
+
+/** `cv` drawn towards 1 as if PRIOR_INTERVALS more observations of variation 1 had been made beside `weight` real ones. */
+function shrunk(cv: number, weight: number): number {
+  const w = weight > 0 ? weight : 0;
+  return (w * cv + PRIOR_INTERVALS) / (w + PRIOR_INTERVALS);
 }
 
 /** Standard deviation over mean, from the mean of squares and the mean; 0 when the mean is 0. */

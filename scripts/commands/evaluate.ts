@@ -24,12 +24,30 @@ export async function evaluateCommand(options: EvaluateCommandOptions): Promise<
   return outcomes.some((o) => o.status === 'evaluated') ? 0 : 1;
 }
 
-const HEADER = `${'file'.padEnd(44)} ${'preset'.padEnd(8)} ${'train'.padStart(7)} ${'test'.padStart(7)} ${'malic.'.padStart(7)} ${'ROC-AUC'.padStart(8)} ${'PR-AUC'.padStart(7)} ${'prec.'.padStart(6)} ${'recall'.padStart(6)} ${'flagged'.padStart(7)}`;
+const HEADER = `${'file'.padEnd(44)} ${'preset'.padEnd(8)} ${'context'.padEnd(7)} ${'train'.padStart(7)} ${'test'.padStart(7)} ${'malic.'.padStart(7)} ${'ROC-AUC'.padStart(8)} ${'PR-AUC'.padStart(7)} ${'prec.'.padStart(6)} ${'recall'.padStart(6)} ${'flagged'.padStart(7)} ${'conn'.padStart(6)} ${'ctx'.padStart(6)} ${'hosts'.padStart(6)} ${'host AUC'.padStart(8)} ${'P@5'.padStart(5)}`;
 
 function formatOutcome(o: EvaluationOutcome): string {
   const name = o.file.split('/').pop() ?? o.file;
   if (o.status === 'skipped') return `${name.padEnd(44)} ${o.preset.padEnd(8)} skipped: ${o.reason}`;
   const n = (v: number): string => v.toLocaleString('en-US');
-  const f = (v: number, digits = 3): string => (Number.isNaN(v) ? 'n/a' : v.toFixed(digits));
-  return `${name.padEnd(44)} ${o.preset.padEnd(8)} ${n(o.train).padStart(7)} ${n(o.test).padStart(7)} ${n(o.malicious).padStart(7)} ${f(o.rocAuc).padStart(8)} ${f(o.prAuc).padStart(7)} ${f(o.precision, 2).padStart(6)} ${f(o.recall, 2).padStart(6)} ${`${(o.flagRate * 100).toFixed(1)}%`.padStart(7)}`;
+  const f = (v: number | undefined, digits = 3): string => (v === undefined || Number.isNaN(v) ? 'n/a' : v.toFixed(digits));
+  const atFive = o.hosts.precisionAt.find((p) => p.k === 5)?.precision;
+  return [
+    name.padEnd(44),
+    o.preset.padEnd(8),
+    (o.context ? 'yes' : 'no').padEnd(7),
+    n(o.train).padStart(7),
+    n(o.test).padStart(7),
+    n(o.malicious).padStart(7),
+    f(o.rocAuc).padStart(8),
+    f(o.prAuc).padStart(7),
+    f(o.precision, 2).padStart(6),
+    f(o.recall, 2).padStart(6),
+    `${(o.flagRate * 100).toFixed(1)}%`.padStart(7),
+    f(o.parts?.connRocAuc).padStart(6),
+    f(o.parts?.contextRocAuc).padStart(6),
+    n(o.hosts.entities).padStart(6),
+    f(o.hosts.rocAuc).padStart(8),
+    f(atFive, 2).padStart(5),
+  ].join(' ');
 }
