@@ -1,0 +1,70 @@
+import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { repoRoot, tempDir } from './support/paths.js';
+
+const run = promisify(execFile);
+const DEPCRUISE = join(repoRoot, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
+const RULES = join(repoRoot, '.dependency-cruiser.mjs');
+
+/**
+ * Runs the project's rules (the ones `npm run lint` applies) over a small tree of modules written
+ * to a temporary folder laid out like the project, and returns the exit code and output.
+ */
+async function cruise(files: Record<string, string>): Promise<{ code: number; output: string }> {
+  const { dir, cleanup } = await tempDir('zeek-anomaly-depcruise-');
+  try {
+    await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true } }));
+    const roots = [...new Set(Object.keys(files).map((path) => path.split('/')[0]!))];
+    for (const [path, text] of Object.entries(files)) {
+      await mkdir(dirname(join(dir, path)), { recursive: true });
+      await writeFile(join(dir, path), text);
+    }
+    try {
+      const { stdout, stderr } = await run(process.execPath, [DEPCRUISE, '--config', RULES, ...roots], { cwd: dir });
+      return { code: 0, output: stdout + stderr };
+    } catch (error) {
+      const failed = error as { code?: number; stdout?: string; stderr?: string };
+      return { code: failed.code ?? -1, output: (failed.stdout ?? '') + (failed.stderr ?? '') };
+    }
+  } finally {
+    await cleanup();
+  }
+}
+
+test('the dependency check passes a tree whose imports point one way', async () => {
+  const result = await cruise({
+    'pipeline/read/conn-record.ts': 'export interface ConnRecord { ts: number }\n',
+    'pipeline/score/score.ts': "import type { ConnRecord } from '../read/conn-record.js';\nexport const first = (r: ConnRecord): number => r.ts;\n",
+  });
+  assert.equal(result.code, 0, result.output);
+  assert.match(result.output, /no dependency violations found/);
+});
+
+test('the dependency check fails on an import cycle, naming the rule and the modules', async () => {
+  const result = await cruise({
+    'pipeline/read/a.ts': "import { b } from './b.js';\nexport const a = (): number => b() + 1;\n",
+    'pipeline/read/b.ts': "import { a } from './a.js';\nexport const b = (): number => a() - 1;\n",
+  });
+  assert.notEqual(result.code, 0, result.output);
+  assert.match(result.output, /error no-cycle: pipeline\/read\/(a|b)\.ts → /);
+});
+
+test('the dependency check fails when the reader imports the service, or the model runs pipeline code', async () => {
+  const upward = await cruise({
+    'pipeline/service/queue.ts': 'export const size = 1;\n',
+    'pipeline/read/reader.ts': "import { size } from '../service/queue.js';\nexport const n = size;\n",
+  });
+  assert.notEqual(upward.code, 0, upward.output);
+  assert.match(upward.output, /error read-is-the-bottom: pipeline\/read\/reader\.ts → pipeline\/service\/queue\.ts/);
+
+  const modelRunsPipeline = await cruise({
+    'pipeline/read/conn-record.ts': 'export const fields = 1;\n',
+    'model/train.ts': "import { fields } from '../pipeline/read/conn-record.js';\nexport const n = fields;\n",
+  });
+  assert.notEqual(modelRunsPipeline.code, 0, modelRunsPipeline.output);
+  assert.match(modelRunsPipeline.output, /error model-takes-only-the-record-type: model\/train\.ts → pipeline\/read\/conn-record\.ts/);
+});
