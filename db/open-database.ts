@@ -45,7 +45,9 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
     throw openError(file, error);
   }
   try {
-    configure(db, file, readonly, inMemory);
+    // Everything that decides whether this file is ours only reads it: a file that is refused
+    // must be left byte for byte as it was (no journal mode switched, no -wal or -shm beside it).
+    // Reading user_version reads the header, so a file that is not a database fails here.
     const version = userVersion(db);
     if (version > SCHEMA_VERSION) {
       throw new Error(
@@ -62,9 +64,10 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
             : `${file}: the database schema is version ${version}, older than this zeek-anomaly needs (${SCHEMA_VERSION}); run score or watch once to upgrade it`,
         );
       }
-    } else {
-      migrate(db, file, MIGRATIONS);
     }
+    // Only now, with the file known to be ours (or empty), is anything written to it.
+    configure(db, file, readonly, inMemory);
+    if (!readonly) migrate(db, file, MIGRATIONS);
     return db;
   } catch (error) {
     db.close();
@@ -73,9 +76,6 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
 }
 
 function configure(db: Database, file: string, readonly: boolean, inMemory: boolean): void {
-  // Reading user_version first reads the header, so a file that is not a database fails here,
-  // before anything is written to it.
-  userVersion(db);
   if (!readonly) {
     // WAL: readers see a snapshot and never block the writer, nor it them, so `anomalies` can run
     // beside the service. The mode is stored in the file, so read-only connections get it too.

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -80,6 +81,10 @@ function anomaly(overrides: Partial<AnomalyRow> = {}): AnomalyRow {
   };
 }
 
+function sha256(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
 function withDatabase<T>(fn: (db: Database, file: string) => T, file = freshPath()): T {
   const db = openDatabase(file);
   try {
@@ -152,6 +157,42 @@ describe('openDatabase', () => {
     other.exec('CREATE TABLE users (id INTEGER PRIMARY KEY)');
     other.close();
     assert.throws(() => openDatabase(file), { message: `${file} is a SQLite database, but not zeek-anomaly's (it has the tables users and no schema version); use another --db` });
+  });
+
+  test('opening a SQLite file that is not ours changes nothing in it: refused, naming the file, same bytes, no -wal or -shm, journal mode still delete', () => {
+    const foreign = join(dir, 'foreign-app.sqlite');
+    const other = new BetterSqlite3(foreign);
+    other.exec("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2);");
+    other.close();
+    const newer = join(dir, 'newer-rollback.sqlite');
+    const future = new BetterSqlite3(newer);
+    future.exec('CREATE TABLE files (id INTEGER PRIMARY KEY)');
+    future.pragma('user_version = 99');
+    future.close();
+
+    const cases: [string, RegExp][] = [
+      [foreign, /is a SQLite database, but not zeek-anomaly's \(it has the tables t and no schema version\)/],
+      [newer, /the database schema is version 99, newer than this zeek-anomaly knows/],
+    ];
+    for (const [file, reason] of cases) {
+      const before = sha256(file);
+      for (const readonly of [false, true]) {
+        assert.throws(
+          () => openDatabase(file, { readonly }),
+          (error: Error) => error.message.startsWith(file) && reason.test(error.message),
+          `${file}, readonly ${readonly}`,
+        );
+        assert.equal(sha256(file), before, `${file} (readonly ${readonly}) has the same bytes`);
+        assert.equal(existsSync(`${file}-wal`), false, `no ${file}-wal`);
+        assert.equal(existsSync(`${file}-shm`), false, `no ${file}-shm`);
+      }
+      const raw = new BetterSqlite3(file, { readonly: true });
+      try {
+        assert.equal(raw.pragma('journal_mode', { simple: true }), 'delete');
+      } finally {
+        raw.close();
+      }
+    }
   });
 
   test('read-only: a missing file is named and not created; the connection cannot write', () => {
