@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { insertAnomalies, type AnomalyRow } from './anomalies.js';
-import { findByPathAndSha256, findDoneBySha256, insertFile, type FileRow } from './files.js';
+import { findByPathAndSha256, findDoneBySha256, insertFile, type FileRow, type FileStatus } from './files.js';
 
 /** What is known of any file met: enough to recognise it again. */
 export type FileIdentity = Pick<FileRow, 'path' | 'size' | 'sha256' | 'startedAt' | 'finishedAt'>;
@@ -11,11 +11,20 @@ export type ScoredFile = Omit<FileRow, 'id' | 'status' | 'error' | 'duplicateOf'
 /** A file that could not be scored: whatever was learned before it failed is kept. */
 export type FailedFile = FileIdentity & Partial<Pick<FileRow, 'rows' | 'badLines' | 'modelVersion' | 'firstTs' | 'lastTs'>>;
 
+/**
+ * This path with this content was in the ledger by the time the write lock was held (another
+ * process recorded it meanwhile): nothing was written. `fileId` and `previous` are that row's.
+ */
+export type AlreadySeen = { status: 'already-seen'; fileId: number; previous: FileStatus };
+
 /** What `recordScoredFile` wrote: the file, or (when another process got there first) nothing new. */
-export type RecordedScore =
-  | { status: 'done'; fileId: number }
-  | { status: 'already-seen'; fileId: number }
-  | { status: 'skipped'; fileId: number; duplicateOf: FileRow };
+export type RecordedScore = { status: 'done'; fileId: number } | AlreadySeen | { status: 'skipped'; fileId: number; duplicateOf: FileRow };
+
+/** What `recordFailedFile` wrote: the failed file, or nothing when this path and content were recorded meanwhile. */
+export type RecordedFailure = { status: 'failed'; fileId: number } | AlreadySeen;
+
+/** What `recordSkippedFile` wrote: the skipped file, or nothing when this path and content were recorded meanwhile. */
+export type RecordedSkip = { status: 'skipped'; fileId: number } | AlreadySeen;
 
 /**
  * Records a scored file, status 'done', and all its anomalies in ONE transaction: after a crash
@@ -28,10 +37,10 @@ export function recordScoredFile(db: Database, file: ScoredFile, anomalies: Iter
   // work, within busy_timeout, instead of failing half-way.
   return db
     .transaction((): RecordedScore => {
-      const seen = findByPathAndSha256(db, file.path, file.sha256);
-      if (seen !== undefined) return { status: 'already-seen', fileId: seen.id };
+      const seen = alreadySeen(db, file);
+      if (seen !== undefined) return seen;
       const original = findDoneBySha256(db, file.sha256);
-      if (original !== undefined) return { status: 'skipped', fileId: recordSkippedFile(db, file, original.id), duplicateOf: original };
+      if (original !== undefined) return { status: 'skipped', fileId: insertSkipped(db, file, original.id), duplicateOf: original };
       const fileId = insertFile(db, { ...file, status: 'done', error: null, duplicateOf: null });
       insertAnomalies(db, fileId, anomalies);
       return { status: 'done', fileId };
@@ -39,26 +48,56 @@ export function recordScoredFile(db: Database, file: ScoredFile, anomalies: Iter
     .immediate();
 }
 
-/** Records a file that could not be scored, with why. Returns its id. */
-export function recordFailedFile(db: Database, file: FailedFile, error: string): number {
-  return insertFile(db, {
-    rows: null,
-    badLines: null,
-    modelVersion: null,
-    firstTs: null,
-    lastTs: null,
-    ...file,
-    status: 'failed',
-    flagged: null,
-    threshold: null,
-    thresholdMode: null,
-    error,
-    duplicateOf: null,
-  });
+/**
+ * Records a file that could not be scored, with why, unless this path with this content is in the
+ * ledger by the time the write lock is held: the check is made again inside the transaction, so
+ * two processes failing on the same file add one row, not two.
+ */
+export function recordFailedFile(db: Database, file: FailedFile, error: string): RecordedFailure {
+  return db
+    .transaction((): RecordedFailure => {
+      const seen = alreadySeen(db, file);
+      if (seen !== undefined) return seen;
+      const fileId = insertFile(db, {
+        rows: null,
+        badLines: null,
+        modelVersion: null,
+        firstTs: null,
+        lastTs: null,
+        ...file,
+        status: 'failed',
+        flagged: null,
+        threshold: null,
+        thresholdMode: null,
+        error,
+        duplicateOf: null,
+      });
+      return { status: 'failed', fileId };
+    })
+    .immediate();
 }
 
-/** Records a file left out because its content was scored already, as file `duplicateOf`. Returns its id. */
-export function recordSkippedFile(db: Database, file: FileIdentity, duplicateOf: number): number {
+/**
+ * Records a file left out because its content was scored already, as file `duplicateOf`, unless
+ * this path with this content is in the ledger by the time the write lock is held (checked again
+ * inside the transaction, as for scored and failed files).
+ */
+export function recordSkippedFile(db: Database, file: FileIdentity, duplicateOf: number): RecordedSkip {
+  return db
+    .transaction((): RecordedSkip => {
+      const seen = alreadySeen(db, file);
+      if (seen !== undefined) return seen;
+      return { status: 'skipped', fileId: insertSkipped(db, file, duplicateOf) };
+    })
+    .immediate();
+}
+
+function alreadySeen(db: Database, file: FileIdentity): AlreadySeen | undefined {
+  const seen = findByPathAndSha256(db, file.path, file.sha256);
+  return seen === undefined ? undefined : { status: 'already-seen', fileId: seen.id, previous: seen.status };
+}
+
+function insertSkipped(db: Database, file: FileIdentity, duplicateOf: number): number {
   return insertFile(db, {
     ...file,
     status: 'skipped',

@@ -54,16 +54,19 @@ export async function processFile(context: ProcessContext, file: string): Promis
 
   const original = findDoneBySha256(db, sha256);
   if (original !== undefined) {
-    const fileId = recordSkippedFile(db, { ...base, finishedAt: new Date().toISOString() }, original.id);
-    return { status: 'skipped', file, fileId, duplicateOf: { id: original.id, path: original.path } };
+    const recorded = recordSkippedFile(db, { ...base, finishedAt: new Date().toISOString() }, original.id);
+    // Another process recorded this path with this content between the check above and the write.
+    if (recorded.status === 'already-seen') return { status: 'already-seen', file, fileId: recorded.fileId, previous: recorded.previous };
+    return { status: 'skipped', file, fileId: recorded.fileId, duplicateOf: { id: original.id, path: original.path } };
   }
 
   const outcome = await scoreFile(tf, model, file, options);
   if (outcome.status === 'aborted') return { status: 'aborted', file };
   const finishedAt = new Date().toISOString();
   if (outcome.status === 'failed') {
-    const fileId = recordFailedFile(db, { ...base, finishedAt, modelVersion: model.version }, outcome.error.message);
-    return { status: 'failed', file, fileId, error: outcome.error.message };
+    const recorded = recordFailedFile(db, { ...base, finishedAt, modelVersion: model.version }, outcome.error.message);
+    if (recorded.status === 'already-seen') return { status: 'already-seen', file, fileId: recorded.fileId, previous: recorded.previous };
+    return { status: 'failed', file, fileId: recorded.fileId, error: outcome.error.message };
   }
   const recorded = recordScoredFile(
     db,
@@ -82,7 +85,7 @@ export async function processFile(context: ProcessContext, file: string): Promis
     outcome.flagged,
   );
   // Another process (a `score` beside the service) stored this content while it was being scored.
-  if (recorded.status === 'already-seen') return { status: 'already-seen', file, fileId: recorded.fileId, previous: 'done' };
+  if (recorded.status === 'already-seen') return { status: 'already-seen', file, fileId: recorded.fileId, previous: recorded.previous };
   if (recorded.status === 'skipped') {
     return { status: 'skipped', file, fileId: recorded.fileId, duplicateOf: { id: recorded.duplicateOf.id, path: recorded.duplicateOf.path } };
   }
