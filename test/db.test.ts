@@ -11,6 +11,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
 import {
   countAnomalies,
+  countStagedAnomalies,
   explainAnomalyQuery,
   insertAnomalies,
   pruneAnomaliesBefore,
@@ -220,30 +221,52 @@ describe('openDatabase', () => {
 });
 
 describe('recording files', () => {
-  test('recordScoredFile is atomic: a NOT NULL violation in the 3rd anomaly leaves neither the file nor any anomaly', () => {
+  test('recordScoredFile refuses a NOT NULL violation in the 3rd anomaly while staging, before the lock, naming the row and the file, and stores nothing', () => {
     withDatabase((db) => {
+      const file = scoredFile();
       const rows = [anomaly(), anomaly(), anomaly({ origH: null as unknown as string }), anomaly(), anomaly()];
       assert.throws(
-        () => recordScoredFile(db, scoredFile(), rows),
+        () => recordScoredFile(db, file, rows),
         (error: Error) => {
-          assert.match(error.message, /anomaly 3 for file \d+ \(uid CHhAvVGS1DHFjwGM9, ts 1713484800.123456\)/);
-          assert.match(error.message, /NOT NULL constraint failed: anomalies\.orig_h/);
-          assert.ok(error.message.includes(db.name));
+          assert.ok(error.message.startsWith(`${db.name}: anomaly 3 of ${file.path} (uid CHhAvVGS1DHFjwGM9, ts 1713484800.123456): `), error.message);
+          assert.match(error.message, /NOT NULL constraint failed: staged_anomalies\.orig_h/);
           return true;
         },
       );
       assert.equal(db.inTransaction, false);
       assert.deepEqual(countFiles(db), { done: 0, failed: 0, skipped: 0 });
       assert.equal(countAnomalies(db), 0);
-      assert.equal(db.prepare('SELECT count(*) FROM files').pluck().get(), 0);
+      assert.equal(countStagedAnomalies(db), 0, 'the two rows staged before it are gone too');
 
       // A NaN score (NULL to SQLite) is refused the same way.
-      assert.throws(() => recordScoredFile(db, scoredFile(), [anomaly({ score: NaN })]), /NOT NULL constraint failed: anomalies\.score/);
+      assert.throws(() => recordScoredFile(db, scoredFile(), [anomaly({ score: NaN })]), /NOT NULL constraint failed: staged_anomalies\.score/);
       assert.equal(countAnomalies(db), 0);
 
-      const id = recordScoredFile(db, scoredFile(), [anomaly(), anomaly()]).fileId;
+      // Nothing of the refused attempts is left staged to slip in with the next file.
+      const recorded = recordScoredFile(db, scoredFile(), [anomaly(), anomaly()]);
+      assert.equal(recorded.status, 'done');
       assert.equal(countAnomalies(db), 2);
-      assert.equal(findFileById(db, id)?.status, 'done');
+      assert.equal(findFileById(db, recorded.fileId)?.status, 'done');
+      assert.equal(countStagedAnomalies(db), 0, 'the stage is emptied after the commit');
+    });
+  });
+
+  test('recordScoredFile is atomic under the lock: an insert that fails on the 3rd staged anomaly leaves neither the file nor any anomaly', () => {
+    withDatabase((db) => {
+      // A failure only the main table can raise (a full disk, say), from a trigger of this connection.
+      db.exec(`CREATE TEMP TRIGGER refuse_boom BEFORE INSERT ON main.anomalies WHEN NEW.uid = 'boom' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`);
+      const rows = [anomaly(), anomaly(), anomaly({ uid: 'boom' }), anomaly()];
+      assert.throws(() => recordScoredFile(db, scoredFile(), rows), (error: Error) => {
+        assert.match(error.message, /: inserting the anomalies of file \d+: refused by the test$/);
+        return true;
+      });
+      assert.equal(db.inTransaction, false);
+      assert.deepEqual(countFiles(db), { done: 0, failed: 0, skipped: 0 });
+      assert.equal(countAnomalies(db), 0);
+      assert.equal(countStagedAnomalies(db), 0);
+      db.exec('DROP TRIGGER temp.refuse_boom');
+      assert.equal(recordScoredFile(db, scoredFile(), rows).status, 'done');
+      assert.deepEqual(queryAnomalies(db, { order: 'ts' }).map((a) => a.uid).reverse(), ['CHhAvVGS1DHFjwGM9', 'CHhAvVGS1DHFjwGM9', 'boom', 'CHhAvVGS1DHFjwGM9']);
     });
   });
 
@@ -287,7 +310,9 @@ describe('recording files', () => {
       recordFailedFile(db, { ...identity, path: '/a.log' }, 'boom');
       assert.equal(findDoneBySha256(db, sha), undefined, 'a failed file is not an original');
       const failedId = findByPathAndSha256(db, '/a.log', sha)?.id;
-      assert.deepEqual(recordScoredFile(db, scoredFile({ path: '/a.log', sha256: sha }), [anomaly()]), { status: 'already-seen', fileId: failedId, previous: 'failed' });
+      const again = recordScoredFile(db, scoredFile({ path: '/a.log', sha256: sha }), [anomaly()]);
+      assert.deepEqual({ ...again, lockSeconds: 0 }, { status: 'already-seen', fileId: failedId, previous: 'failed', lockSeconds: 0 });
+      assert.ok(again.lockSeconds >= 0 && again.lockSeconds < 5, `lockSeconds ${again.lockSeconds}`);
       const first = recordScoredFile(db, scoredFile({ path: '/b.log', sha256: sha }), []);
       assert.equal(first.status, 'done');
       const copy = recordScoredFile(db, scoredFile({ path: '/c.log', sha256: sha }), [anomaly()]);
@@ -309,7 +334,7 @@ describe('recording files', () => {
       assert.equal(countAnomalies(db), 1);
       assert.throws(
         () => insertAnomalies(db, fileId, [anomaly({ explanation: [{ feature: 'duration', share: NaN }] })]),
-        /anomaly 1 for file \d+ .*explanation item \{"feature":"duration","share":null\}/,
+        /anomaly 1 of file \d+ .*explanation item \{"feature":"duration","share":null\}/,
       );
     });
   });

@@ -21,6 +21,8 @@ export type FileOutcome =
       modelVersion: string;
       seconds: number;
       rowsPerSecond: number;
+      /** How long the database's write lock was held to store the file and its anomalies. */
+      lockSeconds: number;
     }
   | { status: 'failed'; file: string; fileId: number; error: string }
   | { status: 'skipped'; file: string; fileId: number; duplicateOf: { id: number; path: string } }
@@ -100,6 +102,7 @@ export async function processFile(context: ProcessContext, file: string): Promis
     modelVersion: model.version,
     seconds: outcome.seconds,
     rowsPerSecond: outcome.seconds > 0 ? Math.round(outcome.rows / outcome.seconds) : 0,
+    lockSeconds: recorded.lockSeconds,
   };
 }
 
