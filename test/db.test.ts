@@ -107,7 +107,7 @@ describe('openDatabase', () => {
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
       assert.equal(db.pragma('synchronous', { simple: true }), 1, 'NORMAL');
       assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
-      assert.equal(db.pragma('busy_timeout', { simple: true }), 5000);
+      assert.equal(db.pragma('busy_timeout', { simple: true }), 60_000);
       const tables = db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`).pluck().all();
       assert.deepEqual(tables, ['anomalies', 'files', 'models']);
     }, file);

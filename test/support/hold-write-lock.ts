@@ -18,8 +18,13 @@ export interface HeldWriteLock {
  * better-sqlite3, takes the write lock (BEGIN IMMEDIATE), runs `sql`, then holds the lock for
  * `holdMs` without yielding before it commits. The caller can meanwhile try to read or write from
  * this process, synchronously, and see whether it waits, fails or goes through.
+ *
+ * `wholeFile`: the process first sets `locking_mode = EXCLUSIVE`, so its write locks the whole
+ * database file, readers included, and keeps it locked until it closes. That is the lock SQLite
+ * itself takes, in WAL mode, to recover the WAL after a crash or to checkpoint and remove it when
+ * the last connection closes: the moments a reader in WAL mode can meet SQLITE_BUSY.
  */
-export function holdWriteLock(file: string, sql: string, holdMs: number): HeldWriteLock {
+export function holdWriteLock(file: string, sql: string, holdMs: number, options: { wholeFile?: boolean } = {}): HeldWriteLock {
   const child = spawn(
     process.execPath,
     [
@@ -27,6 +32,7 @@ export function holdWriteLock(file: string, sql: string, holdMs: number): HeldWr
       '-e',
       `import BetterSqlite3 from ${JSON.stringify(betterSqlite3Url)};
        const db = new BetterSqlite3(${JSON.stringify(file)}, { timeout: 5000 });
+       if (${options.wholeFile === true}) db.pragma('locking_mode = EXCLUSIVE');
        db.exec('BEGIN IMMEDIATE');
        db.exec(${JSON.stringify(sql)});
        console.log('locked');
