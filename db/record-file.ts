@@ -45,12 +45,6 @@ export type RecordedSkip = { status: 'skipped'; fileId: number } | AlreadySeen;
  */
 export function recordScoredFile(db: Database, file: ScoredFile, anomalies: Iterable<AnomalyRow>): RecordedScore {
   stageAnomalies(db, anomalies, file.path);
-  const cacheSize = db.pragma('main.cache_size', { simple: true }) as number;
-  // Each anomaly goes into five indexes, three of them (hosts, score) at scattered places: with
-  // the default 16 MiB page cache, a 10M-row file's 500k anomalies spend half their time under the
-  // lock reading back and writing out index pages. The cache grows only as pages are used, and
-  // goes back to its size after the commit.
-  db.pragma(`main.cache_size = -${WRITE_CACHE_KIB}`);
   try {
     let locked = 0;
     // IMMEDIATE: the write lock is taken at BEGIN, so waiting for another writer happens before any
@@ -69,13 +63,9 @@ export function recordScoredFile(db: Database, file: ScoredFile, anomalies: Iter
       .immediate();
     return { ...recorded, lockSeconds: (performance.now() - locked) / 1000 };
   } finally {
-    db.pragma(`main.cache_size = ${cacheSize}`);
     clearStagedAnomalies(db);
   }
 }
-
-// The page cache while a scored file is written (see recordScoredFile).
-const WRITE_CACHE_KIB = 64 * 1024;
 
 /**
  * Records a file that could not be scored, with why, unless this path with this content is in the
