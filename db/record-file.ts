@@ -20,8 +20,8 @@ export type AlreadySeen = { status: 'already-seen'; fileId: number; previous: Fi
 
 /**
  * What `recordScoredFile` wrote: the file, or (when another process got there first) nothing new;
- * and how long it held the database's write lock, in seconds (from BEGIN IMMEDIATE to the end of
- * COMMIT, including the passive WAL checkpoint SQLite may run once the commit is done).
+ * and how long it held the database's write lock, in seconds (from BEGIN IMMEDIATE having the
+ * lock to the end of COMMIT; not the WAL checkpoint that follows, which holds no lock).
  */
 export type RecordedScore = ({ status: 'done'; fileId: number } | AlreadySeen | { status: 'skipped'; fileId: number; duplicateOf: FileRow }) & {
   lockSeconds: number;
@@ -45,6 +45,11 @@ export type RecordedSkip = { status: 'skipped'; fileId: number } | AlreadySeen;
  */
 export function recordScoredFile(db: Database, file: ScoredFile, anomalies: Iterable<AnomalyRow>): RecordedScore {
   stageAnomalies(db, anomalies, file.path);
+  // SQLite checkpoints the WAL inside COMMIT once it holds 1,000 pages (a 10M-row file writes
+  // 50,000). That happens after the lock is released, but within the COMMIT call: it is run here
+  // after the commit instead, so that lockSeconds is the time the lock was held and no more.
+  const autoCheckpoint = db.pragma('wal_autocheckpoint', { simple: true }) as number;
+  db.pragma('wal_autocheckpoint = 0');
   try {
     let locked = 0;
     // IMMEDIATE: the write lock is taken at BEGIN, so waiting for another writer happens before any
@@ -61,8 +66,12 @@ export function recordScoredFile(db: Database, file: ScoredFile, anomalies: Iter
         return { status: 'done' as const, fileId };
       })
       .immediate();
-    return { ...recorded, lockSeconds: (performance.now() - locked) / 1000 };
+    const lockSeconds = (performance.now() - locked) / 1000;
+    // PASSIVE, as the automatic one: it copies what no reader still needs and waits for no one.
+    if (autoCheckpoint > 0) db.pragma('wal_checkpoint(PASSIVE)');
+    return { ...recorded, lockSeconds };
   } finally {
+    db.pragma(`wal_autocheckpoint = ${autoCheckpoint}`);
     clearStagedAnomalies(db);
   }
 }

@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
@@ -112,6 +113,21 @@ describe('the write lock', () => {
       assert.ok(recorded.lockSeconds > 0 && recorded.lockSeconds < 5, `lockSeconds ${recorded.lockSeconds}`);
     } finally {
       other.close();
+      db.close();
+    }
+  });
+
+  test('storing a file checkpoints the WAL after the commit, outside the lock time, and leaves the automatic checkpoint as it was', () => {
+    const file = freshPath();
+    const db = openDatabase(file);
+    try {
+      const before = statSync(file).size;
+      assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), 1000);
+      recordScoredFile(db, scoredFile('/logs/a.log', 'a', 5000), anomalies(5000));
+      // Under 1,000 pages: SQLite's automatic checkpoint would not have run; this one did.
+      assert.ok(statSync(file).size > before + 1_000_000, `the pages reached the database file (${before} → ${statSync(file).size} bytes)`);
+      assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), 1000);
+    } finally {
       db.close();
     }
   });
