@@ -37,49 +37,148 @@ export interface StoredAnomalyRow extends AnomalyRow {
   filePath: string;
 }
 
-const INSERT_ANOMALY = `
-  INSERT INTO anomalies (file_id, ts, uid, orig_h, orig_p, resp_h, resp_p, proto, service, duration, orig_bytes,
-                         resp_bytes, conn_state, history, orig_pkts, resp_pkts, score, threshold, model_version, explanation)
-  VALUES (@fileId, @ts, @uid, @origH, @origP, @respH, @respP, @proto, @service, @duration, @origBytes,
-          @respBytes, @connState, @history, @origPkts, @respPkts, @score, @threshold, @modelVersion, @explanation)`;
+// A file's anomalies are written in two steps, so that the write lock is held only for the part
+// that needs it (see record-file.ts):
+//  1. `stageAnomalies`, before the lock: every row is made, checked and bound into a TEMP table of
+//     this connection. TEMP tables live in a temporary file of their own (temp_store = FILE, set
+//     at open), with their own page cache, so 500k staged rows cost disk, not heap; and writing
+//     them takes no lock on the database, so readers and other writers carry on.
+//  2. `insertStagedAnomalies`, under the lock: one INSERT … SELECT copies them into `anomalies`
+//     inside SQLite, with no call back into JavaScript per row.
+// The stage has the constraints of `anomalies`, so a bad row is refused at step 1, naming it.
+const CREATE_STAGE = `
+  CREATE TEMP TABLE IF NOT EXISTS staged_anomalies (
+    ts            REAL    NOT NULL,
+    uid           TEXT,
+    orig_h        TEXT    NOT NULL,
+    orig_p        INTEGER NOT NULL,
+    resp_h        TEXT    NOT NULL,
+    resp_p        INTEGER NOT NULL,
+    proto         TEXT    NOT NULL,
+    service       TEXT,
+    duration      REAL,
+    orig_bytes    INTEGER,
+    resp_bytes    INTEGER,
+    conn_state    TEXT,
+    history       TEXT,
+    orig_pkts     INTEGER,
+    resp_pkts     INTEGER,
+    score         REAL    NOT NULL,
+    threshold     REAL    NOT NULL,
+    model_version TEXT    NOT NULL,
+    explanation   TEXT    NOT NULL
+  )`;
+
+const STAGED_COLUMNS = `ts, uid, orig_h, orig_p, resp_h, resp_p, proto, service, duration, orig_bytes, resp_bytes, conn_state,
+  history, orig_pkts, resp_pkts, score, threshold, model_version, explanation`;
+
+// Positional parameters: binding 19 values in order makes no object per row.
+const STAGE_ANOMALY = `INSERT INTO temp.staged_anomalies (${STAGED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const CLEAR_STAGE = `DELETE FROM temp.staged_anomalies`;
+const COUNT_STAGED = `SELECT count(*) FROM temp.staged_anomalies`;
+// In staging order (the rowid), which is the file's row order.
+const INSERT_STAGED = `INSERT INTO main.anomalies (file_id, ${STAGED_COLUMNS}) SELECT ?, ${STAGED_COLUMNS} FROM temp.staged_anomalies ORDER BY rowid`;
+
+type StageParams = [
+  number, string | null, string, number, string, number, string, string | null, number | null, number | null, number | null,
+  string | null, string | null, number | null, number | null, number, number, string, string,
+];
+
+// The stage is written once from start to end and read once in order, so a small cache serves
+// it: 2 MiB instead of the 16 MiB every attached database gets by default.
+const STAGE_CACHE_KIB = 2048;
+
+// Made on first use by each connection; IF NOT EXISTS makes it a no-op after that. Not remembered
+// on the JS side: a caller's transaction that rolls back takes the table's creation with it.
+function ensureStage(db: Database): void {
+  prepared(db, CREATE_STAGE).run();
+  db.pragma(`temp.cache_size = -${STAGE_CACHE_KIB}`);
+}
 
 /**
- * Inserts a file's anomalies. It opens no transaction: the caller wraps it with the file's own
- * row (see record-file.ts), so that both are written or neither.
+ * Stages `rows` for `insertStagedAnomalies`, replacing whatever was staged before, and returns how
+ * many there are. Takes no lock on the database: call it before the write transaction. All or
+ * none: a row that is refused (a NaN in its explanation, a missing value in a NOT NULL column)
+ * leaves nothing staged and throws, naming it (`source`, the file's path, says whose it is).
  */
-export function insertAnomalies(db: Database, fileId: number, rows: Iterable<AnomalyRow>): void {
-  const insert = prepared<[Record<string, unknown>]>(db, INSERT_ANOMALY);
-  // An iterable, not an array: a large file's flagged rows are made one at a time as they are written.
-  let i = 0;
-  for (const row of rows) {
-    i++;
-    try {
-      insert.run({
-        fileId,
-        ts: row.ts,
-        uid: row.uid ?? null,
-        origH: row.origH,
-        origP: row.origP,
-        respH: row.respH,
-        respP: row.respP,
-        proto: row.proto,
-        service: row.service ?? null,
-        duration: row.duration ?? null,
-        origBytes: row.origBytes ?? null,
-        respBytes: row.respBytes ?? null,
-        connState: row.connState ?? null,
-        history: row.history ?? null,
-        origPkts: row.origPkts ?? null,
-        respPkts: row.respPkts ?? null,
-        // SQLite stores NaN as NULL, which the NOT NULL columns then refuse with a message naming the column.
-        score: row.score,
-        threshold: row.threshold,
-        modelVersion: row.modelVersion,
-        explanation: explanationJson(row.explanation),
-      });
-    } catch (error) {
-      throw contextError(`${db.name}: anomaly ${i} for file ${fileId} (uid ${row.uid ?? 'unset'}, ts ${row.ts})`, error);
+export function stageAnomalies(db: Database, rows: Iterable<AnomalyRow>, source?: string): number {
+  ensureStage(db);
+  const stage = prepared<StageParams>(db, STAGE_ANOMALY);
+  // A transaction on TEMP alone: one commit for all the rows, and no lock on the main database.
+  return db.transaction((): number => {
+    prepared(db, CLEAR_STAGE).run();
+    let i = 0;
+    for (const row of rows) {
+      i++;
+      try {
+        stage.run(
+          row.ts,
+          row.uid ?? null,
+          row.origH,
+          row.origP,
+          row.respH,
+          row.respP,
+          row.proto,
+          row.service ?? null,
+          row.duration ?? null,
+          row.origBytes ?? null,
+          row.respBytes ?? null,
+          row.connState ?? null,
+          row.history ?? null,
+          row.origPkts ?? null,
+          row.respPkts ?? null,
+          // SQLite stores NaN as NULL, which the NOT NULL columns then refuse with a message naming the column.
+          row.score,
+          row.threshold,
+          row.modelVersion,
+          explanationJson(row.explanation),
+        );
+      } catch (error) {
+        throw contextError(`${db.name}: anomaly ${i}${source === undefined ? '' : ` of ${source}`} (uid ${row.uid ?? 'unset'}, ts ${row.ts})`, error);
+      }
     }
+    return i;
+  })();
+}
+
+/**
+ * Inserts the staged rows as file `fileId`'s anomalies, in the order they were staged, with one
+ * statement, and returns how many went in. It opens no transaction: the caller wraps it with the
+ * file's own row (see record-file.ts), so that both are written or neither. The stage is left as
+ * it was; `clearStagedAnomalies` empties it.
+ */
+export function insertStagedAnomalies(db: Database, fileId: number): number {
+  ensureStage(db);
+  try {
+    return prepared<[number]>(db, INSERT_STAGED).run(fileId).changes;
+  } catch (error) {
+    throw contextError(`${db.name}: inserting the anomalies of file ${fileId}`, error);
+  }
+}
+
+/** How many rows are staged. */
+export function countStagedAnomalies(db: Database): number {
+  ensureStage(db);
+  return prepared<[], number>(db, COUNT_STAGED).pluck().get() ?? 0;
+}
+
+/** Empties the stage, so its rows do not sit in the temporary file until the next file. */
+export function clearStagedAnomalies(db: Database): void {
+  ensureStage(db);
+  prepared(db, CLEAR_STAGE).run();
+}
+
+/**
+ * Inserts a file's anomalies (stages them, then inserts them). It opens no write transaction of
+ * its own: the caller wraps it with the file's own row, so that both are written or neither.
+ * For a file's worth of rows, use `recordScoredFile`, which stages them before taking the lock.
+ */
+export function insertAnomalies(db: Database, fileId: number, rows: Iterable<AnomalyRow>): number {
+  stageAnomalies(db, rows, `file ${fileId}`);
+  try {
+    return insertStagedAnomalies(db, fileId);
+  } finally {
+    clearStagedAnomalies(db);
   }
 }
 

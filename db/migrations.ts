@@ -77,4 +77,34 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'one done row per content',
+    sql: `
+      -- Exactly once, in the schema: at most one 'done' row per content hash. An older version
+      -- could, in a race, record the same content as 'done' twice. Before the index can be made,
+      -- each such content keeps its first 'done' row (the lowest id, the one findDoneBySha256
+      -- returns); the later ones become what they would have been, 'skipped' duplicates of it
+      -- with no results of their own, and their anomalies (a second copy of the first's) go.
+      -- This runs inside the migration's transaction: all of it happens, or none.
+      CREATE TEMP TABLE later_done AS
+        SELECT f.id AS id, (SELECT min(g.id) FROM files g WHERE g.sha256 = f.sha256 AND g.status = 'done') AS first_id
+        FROM files f
+        WHERE f.status = 'done' AND EXISTS (SELECT 1 FROM files g WHERE g.sha256 = f.sha256 AND g.status = 'done' AND g.id < f.id);
+
+      DELETE FROM anomalies WHERE file_id IN (SELECT id FROM later_done);
+      -- Skipped rows that named a later copy as their original now name the first.
+      UPDATE files SET duplicate_of = (SELECT first_id FROM later_done WHERE later_done.id = files.duplicate_of)
+        WHERE duplicate_of IN (SELECT id FROM later_done);
+      UPDATE files SET
+          status = 'skipped', duplicate_of = (SELECT first_id FROM later_done WHERE later_done.id = files.id),
+          rows = NULL, bad_lines = NULL, flagged = NULL, threshold = NULL, threshold_mode = NULL, error = NULL,
+          model_version = NULL, first_ts = NULL, last_ts = NULL
+        WHERE id IN (SELECT id FROM later_done);
+      DROP TABLE later_done;
+
+      -- The database itself now refuses a second 'done' row for one content, whatever the code does.
+      CREATE UNIQUE INDEX files_done_by_sha256 ON files (sha256) WHERE status = 'done';
+    `,
+  },
 ];

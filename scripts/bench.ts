@@ -72,9 +72,17 @@ interface BenchCase {
   file: BenchFile;
   /**
    * Runs the case and returns the rows it handled (and, when setup must not count, the seconds of
-   * the measured part); throws when the rows are not what was written.
+   * the measured part; for the cases that write to the database, how long they held its write
+   * lock); throws when the rows are not what was written.
    */
-  run(file: BenchFile): Promise<number | { rows: number; seconds: number }>;
+  run(file: BenchFile): Promise<number | Measured>;
+}
+
+interface Measured {
+  rows: number;
+  seconds: number;
+  /** BEGIN IMMEDIATE to the end of COMMIT, for the cases that store a scored file. */
+  lockSeconds?: number;
 }
 
 const CASES: readonly BenchCase[] = [
@@ -295,7 +303,7 @@ async function retrainCase(file: BenchFile): Promise<{ rows: number; seconds: nu
  * `score` of a whole file into a fresh SQLite database with a model trained (once, cached) on a
  * sample of the 1M file: hashing, reading, featurising, scoring, the exact top 5% and the insert.
  */
-async function scoreEndToEnd(file: BenchFile): Promise<{ rows: number; seconds: number }> {
+async function scoreEndToEnd(file: BenchFile): Promise<Measured> {
   const backend = await initBackend({ prefer: 'wasm' });
   const store = new ModelStore({ dataDir: join(OUTPUT_DIR, 'model-for-scoring') });
   if ((await store.activeVersion()) === null) {
@@ -319,7 +327,8 @@ async function scoreEndToEnd(file: BenchFile): Promise<{ rows: number; seconds: 
     if (outcome.status !== 'done') throw new Error(`score: ${JSON.stringify(outcome)}`);
     if (outcome.flagged !== Math.ceil(0.05 * file.rows)) throw new Error(`score flagged ${outcome.flagged}, not the top 5% of ${file.rows}`);
     expectRows('score', file, outcome.rows);
-    return { rows: outcome.rows, seconds };
+    process.stderr.write(`${file.label}: stored ${outcome.flagged} anomalies holding the write lock ${outcome.lockSeconds.toFixed(2)} s\n`);
+    return { rows: outcome.rows, seconds, lockSeconds: outcome.lockSeconds };
   } finally {
     db.close();
     await rm(dir, { recursive: true, force: true });
@@ -333,9 +342,7 @@ function expectRows(name: string, file: BenchFile, rows: number): void {
 // ---------------------------------------------------------------------------------------------
 // Child side
 
-interface ChildResult {
-  rows: number;
-  seconds: number;
+interface ChildResult extends Measured {
   maxRssKb: number;
 }
 
@@ -344,8 +351,10 @@ async function runChild(name: string): Promise<void> {
   if (bench === undefined) throw new Error(`unknown case ${name}`);
   const started = performance.now();
   const measured = await bench.run(bench.file);
-  const { rows, seconds } = typeof measured === 'number' ? { rows: measured, seconds: (performance.now() - started) / 1000 } : measured;
-  const result: ChildResult = { rows, seconds, maxRssKb: process.resourceUsage().maxRSS };
+  const result: ChildResult = {
+    ...(typeof measured === 'number' ? { rows: measured, seconds: (performance.now() - started) / 1000 } : measured),
+    maxRssKb: process.resourceUsage().maxRSS,
+  };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
@@ -376,9 +385,10 @@ function spawnCase(name: CaseName): Promise<ChildResult> {
 function parseChildResult(out: string): ChildResult {
   const last = out.trim().split('\n').pop() ?? '';
   const value = JSON.parse(last) as Partial<ChildResult>;
-  const { rows, seconds, maxRssKb } = value;
+  const { rows, seconds, maxRssKb, lockSeconds } = value;
   if (typeof rows !== 'number' || typeof seconds !== 'number' || typeof maxRssKb !== 'number') throw new Error(last);
-  return { rows, seconds, maxRssKb };
+  if (lockSeconds !== undefined && typeof lockSeconds !== 'number') throw new Error(last);
+  return { rows, seconds, maxRssKb, ...(lockSeconds === undefined ? {} : { lockSeconds }) };
 }
 
 async function ensureFile(file: BenchFile): Promise<void> {
@@ -417,18 +427,21 @@ interface CaseSummary {
   file: BenchFile;
   rowsPerSecond: number;
   peakRssMb: number;
+  /** The median write lock time of its runs, for the cases that store a scored file. */
+  lockSeconds: number | undefined;
   runs: number;
 }
 
 function table(summaries: readonly CaseSummary[]): string {
   const reference = summaries.find((s) => s.name === REFERENCE_CASE)?.rowsPerSecond;
   const lines = [
-    `| case | median rows/s | vs ${REFERENCE_CASE} | peak RSS MB | runs |`,
-    '|---|---:|---:|---:|---:|',
+    `| case | median rows/s | vs ${REFERENCE_CASE} | peak RSS MB | write lock s | runs |`,
+    '|---|---:|---:|---:|---:|---:|',
   ];
   for (const s of summaries) {
     const ratio = reference === undefined ? '—' : `${(s.rowsPerSecond / reference).toFixed(2)}×`;
-    lines.push(`| ${s.name} | ${thousands(s.rowsPerSecond)} | ${ratio} | ${s.peakRssMb.toFixed(1)} | ${s.runs} |`);
+    const lock = s.lockSeconds === undefined ? '—' : s.lockSeconds.toFixed(2);
+    lines.push(`| ${s.name} | ${thousands(s.rowsPerSecond)} | ${ratio} | ${s.peakRssMb.toFixed(1)} | ${lock} | ${s.runs} |`);
   }
   return lines.join('\n');
 }
@@ -443,7 +456,8 @@ async function runParent(args: string[], runs: number, selected: readonly BenchC
     for (const bench of selected) {
       const result = await spawnCase(bench.name);
       results.get(bench.name)?.push(result);
-      console.log(`run ${run}/${runs} ${bench.name}: ${thousands(result.rows / result.seconds)} rows/s, ${(result.maxRssKb / 1024).toFixed(1)} MB`);
+      const lock = result.lockSeconds === undefined ? '' : `, write lock held ${result.lockSeconds.toFixed(2)} s`;
+      console.log(`run ${run}/${runs} ${bench.name}: ${thousands(result.rows / result.seconds)} rows/s, ${(result.maxRssKb / 1024).toFixed(1)} MB${lock}`);
     }
   }
 
@@ -454,6 +468,7 @@ async function runParent(args: string[], runs: number, selected: readonly BenchC
       file: bench.file,
       rowsPerSecond: median(rs.map((r) => r.rows / r.seconds)),
       peakRssMb: Math.max(...rs.map((r) => r.maxRssKb / 1024)),
+      lockSeconds: rs.some((r) => r.lockSeconds !== undefined) ? median(rs.flatMap((r) => (r.lockSeconds === undefined ? [] : [r.lockSeconds]))) : undefined,
       runs: rs.length,
     };
   });
@@ -475,6 +490,7 @@ async function runParent(args: string[], runs: number, selected: readonly BenchC
     `- node ${process.version}, ${platform()} ${arch()}, ${cpu[0]?.model ?? 'unknown CPU'} (${cpu.length} logical CPUs)`,
     ...fileLines,
     `- median of ${runs} runs per case, each run a fresh process; peak RSS is the largest maxRSS of its runs`,
+    '- write lock: for the score cases, the median time the database write lock was held to store the file (BEGIN IMMEDIATE to the end of COMMIT)',
     `- command: \`${['node', relative(process.cwd(), SCRIPT), ...args].join(' ')}\``,
     '',
   ].join('\n');

@@ -9,8 +9,9 @@
  * For each attack and each scorer (the per-connection model alone, the context model alone, and
  * the two combined as the service combines them): ROC-AUC of the attack's rows against the test
  * day's normal rows (the other attacks' rows left out), the attack's best rank among the normal
- * rows and among all rows, and its share of rows in the day's top 1%; and per source host: ROC-AUC and precision at 5 over the day's source
- * hosts ranked by their worst row (a host is malicious when most of its rows are the attack's).
+ * rows and among all rows, and its share of rows in the day's top 1%; and per source host: ROC-AUC
+ * over the day's source hosts ranked by their worst row, and the attacking host's rank among them
+ * (a host is the attacker when most of its rows are the attack's).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -38,7 +39,8 @@ interface AttackFigures {
   bestRank: number;
   topPercentShare: number;
   hostRocAuc: number;
-  hostPrecisionAt5: number | null;
+  /** The attacking host's rank among the day's source hosts by their worst row (1 is the top); null when no host is mostly the attack's (a spoofed flood). */
+  hostRank: number | null;
 }
 
 async function main(): Promise<void> {
@@ -84,10 +86,10 @@ async function main(): Promise<void> {
     process.stdout.write(
       `trained on ${train.length.toLocaleString('en-US')} rows of ${manifest.days.slice(0, -1).join(', ')}; tested on ${test.length.toLocaleString('en-US')} rows of ${attackDay}\n\n`,
     );
-    process.stdout.write('| attack | rows | scorer | ROC-AUC | rank among normal rows | best rank, all rows | in top 1% | host ROC-AUC | host P@5 |\n|---|---:|---|---:|---:|---:|---:|---:|---:|\n');
+    process.stdout.write('| attack | rows | scorer | ROC-AUC | rank among normal rows | best rank, all rows | in top 1% | host ROC-AUC | host rank |\n|---|---:|---|---:|---:|---:|---:|---:|---:|\n');
     for (const f of figures) {
       process.stdout.write(
-        `| ${f.attack} | ${f.rows.toLocaleString('en-US')} | ${f.scorer} | ${f.rocAuc.toFixed(3)} | ${f.rankAmongNormal.toLocaleString('en-US')} | ${f.bestRank.toLocaleString('en-US')} | ${(100 * f.topPercentShare).toFixed(1)}% | ${f.hostRocAuc.toFixed(3)} | ${f.hostPrecisionAt5 === null ? 'n/a' : f.hostPrecisionAt5.toFixed(2)} |\n`,
+        `| ${f.attack} | ${f.rows.toLocaleString('en-US')} | ${f.scorer} | ${f.rocAuc.toFixed(3)} | ${f.rankAmongNormal.toLocaleString('en-US')} | ${f.bestRank.toLocaleString('en-US')} | ${(100 * f.topPercentShare).toFixed(1)}% | ${f.hostRocAuc.toFixed(3)} | ${f.hostRank === null ? 'n/a' : f.hostRank.toLocaleString('en-US')} |\n`,
       );
     }
   } finally {
@@ -120,7 +122,9 @@ function measure(attack: string, scorer: AttackFigures['scorer'], scores: Float3
   const best = Math.max(...attackRows.map((i) => scores[i]!));
   const normalAbove = kept.filter((i, j) => !labels[j] && scores[i]! > best).length;
   const topPercent = Math.ceil(scores.length / 100);
-  const hosts = entityFigures(kept.map((i) => test[i]!['id.orig_h']), keptScores, labels, [5]);
+  const hostKeys = kept.map((i) => test[i]!['id.orig_h']);
+  const hosts = entityFigures(hostKeys, keptScores, labels, []);
+  const hostRank = rankOfWorstMaliciousHost(hostKeys, keptScores, labels);
   return {
     attack,
     rows: attackRows.length,
@@ -130,8 +134,23 @@ function measure(attack: string, scorer: AttackFigures['scorer'], scores: Float3
     bestRank: Math.min(...attackRows.map((i) => rankOf[i]!)),
     topPercentShare: attackRows.filter((i) => rankOf[i]! <= topPercent).length / attackRows.length,
     hostRocAuc: hosts.rocAuc,
-    hostPrecisionAt5: hosts.precisionAt[0]?.precision ?? null,
+    hostRank,
   };
+}
+
+/** The best rank of a host most of whose rows are the attack's, among hosts ranked by their worst row. */
+function rankOfWorstMaliciousHost(keys: readonly string[], scores: Float32Array, labels: readonly boolean[]): number | null {
+  const hosts = new Map<string, { worst: number; rows: number; attack: number }>();
+  keys.forEach((key, i) => {
+    const host = hosts.get(key) ?? { worst: -Infinity, rows: 0, attack: 0 };
+    host.worst = Math.max(host.worst, scores[i]!);
+    host.rows++;
+    if (labels[i]) host.attack++;
+    hosts.set(key, host);
+  });
+  const ranked = [...hosts.values()].sort((a, b) => b.worst - a.worst);
+  const at = ranked.findIndex((h) => h.attack * 2 > h.rows);
+  return at < 0 ? null : at + 1;
 }
 
 await main();

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -10,6 +11,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
 import {
   countAnomalies,
+  countStagedAnomalies,
   explainAnomalyQuery,
   insertAnomalies,
   pruneAnomaliesBefore,
@@ -18,8 +20,10 @@ import {
 } from '../db/anomalies.js';
 import { countFiles, findByPathAndSha256, findDoneBySha256, findFileById, insertFile, listFiles } from '../db/files.js';
 import { listModels, setActiveModel, upsertModel } from '../db/models.js';
+import { MIGRATIONS } from '../db/migrations.js';
 import { openDatabase, SCHEMA_VERSION } from '../db/open-database.js';
 import { recordFailedFile, recordScoredFile, recordSkippedFile, type ScoredFile } from '../db/record-file.js';
+import { holdWriteLock } from './support/hold-write-lock.js';
 import { repoRoot, tempDir } from './support/paths.js';
 
 let dir: string;
@@ -80,6 +84,10 @@ function anomaly(overrides: Partial<AnomalyRow> = {}): AnomalyRow {
   };
 }
 
+function sha256(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
 function withDatabase<T>(fn: (db: Database, file: string) => T, file = freshPath()): T {
   const db = openDatabase(file);
   try {
@@ -90,16 +98,16 @@ function withDatabase<T>(fn: (db: Database, file: string) => T, file = freshPath
 }
 
 describe('openDatabase', () => {
-  test('a fresh file: creates its folder, applies the migrations (user_version 1), WAL, NORMAL, foreign keys, busy timeout', () => {
+  test('a fresh file: creates its folder, applies the migrations (user_version 2), WAL, NORMAL, foreign keys, busy timeout', () => {
     const file = freshPath();
     assert.equal(existsSync(join(file, '..')), false);
     withDatabase((db) => {
-      assert.equal(SCHEMA_VERSION, 1);
-      assert.equal(db.pragma('user_version', { simple: true }), 1);
+      assert.equal(SCHEMA_VERSION, 2);
+      assert.equal(db.pragma('user_version', { simple: true }), 2);
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
       assert.equal(db.pragma('synchronous', { simple: true }), 1, 'NORMAL');
       assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
-      assert.equal(db.pragma('busy_timeout', { simple: true }), 5000);
+      assert.equal(db.pragma('busy_timeout', { simple: true }), 60_000);
       const tables = db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`).pluck().all();
       assert.deepEqual(tables, ['anomalies', 'files', 'models']);
     }, file);
@@ -109,7 +117,7 @@ describe('openDatabase', () => {
     const file = freshPath();
     withDatabase((db) => recordScoredFile(db, scoredFile(), [anomaly()]), file);
     withDatabase((db) => {
-      assert.equal(db.pragma('user_version', { simple: true }), 1);
+      assert.equal(db.pragma('user_version', { simple: true }), 2);
       assert.equal(countAnomalies(db), 1);
       assert.equal(listFiles(db).length, 1);
     }, file);
@@ -124,7 +132,7 @@ describe('openDatabase', () => {
   test('a database with a newer schema (user_version 99) is refused, read-write and read-only, and left as it was', () => {
     const file = freshPath();
     withDatabase((db) => db.pragma('user_version = 99'), file);
-    const message = `${file}: the database schema is version 99, newer than this zeek-anomaly knows (1); upgrade zeek-anomaly or use another --db`;
+    const message = `${file}: the database schema is version 99, newer than this zeek-anomaly knows (2); upgrade zeek-anomaly or use another --db`;
     assert.throws(() => openDatabase(file), { message });
     assert.throws(() => openDatabase(file, { readonly: true }), { message });
     const raw = new BetterSqlite3(file, { readonly: true });
@@ -154,6 +162,42 @@ describe('openDatabase', () => {
     assert.throws(() => openDatabase(file), { message: `${file} is a SQLite database, but not zeek-anomaly's (it has the tables users and no schema version); use another --db` });
   });
 
+  test('opening a SQLite file that is not ours changes nothing in it: refused, naming the file, same bytes, no -wal or -shm, journal mode still delete', () => {
+    const foreign = join(dir, 'foreign-app.sqlite');
+    const other = new BetterSqlite3(foreign);
+    other.exec("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2);");
+    other.close();
+    const newer = join(dir, 'newer-rollback.sqlite');
+    const future = new BetterSqlite3(newer);
+    future.exec('CREATE TABLE files (id INTEGER PRIMARY KEY)');
+    future.pragma('user_version = 99');
+    future.close();
+
+    const cases: [string, RegExp][] = [
+      [foreign, /is a SQLite database, but not zeek-anomaly's \(it has the tables t and no schema version\)/],
+      [newer, /the database schema is version 99, newer than this zeek-anomaly knows/],
+    ];
+    for (const [file, reason] of cases) {
+      const before = sha256(file);
+      for (const readonly of [false, true]) {
+        assert.throws(
+          () => openDatabase(file, { readonly }),
+          (error: Error) => error.message.startsWith(file) && reason.test(error.message),
+          `${file}, readonly ${readonly}`,
+        );
+        assert.equal(sha256(file), before, `${file} (readonly ${readonly}) has the same bytes`);
+        assert.equal(existsSync(`${file}-wal`), false, `no ${file}-wal`);
+        assert.equal(existsSync(`${file}-shm`), false, `no ${file}-shm`);
+      }
+      const raw = new BetterSqlite3(file, { readonly: true });
+      try {
+        assert.equal(raw.pragma('journal_mode', { simple: true }), 'delete');
+      } finally {
+        raw.close();
+      }
+    }
+  });
+
   test('read-only: a missing file is named and not created; the connection cannot write', () => {
     const missing = join(dir, 'nowhere', 'zeek-anomaly.sqlite');
     assert.throws(() => openDatabase(missing, { readonly: true }), { message: `no database at ${missing}: score or watch some logs first` });
@@ -177,30 +221,52 @@ describe('openDatabase', () => {
 });
 
 describe('recording files', () => {
-  test('recordScoredFile is atomic: a NOT NULL violation in the 3rd anomaly leaves neither the file nor any anomaly', () => {
+  test('recordScoredFile refuses a NOT NULL violation in the 3rd anomaly while staging, before the lock, naming the row and the file, and stores nothing', () => {
     withDatabase((db) => {
+      const file = scoredFile();
       const rows = [anomaly(), anomaly(), anomaly({ origH: null as unknown as string }), anomaly(), anomaly()];
       assert.throws(
-        () => recordScoredFile(db, scoredFile(), rows),
+        () => recordScoredFile(db, file, rows),
         (error: Error) => {
-          assert.match(error.message, /anomaly 3 for file \d+ \(uid CHhAvVGS1DHFjwGM9, ts 1713484800.123456\)/);
-          assert.match(error.message, /NOT NULL constraint failed: anomalies\.orig_h/);
-          assert.ok(error.message.includes(db.name));
+          assert.ok(error.message.startsWith(`${db.name}: anomaly 3 of ${file.path} (uid CHhAvVGS1DHFjwGM9, ts 1713484800.123456): `), error.message);
+          assert.match(error.message, /NOT NULL constraint failed: staged_anomalies\.orig_h/);
           return true;
         },
       );
       assert.equal(db.inTransaction, false);
       assert.deepEqual(countFiles(db), { done: 0, failed: 0, skipped: 0 });
       assert.equal(countAnomalies(db), 0);
-      assert.equal(db.prepare('SELECT count(*) FROM files').pluck().get(), 0);
+      assert.equal(countStagedAnomalies(db), 0, 'the two rows staged before it are gone too');
 
       // A NaN score (NULL to SQLite) is refused the same way.
-      assert.throws(() => recordScoredFile(db, scoredFile(), [anomaly({ score: NaN })]), /NOT NULL constraint failed: anomalies\.score/);
+      assert.throws(() => recordScoredFile(db, scoredFile(), [anomaly({ score: NaN })]), /NOT NULL constraint failed: staged_anomalies\.score/);
       assert.equal(countAnomalies(db), 0);
 
-      const id = recordScoredFile(db, scoredFile(), [anomaly(), anomaly()]).fileId;
+      // Nothing of the refused attempts is left staged to slip in with the next file.
+      const recorded = recordScoredFile(db, scoredFile(), [anomaly(), anomaly()]);
+      assert.equal(recorded.status, 'done');
       assert.equal(countAnomalies(db), 2);
-      assert.equal(findFileById(db, id)?.status, 'done');
+      assert.equal(findFileById(db, recorded.fileId)?.status, 'done');
+      assert.equal(countStagedAnomalies(db), 0, 'the stage is emptied after the commit');
+    });
+  });
+
+  test('recordScoredFile is atomic under the lock: an insert that fails on the 3rd staged anomaly leaves neither the file nor any anomaly', () => {
+    withDatabase((db) => {
+      // A failure only the main table can raise (a full disk, say), from a trigger of this connection.
+      db.exec(`CREATE TEMP TRIGGER refuse_boom BEFORE INSERT ON main.anomalies WHEN NEW.uid = 'boom' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`);
+      const rows = [anomaly(), anomaly(), anomaly({ uid: 'boom' }), anomaly()];
+      assert.throws(() => recordScoredFile(db, scoredFile(), rows), (error: Error) => {
+        assert.match(error.message, /: inserting the anomalies of file \d+: refused by the test$/);
+        return true;
+      });
+      assert.equal(db.inTransaction, false);
+      assert.deepEqual(countFiles(db), { done: 0, failed: 0, skipped: 0 });
+      assert.equal(countAnomalies(db), 0);
+      assert.equal(countStagedAnomalies(db), 0);
+      db.exec('DROP TRIGGER temp.refuse_boom');
+      assert.equal(recordScoredFile(db, scoredFile(), rows).status, 'done');
+      assert.deepEqual(queryAnomalies(db, { order: 'ts' }).map((a) => a.uid).reverse(), ['CHhAvVGS1DHFjwGM9', 'CHhAvVGS1DHFjwGM9', 'boom', 'CHhAvVGS1DHFjwGM9']);
     });
   });
 
@@ -214,14 +280,14 @@ describe('recording files', () => {
         db,
         { path: '/logs/broken.log.gz', size: 10, sha256: 'b'.repeat(64), startedAt: 'S', finishedAt: 'F', modelVersion: 'v0001-20240419T000000Z' },
         'truncated-gzip: the gzip stream ends before its end marker',
-      );
+      ).fileId;
       const failed = findFileById(db, failedId);
       assert.equal(failed?.status, 'failed');
       assert.equal(failed?.error, 'truncated-gzip: the gzip stream ends before its end marker');
       assert.equal(failed?.modelVersion, 'v0001-20240419T000000Z');
       assert.equal(failed?.rows, null);
 
-      const copyId = recordSkippedFile(db, { path: '/elsewhere/copy.log.gz', size: file.size, sha256: file.sha256, startedAt: 'S', finishedAt: 'F' }, doneId);
+      const copyId = recordSkippedFile(db, { path: '/elsewhere/copy.log.gz', size: file.size, sha256: file.sha256, startedAt: 'S', finishedAt: 'F' }, doneId).fileId;
       assert.equal(findFileById(db, copyId)?.duplicateOf, doneId);
       assert.throws(
         () => recordSkippedFile(db, { path: '/x.log', size: 1, sha256: 'c', startedAt: 'S', finishedAt: 'F' }, 999),
@@ -244,7 +310,9 @@ describe('recording files', () => {
       recordFailedFile(db, { ...identity, path: '/a.log' }, 'boom');
       assert.equal(findDoneBySha256(db, sha), undefined, 'a failed file is not an original');
       const failedId = findByPathAndSha256(db, '/a.log', sha)?.id;
-      assert.deepEqual(recordScoredFile(db, scoredFile({ path: '/a.log', sha256: sha }), [anomaly()]), { status: 'already-seen', fileId: failedId });
+      const again = recordScoredFile(db, scoredFile({ path: '/a.log', sha256: sha }), [anomaly()]);
+      assert.deepEqual({ ...again, lockSeconds: 0 }, { status: 'already-seen', fileId: failedId, previous: 'failed', lockSeconds: 0 });
+      assert.ok(again.lockSeconds >= 0 && again.lockSeconds < 5, `lockSeconds ${again.lockSeconds}`);
       const first = recordScoredFile(db, scoredFile({ path: '/b.log', sha256: sha }), []);
       assert.equal(first.status, 'done');
       const copy = recordScoredFile(db, scoredFile({ path: '/c.log', sha256: sha }), [anomaly()]);
@@ -266,9 +334,141 @@ describe('recording files', () => {
       assert.equal(countAnomalies(db), 1);
       assert.throws(
         () => insertAnomalies(db, fileId, [anomaly({ explanation: [{ feature: 'duration', share: NaN }] })]),
-        /anomaly 1 for file \d+ .*explanation item \{"feature":"duration","share":null\}/,
+        /anomaly 1 of file \d+ .*explanation item \{"feature":"duration","share":null\}/,
       );
     });
+  });
+});
+
+describe('exactly once, in the schema', () => {
+  const INSERT_RAW_FILE = `INSERT INTO files (path, size, sha256, status, started_at, finished_at) VALUES (?, 1, ?, ?, 'S', 'F')`;
+
+  test("the database itself refuses a second 'done' row for one content: an INSERT that bypasses the code's check fails with SQLITE_CONSTRAINT_UNIQUE", () => {
+    withDatabase((db) => {
+      const sha = '5'.repeat(64);
+      recordScoredFile(db, scoredFile({ path: '/first.log', sha256: sha }), [anomaly()]);
+      const insert = db.prepare(INSERT_RAW_FILE);
+      assert.throws(() => insert.run('/second.log', sha, 'done'), { code: 'SQLITE_CONSTRAINT_UNIQUE', message: 'UNIQUE constraint failed: files.sha256' });
+      // The code's own statement is refused the same way, and says which file.
+      assert.throws(
+        () => insertFile(db, { ...scoredFile({ path: '/second.log', sha256: sha }), status: 'done', error: null, duplicateOf: null }),
+        (error: Error) =>
+          error.message === `${db.name}: recording file /second.log (status done): UNIQUE constraint failed: files.sha256` &&
+          (error.cause as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE',
+      );
+      // Only 'done' rows are unique per content: failed and skipped attempts at it, and other content, go in.
+      insert.run('/third.log', sha, 'failed');
+      insert.run('/fourth.log', sha, 'skipped');
+      insert.run('/other.log', '6'.repeat(64), 'done');
+      assert.deepEqual(countFiles(db), { done: 2, failed: 1, skipped: 1 });
+      assert.equal(countAnomalies(db), 1);
+    });
+  });
+
+  test("migration 2, on a version-1 database with three 'done' rows for one content, keeps the first, turns the later ones into skipped duplicates of it and deletes their anomalies", () => {
+    const file = join(dir, 'version-1-duplicates.sqlite');
+    const v1 = new BetterSqlite3(file);
+    v1.pragma('foreign_keys = ON');
+    v1.exec(MIGRATIONS[0]!.sql);
+    v1.pragma('user_version = 1');
+    const [X, Y] = ['7'.repeat(64), '8'.repeat(64)];
+    const addFile = v1.prepare(`
+      INSERT INTO files (id, path, size, sha256, status, rows, bad_lines, flagged, threshold, threshold_mode, error, duplicate_of,
+                         model_version, first_ts, last_ts, started_at, finished_at)
+      VALUES (@id, @path, 100, @sha, @status, @rows, 0, @flagged, 0.5, @mode, @error, @duplicateOf, @model, 1.5, 2.5, 'S', 'F')`);
+    const done = (id: number, path: string, sha: string, flagged: number) =>
+      addFile.run({ id, path, sha, status: 'done', rows: 1000, flagged, mode: 'per-file', error: null, duplicateOf: null, model: 'v1' });
+    done(1, '/a.log', X, 2);
+    done(2, '/b.log', Y, 1);
+    done(3, '/c.log', X, 2); // the old bug: the same content done again
+    addFile.run({ id: 4, path: '/d.log', sha: X, status: 'skipped', rows: null, flagged: null, mode: null, error: null, duplicateOf: 3, model: null });
+    addFile.run({ id: 5, path: '/e.log', sha: X, status: 'failed', rows: null, flagged: null, mode: null, error: 'boom', duplicateOf: null, model: 'v1' });
+    done(6, '/f.log', X, 1); // and a third time
+    const addAnomaly = v1.prepare(`
+      INSERT INTO anomalies (file_id, ts, orig_h, orig_p, resp_h, resp_p, proto, score, threshold, model_version, explanation)
+      VALUES (?, ?, '10.0.0.1', 1, '10.0.0.2', 2, 'tcp', 1, 0.5, 'v1', '[]')`);
+    for (const [fileId, ts] of [[1, 10], [1, 11], [2, 20], [3, 10], [3, 11], [6, 10]] as const) addAnomaly.run(fileId, ts);
+    const rowsBefore = v1.prepare('SELECT * FROM files ORDER BY id').all() as Record<string, unknown>[];
+    v1.close();
+
+    withDatabase((db) => {
+      assert.equal(db.pragma('user_version', { simple: true }), 2);
+      const rows = db.prepare('SELECT * FROM files ORDER BY id').all() as Record<string, unknown>[];
+      const demoted = (before: Record<string, unknown>) => ({
+        ...before,
+        status: 'skipped',
+        duplicate_of: 1,
+        rows: null,
+        bad_lines: null,
+        flagged: null,
+        threshold: null,
+        threshold_mode: null,
+        model_version: null,
+        first_ts: null,
+        last_ts: null,
+      });
+      assert.deepEqual(rows, [
+        rowsBefore[0], // the first 'done' of X stays as it was
+        rowsBefore[1], // other content is untouched
+        demoted(rowsBefore[2]!),
+        { ...rowsBefore[3], duplicate_of: 1 }, // a skipped copy of the demoted row now names the first
+        rowsBefore[4], // a failed attempt stays
+        demoted(rowsBefore[5]!),
+      ]);
+      assert.deepEqual(db.prepare('SELECT file_id, ts FROM anomalies ORDER BY id').raw().all(), [[1, 10], [1, 11], [2, 20]]);
+      assert.equal(findDoneBySha256(db, X)?.id, 1);
+      // A rescan of a demoted path is still recognised: it is in the ledger, now as skipped.
+      assert.equal(findByPathAndSha256(db, '/c.log', X)?.status, 'skipped');
+      assert.throws(() => db.prepare(INSERT_RAW_FILE).run('/g.log', X, 'done'), { code: 'SQLITE_CONSTRAINT_UNIQUE' });
+    }, file);
+  });
+
+  test('recording a failed or a skipped file a second time for the same path and content adds nothing and says already-seen, naming the first row', () => {
+    withDatabase((db) => {
+      const original = recordScoredFile(db, scoredFile({ path: '/original.log', sha256: '9'.repeat(64) }), []).fileId;
+      const broken = { path: '/broken.log', size: 1, sha256: 'b'.repeat(64), startedAt: 'S', finishedAt: 'F' };
+      const failed = recordFailedFile(db, broken, 'boom');
+      assert.equal(failed.status, 'failed');
+      assert.deepEqual(recordFailedFile(db, broken, 'boom again'), { status: 'already-seen', fileId: failed.fileId, previous: 'failed' });
+
+      const copy = { path: '/copy.log', size: 1, sha256: '9'.repeat(64), startedAt: 'S', finishedAt: 'F' };
+      const skipped = recordSkippedFile(db, copy, original);
+      assert.equal(skipped.status, 'skipped');
+      assert.deepEqual(recordSkippedFile(db, copy, original), { status: 'already-seen', fileId: skipped.fileId, previous: 'skipped' });
+      assert.deepEqual(countFiles(db), { done: 1, failed: 1, skipped: 1 });
+    });
+  });
+
+  test('the check for a failed or skipped file is made under the write lock: a row another process adds while this one waits for the lock is seen, and nothing is added', async () => {
+    for (const kind of ['failed', 'skipped'] as const) {
+      const file = freshPath();
+      const db = openDatabase(file);
+      try {
+        const original = recordScoredFile(db, scoredFile({ path: '/original.log', sha256: '9'.repeat(64) }), []).fileId;
+        const sha = kind === 'failed' ? 'f'.repeat(64) : '9'.repeat(64);
+        // The other process records /x.log first, and holds the lock a while before committing.
+        const other = holdWriteLock(
+          file,
+          kind === 'failed'
+            ? `INSERT INTO files (path, size, sha256, status, error, started_at, finished_at) VALUES ('/x.log', 1, '${sha}', 'failed', 'boom', 'S', 'F')`
+            : `INSERT INTO files (path, size, sha256, status, duplicate_of, started_at, finished_at) VALUES ('/x.log', 1, '${sha}', 'skipped', ${original}, 'S', 'F')`,
+          400,
+        );
+        await other.locked;
+        // This process had checked the ledger before (processFile does) and found nothing.
+        const identity = { path: '/x.log', size: 1, sha256: sha, startedAt: 'S', finishedAt: 'F' };
+        const started = performance.now();
+        const recorded = kind === 'failed' ? recordFailedFile(db, identity, 'boom') : recordSkippedFile(db, identity, original);
+        const waited = performance.now() - started;
+        assert.equal(await other.committed, 0);
+        assert.ok(waited >= 200, `${kind}: it waited for the other process's lock (${waited.toFixed(0)} ms)`);
+        const rows = db.prepare(`SELECT id, status FROM files WHERE path = '/x.log'`).all() as { id: number; status: string }[];
+        assert.equal(rows.length, 1, `${kind}: one row for /x.log, not two`);
+        assert.deepEqual(recorded, { status: 'already-seen', fileId: rows[0]!.id, previous: kind });
+      } finally {
+        db.close();
+      }
+    }
   });
 });
 

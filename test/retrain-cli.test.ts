@@ -6,6 +6,7 @@ import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { DEFAULT_TRAIN_OPTIONS } from '../model/autoencoder.js';
+import { CONTEXT_FEATURE_NAMES } from '../pipeline/context/context-features.js';
 import { readConnLog } from '../pipeline/read/read-conn-log.js';
 import { jsonLines, zeekAnomaly, type CliResult } from './support/cli.js';
 import { shared, tempDir } from './support/paths.js';
@@ -115,10 +116,19 @@ describe('retrain, models and models activate share one store', () => {
     assert.deepEqual(activeOf(listed), [versions[0]]);
   });
 
-  test('the version folder holds the model, its weights, the preprocessing and the metrics', async () => {
+  test('the version folder holds both models, their weights, the preprocessing, the context scaler and the metrics', async () => {
     const dir = join(dataDir, 'models', versions[0]!);
-    assert.deepEqual((await readdir(dir)).sort(), ['metrics.json', 'model.json', 'preprocess.json', 'weights.bin']);
+    assert.deepEqual((await readdir(dir)).sort(), [
+      'context-model.json',
+      'context-scaler.json',
+      'context-weights.bin',
+      'metrics.json',
+      'model.json',
+      'preprocess.json',
+      'weights.bin',
+    ]);
     const metrics = JSON.parse(await readFile(join(dir, 'metrics.json'), 'utf8')) as {
+      context: { testLoss: number; threshold: { value: number }; scales: { conn: number; context: number }; combinedThreshold: { value: number } };
       epochs: { loss: number; valLoss: number }[];
       testLoss: number;
       threshold: { value: number; quantile: number };
@@ -135,6 +145,13 @@ describe('retrain, models and models activate share one store', () => {
     }
     assert.ok(Number.isFinite(metrics.testLoss) && metrics.testLoss > 0);
     assert.ok(Number.isFinite(metrics.threshold.value) && metrics.threshold.value > 0);
+    assert.ok(metrics.context.testLoss > 0 && metrics.context.threshold.value > 0, JSON.stringify(metrics.context));
+    assert.equal(metrics.context.scales.conn, metrics.threshold.value, 'the per-connection error is scaled by its own baseline');
+    assert.equal(metrics.context.scales.context, metrics.context.threshold.value, 'the context error by its own');
+    assert.ok(metrics.context.combinedThreshold.value > 0, JSON.stringify(metrics.context));
+    const scaler = JSON.parse(await readFile(join(dir, 'context-scaler.json'), 'utf8')) as { columns: { name: string }[]; trainingRows: number };
+    assert.deepEqual(scaler.columns.map((c) => c.name), CONTEXT_FEATURE_NAMES);
+    assert.equal(scaler.trainingRows, metrics.rows.train, 'the context scaler was fitted on the training rows only');
     assert.equal(metrics.rows.used, DAY_ROWS);
     assert.equal(metrics.rows.train + metrics.rows.validation + metrics.rows.test, DAY_ROWS);
     assert.ok(metrics.rows.train > metrics.rows.test && metrics.rows.test > metrics.rows.validation, JSON.stringify(metrics.rows));

@@ -19,6 +19,8 @@ export type FileOutcome =
       modelVersion: string;
       seconds: number;
       rowsPerSecond: number;
+      /** How long the database's write lock was held to store the file and its anomalies. */
+      lockSeconds: number;
     }
   | { status: 'failed'; file: string; fileId: number; error: string }
   | { status: 'skipped'; file: string; fileId: number; duplicateOf: { id: number; path: string } }
@@ -45,10 +47,10 @@ export async function processFile(context: ProcessContext, file: string): Promis
   const startedAt = new Date().toISOString();
   const identified = await identifyFile(file);
   if (identified.status === 'unreadable') {
-    const seen = findByPathAndSha256(db, file, UNKNOWN_CONTENT);
-    if (seen !== undefined) return { status: 'already-seen', file, fileId: seen.id, previous: seen.status };
-    const fileId = recordFailedFile(db, { path: file, size: identified.size, sha256: UNKNOWN_CONTENT, startedAt, finishedAt: new Date().toISOString() }, identified.error);
-    return { status: 'failed', file, fileId, error: identified.error };
+    // The failed row's content is unknown: the path alone says it was met, and it is recorded once.
+    const recorded = recordFailedFile(db, { path: file, size: identified.size, sha256: UNKNOWN_CONTENT, startedAt, finishedAt: new Date().toISOString() }, identified.error);
+    if (recorded.status === 'already-seen') return { status: 'already-seen', file, fileId: recorded.fileId, previous: recorded.previous };
+    return { status: 'failed', file, fileId: recorded.fileId, error: identified.error };
   }
   const { identity } = identified;
   const { size, sha256 } = identity;
@@ -59,8 +61,10 @@ export async function processFile(context: ProcessContext, file: string): Promis
 
   const original = findDoneBySha256(db, sha256);
   if (original !== undefined) {
-    const fileId = recordSkippedFile(db, { ...base, finishedAt: new Date().toISOString() }, original.id);
-    return { status: 'skipped', file, fileId, duplicateOf: { id: original.id, path: original.path } };
+    const recorded = recordSkippedFile(db, { ...base, finishedAt: new Date().toISOString() }, original.id);
+    // Another process recorded this path with this content between the check above and the write.
+    if (recorded.status === 'already-seen') return { status: 'already-seen', file, fileId: recorded.fileId, previous: recorded.previous };
+    return { status: 'skipped', file, fileId: recorded.fileId, duplicateOf: { id: original.id, path: original.path } };
   }
 
   const outcome = await scoreFile(tf, model, file, options);
@@ -70,8 +74,9 @@ export async function processFile(context: ProcessContext, file: string): Promis
   const change = outcome.status === 'scored' ? await changeSince(identity) : null;
   if (outcome.status === 'failed' || change !== null) {
     const error = outcome.status === 'failed' ? outcome.error.message : `${file}: ${change}; it is scored again once it is stable`;
-    const fileId = recordFailedFile(db, { ...base, finishedAt, modelVersion: model.version }, error);
-    return { status: 'failed', file, fileId, error };
+    const recorded = recordFailedFile(db, { ...base, finishedAt, modelVersion: model.version }, error);
+    if (recorded.status === 'already-seen') return { status: 'already-seen', file, fileId: recorded.fileId, previous: recorded.previous };
+    return { status: 'failed', file, fileId: recorded.fileId, error };
   }
   const recorded = recordScoredFile(
     db,
@@ -90,7 +95,7 @@ export async function processFile(context: ProcessContext, file: string): Promis
     outcome.flagged,
   );
   // Another process (a `score` beside the service) stored this content while it was being scored.
-  if (recorded.status === 'already-seen') return { status: 'already-seen', file, fileId: recorded.fileId, previous: 'done' };
+  if (recorded.status === 'already-seen') return { status: 'already-seen', file, fileId: recorded.fileId, previous: recorded.previous };
   if (recorded.status === 'skipped') {
     return { status: 'skipped', file, fileId: recorded.fileId, duplicateOf: { id: recorded.duplicateOf.id, path: recorded.duplicateOf.path } };
   }
@@ -105,5 +110,6 @@ export async function processFile(context: ProcessContext, file: string): Promis
     modelVersion: model.version,
     seconds: outcome.seconds,
     rowsPerSecond: outcome.seconds > 0 ? Math.round(outcome.rows / outcome.seconds) : 0,
+    lockSeconds: recorded.lockSeconds,
   };
 }
