@@ -11,10 +11,13 @@ export interface ScoringModel {
   version: string;
   preprocessor: Preprocessor;
   model: LayersModel;
-  /** The threshold saved with the model, for `baseline` mode: on the combined score when there is a context model. */
+  /** The per-connection model's threshold saved with it, for `baseline` mode. */
   baselineThreshold: number;
-  /** The context autoencoder, its scaler and how its error combines with the per-connection one; null for a model trained without context. */
-  context: { scaler: MatrixScaler; model: LayersModel; scales: ScoreScales } | null;
+  /**
+   * The context autoencoder, its scaler, how its error combines with the per-connection one, and
+   * the baseline threshold on the combined score; null for a model trained without context.
+   */
+  context: { scaler: MatrixScaler; model: LayersModel; scales: ScoreScales; combinedThreshold: number } | null;
 }
 
 export interface LoadScoringModelOptions {
@@ -71,8 +74,8 @@ export async function loadScoringModel(tf: Tf, store: ModelStore, options: LoadS
     version: loaded.version,
     preprocessor,
     model: loaded.model,
-    baselineThreshold: combined,
-    context: { scaler: contextScaler, model: loaded.context.model, scales: { conn: scales.conn, context: scales.context } },
+    baselineThreshold: threshold,
+    context: { scaler: contextScaler, model: loaded.context.model, scales: { conn: scales.conn, context: scales.context }, combinedThreshold: combined },
   };
 }
 

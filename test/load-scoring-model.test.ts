@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildAutoencoder } from '../model/autoencoder.js';
 import { initBackend, type Backend } from '../model/backend.js';
-import { loadScoringModel } from '../model/load-scoring-model.js';
+import { disposeScoringModel, loadScoringModel } from '../model/load-scoring-model.js';
 import { ModelLoadError, ModelStore } from '../model/store.js';
+import { CONTEXT_FEATURE_NAMES } from '../pipeline/context/context-features.js';
+import { MatrixScaler } from '../preprocess/matrix-scaler.js';
 import { Preprocessor } from '../preprocess/preprocessor.js';
 import { presetNamed } from '../preprocess/presets.js';
 import { shared, tempDir } from './support/paths.js';
@@ -95,6 +97,72 @@ test('a model without a baseline threshold in metrics.json is refused, naming th
     const loaded = await loadScoringModel(backend.tf, store);
     assert.equal(loaded.baselineThreshold, 2);
     loaded.model.dispose();
+  } finally {
+    await cleanup();
+  }
+});
+
+/** A version saved with a context model over `columns` (their values are made up: only shapes and names matter here). */
+async function savedWithContext(columns: readonly string[], metrics: object): Promise<{ store: ModelStore; cleanup: () => Promise<void> }> {
+  const { dir, cleanup } = await tempDir();
+  const store = new ModelStore({ dataDir: dir });
+  const rows = 8;
+  const x = Float32Array.from({ length: rows * columns.length }, (_, i) => i % 7);
+  const scaler = MatrixScaler.fit(x, rows, columns.map((name) => ({ name, transform: 'log1p' as const })));
+  await store.save({
+    model: buildAutoencoder(backend.tf, preprocessor.width, 1),
+    preprocess: preprocessor.toJSON(),
+    metrics,
+    context: { model: buildAutoencoder(backend.tf, columns.length, 2), scaler: scaler.toJSON() },
+    activate: true,
+  });
+  return { store, cleanup };
+}
+
+const CONTEXT_METRICS = { threshold: { quantile: 0.95, value: 1.5 }, context: { scales: { conn: 1.5, context: 0.2 }, combinedThreshold: { value: 2.4 } } };
+
+test('a model saved with a context model loads both, with the per-connection and the combined thresholds', async () => {
+  const { store, cleanup } = await savedWithContext(CONTEXT_FEATURE_NAMES, CONTEXT_METRICS);
+  try {
+    const loaded = await loadScoringModel(backend.tf, store, { contextColumns: CONTEXT_FEATURE_NAMES });
+    assert.equal(loaded.baselineThreshold, 1.5);
+    assert.ok(loaded.context !== null);
+    assert.deepEqual(loaded.context.scales, { conn: 1.5, context: 0.2 });
+    assert.equal(loaded.context.combinedThreshold, 2.4);
+    assert.deepEqual(loaded.context.scaler.columnNames, CONTEXT_FEATURE_NAMES);
+    disposeScoringModel(loaded);
+  } finally {
+    await cleanup();
+  }
+});
+
+test('a context model trained on other context features is refused, naming its scaler file and the first column that differs', async () => {
+  const columns = [...CONTEXT_FEATURE_NAMES];
+  columns[3] = 'src.conns_2h';
+  const { store, cleanup } = await savedWithContext(columns, CONTEXT_METRICS);
+  try {
+    const tensorsBefore = backend.tf.memory().numTensors;
+    await assert.rejects(loadScoringModel(backend.tf, store, { contextColumns: CONTEXT_FEATURE_NAMES }), (error: unknown) => {
+      assert.ok(error instanceof ModelLoadError);
+      assert.ok(error.file.endsWith('context-scaler.json'), error.file);
+      assert.match(error.message, /column 4: "src.conns_2h", expected "src.conns_1h"\); retrain$/);
+      return true;
+    });
+    assert.equal(backend.tf.memory().numTensors, tensorsBefore, 'both refused networks were disposed');
+  } finally {
+    await cleanup();
+  }
+});
+
+test('a context model whose metrics lack its scales is refused, naming metrics.json', async () => {
+  const { store, cleanup } = await savedWithContext(CONTEXT_FEATURE_NAMES, { threshold: { quantile: 0.95, value: 1.5 } });
+  try {
+    await assert.rejects(loadScoringModel(backend.tf, store), (error: unknown) => {
+      assert.ok(error instanceof ModelLoadError);
+      assert.ok(error.file.endsWith('metrics.json'), error.file);
+      assert.match(error.message, /a model with context needs finite context\.scales\.conn/);
+      return true;
+    });
   } finally {
     await cleanup();
   }
