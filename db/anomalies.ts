@@ -5,6 +5,12 @@ import type { FeatureShare } from '../preprocess/preprocessor.js';
 /** One feature's share of a connection's reconstruction error, 0 to 1. */
 export type { FeatureShare };
 
+/** A feature in an anomaly's explanation: its share, and for a context feature what it says in words. */
+export interface ExplainedFeature extends FeatureShare {
+  /** e.g. "channel 10.1.0.131 → 198.51.100.23:80/tcp: 87 connections (half-life 1 h)". */
+  text?: string;
+}
+
 /** A flagged connection as it goes into the `anomalies` table (its file id is given apart). */
 export interface AnomalyRow {
   /** Epoch seconds. */
@@ -23,11 +29,16 @@ export interface AnomalyRow {
   history: string | null;
   origPkts: number | null;
   respPkts: number | null;
+  /** The per-connection error, or with a context model both errors combined (each over its baseline). */
   score: number;
   threshold: number;
   modelVersion: string;
   /** Why it was flagged: the features with the largest shares of its error, largest first. */
-  explanation: FeatureShare[];
+  explanation: ExplainedFeature[];
+  /** The per-connection model's error; null for rows stored before it was kept. */
+  connScore: number | null;
+  /** The context model's error; null without a context model. */
+  contextScore: number | null;
 }
 
 /** An anomaly as read back, with its ids and the path of the file it came from. */
@@ -66,14 +77,16 @@ const CREATE_STAGE = `
     score         REAL    NOT NULL,
     threshold     REAL    NOT NULL,
     model_version TEXT    NOT NULL,
-    explanation   TEXT    NOT NULL
+    explanation   TEXT    NOT NULL,
+    conn_score    REAL,
+    context_score REAL
   )`;
 
 const STAGED_COLUMNS = `ts, uid, orig_h, orig_p, resp_h, resp_p, proto, service, duration, orig_bytes, resp_bytes, conn_state,
-  history, orig_pkts, resp_pkts, score, threshold, model_version, explanation`;
+  history, orig_pkts, resp_pkts, score, threshold, model_version, explanation, conn_score, context_score`;
 
-// Positional parameters: binding 19 values in order makes no object per row.
-const STAGE_ANOMALY = `INSERT INTO temp.staged_anomalies (${STAGED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+// Positional parameters: binding 21 values in order makes no object per row.
+const STAGE_ANOMALY = `INSERT INTO temp.staged_anomalies (${STAGED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 const CLEAR_STAGE = `DELETE FROM temp.staged_anomalies`;
 const COUNT_STAGED = `SELECT count(*) FROM temp.staged_anomalies`;
 // In staging order (the rowid), which is the file's row order.
@@ -81,7 +94,7 @@ const INSERT_STAGED = `INSERT INTO main.anomalies (file_id, ${STAGED_COLUMNS}) S
 
 type StageParams = [
   number, string | null, string, number, string, number, string, string | null, number | null, number | null, number | null,
-  string | null, string | null, number | null, number | null, number, number, string, string,
+  string | null, string | null, number | null, number | null, number, number, string, string, number | null, number | null,
 ];
 
 // The stage is written once from start to end and read once in order, so a small cache serves
@@ -132,6 +145,8 @@ export function stageAnomalies(db: Database, rows: Iterable<AnomalyRow>, source?
           row.threshold,
           row.modelVersion,
           explanationJson(row.explanation),
+          row.connScore ?? null,
+          row.contextScore ?? null,
         );
       } catch (error) {
         throw contextError(`${db.name}: anomaly ${i}${source === undefined ? '' : ` of ${source}`} (uid ${row.uid ?? 'unset'}, ts ${row.ts})`, error);
@@ -204,7 +219,7 @@ const ANOMALY_COLUMNS = `
   a.resp_h AS respH, a.resp_p AS respP, a.proto AS proto, a.service AS service, a.duration AS duration,
   a.orig_bytes AS origBytes, a.resp_bytes AS respBytes, a.conn_state AS connState, a.history AS history,
   a.orig_pkts AS origPkts, a.resp_pkts AS respPkts, a.score AS score, a.threshold AS threshold,
-  a.model_version AS modelVersion, a.explanation AS explanation`;
+  a.model_version AS modelVersion, a.explanation AS explanation, a.conn_score AS connScore, a.context_score AS contextScore`;
 
 type StoredAnomalyText = Omit<StoredAnomalyRow, 'explanation'> & { explanation: string };
 
@@ -286,7 +301,7 @@ export function countAnomalies(db: Database): number {
   return prepared<[], number>(db, COUNT_ANOMALIES).pluck().get() ?? 0;
 }
 
-function explanationJson(explanation: readonly FeatureShare[]): string {
+function explanationJson(explanation: readonly ExplainedFeature[]): string {
   // Checked at run time too: the scorer's numbers can be NaN, which JSON would turn into null.
   const items: unknown = explanation;
   if (!Array.isArray(items)) throw new Error(`explanation is ${JSON.stringify(items)}; expected an array of { feature, share }`);
@@ -295,12 +310,13 @@ function explanationJson(explanation: readonly FeatureShare[]): string {
     if (typeof share?.feature !== 'string' || typeof share.share !== 'number' || !Number.isFinite(share.share)) {
       throw new Error(`explanation item ${JSON.stringify(item)}: expected { feature: string, share: finite number }`);
     }
-    return { feature: share.feature, share: share.share };
+    const text = (item as ExplainedFeature).text;
+    return typeof text === 'string' ? { feature: share.feature, share: share.share, text } : { feature: share.feature, share: share.share };
   });
   return JSON.stringify(shares);
 }
 
-function parseExplanation(db: Database, id: number, text: string): FeatureShare[] {
+function parseExplanation(db: Database, id: number, text: string): ExplainedFeature[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -314,5 +330,5 @@ function parseExplanation(db: Database, id: number, text: string): FeatureShare[
       return typeof share?.feature === 'string' && typeof share.share === 'number';
     });
   if (!valid) throw new Error(`${db.name}: anomaly ${id}: explanation is ${JSON.stringify(text.slice(0, 200))}; expected a JSON array of { feature, share }`);
-  return parsed as FeatureShare[];
+  return parsed as ExplainedFeature[];
 }

@@ -107,4 +107,24 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX files_done_by_sha256 ON files (sha256) WHERE status = 'done';
     `,
   },
+  {
+    version: 3,
+    name: 'context state, and both errors of each anomaly',
+    sql: `
+      -- The context stage's state (what every host, pair and channel had been doing) as it stood
+      -- after the last file scored: saved in that file's own transaction, so a crash loses or
+      -- repeats no file's part in it. One row; its bytes are pipeline/context/state-codec.ts's.
+      CREATE TABLE context_state (
+        id       INTEGER PRIMARY KEY CHECK (id = 1),
+        file_id  INTEGER REFERENCES files (id) ON DELETE SET NULL,
+        saved_at TEXT    NOT NULL,
+        state    BLOB    NOT NULL
+      );
+
+      -- A model with context scores a row by its two errors combined; each is kept. NULL for rows
+      -- flagged before, or by a model without context (context_score).
+      ALTER TABLE anomalies ADD COLUMN conn_score REAL;
+      ALTER TABLE anomalies ADD COLUMN context_score REAL;
+    `,
+  },
 ];

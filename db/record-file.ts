@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Database } from 'better-sqlite3';
+import { writeContextState } from './context-state.js';
 import { clearStagedAnomalies, insertStagedAnomalies, stageAnomalies, type AnomalyRow } from './anomalies.js';
 import { findByPathAndSha256, findDoneBySha256, insertFile, type FileRow, type FileStatus } from './files.js';
 
@@ -41,9 +42,10 @@ export type RecordedSkip = { status: 'skipped'; fileId: number } | AlreadySeen;
  *
  * The write lock is held only for what needs it. The anomalies (500k rows for a 10M-row file)
  * are made, checked and staged first, without the lock; inside it go the ledger check, the file
- * row and one INSERT … SELECT of the staged rows.
+ * row and one INSERT … SELECT of the staged rows. With `contextState`, the context stage's state
+ * after this file is saved in the same transaction.
  */
-export function recordScoredFile(db: Database, file: ScoredFile, anomalies: Iterable<AnomalyRow>): RecordedScore {
+export function recordScoredFile(db: Database, file: ScoredFile, anomalies: Iterable<AnomalyRow>, contextState?: Uint8Array): RecordedScore {
   stageAnomalies(db, anomalies, file.path);
   // SQLite checkpoints the WAL inside COMMIT once it holds 1,000 pages (a 10M-row file writes
   // 50,000). That happens after the lock is released, but within the COMMIT call: it is run here
@@ -63,6 +65,8 @@ export function recordScoredFile(db: Database, file: ScoredFile, anomalies: Iter
         if (original !== undefined) return { status: 'skipped' as const, fileId: insertSkipped(db, file, original.id), duplicateOf: original };
         const fileId = insertFile(db, { ...file, status: 'done', error: null, duplicateOf: null });
         insertStagedAnomalies(db, fileId);
+        // The context state with this file counted: saved with its results, or not at all.
+        if (contextState !== undefined) writeContextState(db, fileId, contextState);
         return { status: 'done' as const, fileId };
       })
       .immediate();

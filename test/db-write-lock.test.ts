@@ -63,6 +63,8 @@ function anomaly(i: number): AnomalyRow {
     threshold: 0.5,
     modelVersion: 'v1',
     explanation: [{ feature: 'orig_bytes', share: 0.75 }],
+    connScore: null,
+    contextScore: null,
   };
 }
 

@@ -80,6 +80,8 @@ function anomaly(overrides: Partial<AnomalyRow> = {}): AnomalyRow {
       { feature: 'orig_bytes', share: 0.62 },
       { feature: 'duration', share: 0.21 },
     ],
+    connScore: null,
+    contextScore: null,
     ...overrides,
   };
 }

@@ -197,6 +197,19 @@ describe('findConnLogs on the real rotated archives', () => {
     const days = await findConnLogs([join(dirname(rita), '*', '2024-04-2[01]')]);
     assert.equal(days.files.length, 48, 'a folder a glob matches is walked');
   });
+
+  test('a glob under a symlinked log directory (as /opt/zeek/logs often is) matches through the link, and keeps its spelling', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const link = join(dir, 'logs');
+      await symlink(rita, link);
+      const { files } = await findConnLogs([join(link, '2024-04-2?', 'conn.0*.log.gz')]);
+      assert.equal(files.length, 2 * 10);
+      assert.ok(files.every((f) => f.path.startsWith(`${link}/2024-04-2`)), files[0]?.path);
+    } finally {
+      await cleanup();
+    }
+  });
 });
 
 describe('findConnLogs on every layout and every kind of ignored file', () => {

@@ -131,6 +131,8 @@ function anomaly(overrides: Partial<AnomalyRow>): AnomalyRow {
       { feature: 'resp_p', share: 0.1 },
       { feature: 'proto', share: 0.07 },
     ],
+    connScore: null,
+    contextScore: null,
     ...overrides,
   };
 }

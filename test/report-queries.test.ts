@@ -48,6 +48,8 @@ function anomaly(overrides: Partial<AnomalyRow>): AnomalyRow {
     threshold: 0.5,
     modelVersion: 'v0001',
     explanation: [{ feature: 'orig_bytes', share: 1 }],
+    connScore: null,
+    contextScore: null,
     ...overrides,
   };
 }

@@ -131,10 +131,12 @@ test('an aborted signal stops scoring with nothing flagged', async () => {
   assert.equal(outcome.status, 'aborted');
 });
 
-test('the candidate table keeps row order through pruning and gives rows back as they were', () => {
-  const table = new CandidateTable(['duration', 'orig_bytes', 'service']);
+test('the candidate table keeps row order through pruning and gives rows back as they were, context values in words', () => {
+  const table = new CandidateTable(['duration', 'orig_bytes', 'service', 'channel.conns_1h']);
   const rows = scoredRecords.slice(0, 50);
-  rows.forEach((record, i) => table.add(i * 3, i, record, i % 2 === 0 ? [{ feature: 'orig_bytes', share: 0.75 }] : []));
+  rows.forEach((record, i) =>
+    table.add(i * 3, i, record, i % 2 === 0 ? [{ feature: 'orig_bytes', share: 0.5 }, { feature: 'channel.conns_1h', share: 0.25, value: 87.4 }] : [], i / 2, i % 3 === 0 ? NaN : i / 4),
+  );
   table.prune(25);
   assert.equal(table.size, 25);
   assert.equal(table.has(3 * 10), false, 'scored below the cut');
@@ -160,8 +162,18 @@ test('the candidate table keeps row order through pruning and gives rows back as
     score: 30,
     threshold: 1.5,
     modelVersion: 'v0002-20240101T000000Z',
-    explanation: [{ feature: 'orig_bytes', share: 0.75 }],
+    explanation: [
+      { feature: 'orig_bytes', share: 0.5 },
+      {
+        feature: 'channel.conns_1h',
+        share: 0.25,
+        text: `channel ${record['id.orig_h']} → ${record['id.resp_h']}:${record['id.resp_p']}/${record.proto}: 87 connections (half-life 1 h)`,
+      },
+    ],
+    connScore: 15,
+    contextScore: null,
   });
+  assert.equal(table.get(3 * 32, 1, 'v')?.contextScore, 8, 'the context error kept beside the combined score');
   assert.deepEqual(table.get(3 * 31, 1, 'v')?.explanation, []);
 });
 

@@ -1,6 +1,6 @@
 // node:test runs and awaits every test() and describe() it registers; their promises are not ours to await.
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -30,6 +30,7 @@ describe('the watch service, when queued archives go bad', () => {
       const [first, second, vanished, unreadable, directory, fifo] = archives as [string, string, string, string, string, string];
       if (runAs.uid !== undefined) for (const dir of [dirs.root, dirs.dataDir, dirs.logDir, join(dirs.logDir, DAY)]) await chmod(dir, 0o777);
 
+      if (runAs.uid !== undefined) assertRunnableAs(runAs);
       const service = ServiceProcess.watch(dirs.flags, repoRoot, runAs);
       await service.waitFor("the bootstrap's start", (line) => line.event === 'bootstrap' && line.trained === undefined);
       await rm(vanished);
@@ -76,3 +77,13 @@ describe('the watch service, when queued archives go bad', () => {
     }
   });
 });
+
+/** Fails, saying what to fix, when this Node or the repository cannot be run by `as` (a Node kept under /root, say). */
+function assertRunnableAs(as: RunAs): void {
+  const probe = spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(join(repoRoot, 'dist', 'scripts', 'cli.js'))})`], { ...as, encoding: 'utf8' });
+  assert.equal(
+    probe.status,
+    0,
+    `the service must run as uid ${as.uid} for this test, but ${process.execPath} or ${repoRoot} cannot be run or read by it (${probe.error?.message ?? probe.stderr}): keep Node and the repository where that user can reach them`,
+  );
+}

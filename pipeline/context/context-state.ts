@@ -238,7 +238,7 @@ export class ContextState {
   }
 
   /** Counts every record and returns their features, rows × CONTEXT_WIDTH. */
-  observeAll(records: readonly ConnRecord[], out = new Float32Array(records.length * CONTEXT_WIDTH)): Float32Array {
+  observeAll(records: readonly ConnRecord[], out: Float32Array = new Float32Array(records.length * CONTEXT_WIDTH)): Float32Array {
     for (let i = 0; i < records.length; i++) this.observe(records[i]!, out, i * CONTEXT_WIDTH);
     return out;
   }

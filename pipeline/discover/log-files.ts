@@ -348,27 +348,47 @@ function checkRange(since: Date | undefined, until: Date | undefined): void {
   }
 }
 
+/** When an archive's name says its hour began (epoch ms); Infinity for a file whose name says no time. */
+export function archiveStartMs(path: string): number {
+  const found = classifyLogPath(path);
+  return found.kind === 'conn-archive' && found.start !== null ? found.start.getTime() : Number.POSITIVE_INFINITY;
+}
+
 /**
  * The files and folders a glob matches, sorted (tinyglobby: `*`, `?`, `[…]`, `{a,b}`, `**`; names
  * starting with a dot only where the pattern says so, as in a shell). Absolute patterns give
  * absolute paths, relative ones paths relative to the working folder. A folder it matches is
  * walked by `walkFolder`.
  *
- * The glob neither follows nor matches symlinks: followed, `**` would wander through a link back
- * into the tree (or into zeekctl's `current` link to the live logs); and tinyglobby leaves out
- * the links it does not follow (its issue #133). Name a linked file or folder, or a folder above
- * it, directly: a folder named as an input is walked following its links, each folder once.
+ * The glob part neither follows nor matches symlinks: followed, `**` would wander through a link
+ * back into the tree (or into zeekctl's `current` link to the live logs); and tinyglobby leaves
+ * out the links it does not follow (its issue #133). Name a linked file or folder, or a folder
+ * above it, directly: a folder named as an input is walked following its links, each folder once.
+ * Links in the folders before the glob part are followed.
  */
 async function expandGlob(pattern: string): Promise<string[]> {
-  const matches = await glob(pattern, {
+  // The folders before the first segment with glob syntax are resolved first, links and all: a
+  // log directory reached through a symlink (/opt/zeek/logs → /usr/local/zeek/logs is common) is
+  // still the place to look. Matches keep the pattern's own spelling of that part.
+  const segments = pattern.split('/');
+  const firstDynamic = segments.findIndex((segment) => isDynamicPattern(segment));
+  const base = segments.slice(0, firstDynamic).join('/') || (isAbsolute(pattern) ? '/' : '');
+  let root: string;
+  try {
+    root = await realpath(base === '' ? '.' : base);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return [];
+    throw error;
+  }
+  const matches = await glob(segments.slice(firstDynamic).join('/'), {
+    cwd: root,
     onlyFiles: false,
     // `2024-04-*` matches the day folders themselves, not every file under them.
     expandDirectories: false,
     followSymbolicLinks: false,
-    absolute: isAbsolute(pattern),
   });
   // Folders come back with a trailing slash.
-  return matches.map((path) => (path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path)).sort(compareText);
+  return matches.map((path) => join(base, path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path)).sort(compareText);
 }
 
 async function statOrNull(path: string): Promise<Awaited<ReturnType<typeof stat>> | null> {

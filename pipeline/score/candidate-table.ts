@@ -1,9 +1,17 @@
-import type { AnomalyRow, FeatureShare } from '../../db/anomalies.js';
+import type { AnomalyRow, ExplainedFeature } from '../../db/anomalies.js';
+import { describeContext } from '../context/describe-context.js';
 import type { ConnRecord } from '../read/conn-record.js';
 import { ownString } from '../read/own-string.js';
 
 /** A flagged connection, as it goes into the `anomalies` table. */
 export type FlaggedConnection = AnomalyRow;
+
+/** A feature's share of a row's score; a context feature also carries its value, to be put in words. */
+export interface ScoredFeature {
+  feature: string;
+  share: number;
+  value?: number;
+}
 
 const EXPLAINED = 3;
 const NONE = 255;
@@ -25,17 +33,24 @@ export class CandidateTable {
   private strings: (string | null)[] = [];
   private explainFeature = new Uint8Array(INITIAL_CAPACITY * EXPLAINED);
   private explainShare = new Float32Array(INITIAL_CAPACITY * EXPLAINED);
+  /** A context feature's value (NaN for a per-connection feature). */
+  private explainValue = new Float32Array(INITIAL_CAPACITY * EXPLAINED);
+  /** Each model's error (NaN when there is no context model). */
+  private connScore = new Float32Array(INITIAL_CAPACITY);
+  private contextScore = new Float32Array(INITIAL_CAPACITY);
 
   constructor(private readonly featureNames: readonly string[]) {
     if (featureNames.length >= NONE) throw new RangeError(`${featureNames.length} features: explanations pack feature numbers in a byte`);
   }
 
-  /** Adds a row; rows must come in increasing `index` order. */
-  add(index: number, score: number, record: ConnRecord, explanation: readonly FeatureShare[]): void {
+  /** Adds a row; rows must come in increasing `index` order. `contextScore` is NaN without a context model. */
+  add(index: number, score: number, record: ConnRecord, explanation: readonly ScoredFeature[], connScore: number, contextScore: number): void {
     if (this.size === this.capacity) this.grow();
     const slot = this.size++;
     this.rowIndex[slot] = index;
     this.score[slot] = score;
+    this.connScore[slot] = connScore;
+    this.contextScore[slot] = contextScore;
     const n = slot * NUMBER_COLUMNS;
     const numbers = this.numbers;
     numbers[n] = record.ts;
@@ -61,6 +76,7 @@ export class CandidateTable {
       const share = explanation[k];
       this.explainFeature[e + k] = share === undefined ? NONE : this.featureNumber(share.feature);
       this.explainShare[e + k] = share?.share ?? 0;
+      this.explainValue[e + k] = share?.value ?? NaN;
     }
   }
 
@@ -96,10 +112,16 @@ export class CandidateTable {
     const s = slot * STRING_COLUMNS;
     const numbers = this.numbers;
     const orNull = (value: number): number | null => (Number.isNaN(value) ? null : value);
-    const explanation: FeatureShare[] = [];
+    const subject = { origH: this.strings[s + 1]!, respH: this.strings[s + 2]!, respP: numbers[n + 2]!, proto: this.strings[s + 3]! };
+    const explanation: ExplainedFeature[] = [];
     for (let k = 0; k < EXPLAINED; k++) {
       const feature = this.explainFeature[slot * EXPLAINED + k]!;
-      if (feature !== NONE) explanation.push({ feature: this.featureNames[feature]!, share: this.explainShare[slot * EXPLAINED + k]! });
+      if (feature === NONE) continue;
+      const name = this.featureNames[feature]!;
+      const share = this.explainShare[slot * EXPLAINED + k]!;
+      const value = this.explainValue[slot * EXPLAINED + k]!;
+      const text = Number.isNaN(value) ? null : describeContext(name, value, subject);
+      explanation.push(text === null ? { feature: name, share } : { feature: name, share, text });
     }
     return {
       ts: numbers[n]!,
@@ -121,6 +143,8 @@ export class CandidateTable {
       threshold,
       modelVersion,
       explanation,
+      connScore: this.connScore[slot]!,
+      contextScore: orNull(this.contextScore[slot]!),
     };
   }
 
@@ -147,10 +171,13 @@ export class CandidateTable {
   private move(from: number, to: number): void {
     this.rowIndex[to] = this.rowIndex[from]!;
     this.score[to] = this.score[from]!;
+    this.connScore[to] = this.connScore[from]!;
+    this.contextScore[to] = this.contextScore[from]!;
     this.numbers.copyWithin(to * NUMBER_COLUMNS, from * NUMBER_COLUMNS, (from + 1) * NUMBER_COLUMNS);
     for (let k = 0; k < STRING_COLUMNS; k++) this.strings[to * STRING_COLUMNS + k] = this.strings[from * STRING_COLUMNS + k]!;
     this.explainFeature.copyWithin(to * EXPLAINED, from * EXPLAINED, (from + 1) * EXPLAINED);
     this.explainShare.copyWithin(to * EXPLAINED, from * EXPLAINED, (from + 1) * EXPLAINED);
+    this.explainValue.copyWithin(to * EXPLAINED, from * EXPLAINED, (from + 1) * EXPLAINED);
   }
 
   private grow(): void {
@@ -160,6 +187,9 @@ export class CandidateTable {
     this.numbers = resized(this.numbers, this.capacity * NUMBER_COLUMNS);
     this.explainFeature = resized(this.explainFeature, this.capacity * EXPLAINED);
     this.explainShare = resized(this.explainShare, this.capacity * EXPLAINED);
+    this.explainValue = resized(this.explainValue, this.capacity * EXPLAINED);
+    this.connScore = resized(this.connScore, this.capacity);
+    this.contextScore = resized(this.contextScore, this.capacity);
   }
 }
 

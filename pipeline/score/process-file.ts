@@ -1,10 +1,11 @@
 import type { Database } from 'better-sqlite3';
 import { findByPathAndSha256, findDoneBySha256 } from '../../db/files.js';
-import { recordFailedFile, recordScoredFile, recordSkippedFile } from '../../db/record-file.js';
+import { recordFailedFile, recordScoredFile, recordSkippedFile, type RecordedScore } from '../../db/record-file.js';
 import type { Tf } from '../../model/backend.js';
 import type { ScoringModel } from '../../model/load-scoring-model.js';
+import type { ContextKeeper } from './context-keeper.js';
 import { changeSince, identifyFile, UNKNOWN_CONTENT } from './file-identity.js';
-import { scoreFile, type ScoreOptions } from './score-file.js';
+import { scoreFile, type ScoreOptions, type ScoreOutcome } from './score-file.js';
 
 /** What happened to one file: the same outcome whether `score` or the service met it. */
 export type FileOutcome =
@@ -34,6 +35,8 @@ export interface ProcessContext {
   tf: Tf;
   model: ScoringModel;
   options: ScoreOptions;
+  /** The context state carried from file to file and saved with each stored file; without it, no context is counted. */
+  context?: ContextKeeper;
 }
 
 /**
@@ -43,7 +46,7 @@ export interface ProcessContext {
  * anomalies are written in one transaction.
  */
 export async function processFile(context: ProcessContext, file: string): Promise<FileOutcome> {
-  const { db, tf, model, options } = context;
+  const { db, tf, model, options, context: keeper } = context;
   const startedAt = new Date().toISOString();
   const identified = await identifyFile(file);
   if (identified.status === 'unreadable') {
@@ -67,33 +70,47 @@ export async function processFile(context: ProcessContext, file: string): Promis
     return { status: 'skipped', file, fileId: recorded.fileId, duplicateOf: { id: original.id, path: original.path } };
   }
 
-  const outcome = await scoreFile(tf, model, file, options);
+  // From here on, a file that is not stored must not stay counted in the context state: each way
+  // out that stores nothing (a throw included) sends the state back to its saved copy.
+  let outcome: ScoreOutcome;
+  try {
+    outcome = await scoreFile(tf, model, file, keeper === undefined ? options : { ...options, context: { state: keeper.state, rewound: () => keeper.rewound() } });
+  } catch (error) {
+    keeper?.discard();
+    throw error;
+  }
+  if (outcome.status !== 'scored') keeper?.discard();
   if (outcome.status === 'aborted') return { status: 'aborted', file };
   const finishedAt = new Date().toISOString();
   // What was scored must be the content that was hashed, or the ledger would vouch for rows it never saw.
   const change = outcome.status === 'scored' ? await changeSince(identity) : null;
   if (outcome.status === 'failed' || change !== null) {
+    if (outcome.status === 'scored') keeper?.discard();
     const error = outcome.status === 'failed' ? outcome.error.message : `${file}: ${change}; it is scored again once it is stable`;
     const recorded = recordFailedFile(db, { ...base, finishedAt, modelVersion: model.version }, error);
     if (recorded.status === 'already-seen') return { status: 'already-seen', file, fileId: recorded.fileId, previous: recorded.previous };
     return { status: 'failed', file, fileId: recorded.fileId, error };
   }
-  const recorded = recordScoredFile(
-    db,
-    {
-      ...base,
-      finishedAt,
-      rows: outcome.rows,
-      badLines: outcome.badLines,
-      flagged: outcome.flaggedCount,
-      threshold: outcome.threshold,
-      thresholdMode: options.mode,
-      modelVersion: model.version,
-      firstTs: outcome.firstTs,
-      lastTs: outcome.lastTs,
-    },
-    outcome.flagged,
-  );
+  const scored = {
+    ...base,
+    finishedAt,
+    rows: outcome.rows,
+    badLines: outcome.badLines,
+    flagged: outcome.flaggedCount,
+    threshold: outcome.threshold,
+    thresholdMode: options.mode,
+    modelVersion: model.version,
+    firstTs: outcome.firstTs,
+    lastTs: outcome.lastTs,
+  };
+  let recorded: RecordedScore;
+  try {
+    recorded = recordScoredFile(db, scored, outcome.flagged, keeper?.encode());
+  } catch (error) {
+    keeper?.discard();
+    throw error;
+  }
+  if (recorded.status !== 'done') keeper?.discard();
   // Another process (a `score` beside the service) stored this content while it was being scored.
   if (recorded.status === 'already-seen') return { status: 'already-seen', file, fileId: recorded.fileId, previous: recorded.previous };
   if (recorded.status === 'skipped') {

@@ -1,12 +1,14 @@
 import { performance } from 'node:perf_hooks';
-import type { FeatureShare } from '../../preprocess/preprocessor.js';
 import type { ThresholdMode } from '../../db/files.js';
+import { combinedScore } from '../../model/combine.js';
 import type { ScoringModel } from '../../model/load-scoring-model.js';
 import { DEFAULT_SCORE_BATCH, scoreAll } from '../../model/autoencoder.js';
 import type { Tf } from '../../model/backend.js';
 import { topFraction } from '../../model/metrics.js';
+import { CONTEXT_FEATURE_NAMES, CONTEXT_WIDTH } from '../context/context-features.js';
+import type { ContextState } from '../context/context-state.js';
 import type { ConnRecord } from '../read/conn-record.js';
-import { CandidateTable, type FlaggedConnection } from './candidate-table.js';
+import { CandidateTable, type FlaggedConnection, type ScoredFeature } from './candidate-table.js';
 import { LogReadError } from '../read/log-read-error.js';
 import { readConnLog, type BadLinePolicy } from '../read/read-conn-log.js';
 
@@ -22,6 +24,17 @@ export interface ScoreOptions {
   signal?: AbortSignal;
   /** Called once, as the file's first read for scoring begins (the service logs it). */
   onStart?: () => void;
+  /**
+   * The context stage: every row is counted into `state` as it is read (whether or not the model
+   * has a context model, so the state is warm when one arrives), and `rewound` gives a copy of it
+   * as it was before this file, for a second read to replay.
+   */
+  context?: FileContext;
+}
+
+export interface FileContext {
+  state: ContextState;
+  rewound: () => ContextState;
 }
 
 export type ScoreOutcome =
@@ -62,12 +75,14 @@ const FIRST_CUT_ESTIMATE_AT = 4096;
 export async function scoreFile(tf: Tf, model: ScoringModel, file: string, options: ScoreOptions): Promise<ScoreOutcome> {
   const started = performance.now();
   const explainTop = options.explainTop ?? 3;
-  const scorer = new BlockScorer(tf, model, explainTop, options.signal);
+  const scorer = new BlockScorer(tf, model, explainTop, options.context?.state ?? null, options.signal);
   const scores = new GrowableScores();
-  const candidates = new CandidateTable(model.preprocessor.featureNames);
+  const featureNames = [...model.preprocessor.featureNames, ...CONTEXT_FEATURE_NAMES];
+  const candidates = new CandidateTable(featureNames);
   const flaggedShare = 1 - options.quantile;
   const baseline = options.mode === 'baseline';
-  let cut = baseline ? model.baselineThreshold : -Infinity;
+  const baselineThreshold = model.context !== null && options.context !== undefined ? model.context.combinedThreshold : model.baselineThreshold;
+  let cut = baseline ? baselineThreshold : -Infinity;
   let nextCutEstimate = FIRST_CUT_ESTIMATE_AT;
 
   const reader = readConnLog(file, { badLines: options.badLines });
@@ -75,9 +90,9 @@ export async function scoreFile(tf: Tf, model: ScoringModel, file: string, optio
   try {
     await scorer.scoreStream(
       reader,
-      (index, score, record, explain) => {
+      (index, score, record, explain, conn, context) => {
         scores.push(score);
-        if (baseline ? score > cut : score >= cut) candidates.add(index, score, record, explain());
+        if (baseline ? score > cut : score >= cut) candidates.add(index, score, record, explain(), conn, context);
       },
       (rowsSoFar) => {
         if (baseline || rowsSoFar < nextCutEstimate) return;
@@ -101,7 +116,7 @@ export async function scoreFile(tf: Tf, model: ScoringModel, file: string, optio
   let threshold: number;
   let readTwice = false;
   if (baseline) {
-    threshold = model.baselineThreshold;
+    threshold = baselineThreshold;
     flaggedCount = candidates.size;
     flagged = candidates.rows(threshold, version);
   } else {
@@ -109,13 +124,14 @@ export async function scoreFile(tf: Tf, model: ScoringModel, file: string, optio
     threshold = top.threshold;
     // Rows of the exact top share that fell below an earlier cut: read the file again for them.
     const missing = new Set(Array.from(top.indices).filter((i) => !candidates.has(i)));
-    const fetched = new CandidateTable(model.preprocessor.featureNames);
+    const fetched = new CandidateTable(featureNames);
     if (missing.size > 0) {
       readTwice = true;
-      const again = new BlockScorer(tf, model, explainTop, options.signal);
+      // The context of each row as it was when first read: replayed from the state before the file.
+      const again = new BlockScorer(tf, model, explainTop, options.context?.rewound() ?? null, options.signal);
       try {
-        await again.scoreStream(readConnLog(file, { badLines: options.badLines }), (index, score, record, explain) => {
-          if (missing.has(index)) fetched.add(index, score, record, explain());
+        await again.scoreStream(readConnLog(file, { badLines: options.badLines }), (index, score, record, explain, conn, context) => {
+          if (missing.has(index)) fetched.add(index, score, record, explain(), conn, context);
         });
       } catch (error) {
         if (error instanceof LogReadError) return { status: 'failed', error, seconds: since(started) };
@@ -159,27 +175,37 @@ function* rowsAt(indices: Uint32Array, candidates: CandidateTable, fetched: Cand
   }
 }
 
-type RowSink = (index: number, score: number, record: ConnRecord, explain: () => FeatureShare[]) => void;
+/** A row scored: its score, how to explain it (made only for rows that are kept), and each model's error (context NaN without one). */
+type RowSink = (index: number, score: number, record: ConnRecord, explain: () => ScoredFeature[], conn: number, context: number) => void;
 
-/** Gathers reader batches into blocks, transforms and scores them, and hands each row on with its score. */
+/**
+ * Gathers reader batches into blocks, counts them into the context state, transforms and scores
+ * them, and hands each row on with its score: the per-connection error, or with a context model
+ * both errors combined, each over its own baseline.
+ */
 class BlockScorer {
   private readonly width: number;
   private readonly input: Float32Array;
+  private readonly contextRaw: Float32Array;
+  private readonly contextInput: Float32Array | null;
   private block: ConnRecord[] = [];
   private rowIndex = 0;
-
-  get rowsScored(): number {
-    return this.rowIndex;
-  }
 
   constructor(
     private readonly tf: Tf,
     private readonly model: ScoringModel,
     private readonly explainTop: number,
+    private readonly context: ContextState | null,
     private readonly signal?: AbortSignal,
   ) {
     this.width = model.preprocessor.width;
     this.input = new Float32Array(BLOCK_ROWS * this.width);
+    this.contextRaw = new Float32Array(context === null ? 0 : BLOCK_ROWS * CONTEXT_WIDTH);
+    this.contextInput = context !== null && model.context !== null ? new Float32Array(BLOCK_ROWS * CONTEXT_WIDTH) : null;
+  }
+
+  get rowsScored(): number {
+    return this.rowIndex;
   }
 
   async scoreStream(batches: AsyncIterable<ConnRecord[]>, sink: RowSink, afterBlock: (rows: number) => void = () => {}): Promise<void> {
@@ -202,9 +228,35 @@ class BlockScorer {
     if (rows === 0) return;
     const { preprocessor, model } = this.model;
     const x = preprocessor.transform(this.block, this.input.subarray(0, rows * this.width));
-    const { scores, squaredErrors } = scoreAll(this.tf, model, x, rows, this.width, DEFAULT_SCORE_BATCH);
+    const conn = scoreAll(this.tf, model, x, rows, this.width, DEFAULT_SCORE_BATCH);
+    const raw = this.context?.observeAll(this.block, this.contextRaw.subarray(0, rows * CONTEXT_WIDTH)) ?? null;
+    const contextModel = this.model.context;
+    const context =
+      raw !== null && contextModel !== null && this.contextInput !== null
+        ? scoreAll(this.tf, contextModel.model, contextModel.scaler.transform(raw, rows, this.contextInput.subarray(0, rows * CONTEXT_WIDTH)), rows, CONTEXT_WIDTH, DEFAULT_SCORE_BATCH)
+        : null;
     for (let r = 0; r < rows; r++) {
-      sink(this.rowIndex + r, scores[r]!, this.block[r]!, () => preprocessor.explain(squaredErrors, r, this.explainTop));
+      const connScore = conn.scores[r]!;
+      if (context === null || contextModel === null) {
+        sink(this.rowIndex + r, connScore, this.block[r]!, () => preprocessor.explain(conn.squaredErrors, r, this.explainTop), connScore, NaN);
+        continue;
+      }
+      const contextScore = context.scores[r]!;
+      const { scales, scaler } = contextModel;
+      const score = combinedScore(connScore, contextScore, scales);
+      const explain = (): ScoredFeature[] => {
+        // Each model's features, weighted by that model's part of the combined score.
+        const connPart = connScore / scales.conn / score;
+        const contextPart = contextScore / scales.context / score;
+        const fromConn = preprocessor.explain(conn.squaredErrors, r, this.explainTop).map((f) => ({ feature: f.feature, share: f.share * connPart }));
+        const fromContext = scaler.explain(context.squaredErrors, r, this.explainTop).map((f) => ({
+          feature: f.feature,
+          share: f.share * contextPart,
+          value: raw![r * CONTEXT_WIDTH + CONTEXT_FEATURE_NAMES.indexOf(f.feature)]!,
+        }));
+        return [...fromConn, ...fromContext].sort((a, b) => b.share - a.share).slice(0, this.explainTop);
+      };
+      sink(this.rowIndex + r, score, this.block[r]!, explain, connScore, contextScore);
     }
     this.rowIndex += rows;
     this.block = [];

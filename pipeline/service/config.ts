@@ -8,6 +8,7 @@ import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../../model/autoencode
 import type { Preset } from '../../preprocess/feature-spec.js';
 import { PRESETS, type PresetName } from '../../preprocess/presets.js';
 import { DEFAULT_BAD_LINE_POLICY, type BadLinePolicy } from '../read/read-conn-log.js';
+import { DEFAULT_CONTEXT_LIMITS, type ContextLimits } from '../context/context-state.js';
 
 // The schema says every key once: its type, its bounds, and (in its description) how those bounds
 // are put to a user. Each check and the words that state it are made from the same numbers.
@@ -61,6 +62,8 @@ const CONFIG_SCHEMA = z.strictObject({
   retention: z.strictObject({ schedule, days: wholeFrom(1, 36_500) }),
   /** A file is taken once its size has not changed for this long (Zeek may still be writing it). */
   watch: z.strictObject({ stableMs: wholeFrom(0, 3_600_000) }),
+  /** The most keys each context table holds before it evicts its idle half. */
+  context: z.strictObject({ maxKeys: z.strictObject({ hosts: wholeFrom(2), pairs: wholeFrom(2), channels: wholeFrom(2) }) }),
 });
 
 /** Everything the service and the commands can be told, resolved once at start and passed down read-only. */
@@ -86,6 +89,7 @@ export const DEFAULTS: Readonly<Config> = deepFreeze({
   },
   retention: { schedule: '30 4 * * *', days: 90 },
   watch: { stableMs: 5000 },
+  context: { maxKeys: { ...DEFAULT_CONTEXT_LIMITS } },
 });
 
 /** Environment variables and the keys they set. */
@@ -156,12 +160,19 @@ export function badLinePolicy(config: Readonly<Config>): BadLinePolicy {
 }
 
 /** How `retrain.*` says to train: the service's schedule, its bootstrap and `retrain` by hand all start from this. */
-export function retrainSettings(config: Readonly<Config>): { maxRows: number; preset: Preset; train: TrainOptions; badLines: BadLinePolicy } {
+export function retrainSettings(config: Readonly<Config>): {
+  maxRows: number;
+  preset: Preset;
+  train: TrainOptions;
+  badLines: BadLinePolicy;
+  context: { limits: Readonly<ContextLimits> };
+} {
   return {
     maxRows: config.retrain.maxRows,
     preset: PRESETS[config.retrain.preset],
     train: { ...DEFAULT_TRAIN_OPTIONS, maxEpochs: config.retrain.epochs, learningRate: config.retrain.learningRate },
     badLines: badLinePolicy(config),
+    context: { limits: config.context.maxKeys },
   };
 }
 

@@ -1,5 +1,5 @@
 import { EventEmitter, once } from 'node:events';
-import { classifyLogPath } from '../discover/log-files.js';
+import { archiveStartMs } from '../discover/log-files.js';
 
 /** Paths waiting to be scored, each once, oldest archive first by the time in its name. */
 export class FileQueue {
@@ -18,7 +18,7 @@ export class FileQueue {
 
   /** Returns a path to the queue without waking a waiter: it is waiting for something else (a model). */
   putBack(path: string): void {
-    if (!this.pending.has(path)) this.pending.set(path, archiveStart(path));
+    if (!this.pending.has(path)) this.pending.set(path, archiveStartMs(path));
   }
 
   /** The oldest archive (by the time in its name, then by path; files without a time last). */
@@ -44,9 +44,4 @@ export class FileQueue {
       if (!signal.aborted) throw error;
     }
   }
-}
-
-function archiveStart(path: string): number {
-  const found = classifyLogPath(path);
-  return found.kind === 'conn-archive' && found.start !== null ? found.start.getTime() : Number.POSITIVE_INFINITY;
 }

@@ -3,7 +3,9 @@ import { initBackend } from '../../model/backend.js';
 import { loadScoringModel } from '../../model/load-scoring-model.js';
 import { CONTEXT_FEATURE_NAMES } from '../../pipeline/context/context-features.js';
 import { ModelStore } from '../../model/store.js';
-import type { Config } from '../../pipeline/service/config.js';
+import { archiveStartMs } from '../../pipeline/discover/log-files.js';
+import { ContextKeeper } from '../../pipeline/score/context-keeper.js';
+import { badLinePolicy, type Config } from '../../pipeline/service/config.js';
 import { processFile, type FileOutcome } from '../../pipeline/score/process-file.js';
 
 /** `zeek-anomaly score`: one-off scoring into the database, through the service's own code path. Exit 1 when any file failed. */
@@ -14,18 +16,12 @@ export async function scoreCommand(files: string[], config: Readonly<Config>, op
   const db = openDatabase(config.db);
   let failed = 0;
   try {
-    for (const file of files) {
+    const context = ContextKeeper.load(db, config.context.maxKeys);
+    if (context.problem !== null) process.stderr.write(`zeek-anomaly score: ${context.problem}\n`);
+    // The context state counts connections in time order: archives go oldest first, as the service takes them.
+    for (const file of inTimeOrder(files)) {
       const outcome = await processFile(
-        {
-          db,
-          tf: backend.tf,
-          model,
-          options: {
-            mode: config.threshold.mode,
-            quantile: config.threshold.quantile,
-            badLines: { maxBadLineRatio: config.badLines.maxRatio, minBadLinesToReject: config.badLines.minCount },
-          },
-        },
+        { db, tf: backend.tf, model, context, options: { mode: config.threshold.mode, quantile: config.threshold.quantile, badLines: badLinePolicy(config) } },
         file,
       );
       if (outcome.status === 'failed') failed++;
@@ -56,4 +52,12 @@ function textOf(outcome: FileOutcome): string {
     case 'aborted':
       return `${outcome.file}: stopped before the end; nothing written`;
   }
+}
+
+/** Archives by the time in their names, oldest first; files without one after them, in the order given. */
+function inTimeOrder(files: readonly string[]): string[] {
+  return files
+    .map((file, i) => ({ file, i, start: archiveStartMs(file) }))
+    .sort((a, b) => a.start - b.start || a.i - b.i)
+    .map((entry) => entry.file);
 }
