@@ -13,7 +13,8 @@ import { gunzip } from '../pipeline/read/gunzip.js';
 import { readConnLog } from '../pipeline/read/read-conn-log.js';
 import type { ConnRecord } from '../pipeline/read/conn-record.js';
 import { processFile } from '../pipeline/score/process-file.js';
-import { ContextState } from '../pipeline/context/context-state.js';
+import { ContextState, DEFAULT_CONTEXT_LIMITS } from '../pipeline/context/context-state.js';
+import { ContextKeeper } from '../pipeline/score/context-keeper.js';
 import { CONTEXT_FEATURE_NAMES, CONTEXT_WIDTH } from '../pipeline/context/context-features.js';
 import { Preprocessor } from '../preprocess/preprocessor.js';
 import { presetNamed } from '../preprocess/presets.js';
@@ -65,6 +66,8 @@ type CaseName =
   | 'score-wasm'
   | 'retrain-1m'
   | 'score-e2e-1m'
+  | 'score-e2e-1m-context'
+  | 'score-e2e-10m-context'
   | 'score-e2e-10m';
 
 interface BenchCase {
@@ -98,8 +101,10 @@ const CASES: readonly BenchCase[] = [
   { name: 'context-1m', file: FILES['1m'], run: contextCase },
   { name: 'score-wasm', file: FILES['1m'], run: scoreCase },
   { name: 'retrain-1m', file: FILES['1m'], run: retrainCase },
-  { name: 'score-e2e-1m', file: FILES['1m'], run: scoreEndToEnd },
-  { name: 'score-e2e-10m', file: FILES['10m'], run: scoreEndToEnd },
+  { name: 'score-e2e-1m', file: FILES['1m'], run: (file) => scoreEndToEnd(file, false) },
+  { name: 'score-e2e-1m-context', file: FILES['1m'], run: (file) => scoreEndToEnd(file, true) },
+  { name: 'score-e2e-10m', file: FILES['10m'], run: (file) => scoreEndToEnd(file, false) },
+  { name: 'score-e2e-10m-context', file: FILES['10m'], run: (file) => scoreEndToEnd(file, true) },
 ];
 const DEFAULT_CASES: readonly CaseName[] = [
   'gunzip-only',
@@ -113,6 +118,7 @@ const DEFAULT_CASES: readonly CaseName[] = [
   'context-1m',
   'score-wasm',
   'score-e2e-1m',
+  'score-e2e-1m-context',
 ];
 const REFERENCE_CASE: CaseName = 'split-tabs';
 
@@ -303,9 +309,9 @@ async function retrainCase(file: BenchFile): Promise<{ rows: number; seconds: nu
  * `score` of a whole file into a fresh SQLite database with a model trained (once, cached) on a
  * sample of the 1M file: hashing, reading, featurising, scoring, the exact top 5% and the insert.
  */
-async function scoreEndToEnd(file: BenchFile): Promise<Measured> {
+async function scoreEndToEnd(file: BenchFile, withContext: boolean): Promise<Measured> {
   const backend = await initBackend({ prefer: 'wasm' });
-  const store = new ModelStore({ dataDir: join(OUTPUT_DIR, 'model-for-scoring') });
+  const store = new ModelStore({ dataDir: join(OUTPUT_DIR, withContext ? 'model-for-scoring-context' : 'model-for-scoring') });
   if ((await store.activeVersion()) === null) {
     const outcome = await retrain(backend, store, {
       logs: [FILES['1m'].path],
@@ -314,6 +320,7 @@ async function scoreEndToEnd(file: BenchFile): Promise<Measured> {
       train: { ...DEFAULT_TRAIN_OPTIONS, maxEpochs: 10 },
       seed: 1,
       activate: true,
+      context: withContext ? { limits: DEFAULT_CONTEXT_LIMITS } : false,
     });
     if (outcome.status !== 'trained') throw new Error(`training the scoring model failed: ${outcome.status === 'failed' ? outcome.reason : 'stopped'}`);
   }
@@ -322,7 +329,8 @@ async function scoreEndToEnd(file: BenchFile): Promise<Measured> {
   const db = openDatabase(join(dir, 'bench.sqlite'));
   try {
     const started = performance.now();
-    const outcome = await processFile({ db, tf: backend.tf, model, options: { mode: 'per-file', quantile: 0.95 } }, file.path);
+    const context = withContext ? ContextKeeper.load(db, DEFAULT_CONTEXT_LIMITS) : undefined;
+    const outcome = await processFile({ db, tf: backend.tf, model, context, options: { mode: 'per-file', quantile: 0.95 } }, file.path);
     const seconds = (performance.now() - started) / 1000;
     if (outcome.status !== 'done') throw new Error(`score: ${JSON.stringify(outcome)}`);
     if (outcome.flagged !== Math.ceil(0.05 * file.rows)) throw new Error(`score flagged ${outcome.flagged}, not the top 5% of ${file.rows}`);
@@ -508,7 +516,7 @@ async function runParent(args: string[], runs: number, selected: readonly BenchC
 }
 
 function selectCases(only: string | undefined, large: boolean): BenchCase[] {
-  const names: string[] = only === undefined ? [...DEFAULT_CASES, ...(large ? ['reader-tsv-gz-10m', 'score-e2e-10m'] : [])] : only.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const names: string[] = only === undefined ? [...DEFAULT_CASES, ...(large ? ['reader-tsv-gz-10m', 'score-e2e-10m', 'score-e2e-10m-context'] : [])] : only.split(',').map((n) => n.trim()).filter((n) => n !== '');
   return names.map((name) => {
     const bench = CASES.find((c) => c.name === name);
     if (bench === undefined) throw new Error(`--only: unknown case '${name}'; the cases are ${CASES.map((c) => c.name).join(', ')}`);
