@@ -63,6 +63,7 @@ type CaseName =
   | 'preprocess-default'
   | 'preprocess-seed'
   | 'context-1m'
+  | 'context-keys-10m'
   | 'score-wasm'
   | 'retrain-1m'
   | 'score-e2e-1m'
@@ -99,6 +100,7 @@ const CASES: readonly BenchCase[] = [
   { name: 'preprocess-default', file: FILES['1m'], run: (file) => preprocessCase(file, 'default') },
   { name: 'preprocess-seed', file: FILES['1m'], run: (file) => preprocessCase(file, 'seed') },
   { name: 'context-1m', file: FILES['1m'], run: contextCase },
+  { name: 'context-keys-10m', file: FILES['1m'], run: contextKeysCase },
   { name: 'score-wasm', file: FILES['1m'], run: scoreCase },
   { name: 'retrain-1m', file: FILES['1m'], run: retrainCase },
   { name: 'score-e2e-1m', file: FILES['1m'], run: (file) => scoreEndToEnd(file, false) },
@@ -264,6 +266,35 @@ async function contextCase(file: BenchFile): Promise<{ rows: number; seconds: nu
   }
   expectRows('context-1m', file, rows);
   return { rows, seconds: median(times) };
+}
+
+/**
+ * The context stage's memory bound: 10M connections from 1M distinct source hosts to 10M distinct
+ * channels (each source to ten destinations, one each hour-second apart), made in memory, through a
+ * state with the default limits. The tables fill and evict; peak RSS is what a sensor with that
+ * many keys would hold. (The file is not read: it only names the case's row count.)
+ */
+function contextKeysCase(): Promise<{ rows: number; seconds: number }> {
+  const hosts = Array.from({ length: 1_000_000 }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+  const destinations = Array.from({ length: 10 }, (_, i) => `198.51.100.${i + 1}`);
+  const record: ConnRecord = {
+    ts: 1_700_000_000, uid: null, 'id.orig_h': '', 'id.orig_p': 40000, 'id.resp_h': '', 'id.resp_p': 443, proto: 'tcp', service: null,
+    duration: 1, orig_bytes: 100, resp_bytes: 1000, conn_state: 'SF', local_orig: null, local_resp: null, missed_bytes: 0, history: 'ShADadFf',
+    orig_pkts: 5, orig_ip_bytes: 400, resp_pkts: 5, resp_ip_bytes: 1300, tunnel_parents: null, ip_proto: 6, extras: null,
+  };
+  const state = new ContextState();
+  const out = new Float32Array(CONTEXT_WIDTH);
+  const rows = 10_000_000;
+  const started = performance.now();
+  for (let i = 0; i < rows; i++) {
+    record.ts = 1_700_000_000 + i / 1000;
+    record['id.orig_h'] = hosts[i % hosts.length]!;
+    record['id.resp_h'] = destinations[Math.floor(i / hosts.length)]!;
+    state.observe(record, out, 0);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  process.stderr.write(`context-keys-10m: ${JSON.stringify(state.sizes())}\n`);
+  return Promise.resolve({ rows, seconds });
 }
 
 /** The autoencoder's forward pass and per-feature errors on the default preset's width, at the default batch size. */
