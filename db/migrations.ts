@@ -113,12 +113,13 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: `
       -- The context stage's state (what every host, pair and channel had been doing) as it stood
       -- after the last file scored: saved in that file's own transaction, so a crash loses or
-      -- repeats no file's part in it. One row; its bytes are pipeline/context/state-codec.ts's.
+      -- repeats no file's part in it. One row per part, in order: pipeline/context/state-codec.ts
+      -- writes each table's arrays as parts of their own, so no copy of the whole is made to save it.
       CREATE TABLE context_state (
-        id       INTEGER PRIMARY KEY CHECK (id = 1),
+        part     INTEGER PRIMARY KEY,
         file_id  INTEGER REFERENCES files (id) ON DELETE SET NULL,
         saved_at TEXT    NOT NULL,
-        state    BLOB    NOT NULL
+        bytes    BLOB    NOT NULL
       );
 
       -- A model with context scores a row by its two errors combined; each is kept. NULL for rows

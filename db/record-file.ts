@@ -45,7 +45,7 @@ export type RecordedSkip = { status: 'skipped'; fileId: number } | AlreadySeen;
  * row and one INSERT … SELECT of the staged rows. With `contextState`, the context stage's state
  * after this file is saved in the same transaction.
  */
-export function recordScoredFile(db: Database, file: ScoredFile, anomalies: Iterable<AnomalyRow>, contextState?: Uint8Array): RecordedScore {
+export function recordScoredFile(db: Database, file: ScoredFile, anomalies: Iterable<AnomalyRow>, contextState?: readonly Uint8Array[]): RecordedScore {
   stageAnomalies(db, anomalies, file.path);
   // SQLite checkpoints the WAL inside COMMIT once it holds 1,000 pages (a 10M-row file writes
   // 50,000). That happens after the lock is released, but within the COMMIT call: it is run here

@@ -100,7 +100,7 @@ describe('scoring with a context model', () => {
         assert.ok(a.length > 0);
         assert.deepEqual(b, a, file);
       }
-      assert.deepEqual(readContextState(restarted)?.state, readContextState(straight)?.state, 'the same state after the same files');
+      assert.deepEqual(readContextState(restarted)?.parts, readContextState(straight)?.parts, 'the same state after the same files');
     } finally {
       straight.close();
       restarted.close();
@@ -113,7 +113,7 @@ describe('scoring with a context model', () => {
     try {
       const keeper = ContextKeeper.load(db, DEFAULT_CONTEXT_LIMITS);
       await scoreAll(db, keeper, files.slice(0, 1));
-      const saved = readContextState(db)?.state;
+      const saved = readContextState(db)?.parts;
       // A day of archives as one multi-member gzip, cut short at 60%: thousands of its rows are
       // read (and counted, block by block) before the gzip stream ends.
       const day = Buffer.concat(await Promise.all((await archivesIn(join(RITA, '2024-04-21'))).map((file) => readFile(file))));
@@ -122,7 +122,7 @@ describe('scoring with a context model', () => {
       const [failed] = await scoreAll(db, keeper, [cut]);
       assert.equal(failed?.status, 'failed', JSON.stringify(failed));
       assert.match(failed.status === 'failed' ? failed.error : '', /truncated|ends/i);
-      assert.deepEqual(readContextState(db)?.state, saved, 'the saved state is untouched');
+      assert.deepEqual(readContextState(db)?.parts, saved, 'the saved state is untouched');
       await scoreAll(db, keeper, files.slice(1, 2));
       await scoreAll(clean, ContextKeeper.load(clean, DEFAULT_CONTEXT_LIMITS), files.slice(0, 2));
       assert.deepEqual(

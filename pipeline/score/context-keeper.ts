@@ -34,8 +34,8 @@ export class ContextKeeper {
     return readSaved(this.db, this.limits).state;
   }
 
-  /** The state's bytes, to save with the file's results. */
-  encode(): Uint8Array {
+  /** The state's byte parts (views of its tables, not copies), to save with the file's results. */
+  encode(): Uint8Array[] {
     return encodeContextState(this.current);
   }
 
@@ -49,7 +49,7 @@ function readSaved(db: Database, limits: Readonly<ContextLimits>): { state: Cont
   const saved = readContextState(db);
   if (saved === undefined) return { state: new ContextState(limits), problem: null };
   try {
-    return { state: decodeContextState(saved.state, limits), problem: null };
+    return { state: decodeContextState(saved.parts, limits), problem: null };
   } catch (error) {
     if (!(error instanceof ContextStateError)) throw error;
     return { state: new ContextState(limits), problem: `${db.name}: ${error.message} (saved with file ${saved.fileId ?? 'unknown'} at ${saved.savedAt}); starting from an empty state` };
