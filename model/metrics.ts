@@ -324,6 +324,8 @@ export interface EntityFigures {
   rocAuc: number;
   /** Of the top k entities by worst score, the share that is malicious, for each k asked for (those beyond the entity count left out). */
   precisionAt: { k: number; precision: number }[];
+  /** The rank (1 = top) of the highest-ranked malicious entity; null when none is malicious. */
+  firstMaliciousRank: number | null;
 }
 
 /**
@@ -344,6 +346,7 @@ export function entityFigures(keys: readonly string[], scores: Scores, labels: L
   const entityScores = entries.map((e) => e.score);
   const entityLabels = entries.map((e) => e.malicious * 2 > e.rows);
   const ranked = entries.map((_, i) => i).sort((a, b) => entityScores[b]! - entityScores[a]! || a - b);
+  const first = ranked.findIndex((i) => entityLabels[i]);
   return {
     entities: entries.length,
     malicious: entityLabels.filter(Boolean).length,
@@ -351,5 +354,6 @@ export function entityFigures(keys: readonly string[], scores: Scores, labels: L
     precisionAt: ks
       .filter((k) => k >= 1 && k <= entries.length)
       .map((k) => ({ k, precision: ranked.slice(0, k).filter((i) => entityLabels[i]).length / k })),
+    firstMaliciousRank: first < 0 ? null : first + 1,
   };
 }

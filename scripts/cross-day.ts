@@ -122,9 +122,7 @@ function measure(attack: string, scorer: AttackFigures['scorer'], scores: Float3
   const best = Math.max(...attackRows.map((i) => scores[i]!));
   const normalAbove = kept.filter((i, j) => !labels[j] && scores[i]! > best).length;
   const topPercent = Math.ceil(scores.length / 100);
-  const hostKeys = kept.map((i) => test[i]!['id.orig_h']);
-  const hosts = entityFigures(hostKeys, keptScores, labels, []);
-  const hostRank = rankOfWorstMaliciousHost(hostKeys, keptScores, labels);
+  const hosts = entityFigures(kept.map((i) => test[i]!['id.orig_h']), keptScores, labels, []);
   return {
     attack,
     rows: attackRows.length,
@@ -134,23 +132,9 @@ function measure(attack: string, scorer: AttackFigures['scorer'], scores: Float3
     bestRank: Math.min(...attackRows.map((i) => rankOf[i]!)),
     topPercentShare: attackRows.filter((i) => rankOf[i]! <= topPercent).length / attackRows.length,
     hostRocAuc: hosts.rocAuc,
-    hostRank,
+    hostRank: hosts.firstMaliciousRank,
   };
 }
 
-/** The best rank of a host most of whose rows are the attack's, among hosts ranked by their worst row. */
-function rankOfWorstMaliciousHost(keys: readonly string[], scores: Float32Array, labels: readonly boolean[]): number | null {
-  const hosts = new Map<string, { worst: number; rows: number; attack: number }>();
-  keys.forEach((key, i) => {
-    const host = hosts.get(key) ?? { worst: -Infinity, rows: 0, attack: 0 };
-    host.worst = Math.max(host.worst, scores[i]!);
-    host.rows++;
-    if (labels[i]) host.attack++;
-    hosts.set(key, host);
-  });
-  const ranked = [...hosts.values()].sort((a, b) => b.worst - a.worst);
-  const at = ranked.findIndex((h) => h.attack * 2 > h.rows);
-  return at < 0 ? null : at + 1;
-}
 
 await main();

@@ -1,7 +1,7 @@
 // node:test runs and awaits every test() and describe() it registers; their promises are not ours to await.
 import * as assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { atThreshold, averagePrecision, quantile, quantileOfSorted, rocAuc, topFraction } from '../model/metrics.js';
+import { atThreshold, averagePrecision, entityFigures, quantile, quantileOfSorted, rocAuc, topFraction } from '../model/metrics.js';
 import { seededRandom } from '../model/random.js';
 
 // The reference values below come from scikit-learn 1.x (`roc_auc_score`, `average_precision_score`)
@@ -267,3 +267,21 @@ function referenceTop(scores: Float64Array, fraction: number): { indices: number
   const last = chosen[chosen.length - 1];
   return { indices: chosen.sort((a, b) => a - b), threshold: last === undefined ? Infinity : (scores[last] ?? NaN) };
 }
+
+test('entity figures rank hosts by their worst row, and call a host malicious when most of its rows are', () => {
+  const keys = ['a', 'a', 'b', 'b', 'c', 'd', 'd', 'd'];
+  const scores = [0.1, 0.9, 0.5, 0.6, 0.95, 0.99, 0.2, 0.3];
+  const labels = [false, false, true, true, false, true, false, false];
+  const figures = entityFigures(keys, scores, labels, [1, 2, 4, 5]);
+  // Worst rows: d 0.99 (1 of 3 malicious: benign), c 0.95, a 0.9, b 0.6 (malicious).
+  assert.equal(figures.entities, 4);
+  assert.equal(figures.malicious, 1);
+  assert.equal(figures.rocAuc, 0, 'the one malicious host ranks below all three benign ones');
+  assert.equal(figures.firstMaliciousRank, 4);
+  assert.deepEqual(figures.precisionAt, [
+    { k: 1, precision: 0 },
+    { k: 2, precision: 0 },
+    { k: 4, precision: 0.25 },
+  ]);
+  assert.equal(entityFigures(['x'], [1], [false], [1]).firstMaliciousRank, null);
+});
