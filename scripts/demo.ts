@@ -14,7 +14,7 @@ import { runService } from '../pipeline/service/service.js';
 import { presetNamed } from '../preprocess/presets.js';
 import { DEMO_DEFAULTS, DEMO_NETWORK, writeDemoArchive } from './demo-data.js';
 
-// A sample this size trains in well under a minute here and is plenty for a 40-host network.
+// A sample this size trains both autoencoders in about a minute here and is plenty for a 40-host network.
 const DEMO_TRAINING_ROWS = 100_000;
 
 /**
