@@ -23,6 +23,8 @@ export interface ActiveModelOptions {
  */
 export class ActiveModel {
   private loaded: ScoringModel | null = null;
+  /** The version (or pointer file) that would not load, so it is not tried and reported again for every file. */
+  private refused: string | null = null;
 
   constructor(private readonly options: ActiveModelOptions) {}
 
@@ -33,25 +35,42 @@ export class ActiveModel {
    */
   async forNextFile(signal: AbortSignal): Promise<ScoringModel | null> {
     const { store, log } = this.options;
-    let active = await store.activeVersion();
-    if (active === null) {
-      if (!(await this.bootstrap(signal))) return null;
+    let active: string | null;
+    try {
       active = await store.activeVersion();
-      if (active === null) return null;
+      if (active === null) {
+        if (!(await this.bootstrap(signal))) return null;
+        active = await store.activeVersion();
+        if (active === null) return null;
+      }
+    } catch (error) {
+      if (!(error instanceof ModelLoadError)) throw error;
+      // A damaged ACTIVE pointer: go on with the model loaded, if any, until it is repaired.
+      return this.refuse(error.file, error.message);
     }
     if (this.loaded?.version === active) return this.loaded;
+    if (this.refused === active) return this.loaded;
     try {
       const model = await loadScoringModel(this.options.backend.tf, store, { version: active, contextColumns: CONTEXT_FEATURE_NAMES });
       log.info('model', { version: active, previous: this.loaded?.version ?? null });
       if (this.loaded !== null) disposeScoringModel(this.loaded);
       this.loaded = model;
+      this.refused = null;
     } catch (error) {
       if (!(error instanceof ModelLoadError)) throw error;
-      // Keep scoring with the model already loaded, if any: a broken new version must not stop the service.
-      log.error('model', { version: active, error: error.message, using: this.loaded?.version ?? null });
-      if (this.loaded === null) return null;
+      return this.refuse(active, error.message);
     }
     mirrorModels(this.options.db, await store.list());
+    return this.loaded;
+  }
+
+  /**
+   * Keeps scoring with the model already loaded, if any: a broken new version must not stop the
+   * service. Said once per broken version, not once per file.
+   */
+  private refuse(version: string, error: string): ScoringModel | null {
+    if (this.refused !== version) this.options.log.error('model', { version, error, using: this.loaded?.version ?? null });
+    this.refused = version;
     return this.loaded;
   }
 
