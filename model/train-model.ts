@@ -25,8 +25,8 @@ export interface TrainModelOptions {
   train: TrainOptions;
   seed: number;
   split?: SplitShares;
-  /** Each record's context features (row i belongs to record i): trains the context autoencoder too. */
-  context?: { x: Float32Array; columns: readonly MatrixColumn[] };
+  /** Each record's context features (`rows[i]` belongs to record i): trains the context autoencoder too. */
+  context?: { rows: readonly Float32Array[]; columns: readonly MatrixColumn[] };
 }
 
 export interface Threshold {
@@ -66,12 +66,13 @@ export async function trainModel(tf: Tf, records: readonly ConnRecord[], options
 
   let context: TrainedModel['context'] = null;
   if (options.context !== undefined) {
-    const { x, columns } = options.context;
+    const { rows: contextRows, columns } = options.context;
     const width = columns.length;
-    if (x.length !== records.length * width) throw new RangeError(`trainModel: ${x.length} context values for ${records.length} rows of ${width}`);
+    if (contextRows.length !== records.length) throw new RangeError(`trainModel: ${contextRows.length} context rows for ${records.length} records`);
+    // Each share copied straight from the rows into its own matrix: no matrix of the whole sample is made.
     const rowsOf = (rows: number[]): ContextRows => {
       const out = new Float32Array(rows.length * width);
-      rows.forEach((row, i) => out.set(x.subarray(row * width, row * width + width), i * width));
+      rows.forEach((row, i) => out.set(contextRows[row]!.subarray(0, width), i * width));
       return { x: out, rows: rows.length };
     };
     const contextValidation = rowsOf(parts.validation);

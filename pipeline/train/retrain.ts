@@ -149,7 +149,7 @@ export async function retrain(
     trained = await trainModel(backend.tf, sample.items.map((row) => row.record), {
       preset: options.preset,
       seed: options.seed,
-      context: context === null ? undefined : { x: concatRows(sample.items), columns: CONTEXT_FEATURES },
+      context: context === null ? undefined : { rows: sample.items.map((row) => row.context!), columns: CONTEXT_FEATURES },
       train: {
         ...options.train,
         signal,
@@ -219,11 +219,4 @@ export async function retrain(
     epochs: trained.epochs.length,
     seconds,
   };
-}
-
-/** The sampled rows' context features, one after another, in the sample's order. */
-function concatRows(rows: readonly SampledRow[]): Float32Array {
-  const out = new Float32Array(rows.length * CONTEXT_WIDTH);
-  rows.forEach((row, i) => out.set(row.context!, i * CONTEXT_WIDTH));
-  return out;
 }
