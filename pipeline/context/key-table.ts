@@ -1,5 +1,3 @@
-import type { Key64 } from './key-hash.js';
-
 /**
  * A hash table from 64-bit keys to a row of float64 statistics, with the times each key was first
  * and last seen. Rows sit densely in typed arrays in the order their keys arrived, found through a
@@ -71,10 +69,6 @@ export class KeyTable {
     if (this.size >= this.maxKeys) this.evictIdleHalf();
     const row = this.append(hi, lo, firstTs, lastTs);
     this.stats.set(stats, row * this.width);
-  }
-
-  keyAt(row: number): Key64 {
-    return { hi: this.keyHi[row]!, lo: this.keyLo[row]! };
   }
 
   private append(hi: number, lo: number, firstTs: number, lastTs: number): number {

@@ -57,7 +57,7 @@ export async function changeSince(identity: FileIdentity): Promise<string | null
 }
 
 /** The content's SHA-256, streamed. */
-export async function sha256Of(file: string): Promise<string> {
+async function sha256Of(file: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
   return hash.digest('hex');

@@ -83,16 +83,11 @@ export async function evaluateFile(tf: Tf, file: string, options: EvaluateOption
  * time order, so the test rows meet the context the training days built up, as in the service.
  */
 export async function evaluateFiles(tf: Tf, trainFiles: string[], testFiles: string[], options: EvaluateOptions): Promise<EvaluationOutcome> {
-  const train = (await Promise.all(trainFiles.map(readRecords))).flat();
-  const test = (await Promise.all(testFiles.map(readRecords))).flat();
-  return evaluateRecords(tf, `${trainFiles.join(',')} → ${testFiles.join(',')}`, train, test, options);
-}
-
-/** The two-set protocol on records already read (each set is sorted by time here). */
-export async function evaluateRecords(tf: Tf, name: string, train: ConnRecord[], test: ConnRecord[], options: EvaluateOptions): Promise<EvaluationOutcome> {
   const byTime = (a: ConnRecord, b: ConnRecord): number => a.ts - b.ts;
+  const train = (await Promise.all(trainFiles.map(readRecords))).flat().sort(byTime);
+  const test = (await Promise.all(testFiles.map(readRecords))).flat().sort(byTime);
   const state = options.context !== false ? new ContextState(DEFAULT_CONTEXT_LIMITS) : null;
-  return evaluate(tf, name, withContext(train.sort(byTime), state), withContext(test.sort(byTime), state), options);
+  return evaluate(tf, `${trainFiles.join(',')} → ${testFiles.join(',')}`, withContext(train, state), withContext(test, state), options);
 }
 
 /** The row's ground truth from a Stratosphere (`label`) or IoT-23 label column, any case; null when not ground truth. */
