@@ -123,27 +123,30 @@ export async function scoreFile(tf: Tf, model: ScoringModel, file: string, optio
     const top = topFraction(scores.view(), flaggedShare);
     threshold = top.threshold;
     // Rows of the exact top share that fell below an earlier cut: read the file again for them.
-    const missing = new Set(Array.from(top.indices).filter((i) => !candidates.has(i)));
+    const missing = top.indices.filter((i) => !candidates.has(i));
     const fetched = new CandidateTable(featureNames);
-    if (missing.size > 0) {
+    if (missing.length > 0) {
       readTwice = true;
       // The context of each row as it was when first read: replayed from the state before the file.
-      const again = new BlockScorer(tf, model, explainTop, options.context?.rewound() ?? null, options.signal);
+      // The read stops after the last missing row: they are mostly early ones, scored before the
+      // running cut had settled (a fresh context state warming up, say).
+      const again = new BlockScorer(tf, model, explainTop, options.context?.rewound() ?? null, options.signal, missing);
       try {
         await again.scoreStream(readConnLog(file, { badLines: options.badLines }), (index, score, record, explain, conn, context) => {
-          if (missing.has(index)) fetched.add(index, score, record, explain(), conn, context);
+          fetched.add(index, score, record, explain(), conn, context);
         });
       } catch (error) {
         if (error instanceof LogReadError) return { status: 'failed', error, seconds: since(started) };
         if (error instanceof Aborted) return { status: 'aborted' };
         throw error;
       }
-      // The rows are found by their position: a file that changed in between has other rows there.
-      if (again.rowsScored !== summary.rows || fetched.size !== missing.size) {
+      // The rows are found by their position: a file that changed in between has other rows there
+      // (or too few). A change anywhere else is caught by the caller's check of the file's content.
+      if (fetched.size !== missing.length) {
         const error = new LogReadError({
           code: 'changed',
           file,
-          message: `the file changed between two reads of it (${summary.rows} rows, then ${again.rowsScored}); it is scored again once it is stable`,
+          message: `the file changed between two reads of it (${summary.rows} rows, then ${again.rowsScored} up to its last missing row); it is scored again once it is stable`,
           rowsRead: summary.rows,
         });
         return { status: 'failed', error, seconds: since(started) };
@@ -190,6 +193,8 @@ class BlockScorer {
   private readonly contextInput: Float32Array | null;
   private block: ConnRecord[] = [];
   private rowIndex = 0;
+  /** Into `only`: the first wanted row not yet passed. */
+  private nextWanted = 0;
 
   constructor(
     private readonly tf: Tf,
@@ -197,6 +202,8 @@ class BlockScorer {
     private readonly explainTop: number,
     private readonly context: ContextState | null,
     private readonly signal?: AbortSignal,
+    /** Row indices (ascending) to hand on, the stream ending after the last; all rows when absent. */
+    private readonly only?: Uint32Array,
   ) {
     this.width = model.preprocessor.width;
     this.input = new Float32Array(BLOCK_ROWS * this.width);
@@ -215,11 +222,17 @@ class BlockScorer {
         if (this.block.length === BLOCK_ROWS) {
           this.flush(sink);
           afterBlock(this.rowIndex);
+          // Leaving the loop closes the file.
+          if (this.passedLastWanted()) return;
         }
       }
     }
     this.flush(sink);
     afterBlock(this.rowIndex);
+  }
+
+  private passedLastWanted(): boolean {
+    return this.only !== undefined && this.nextWanted >= this.only.length;
   }
 
   private flush(sink: RowSink): void {
@@ -236,6 +249,7 @@ class BlockScorer {
         ? scoreAll(this.tf, contextModel.model, contextModel.scaler.transform(raw, rows, this.contextInput.subarray(0, rows * CONTEXT_WIDTH)), rows, CONTEXT_WIDTH, DEFAULT_SCORE_BATCH)
         : null;
     for (let r = 0; r < rows; r++) {
+      if (!this.wants(this.rowIndex + r)) continue;
       const connScore = conn.scores[r]!;
       if (context === null || contextModel === null) {
         sink(this.rowIndex + r, connScore, this.block[r]!, () => preprocessor.explain(conn.squaredErrors, r, this.explainTop), connScore, NaN);
@@ -260,6 +274,14 @@ class BlockScorer {
     }
     this.rowIndex += rows;
     this.block = [];
+  }
+
+  /** Whether row `index` is wanted; rows are asked about in ascending order. */
+  private wants(index: number): boolean {
+    if (this.only === undefined) return true;
+    if (this.only[this.nextWanted] !== index) return false;
+    this.nextWanted++;
+    return true;
   }
 }
 
