@@ -47,7 +47,8 @@ describe('the context stage', () => {
     // the value is drawn towards: 3 / 81 of it is the prior; an ordinary channel reads near 1.
     const weight = Array.from({ length: 119 }, (_, i) => 2 ** (-(i * 60) / 3600)).reduce((a, b) => a + b, 0);
     assert.ok(f['channel.interval_cv']! < (3 + weight * 0.02) / (3 + weight), `interval variation ${f['channel.interval_cv']}`);
-    assert.ok(f['channel.size_cv']! < 3 / (3 + weight - 1), `the same size every time: ${f['channel.size_cv']}`);
+    // Float32 sums leave a constant size a variation of a few 1e-4, not 0: allowed up to 0.01.
+    assert.ok(f['channel.size_cv']! < (3 + weight * 0.01) / (3 + weight - 1), `the same size every time: ${f['channel.size_cv']}`);
     near(f['pair.newness']!, 2 ** (-(119 * 60 - 1) / 3600), 'first seen 2 h ago: halved once per hour', 1e-6);
   });
 
@@ -81,7 +82,7 @@ describe('the context stage', () => {
     const late = observeAll(state, [conn(1000, 'a', 'b', 1)]);
     assert.equal(late['src.conns_1m'], 2, 'counted, without decay and without growth');
     assert.equal(late['pair.newness'], 1, 'the pair is now first seen at the older time');
-    assert.equal(state.tables.sources.lastTs[0], 2000);
+    assert.equal(state.tables.sources.lastSeen(0), 2000);
   });
 
   test('a few intervals read as ordinary variation, and a channel back after an hour of silence starts its rhythm afresh', () => {
@@ -145,10 +146,47 @@ describe('the context stage', () => {
     const parts = encodeContextState(state).map((part) => part.slice());
     const cut = [...parts.slice(0, -1), parts.at(-1)!.subarray(0, parts.at(-1)!.length - 3)];
     assert.throws(() => decodeContextState(cut, DEFAULT_CONTEXT_LIMITS), (error: unknown) =>
-      error instanceof ContextStateError && error.message === `the saved context state cannot be read: its channels statistics hold ${2 * 8 * 8 - 3} bytes, not ${2 * 8 * 8}`);
-    assert.throws(() => decodeContextState(parts.slice(0, 5), DEFAULT_CONTEXT_LIMITS), (error: unknown) =>
-      error instanceof ContextStateError && error.message === 'the saved context state cannot be read: it has 5 parts, not 21');
+      error instanceof ContextStateError && error.message === `the saved context state cannot be read: its channels rows hold ${2 * 56 - 3} bytes, not ${2 * 56}`);
+    assert.throws(() => decodeContextState(parts.slice(0, 3), DEFAULT_CONTEXT_LIMITS), (error: unknown) =>
+      error instanceof ContextStateError && error.message === 'the saved context state cannot be read: it has 3 parts, not 5');
     assert.throws(() => decodeContextState([new TextEncoder().encode('SQLite format 3')], DEFAULT_CONTEXT_LIMITS), (error: unknown) =>
-      error instanceof ContextStateError && error.message === 'the saved context state cannot be read: it does not start with ZACTXST2 (15 bytes in its first part)');
+      error instanceof ContextStateError && error.message === 'the saved context state cannot be read: it does not start with ZACTXST3 (15 bytes in its first part)');
+  });
+
+  test('a state saved by the version before (ZACTXST2: float64 statistics, a part per column) is read, and goes on as the state it was', () => {
+    const rows = Array.from({ length: 400 }, (_, i) => conn(1000 + i * 7, `10.0.0.${i % 9}`, `10.0.1.${i % 13}`, 80 + (i % 3), { orig_bytes: 100 + i }));
+    const state = new ContextState(DEFAULT_CONTEXT_LIMITS);
+    state.observeAll(rows.slice(0, 300));
+    const v2 = encodeAsVersion2(state);
+    const expected = state.observeAll(rows.slice(300));
+    const actual = decodeContextState(v2, DEFAULT_CONTEXT_LIMITS).observeAll(rows.slice(300));
+    assert.deepEqual(actual, expected, 'float64 statistics that held float32 values read back exactly');
   });
 });
+
+/** The ZACTXST2 layout, written from a state's tables: the header, then per table keys high, keys low, first seen, last seen, statistics (f64). */
+function encodeAsVersion2(state: ContextState): Uint8Array[] {
+  const order = ['sources', 'destinations', 'pairs', 'channels'] as const;
+  const header = new Uint8Array(8 + order.length * 16);
+  header.set(new TextEncoder().encode('ZACTXST2'));
+  const view = new DataView(header.buffer);
+  const parts: Uint8Array[] = [header];
+  order.forEach((name, t) => {
+    const table = state.tables[name];
+    view.setUint32(8 + t * 16, table.size, true);
+    view.setUint32(12 + t * 16, table.width, true);
+    view.setFloat64(16 + t * 16, table.evicted, true);
+    const rows = Array.from({ length: table.size }, (_, row) => row);
+    const stats = rows.flatMap((row) => Array.from(table.stats.subarray(table.statsAt(row), table.statsAt(row) + table.width)));
+    for (const array of [
+      new Uint32Array(rows.map((row) => table.keyOf(row)[0])),
+      new Uint32Array(rows.map((row) => table.keyOf(row)[1])),
+      new Float64Array(rows.map((row) => table.firstSeen(row))),
+      new Float64Array(rows.map((row) => table.lastSeen(row))),
+      new Float64Array(stats),
+    ]) {
+      parts.push(new Uint8Array(array.buffer));
+    }
+  });
+  return parts;
+}

@@ -85,10 +85,10 @@ export class ContextState {
     let slot = channels.rowFor(this.channel.hi, this.channel.lo, ts);
     const newChannel = channels.lastWasNew;
     let gap = 0;
-    let base = slot * CHANNEL.width;
+    let base = channels.statsAt(slot);
     let s = channels.stats;
     if (!newChannel) {
-      gap = elapsed(channels.lastTs, slot, ts);
+      gap = elapsed(channels.lastSeen(slot), ts);
       const m = decay(gap, MINUTE);
       const h = decay(gap, HOUR);
       s[base + CHANNEL.n1m]! *= m;
@@ -123,17 +123,17 @@ export class ContextState {
     out[offset + 27] = shrunk(gapWeight > 0 ? variation(s[base + CHANNEL.gapSquares]! / gapWeight, gapMean) : 1, gapWeight);
     const sizeMean = s[base + CHANNEL.sizeSum]! / channelN1h;
     out[offset + 28] = shrunk(sizeMean > 0 ? variation(s[base + CHANNEL.sizeSquares]! / channelN1h, sizeMean) : 1, channelN1h - 1);
-    touch(channels.lastTs, slot, ts);
+    channels.touch(slot, ts);
 
     // The host pair: source → destination, any port.
     const pairs = this.tables.pairs;
     slot = pairs.rowFor(this.pair.hi, this.pair.lo, ts);
     const newPair = pairs.lastWasNew;
-    base = slot * PAIR.width;
+    base = pairs.statsAt(slot);
     s = pairs.stats;
     let returning = newPair;
     if (!newPair) {
-      const idle = elapsed(pairs.lastTs, slot, ts);
+      const idle = elapsed(pairs.lastSeen(slot), ts);
       returning = idle >= RETURN_AFTER;
       const h = decay(idle, HOUR);
       s[base + PAIR.n1h]! *= h;
@@ -143,20 +143,20 @@ export class ContextState {
     s[base + PAIR.n1h]! += 1;
     s[base + PAIR.bytesOut1h]! += bytesOut;
     s[base + PAIR.bytesIn1h]! += bytesIn;
-    if (ts < pairs.firstTs[slot]!) pairs.firstTs[slot] = ts;
+    pairs.seenAsEarlyAs(slot, ts);
     out[offset + 19] = s[base + PAIR.n1h]!;
     out[offset + 20] = s[base + PAIR.bytesOut1h]!;
     out[offset + 21] = s[base + PAIR.bytesIn1h]!;
-    out[offset + 22] = decay(ts - pairs.firstTs[slot]!, HOUR);
-    touch(pairs.lastTs, slot, ts);
+    out[offset + 22] = decay(ts - pairs.firstSeen(slot), HOUR);
+    pairs.touch(slot, ts);
 
     // The source host.
     const sources = this.tables.sources;
     slot = sources.rowFor(this.src.hi, this.src.lo, ts);
-    base = slot * SRC.width;
+    base = sources.statsAt(slot);
     s = sources.stats;
     if (!sources.lastWasNew) {
-      const dt = elapsed(sources.lastTs, slot, ts);
+      const dt = elapsed(sources.lastSeen(slot), ts);
       const t = decay(dt, SECONDS_10);
       const m = decay(dt, MINUTE);
       const tm = decay(dt, MINUTES_10);
@@ -199,15 +199,15 @@ export class ContextState {
     out[offset + 9] = s[base + SRC.newPeers1h]!;
     out[offset + 10] = s[base + SRC.bytesOut1h]!;
     out[offset + 11] = s[base + SRC.bytesIn1h]!;
-    touch(sources.lastTs, slot, ts);
+    sources.touch(slot, ts);
 
     // The destination host.
     const destinations = this.tables.destinations;
     slot = destinations.rowFor(this.dst.hi, this.dst.lo, ts);
-    base = slot * DST.width;
+    base = destinations.statsAt(slot);
     s = destinations.stats;
     if (!destinations.lastWasNew) {
-      const dt = elapsed(destinations.lastTs, slot, ts);
+      const dt = elapsed(destinations.lastSeen(slot), ts);
       const t = decay(dt, SECONDS_10);
       const m = decay(dt, MINUTE);
       const h = decay(dt, HOUR);
@@ -234,7 +234,7 @@ export class ContextState {
     out[offset + 16] = s[base + DST.newSources1m]!;
     out[offset + 17] = s[base + DST.newSources1h]!;
     out[offset + 18] = s[base + DST.sources1d]!;
-    touch(destinations.lastTs, slot, ts);
+    destinations.touch(slot, ts);
   }
 
   /** Counts every record and returns their features, rows × CONTEXT_WIDTH. */
@@ -251,13 +251,9 @@ export class ContextState {
 }
 
 /** Seconds since the key was last seen; 0 for a row older than that (see the class comment). */
-function elapsed(lastTs: Float64Array, slot: number, ts: number): number {
-  const dt = ts - lastTs[slot]!;
+function elapsed(lastSeen: number, ts: number): number {
+  const dt = ts - lastSeen;
   return dt > 0 ? dt : 0;
-}
-
-function touch(lastTs: Float64Array, slot: number, ts: number): void {
-  if (ts > lastTs[slot]!) lastTs[slot] = ts;
 }
 
 /** The factor a damped value keeps after `dt` seconds at `halfLife`. */

@@ -1,8 +1,16 @@
 /**
- * A hash table from 64-bit keys to a row of float64 statistics, with the times each key was first
- * and last seen. Rows sit densely in typed arrays in the order their keys arrived, found through a
- * separate open-addressing index of row numbers: no object per key, so millions of keys cost their
- * bytes and nothing for the garbage collector to walk, and growing copies rows without rehashing them.
+ * A hash table from 64-bit keys to a row of float32 statistics, with the times each key was first
+ * and last seen. A row is one run of bytes in one buffer: the key (two u32), the last-seen and
+ * first-seen times (f64), then the statistics (f32), padded to 8 bytes. So a connection's lookup
+ * and update touch one or two cache lines of a table, not one per array: with a million keys, the
+ * tables are far larger than the caches and each line touched is a trip to memory. Rows sit
+ * densely in the order their keys arrived, found through a separate open-addressing index of row
+ * numbers: no object per key, nothing for the garbage collector to walk, and growing copies bytes
+ * without rehashing.
+ *
+ * Statistics are float32: damped counts, byte sums and their squares need about 7 significant
+ * digits, not 16, and the smaller rows halve the memory and the cache lines. Times stay float64:
+ * a Unix time in float32 would be off by minutes.
  *
  * Bounded: once `maxKeys` keys are held, the next new key first evicts the idle half (the keys
  * whose last connection is oldest). Eviction depends only on the keys' times and arrival order,
@@ -11,43 +19,47 @@
 export class KeyTable {
   readonly width: number;
   readonly maxKeys: number;
+  /** Bytes per row. */
+  readonly rowBytes: number;
   size = 0;
   /** How many keys eviction has dropped, over the table's life. */
   evicted = 0;
   /** Whether the last `rowFor` added its key. */
   lastWasNew = false;
-  keyHi: Uint32Array;
-  keyLo: Uint32Array;
-  firstTs: Float64Array;
-  lastTs: Float64Array;
-  /** `width` statistics per row: row r owns stats[r * width … r * width + width). */
-  stats: Float64Array;
+  /** The statistics, through the rows' buffer: row r's k-th is at `stats[statsAt(r) + k]`. */
+  stats: Float32Array;
+  private words: Uint32Array;
+  private times: Float64Array;
   /** Row number + 1 at each index slot; 0 is empty. Kept at most half full, so a probe is short. */
   private index: Int32Array;
   private mask: number;
+  private readonly rowWords: number;
+  private readonly rowTimes: number;
 
   constructor(width: number, maxKeys: number) {
     if (!Number.isInteger(maxKeys) || maxKeys < 2) throw new Error(`KeyTable: maxKeys is ${maxKeys}; expected a whole number of at least 2`);
     this.width = width;
     this.maxKeys = maxKeys;
+    this.rowBytes = Math.ceil((HEAD_BYTES + 4 * width) / 8) * 8;
+    this.rowWords = this.rowBytes / 4;
+    this.rowTimes = this.rowBytes / 8;
     const rows = Math.min(INITIAL_ROWS, maxKeys);
-    this.keyHi = new Uint32Array(rows);
-    this.keyLo = new Uint32Array(rows);
-    this.firstTs = new Float64Array(rows);
-    this.lastTs = new Float64Array(rows);
-    this.stats = new Float64Array(rows * width);
+    const buffer = new ArrayBuffer(rows * this.rowBytes);
+    this.words = new Uint32Array(buffer);
+    this.times = new Float64Array(buffer);
+    this.stats = new Float32Array(buffer);
     this.index = new Int32Array(indexSizeFor(rows));
     this.mask = this.index.length - 1;
   }
 
   /** The row of a key, or -1. */
   find(hi: number, lo: number): number {
-    const { index, keyHi, keyLo, mask } = this;
-    for (let slot = (lo ^ Math.imul(hi, 0x9e3779b1)) & mask; ; slot = (slot + 1) & mask) {
+    const { index, words, mask, rowWords } = this;
+    for (let slot = slotOf(hi, lo, mask); ; slot = (slot + 1) & mask) {
       const entry = index[slot]!;
       if (entry === 0) return -1;
-      const row = entry - 1;
-      if (keyLo[row] === lo && keyHi[row] === hi) return row;
+      const at = (entry - 1) * rowWords;
+      if (words[at + 1] === lo && words[at] === hi) return entry - 1;
     }
   }
 
@@ -64,21 +76,58 @@ export class KeyTable {
     return this.append(hi, lo, ts, ts);
   }
 
-  /** Adds a row as saved (loading state): keys must be new, in their saved order. A lower `maxKeys` than the saved table's evicts as it goes. */
-  restore(hi: number, lo: number, firstTs: number, lastTs: number, stats: Float64Array): void {
-    if (this.size >= this.maxKeys) this.evictIdleHalf();
-    const row = this.append(hi, lo, firstTs, lastTs);
-    this.stats.set(stats, row * this.width);
+  /** Where row `row`'s statistics start in `stats`. */
+  statsAt(row: number): number {
+    return row * this.rowWords + HEAD_BYTES / 4;
   }
 
-  private append(hi: number, lo: number, firstTs: number, lastTs: number): number {
-    if (this.size === this.keyHi.length) this.growRows();
+  lastSeen(row: number): number {
+    return this.times[row * this.rowTimes + 1]!;
+  }
+
+  firstSeen(row: number): number {
+    return this.times[row * this.rowTimes + 2]!;
+  }
+
+  /** Moves the key's last-seen time on to `ts`, never back. */
+  touch(row: number, ts: number): void {
+    const at = row * this.rowTimes + 1;
+    if (ts > this.times[at]!) this.times[at] = ts;
+  }
+
+  /** Moves the key's first-seen time back to `ts`, never on. */
+  seenAsEarlyAs(row: number, ts: number): void {
+    const at = row * this.rowTimes + 2;
+    if (ts < this.times[at]!) this.times[at] = ts;
+  }
+
+  /** The key of row `row`: [high half, low half]. */
+  keyOf(row: number): [number, number] {
+    const at = row * this.rowWords;
+    return [this.words[at]!, this.words[at + 1]!];
+  }
+
+  /** The held rows' bytes, as laid out in the class comment (a view, not a copy). */
+  rowsView(): Uint8Array {
+    return new Uint8Array(this.words.buffer, 0, this.size * this.rowBytes);
+  }
+
+  /** Adds a row as saved (loading state): keys must be new, in their saved order. A lower `maxKeys` than the saved table's evicts as it goes. */
+  restore(hi: number, lo: number, firstSeen: number, lastSeen: number, stats: ArrayLike<number>): void {
+    if (this.size >= this.maxKeys) this.evictIdleHalf();
+    const row = this.append(hi, lo, firstSeen, lastSeen);
+    this.stats.set(stats, this.statsAt(row));
+  }
+
+  private append(hi: number, lo: number, firstSeen: number, lastSeen: number): number {
+    if (this.size * this.rowBytes === this.words.buffer.byteLength) this.growRows();
     const row = this.size++;
-    this.keyHi[row] = hi;
-    this.keyLo[row] = lo;
-    this.firstTs[row] = firstTs;
-    this.lastTs[row] = lastTs;
-    // Rows past `size` are zero: fresh arrays are, and eviction clears what it drops.
+    const at = row * this.rowWords;
+    this.words[at] = hi;
+    this.words[at + 1] = lo;
+    this.times[row * this.rowTimes + 1] = lastSeen;
+    this.times[row * this.rowTimes + 2] = firstSeen;
+    // Statistics past `size` are zero: fresh buffers are, and eviction clears what it drops.
     if (this.size * 2 > this.index.length) this.rebuildIndex(this.index.length * 2);
     else this.indexRow(row);
     return row;
@@ -86,7 +135,8 @@ export class KeyTable {
 
   private indexRow(row: number): void {
     const { index, mask } = this;
-    let slot = (this.keyLo[row]! ^ Math.imul(this.keyHi[row]!, 0x9e3779b1)) & mask;
+    const at = row * this.rowWords;
+    let slot = slotOf(this.words[at]!, this.words[at + 1]!, mask);
     while (index[slot] !== 0) slot = (slot + 1) & mask;
     index[slot] = row + 1;
   }
@@ -98,44 +148,41 @@ export class KeyTable {
   }
 
   private growRows(): void {
-    const rows = Math.min(this.maxKeys, this.keyHi.length * 2);
-    const grow = <T extends Uint32Array | Float64Array>(old: T, make: (n: number) => T, per = 1): T => {
-      const bigger = make(rows * per);
-      bigger.set(old);
-      return bigger;
-    };
-    this.keyHi = grow(this.keyHi, (n) => new Uint32Array(n));
-    this.keyLo = grow(this.keyLo, (n) => new Uint32Array(n));
-    this.firstTs = grow(this.firstTs, (n) => new Float64Array(n));
-    this.lastTs = grow(this.lastTs, (n) => new Float64Array(n));
-    this.stats = grow(this.stats, (n) => new Float64Array(n), this.width);
+    const rows = Math.min(this.maxKeys, (this.words.buffer.byteLength / this.rowBytes) * 2);
+    const buffer = new ArrayBuffer(rows * this.rowBytes);
+    new Uint8Array(buffer).set(this.rowsView());
+    this.words = new Uint32Array(buffer);
+    this.times = new Float64Array(buffer);
+    this.stats = new Float32Array(buffer);
   }
 
   /** Drops every key last seen at or before the median last-seen time, keeping the others in order. */
   private evictIdleHalf(): void {
     const n = this.size;
-    const cut = kthSmallest(this.lastTs.slice(0, n), Math.floor((n - 1) / 2));
-    const width = this.width;
+    const lastSeen = new Float64Array(n);
+    for (let row = 0; row < n; row++) lastSeen[row] = this.lastSeen(row);
+    const cut = kthSmallest(lastSeen.slice(), Math.floor((n - 1) / 2));
+    const rowTimes = this.rowTimes;
     let kept = 0;
     for (let row = 0; row < n; row++) {
-      if (this.lastTs[row]! <= cut) continue;
-      if (kept !== row) {
-        this.keyHi[kept] = this.keyHi[row]!;
-        this.keyLo[kept] = this.keyLo[row]!;
-        this.firstTs[kept] = this.firstTs[row]!;
-        this.lastTs[kept] = this.lastTs[row]!;
-        this.stats.copyWithin(kept * width, row * width, row * width + width);
-      }
+      if (lastSeen[row]! <= cut) continue;
+      if (kept !== row) this.times.copyWithin(kept * rowTimes, row * rowTimes, (row + 1) * rowTimes);
       kept++;
     }
-    this.stats.fill(0, kept * width, n * width);
+    this.times.fill(0, kept * rowTimes, n * rowTimes);
     this.evicted += n - kept;
     this.size = kept;
     this.rebuildIndex(this.index.length);
   }
 }
 
+// The key (8 bytes), last seen (8) and first seen (8) come before the statistics.
+const HEAD_BYTES = 24;
 const INITIAL_ROWS = 1024;
+
+function slotOf(hi: number, lo: number, mask: number): number {
+  return (lo ^ Math.imul(hi, 0x9e3779b1)) & mask;
+}
 
 function indexSizeFor(rows: number): number {
   let size = 16;
