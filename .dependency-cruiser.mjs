@@ -1,9 +1,9 @@
 // The dependency rules `npm run lint` enforces (dependency-cruiser). Folders read as the data flow,
 // and every import points back up it:
-//   pipeline/read → pipeline/context → preprocess → model → db → pipeline/{score,train} → pipeline/service
+//   pipeline/read → pipeline/context → preprocess → model → db → pipeline/findings → pipeline/{score,train} → pipeline/service
 //   pipeline/discover (archive names, listing, watching) stands on its own.
 //   notebooks-ts and scripts sit on top; nothing imports them, nor the tests.
-const ABOVE_READ = '^(pipeline/(context|discover|score|train|service)/|preprocess/|model/|db/|notebooks-ts/|scripts/|test/)';
+const ABOVE_READ = '^(pipeline/(context|discover|findings|score|train|service)/|preprocess/|model/|db/|notebooks-ts/|scripts/|test/)';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 export default {
@@ -27,21 +27,21 @@ export default {
       comment: 'pipeline/context keeps statistics over conn records: it imports pipeline/read and nothing else of the project.',
       severity: 'error',
       from: { path: '^pipeline/context/' },
-      to: { path: '^(pipeline/(discover|score|train|service)/|preprocess/|model/|db/|notebooks-ts/|scripts/|test/)' },
+      to: { path: '^(pipeline/(discover|findings|score|train|service)/|preprocess/|model/|db/|notebooks-ts/|scripts/|test/)' },
     },
     {
       name: 'discover-stands-alone',
       comment: 'pipeline/discover knows archive names, layouts and the watcher, not how a log is read or scored.',
       severity: 'error',
       from: { path: '^pipeline/discover/' },
-      to: { path: '^(pipeline/(read|context|score|train|service)/|preprocess/|model/|db/|notebooks-ts/|scripts/|test/)' },
+      to: { path: '^(pipeline/(read|context|findings|score|train|service)/|preprocess/|model/|db/|notebooks-ts/|scripts/|test/)' },
     },
     {
       name: 'preprocess-needs-only-records',
       comment: 'Features are computed from conn records: preprocess imports pipeline/read and nothing else of the project.',
       severity: 'error',
       from: { path: '^preprocess/' },
-      to: { path: '^(pipeline/(discover|score|train|service)/|model/|db/|notebooks-ts/|scripts/|test/)' },
+      to: { path: '^(pipeline/(discover|findings|score|train|service)/|model/|db/|notebooks-ts/|scripts/|test/)' },
     },
     {
       name: 'model-knows-records-not-the-pipeline',
@@ -63,6 +63,13 @@ export default {
       severity: 'error',
       from: { path: '^db/' },
       to: { path: '^(pipeline/|model/|notebooks-ts/|scripts/|test/)' },
+    },
+    {
+      name: 'findings-read-state-and-store',
+      comment: 'pipeline/findings turns a file\'s activity and the context state into findings and stores them through db/: it scores nothing and knows no model.',
+      severity: 'error',
+      from: { path: '^pipeline/findings/' },
+      to: { path: '^(pipeline/(discover|score|train|service)/|preprocess/|model/|notebooks-ts/|scripts/|test/)' },
     },
     {
       name: 'score-and-train-below-the-service',

@@ -214,7 +214,7 @@ export interface AnomalyQuery {
   order?: AnomalyOrder;
 }
 
-const ANOMALY_COLUMNS = `
+export const ANOMALY_COLUMNS = `
   a.id AS id, a.file_id AS fileId, f.path AS filePath, a.ts AS ts, a.uid AS uid, a.orig_h AS origH, a.orig_p AS origP,
   a.resp_h AS respH, a.resp_p AS respP, a.proto AS proto, a.service AS service, a.duration AS duration,
   a.orig_bytes AS origBytes, a.resp_bytes AS respBytes, a.conn_state AS connState, a.history AS history,
@@ -316,7 +316,7 @@ function explanationJson(explanation: readonly ExplainedFeature[]): string {
   return JSON.stringify(shares);
 }
 
-function parseExplanation(db: Database, id: number, text: string): ExplainedFeature[] {
+export function parseExplanation(db: Database, id: number, text: string): ExplainedFeature[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -128,4 +128,70 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE anomalies ADD COLUMN context_score REAL;
     `,
   },
+  {
+    version: 4,
+    name: 'findings',
+    sql: `
+      -- What an analyst should look at: one row per detection of a type on an entity (a host, a
+      -- pair, a channel). A detection that goes on over many files is one row, updated by each
+      -- file in that file's own transaction. pipeline/findings/ says what each type means.
+      CREATE TABLE findings (
+        id            INTEGER PRIMARY KEY,
+        type          TEXT    NOT NULL,
+        severity      TEXT    NOT NULL CHECK (severity IN ('info', 'low', 'medium', 'high', 'critical')),
+        score         REAL    NOT NULL CHECK (score >= 0 AND score <= 100),
+        src           TEXT,
+        dst           TEXT,
+        port          INTEGER,
+        proto         TEXT,
+        first_ts      REAL    NOT NULL,
+        last_ts       REAL    NOT NULL,
+        connections   INTEGER NOT NULL,
+        bytes_out     INTEGER NOT NULL,
+        bytes_in      INTEGER NOT NULL,
+        summary       TEXT    NOT NULL,
+        evidence      TEXT    NOT NULL,
+        model_version TEXT,
+        created_at    TEXT    NOT NULL,
+        updated_at    TEXT    NOT NULL
+      );
+      CREATE INDEX findings_by_entity ON findings (type, src, dst, port, proto, last_ts);
+      CREATE INDEX findings_by_score ON findings (score);
+      CREATE INDEX findings_by_last_ts ON findings (last_ts);
+      CREATE INDEX findings_by_src ON findings (src, last_ts);
+      CREATE INDEX findings_by_dst ON findings (dst, last_ts);
+
+      -- Which files a finding was raised or updated by, with what each added.
+      CREATE TABLE finding_files (
+        finding_id  INTEGER NOT NULL REFERENCES findings (id) ON DELETE CASCADE,
+        file_id     INTEGER NOT NULL REFERENCES files (id) ON DELETE CASCADE,
+        connections INTEGER NOT NULL,
+        PRIMARY KEY (finding_id, file_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX finding_files_by_file ON finding_files (file_id);
+
+      -- The flagged connections (anomalies) that support a finding: those of its entity in its files.
+      CREATE TABLE finding_anomalies (
+        finding_id INTEGER NOT NULL REFERENCES findings (id) ON DELETE CASCADE,
+        anomaly_id INTEGER NOT NULL REFERENCES anomalies (id) ON DELETE CASCADE,
+        PRIMARY KEY (finding_id, anomaly_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX finding_anomalies_by_anomaly ON finding_anomalies (anomaly_id);
+
+      -- What a detector has gathered on an entity that has not (yet) reached a finding: a channel
+      -- refused a dozen times an hour, a pair whose rhythm needs hours to show. Each file adds to
+      -- it in its own transaction; once it reaches its detector's threshold it becomes a finding.
+      CREATE TABLE finding_tracks (
+        entity      TEXT    PRIMARY KEY,
+        type        TEXT    NOT NULL,
+        first_ts    REAL    NOT NULL,
+        last_ts     REAL    NOT NULL,
+        connections INTEGER NOT NULL,
+        bytes_out   INTEGER NOT NULL,
+        bytes_in    INTEGER NOT NULL,
+        evidence    TEXT    NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX finding_tracks_by_last_ts ON finding_tracks (last_ts);
+    `,
+  },
 ];

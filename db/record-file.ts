@@ -34,6 +34,13 @@ export type RecordedFailure = { status: 'failed'; fileId: number } | AlreadySeen
 /** What `recordSkippedFile` wrote: the skipped file, or nothing when this path and content were recorded meanwhile. */
 export type RecordedSkip = { status: 'skipped'; fileId: number } | AlreadySeen;
 
+export interface ScoredFileExtras {
+  /** The context stage's state after this file, as byte parts: saved with its results. */
+  contextState?: readonly Uint8Array[];
+  /** Writes more of the file's results (its findings) inside the transaction, once the file has its id and its anomalies are in. */
+  withinTransaction?: (fileId: number) => void;
+}
+
 /**
  * Records a scored file, status 'done', and all its anomalies in ONE transaction: after a crash
  * (or an insert that fails part-way) the file is either fully present or absent, and an absent
@@ -42,10 +49,12 @@ export type RecordedSkip = { status: 'skipped'; fileId: number } | AlreadySeen;
  *
  * The write lock is held only for what needs it. The anomalies (500k rows for a 10M-row file)
  * are made, checked and staged first, without the lock; inside it go the ledger check, the file
- * row and one INSERT … SELECT of the staged rows. With `contextState`, the context stage's state
- * after this file is saved in the same transaction.
+ * row and one INSERT … SELECT of the staged rows. With `extras.contextState`, the context stage's
+ * state after this file is saved in the same transaction, and `extras.withinTransaction` writes the
+ * rest (findings) there too: whatever it throws rolls the whole file back.
  */
-export function recordScoredFile(db: Database, file: ScoredFile, anomalies: Iterable<AnomalyRow>, contextState?: readonly Uint8Array[]): RecordedScore {
+export function recordScoredFile(db: Database, file: ScoredFile, anomalies: Iterable<AnomalyRow>, extras: ScoredFileExtras = {}): RecordedScore {
+  const { contextState, withinTransaction } = extras;
   stageAnomalies(db, anomalies, file.path);
   // SQLite checkpoints the WAL inside COMMIT once it holds 1,000 pages (a 10M-row file writes
   // 50,000). That happens after the lock is released, but within the COMMIT call: it is run here
@@ -67,6 +76,7 @@ export function recordScoredFile(db: Database, file: ScoredFile, anomalies: Iter
         insertStagedAnomalies(db, fileId);
         // The context state with this file counted: saved with its results, or not at all.
         if (contextState !== undefined) writeContextState(db, fileId, contextState);
+        withinTransaction?.(fileId);
         return { status: 'done' as const, fileId };
       })
       .immediate();

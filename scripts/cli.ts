@@ -12,6 +12,9 @@ import { activateModelCommand, listModelsCommand } from './commands/models.js';
 import { scoreCommand } from './commands/score.js';
 import { watchCommand } from './commands/watch.js';
 import { anomaliesCommand } from './commands/anomalies.js';
+import { findingsCommand, showFindingCommand } from './commands/findings.js';
+import { SEVERITIES, type Severity } from '../db/findings.js';
+import { FINDING_TYPES } from '../pipeline/findings/detector.js';
 import { filesCommand } from './commands/files.js';
 import { notebookCommand } from './commands/notebook.js';
 import { badLinePolicy, ConfigError, DEFAULTS, resolveConfig, retrainSettings, type Config } from '../pipeline/service/config.js';
@@ -245,6 +248,47 @@ withConfig(
     });
   },
 );
+
+const findings = program
+  .command('findings')
+  .enablePositionalOptions()
+  .description('list the findings (typed, explained detections on hosts, pairs and channels), highest score first')
+  .option('--since <time>', 'last seen at or after this time (YYYY-MM-DD or ISO 8601)', date)
+  .option('--until <time>', 'first seen before this time', date)
+  .option('--host <ip>', 'either end of the entity')
+  .addOption(new Option('--type <type>', 'only findings of this type').choices(FINDING_TYPES))
+  .addOption(new Option('--min-severity <severity>', 'only this severity or above').choices(SEVERITIES))
+  .addOption(new Option('--limit <n>', 'at most this many').default(50).argParser(positiveWhole))
+  .addOption(new Option('--format <format>', 'output').choices(['table', 'json', 'csv']).default('table'))
+  .option('--all', 'include the findings the allow-list (findings.allow) hides');
+withConfig(findings).action(
+  async (flags: ConfigFlags & { since?: Date; until?: Date; host?: string; type?: string; minSeverity?: Severity; limit: number; format: 'table' | 'json' | 'csv'; all?: boolean }) => {
+    const config = configFrom(flags);
+    process.exitCode = await findingsCommand({
+      db: config.db,
+      allow: config.findings.allow,
+      all: flags.all === true,
+      since: flags.since,
+      until: flags.until,
+      host: flags.host,
+      type: flags.type,
+      minSeverity: flags.minSeverity,
+      limit: flags.limit,
+      format: flags.format,
+    });
+  },
+);
+
+withConfig(
+  findings
+    .command('show')
+    .description('one finding: its evidence, the files that raised it and its flagged connections')
+    .argument('<id>', 'a finding id as `findings` lists it', positiveWhole)
+    .addOption(new Option('--connections <n>', 'at most this many flagged connections').default(20).argParser(positiveWhole))
+    .option('--json', 'one JSON object'),
+).action(async (id: number, flags: ConfigFlags & { connections: number; json?: boolean }) => {
+  process.exitCode = await showFindingCommand({ db: configFrom(flags).db, id, format: flags.json === true ? 'json' : 'text', connections: flags.connections });
+});
 
 withConfig(
   program

@@ -3,6 +3,7 @@ import { join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { queryAnomalies } from '../db/anomalies.js';
+import { queryFindings, SEVERITIES } from '../db/findings.js';
 import { openDatabase } from '../db/open-database.js';
 import { DEFAULT_TRAIN_OPTIONS } from '../model/autoencoder.js';
 import { initBackend } from '../model/backend.js';
@@ -13,6 +14,8 @@ import { createLogger } from '../pipeline/service/logger.js';
 import { runService } from '../pipeline/service/service.js';
 import { presetNamed } from '../preprocess/presets.js';
 import { DEMO_DEFAULTS, DEMO_NETWORK, writeDemoArchive } from './demo-data.js';
+
+const TOP_FINDINGS = 10;
 
 // A sample this size trains both autoencoders in about a minute here and is plenty for a 40-host network.
 const DEMO_TRAINING_ROWS = 100_000;
@@ -64,9 +67,17 @@ async function main(): Promise<void> {
 
   const db = openDatabase(config.db, { readonly: true });
   try {
+    const findings = queryFindings(db);
+    const medium = findings.filter((f) => SEVERITIES.indexOf(f.severity) >= SEVERITIES.indexOf('medium')).length;
+    say(`\n4. the findings (${findings.length} in all, ${medium} of them medium or above), highest score first:`);
+    for (const f of findings.slice(0, TOP_FINDINGS)) {
+      say(`   ${f.score.toFixed(1).padStart(5)} ${f.severity.padEnd(8)} ${f.type.padEnd(15)} ${f.summary}`);
+    }
+    say(`   (all of them: npx zeek-anomaly findings --data-dir ${relative(process.cwd(), root)}; one in full: … findings show ID)`);
+
     const flagged = queryAnomalies(db, { limit: 1_000_000, order: 'score' });
     const rankOf = new Map(flagged.map((row, i) => [row.uid, i + 1]));
-    say(`\n4. what was caught (${flagged.length.toLocaleString('en-US')} connections flagged in all):`);
+    say(`\n5. the flagged connections (${flagged.length.toLocaleString('en-US')} in all), and each attack's among them:`);
     const nameWidth = Math.max(...manifest.attacks.map((a) => a.name.length));
     for (const attack of manifest.attacks) {
       const ranks = attack.uids.map((uid) => rankOf.get(uid)).filter((rank): rank is number => rank !== undefined);

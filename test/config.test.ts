@@ -140,9 +140,36 @@ describe('config errors name the source and key, the value, and what is allowed'
     const file = await configFile('misplaced.json', { quantile: 0.9 });
     assertRefused(
       { file },
-      `config file ${file}, key 'quantile': unknown key; did you mean 'threshold.quantile'? allowed: dataDir, db, logDir, threshold, badLines, bootstrap, retrain, retention, watch, context`,
+      `config file ${file}, key 'quantile': unknown key; did you mean 'threshold.quantile'? allowed: dataDir, db, logDir, threshold, badLines, bootstrap, retrain, retention, watch, context, findings`,
       'file',
     );
+  });
+
+  test('a network that is not one is refused naming its place in the list and the value', async () => {
+    const file = await configFile('networks.json', { findings: { internalNetworks: ['10.0.0.0/8', '10.1.2.3/40'] } });
+    assertRefused(
+      { file },
+      `config file ${file}, key 'findings.internalNetworks.1': "10.1.2.3/40" is not a network; allowed: a network as an address and a prefix length, such as "10.0.0.0/8" or "fd00::/8"`,
+      'file',
+    );
+  });
+
+  test('thresholds that do not rise are refused, naming the detector', async () => {
+    const file = await configFile('thresholds.json', { findings: { flood: { thresholds: { min: 100, low: 50, medium: 1000, high: 3000, critical: 10000 } } } });
+    assertRefused(
+      { file },
+      `config file ${file}, key 'findings.flood.thresholds': {"min":100,"low":50,"medium":1000,"high":3000,"critical":10000} must rise: min ≤ low ≤ medium ≤ high < critical; allowed: { min, low, medium, high, critical }, rising`,
+      'file',
+    );
+  });
+
+  test('a findings setting given alone keeps the other defaults beside it', async () => {
+    const file = await configFile('findings-partial.json', { findings: { internalNetworks: ['64.225.56.0/24'], exfiltration: { minRatio: 10 } } });
+    const config = resolveConfig({ file, env: {}, cwd: dir });
+    assert.deepEqual(config.findings.internalNetworks, ['64.225.56.0/24'], 'a list replaces the default list');
+    assert.equal(config.findings.exfiltration.minRatio, 10);
+    assert.deepEqual(config.findings.exfiltration.thresholds, DEFAULTS.findings.exfiltration.thresholds);
+    assert.deepEqual(config.findings.beacon, DEFAULTS.findings.beacon);
   });
 
   test('an unknown key with nothing close is refused without a guess', async () => {

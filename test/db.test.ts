@@ -100,18 +100,18 @@ function withDatabase<T>(fn: (db: Database, file: string) => T, file = freshPath
 }
 
 describe('openDatabase', () => {
-  test('a fresh file: creates its folder, applies the migrations (user_version 3), WAL, NORMAL, foreign keys, busy timeout', () => {
+  test('a fresh file: creates its folder, applies the migrations (user_version 4), WAL, NORMAL, foreign keys, busy timeout', () => {
     const file = freshPath();
     assert.equal(existsSync(join(file, '..')), false);
     withDatabase((db) => {
-      assert.equal(SCHEMA_VERSION, 3);
-      assert.equal(db.pragma('user_version', { simple: true }), 3);
+      assert.equal(SCHEMA_VERSION, 4);
+      assert.equal(db.pragma('user_version', { simple: true }), 4);
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
       assert.equal(db.pragma('synchronous', { simple: true }), 1, 'NORMAL');
       assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
       assert.equal(db.pragma('busy_timeout', { simple: true }), 60_000);
       const tables = db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`).pluck().all();
-      assert.deepEqual(tables, ['anomalies', 'context_state', 'files', 'models']);
+      assert.deepEqual(tables, ['anomalies', 'context_state', 'files', 'finding_anomalies', 'finding_files', 'finding_tracks', 'findings', 'models']);
     }, file);
   });
 
@@ -119,7 +119,7 @@ describe('openDatabase', () => {
     const file = freshPath();
     withDatabase((db) => recordScoredFile(db, scoredFile(), [anomaly()]), file);
     withDatabase((db) => {
-      assert.equal(db.pragma('user_version', { simple: true }), 3);
+      assert.equal(db.pragma('user_version', { simple: true }), 4);
       assert.equal(countAnomalies(db), 1);
       assert.equal(listFiles(db).length, 1);
     }, file);
@@ -134,7 +134,7 @@ describe('openDatabase', () => {
   test('a database with a newer schema (user_version 99) is refused, read-write and read-only, and left as it was', () => {
     const file = freshPath();
     withDatabase((db) => db.pragma('user_version = 99'), file);
-    const message = `${file}: the database schema is version 99, newer than this zeek-anomaly knows (3); upgrade zeek-anomaly or use another --db`;
+    const message = `${file}: the database schema is version 99, newer than this zeek-anomaly knows (4); upgrade zeek-anomaly or use another --db`;
     assert.throws(() => openDatabase(file), { message });
     assert.throws(() => openDatabase(file, { readonly: true }), { message });
     const raw = new BetterSqlite3(file, { readonly: true });

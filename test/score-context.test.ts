@@ -17,6 +17,9 @@ import { DEFAULT_SCORE_BATCH, scoreAll as scoreRows } from '../model/autoencoder
 import { CONTEXT_FEATURE_NAMES, CONTEXT_WIDTH } from '../pipeline/context/context-features.js';
 import { ContextState, DEFAULT_CONTEXT_LIMITS } from '../pipeline/context/context-state.js';
 import { readAll } from './support/read.js';
+import { anomaliesOfFinding, queryFindings } from '../db/findings.js';
+import { DEFAULT_FINDINGS } from '../pipeline/findings/findings-options.js';
+import { FindingsStage } from '../pipeline/findings/findings-stage.js';
 import { processFile, type FileOutcome } from '../pipeline/score/process-file.js';
 import { retrain } from '../pipeline/train/retrain.js';
 import { presetNamed } from '../preprocess/presets.js';
@@ -171,5 +174,36 @@ describe('scoring with a context model', () => {
       expected.map(({ i }) => records[i]!.uid),
     );
     flagged.forEach((f, n) => assert.ok(Math.abs(f.score - expected[n]!.score) <= 1e-5 * expected[n]!.score, `${f.uid}: ${f.score}, brute force ${expected[n]!.score}`));
+  });
+
+  test('findings are written with each file: linked to the flagged connections of their entity, and a file met again adds nothing', async () => {
+    const db = openDatabase(join(scratch.dir, 'findings.sqlite'));
+    try {
+      const keeper = ContextKeeper.load(db, DEFAULT_CONTEXT_LIMITS);
+      const findings = new FindingsStage(DEFAULT_FINDINGS);
+      const day = await archivesIn(join(RITA, '2024-04-19'));
+      for (const file of day) {
+        const outcome = await processFile({ db, tf: backend.tf, model, context: keeper, findings, options: OPTIONS }, file);
+        assert.equal(outcome.status, 'done', JSON.stringify(outcome));
+        assert.ok(outcome.status === 'done' && outcome.findings !== null, 'the outcome says what the file did to the findings');
+      }
+      const stored = queryFindings(db);
+      assert.ok(stored.length > 0);
+      const linked = stored.map((f) => ({ f, rows: anomaliesOfFinding(db, f.id) })).filter(({ rows }) => rows.length > 0);
+      assert.ok(linked.length > 0, 'some findings have flagged connections');
+      for (const { f, rows } of linked) {
+        for (const row of rows) {
+          assert.ok((f.src === null || row.origH === f.src) && (f.dst === null || row.respH === f.dst) && (f.port === null || row.respP === f.port), `${f.type} ${f.id}: ${row.origH} → ${row.respH}:${row.respP}`);
+        }
+      }
+      const again = await processFile({ db, tf: backend.tf, model, context: keeper, findings, options: OPTIONS }, day[5]!);
+      assert.equal(again.status, 'already-seen');
+      assert.deepEqual(
+        queryFindings(db).map((f) => [f.id, f.connections, f.score]),
+        stored.map((f) => [f.id, f.connections, f.score]),
+      );
+    } finally {
+      db.close();
+    }
   });
 });

@@ -243,6 +243,33 @@ export class ContextState {
     return out;
   }
 
+  /** When `src` first contacted `dst`, as far as the tables remember (eviction forgets), or null. */
+  pairFirstSeen(src: string, dst: string): number | null {
+    const row = this.pairRow(src, dst);
+    return row < 0 ? null : this.tables.pairs.firstSeen(row);
+  }
+
+  /** When `src` last contacted `dst`, or null when the tables do not hold the pair. */
+  pairLastSeen(src: string, dst: string): number | null {
+    const row = this.pairRow(src, dst);
+    return row < 0 ? null : this.tables.pairs.lastSeen(row);
+  }
+
+  private pairRow(src: string, dst: string): number {
+    hashText(src, this.src);
+    hashText(dst, this.dst);
+    combineKeys(this.src, this.dst, this.pair);
+    return this.tables.pairs.find(this.pair.hi, this.pair.lo);
+  }
+
+  /** The earliest first contact of any pair the tables hold (how far back the state's memory goes), or null when empty. */
+  earliestPairSeen(): number | null {
+    const table = this.tables.pairs;
+    let earliest = Infinity;
+    for (let row = 0; row < table.size; row++) earliest = Math.min(earliest, table.firstSeen(row));
+    return table.size === 0 ? null : earliest;
+  }
+
   /** How many keys each table holds and has evicted. */
   sizes(): Record<keyof ContextTables, { keys: number; evicted: number }> {
     const of = (table: KeyTable) => ({ keys: table.size, evicted: table.evicted });

@@ -4,6 +4,10 @@ import { recordFailedFile, recordScoredFile, recordSkippedFile, type RecordedSco
 import type { Tf } from '../../model/backend.js';
 import type { ScoringModel } from '../../model/load-scoring-model.js';
 import type { ContextKeeper } from './context-keeper.js';
+import type { DetectedFindings, FindingsStage } from '../findings/findings-stage.js';
+import type { FindingsWritten } from '../findings/record-findings.js';
+import type { FileActivity } from '../findings/file-activity.js';
+import type { FlaggedConnection } from './candidate-table.js';
 import { changeSince, identifyFile, UNKNOWN_CONTENT } from './file-identity.js';
 import { scoreFile, type ScoreOptions, type ScoreOutcome } from './score-file.js';
 
@@ -22,6 +26,8 @@ export type FileOutcome =
       rowsPerSecond: number;
       /** How long the database's write lock was held to store the file and its anomalies. */
       lockSeconds: number;
+      /** What the file did to the findings; null without the findings stage. */
+      findings: FindingsWritten | null;
     }
   | { status: 'failed'; file: string; fileId: number; error: string }
   | { status: 'skipped'; file: string; fileId: number; duplicateOf: { id: number; path: string } }
@@ -37,6 +43,8 @@ export interface ProcessContext {
   options: ScoreOptions;
   /** The context state carried from file to file and saved with each stored file; without it, no context is counted. */
   context?: ContextKeeper;
+  /** Detects findings in each file and writes them with its results; without it, none are. */
+  findings?: FindingsStage;
 }
 
 /**
@@ -46,7 +54,7 @@ export interface ProcessContext {
  * anomalies are written in one transaction.
  */
 export async function processFile(context: ProcessContext, file: string): Promise<FileOutcome> {
-  const { db, tf, model, options, context: keeper } = context;
+  const { db, tf, model, options, context: keeper, findings } = context;
   const startedAt = new Date().toISOString();
   const identified = await identifyFile(file);
   if (identified.status === 'unreadable') {
@@ -73,8 +81,13 @@ export async function processFile(context: ProcessContext, file: string): Promis
   // From here on, a file that is not stored must not stay counted in the context state: each way
   // out that stores nothing (a throw included) sends the state back to its saved copy.
   let outcome: ScoreOutcome;
+  let detected: DetectedFindings | null = null;
+  let activity: FileActivity | undefined;
   try {
-    outcome = await scoreFile(tf, model, file, keeper === undefined ? options : { ...options, context: { state: keeper.state, rewound: () => keeper.rewound() } });
+    activity = findings?.newActivity();
+    const withContext = keeper === undefined ? options : { ...options, context: { state: keeper.state, rewound: () => keeper.rewound() } };
+    outcome = await scoreFile(tf, model, file, { ...withContext, activity });
+    detected = activity === undefined || findings === undefined || outcome.status !== 'scored' ? null : findings.detect(activity, keeper?.state ?? null, model.version);
   } catch (error) {
     keeper?.discard();
     throw error;
@@ -104,8 +117,12 @@ export async function processFile(context: ProcessContext, file: string): Promis
     lastTs: outcome.lastTs,
   };
   let recorded: RecordedScore;
+  let findingsWritten: FindingsWritten | null = null;
   try {
-    recorded = recordScoredFile(db, scored, outcome.flagged, keeper?.encode());
+    recorded = recordScoredFile(db, scored, activity === undefined ? outcome.flagged : countingFlags(outcome.flagged, activity), {
+      contextState: keeper?.encode(),
+      withinTransaction: detected === null ? undefined : (fileId) => (findingsWritten = detected.write(db, fileId)),
+    });
   } catch (error) {
     keeper?.discard();
     throw error;
@@ -128,5 +145,14 @@ export async function processFile(context: ProcessContext, file: string): Promis
     seconds: outcome.seconds,
     rowsPerSecond: outcome.seconds > 0 ? Math.round(outcome.rows / outcome.seconds) : 0,
     lockSeconds: recorded.lockSeconds,
+    findings: findingsWritten,
   };
+}
+
+/** The flagged rows, each counted into the file's activity as it is stored (the anomaly-cluster detector reads the counts). */
+function* countingFlags(rows: Iterable<FlaggedConnection>, activity: FileActivity): Generator<FlaggedConnection> {
+  for (const row of rows) {
+    activity.countFlagged(row.origH);
+    yield row;
+  }
 }

@@ -11,6 +11,7 @@ import type { ConnRecord } from '../read/conn-record.js';
 import { CandidateTable, type FlaggedConnection, type ScoredFeature } from './candidate-table.js';
 import { LogReadError } from '../read/log-read-error.js';
 import { readConnLog, type BadLinePolicy } from '../read/read-conn-log.js';
+import type { FileActivity } from '../findings/file-activity.js';
 
 export interface ScoreOptions {
   /** `per-file`: flag the top (1 − quantile) of each file; `baseline`: flag rows above the model's saved threshold. */
@@ -30,6 +31,8 @@ export interface ScoreOptions {
    * as it was before this file, for a second read to replay.
    */
   context?: FileContext;
+  /** Gathers every row for the findings detectors (on the first read only). */
+  activity?: FileActivity;
 }
 
 export interface FileContext {
@@ -85,6 +88,7 @@ export async function scoreFile(tf: Tf, model: ScoringModel, file: string, optio
   let cut = baseline ? baselineThreshold : -Infinity;
   let nextCutEstimate = FIRST_CUT_ESTIMATE_AT;
 
+  const activity = options.activity;
   const reader = readConnLog(file, { badLines: options.badLines });
   options.onStart?.();
   try {
@@ -92,6 +96,7 @@ export async function scoreFile(tf: Tf, model: ScoringModel, file: string, optio
       reader,
       (index, score, record, explain, conn, context) => {
         scores.push(score);
+        activity?.add(record);
         if (baseline ? score > cut : score >= cut) candidates.add(index, score, record, explain(), conn, context);
       },
       (rowsSoFar) => {

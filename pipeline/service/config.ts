@@ -9,6 +9,10 @@ import type { Preset } from '../../preprocess/feature-spec.js';
 import { PRESETS, type PresetName } from '../../preprocess/presets.js';
 import { DEFAULT_BAD_LINE_POLICY, type BadLinePolicy } from '../read/read-conn-log.js';
 import { DEFAULT_CONTEXT_LIMITS, type ContextLimits } from '../context/context-state.js';
+import { DEFAULT_FINDINGS } from '../findings/findings-options.js';
+import { parseCidr } from '../findings/surroundings.js';
+import { isAddressOrNetwork } from '../findings/allow-list.js';
+import { FINDING_TYPES } from '../findings/detector.js';
 
 // The schema says every key once: its type, its bounds, and (in its description) how those bounds
 // are put to a user. Each check and the words that state it are made from the same numbers.
@@ -40,6 +44,50 @@ const schedule = z
 
 const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
 
+const cidr = z
+  .string()
+  .refine((value) => parseCidr(value) !== null, { error: 'is not a network' })
+  .describe('a network as an address and a prefix length, such as "10.0.0.0/8" or "fd00::/8"');
+
+/** A detector's thresholds: the value of its measure at which a finding is raised (`min`) and each severity begins, rising. */
+const thresholds = z
+  .strictObject({ min: numberFrom(0, MAX), low: numberFrom(0, MAX), medium: numberFrom(0, MAX), high: numberFrom(0, MAX), critical: numberFrom(0, MAX) })
+  .refine((t) => t.min <= t.low && t.low <= t.medium && t.medium <= t.high && t.high < t.critical, { error: 'must rise: min ≤ low ≤ medium ≤ high < critical' })
+  .describe('{ min, low, medium, high, critical }, rising');
+
+const addressOrNetwork = z
+  .string()
+  .refine(isAddressOrNetwork, { error: 'is neither an address nor a network' })
+  .describe('an address ("10.1.0.10") or a network ("13.107.0.0/16")');
+
+/** An allow-list entry: a comment, and what to match (all of the fields given). */
+const allowEntry = z
+  .strictObject({
+    comment: z.string().min(1).describe('a comment saying why this traffic is harmless'),
+    type: oneOf(FINDING_TYPES).optional(),
+    host: addressOrNetwork.optional(),
+    src: addressOrNetwork.optional(),
+    dst: addressOrNetwork.optional(),
+    port: wholeFrom(0, 65_535).optional(),
+    proto: oneOf(['tcp', 'udp', 'icmp']).optional(),
+  })
+  .refine((e) => Object.keys(e).some((key) => key !== 'comment'), { error: 'matches everything: give a type, host, src, dst, port or proto' })
+  .describe('{ comment, and any of type, host, src, dst, port, proto }');
+
+const FINDINGS_SCHEMA = z.strictObject({
+  internalNetworks: z.array(cidr),
+  mergeGapHours: numberFrom(0, 24 * 365),
+  maxPairs: wholeFrom(1),
+  beacon: z.strictObject({ thresholds, minConnections: wholeFrom(4) }),
+  portScan: z.strictObject({ thresholds, minFailed: wholeFrom(0) }),
+  flood: z.strictObject({ thresholds }),
+  refusedRetries: z.strictObject({ thresholds, minFailedShare: numberFrom(0, 1) }),
+  exfiltration: z.strictObject({ thresholds, minRatio: numberFrom(0, MAX) }),
+  longConnection: z.strictObject({ thresholds }),
+  anomalyCluster: z.strictObject({ thresholds, minFlagged: wholeFrom(1) }),
+  allow: z.array(allowEntry),
+});
+
 const CONFIG_SCHEMA = z.strictObject({
   /** Models live in `<dataDir>/models`; the database defaults to `<dataDir>/<DEFAULT_DATABASE_NAME>`. */
   dataDir: path('a folder'),
@@ -64,6 +112,8 @@ const CONFIG_SCHEMA = z.strictObject({
   watch: z.strictObject({ stableMs: wholeFrom(0, 3_600_000) }),
   /** The most keys each context table holds before it evicts its idle half. */
   context: z.strictObject({ maxKeys: z.strictObject({ hosts: wholeFrom(2), pairs: wholeFrom(2), channels: wholeFrom(2) }) }),
+  /** What the findings detectors look for: see pipeline/findings/. */
+  findings: FINDINGS_SCHEMA,
 });
 
 /** Everything the service and the commands can be told, resolved once at start and passed down read-only. */
@@ -90,6 +140,7 @@ export const DEFAULTS: Readonly<Config> = deepFreeze({
   retention: { schedule: '30 4 * * *', days: 90 },
   watch: { stableMs: 5000 },
   context: { maxKeys: { ...DEFAULT_CONTEXT_LIMITS } },
+  findings: structuredClone(DEFAULT_FINDINGS),
 });
 
 /** Environment variables and the keys they set. */
@@ -135,18 +186,28 @@ export function resolveConfig(options: ResolveOptions = {}): Readonly<Config> {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const named = options.file ?? env[CONFIG_FILE_ENV];
-  const layers: ConfigInput[] = [];
+  const layers: { layer: ConfigInput; source: Source }[] = [];
+  const add = (layer: unknown, source: Source): void => {
+    layers.push({ layer: checked(layer, source), source });
+  };
   if (named !== undefined && named !== '') {
     const file = resolve(cwd, named);
     const label = `config file ${file}${options.file === undefined ? ` (${CONFIG_FILE_ENV})` : ''}`;
-    layers.push(checked(readConfigFile(file, label), { kind: 'file', label }));
+    add(readConfigFile(file, label), { kind: 'file', label });
   }
-  layers.push(checked(fromEnvironment(env), { kind: 'environment' }));
-  layers.push(checked(options.flags ?? {}, { kind: 'flags', names: options.flagNames ?? {} }));
+  add(fromEnvironment(env), { kind: 'environment' });
+  add(options.flags ?? {}, { kind: 'flags', names: options.flagNames ?? {} });
 
-  const merged = layers.reduce<Record<string, unknown>>((base, layer) => mergeInto(base, layer), structuredClone(DEFAULTS));
+  const merged = layers.reduce<Record<string, unknown>>((base, { layer }) => mergeInto(base, layer), structuredClone(DEFAULTS));
   const parsed = CONFIG_SCHEMA.safeParse(merged);
-  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error.issues, merged, { kind: 'defaults' }), 'defaults');
+  if (!parsed.success) {
+    // A check across keys (thresholds that must rise) fails only once the sources are merged: it is
+    // put to the last source that set a value there.
+    const sourceOf = (issue: z.core.$ZodIssue): Source =>
+      layers.findLast(({ layer }) => valueAt(layer, issue.path.map(String)) !== undefined)?.source ?? { kind: 'defaults' };
+    const first = sourceOf(parsed.error.issues[0]!);
+    throw new ConfigError(parsed.error.issues.map((issue) => describeIssue(issue, merged, sourceOf(issue))).join('\n'), first.kind);
+  }
   const config = parsed.data;
   config.dataDir = resolve(cwd, config.dataDir);
   config.db = config.db === '' ? defaultDatabasePath(config.dataDir) : isAbsolute(config.db) ? config.db : resolve(cwd, config.db);
@@ -297,7 +358,7 @@ function problem(issue: z.core.$ZodIssue): string {
 
 function allowedAt(at: readonly string[]): string {
   const schema = schemaAt(at);
-  if (schema instanceof z.ZodObject) return `an object with the keys ${Object.keys(schema.shape).join(', ')}`;
+  if (schema instanceof z.ZodObject && schema.description === undefined) return `an object with the keys ${Object.keys(schema.shape).join(', ')}`;
   return schema?.description ?? 'nothing: this is not a key of the config';
 }
 
@@ -343,7 +404,11 @@ function editDistance(a: string, b: string): number {
 
 function schemaAt(at: readonly string[]): z.ZodType | undefined {
   let schema: z.ZodType | undefined = CONFIG_SCHEMA;
-  for (const key of at) schema = schema instanceof z.ZodObject ? (schema.shape as Record<string, z.ZodType>)[key] : undefined;
+  for (const key of at) {
+    if (schema instanceof z.ZodObject) schema = (schema.shape as Record<string, z.ZodType>)[key];
+    else if (schema instanceof z.ZodArray && /^\d+$/.test(key)) schema = schema.element as z.ZodType;
+    else schema = undefined;
+  }
   return schema;
 }
 
@@ -354,7 +419,7 @@ function sectionAt(at: readonly string[]): z.ZodObject | undefined {
 
 function valueAt(input: unknown, at: readonly string[]): unknown {
   let value = input;
-  for (const key of at) value = isPlainObject(value) ? value[key] : undefined;
+  for (const key of at) value = isPlainObject(value) ? value[key] : Array.isArray(value) ? (value as unknown[])[Number(key)] : undefined;
   return value;
 }
 

@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import cron, { type ScheduledTask } from 'node-cron';
 import { pruneAnomaliesBefore } from '../../db/anomalies.js';
+import { pruneFindingsBefore } from '../../db/findings.js';
 import type { Backend } from '../../model/backend.js';
 import type { ModelStore } from '../../model/store.js';
 import { retrain } from '../train/retrain.js';
@@ -59,5 +60,8 @@ async function scheduledRetrain({ backend, store, db, config, log, signal }: Sch
 
 function pruneOld({ db, config, log }: ScheduledJobsOptions): void {
   const cutoff = Date.now() / 1000 - config.retention.days * 86_400;
-  log.info('retention', { deletedAnomalies: pruneAnomaliesBefore(db, cutoff), olderThan: new Date(cutoff * 1000).toISOString() });
+  const deletedAnomalies = pruneAnomaliesBefore(db, cutoff);
+  // A finding goes once its last connection is that old; its links to the anomalies went with them.
+  const deletedFindings = pruneFindingsBefore(db, cutoff);
+  log.info('retention', { deletedAnomalies, deletedFindings, olderThan: new Date(cutoff * 1000).toISOString() });
 }

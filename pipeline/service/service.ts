@@ -3,6 +3,7 @@ import { initBackend } from '../../model/backend.js';
 import { ModelStore } from '../../model/store.js';
 import { findConnLogs } from '../discover/log-files.js';
 import { watchLogs } from '../discover/watch-logs.js';
+import { FindingsStage } from '../findings/findings-stage.js';
 import { ContextKeeper } from '../score/context-keeper.js';
 import { processFile, type FileOutcome } from '../score/process-file.js';
 import { ActiveModel } from './active-model.js';
@@ -39,6 +40,7 @@ export async function runService(options: ServiceOptions): Promise<void> {
   const jobs = new JobRunner();
   const model = new ActiveModel({ backend, store, db, config, log });
   const context = ContextKeeper.load(db, config.context.maxKeys);
+  const findings = new FindingsStage(config.findings);
   if (context.problem !== null) log.error('context', { error: context.problem });
   const stops: (() => Promise<void> | void)[] = [];
 
@@ -78,7 +80,7 @@ export async function runService(options: ServiceOptions): Promise<void> {
         let outcome: FileOutcome;
         try {
           outcome = await processFile(
-            { db, tf: backend.tf, model: scoring, context, options: { mode: config.threshold.mode, quantile: config.threshold.quantile, badLines: badLinePolicy(config), signal, onStart } },
+            { db, tf: backend.tf, model: scoring, context, findings, options: { mode: config.threshold.mode, quantile: config.threshold.quantile, badLines: badLinePolicy(config), signal, onStart } },
             file,
           );
         } catch (error) {

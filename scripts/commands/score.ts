@@ -5,6 +5,7 @@ import { CONTEXT_FEATURE_NAMES } from '../../pipeline/context/context-features.j
 import { ModelStore } from '../../model/store.js';
 import { archiveStartMs } from '../../pipeline/discover/log-files.js';
 import { ContextKeeper } from '../../pipeline/score/context-keeper.js';
+import { FindingsStage } from '../../pipeline/findings/findings-stage.js';
 import { badLinePolicy, type Config } from '../../pipeline/service/config.js';
 import { processFile, type FileOutcome } from '../../pipeline/score/process-file.js';
 
@@ -17,11 +18,12 @@ export async function scoreCommand(files: string[], config: Readonly<Config>, op
   let failed = 0;
   try {
     const context = ContextKeeper.load(db, config.context.maxKeys);
+    const findings = new FindingsStage(config.findings);
     if (context.problem !== null) process.stderr.write(`zeek-anomaly score: ${context.problem}\n`);
     // The context state counts connections in time order: archives go oldest first, as the service takes them.
     for (const file of inTimeOrder(files)) {
       const outcome = await processFile(
-        { db, tf: backend.tf, model, context, options: { mode: config.threshold.mode, quantile: config.threshold.quantile, badLines: badLinePolicy(config) } },
+        { db, tf: backend.tf, model, context, findings, options: { mode: config.threshold.mode, quantile: config.threshold.quantile, badLines: badLinePolicy(config) } },
         file,
       );
       if (outcome.status === 'failed') failed++;

@@ -1,0 +1,69 @@
+import type { FileActivity } from '../file-activity.js';
+import { SOURCES_COUNTED } from '../file-activity.js';
+import { mergedTotals, numberIn, type Candidate, type Detector } from '../detector.js';
+import { grade, reaches, type Modifier, type Thresholds } from '../grade.js';
+import { clock, count, isGroupAddress } from './words.js';
+
+export interface FloodOptions {
+  /** Refused or unanswered connections to one service in its busiest minute. */
+  thresholds: Thresholds;
+}
+
+export const DEFAULT_FLOOD: Readonly<FloodOptions> = { thresholds: { min: 100, low: 300, medium: 1000, high: 3000, critical: 10_000 } };
+
+// Past this many distinct sources, the flood is distributed (or its sources spoofed).
+const MANY_SOURCES = 100;
+
+/**
+ * `flood`: many half-open, refused or unanswered connections to one service (destination:port/
+ * proto) in a short time, from any sources: a SYN flood, a service overwhelmed. Measured by the
+ * busiest minute; many distinct sources add to the score.
+ */
+export function flood(options: Readonly<FloodOptions>): Detector {
+  return {
+    type: 'flood',
+    detect(activity: FileActivity): Candidate[] {
+      const found: Candidate[] = [];
+      for (const service of activity.serviceFailures.values()) {
+        let peak = 0;
+        for (const n of service.perMinute.values()) peak = Math.max(peak, n);
+        // Half the minimum in a file is worth a track: a flood across two files' boundary splits.
+        if (peak < options.thresholds.min / 2 || isGroupAddress(service.dst)) continue;
+        found.push({
+          type: 'flood',
+          src: null,
+          dst: service.dst,
+          port: service.port,
+          proto: service.proto,
+          firstTs: service.firstTs,
+          lastTs: service.lastTs,
+          connections: service.failed,
+          bytesOut: 0,
+          bytesIn: 0,
+          evidence: { peakPerMinute: peak, failed: service.failed, sources: service.sources.size, sourcesCapped: service.sources.size >= SOURCES_COUNTED },
+        });
+      }
+      return found;
+    },
+    merge(earlier, fresh) {
+      return mergedTotals(earlier, fresh, {
+        peakPerMinute: Math.max(numberIn(earlier.evidence, 'peakPerMinute'), numberIn(fresh.evidence, 'peakPerMinute')),
+        failed: numberIn(earlier.evidence, 'failed') + numberIn(fresh.evidence, 'failed'),
+        // Distinct per file; across files the largest is a lower bound.
+        sources: Math.max(numberIn(earlier.evidence, 'sources'), numberIn(fresh.evidence, 'sources')),
+        sourcesCapped: earlier.evidence.sourcesCapped === true || fresh.evidence.sourcesCapped === true,
+      });
+    },
+    assess(candidate: Candidate) {
+      const peak = numberIn(candidate.evidence, 'peakPerMinute');
+      if (!reaches(peak, options.thresholds)) return null;
+      const sources = numberIn(candidate.evidence, 'sources');
+      const modifiers: Modifier[] = [];
+      if (sources >= MANY_SOURCES) modifiers.push({ name: 'many sources', points: 10, reason: `from ${count(sources)}${candidate.evidence.sourcesCapped === true ? '+' : ''} distinct sources` });
+      return {
+        grade: grade('refused or unanswered connections in the busiest minute', peak, options.thresholds, modifiers),
+        summary: `${count(numberIn(candidate.evidence, 'failed'))} refused or unanswered connections to ${candidate.dst}:${candidate.port}/${candidate.proto} from ${count(sources)}${candidate.evidence.sourcesCapped === true ? '+' : ''} sources, ${count(peak)} in the busiest minute, ${clock(candidate.firstTs)} to ${clock(candidate.lastTs)}`,
+      };
+    },
+  };
+}

@@ -1,0 +1,119 @@
+import { channelPort, channelProto, type FileActivity, type PairActivity } from '../file-activity.js';
+import { mergedTotals, numberIn, type Candidate, type Detector } from '../detector.js';
+import { grade, reaches, type Thresholds } from '../grade.js';
+import { clock, count } from './words.js';
+
+export interface PortScanOptions {
+  /** Distinct ports of one host (vertical) or hosts on one port (horizontal) in a file. */
+  thresholds: Thresholds;
+  /** Of which at least this many were refused or unanswered: clients use many ports of a server, and succeed. */
+  minFailed: number;
+}
+
+export const DEFAULT_PORT_SCAN: Readonly<PortScanOptions> = { thresholds: { min: 20, low: 40, medium: 200, high: 1000, critical: 10_000 }, minFailed: 8 };
+
+/**
+ * `port-scan`: one source trying many ports of one host (vertical; the entity is the pair) or one
+ * port of many hosts (horizontal; the entity is the source and the port), many of them refused or
+ * unanswered. Measured by the distinct ports or hosts in the busiest file (distinct counts do not
+ * add across files); ICMP has no ports and is left out.
+ */
+export function portScan(options: Readonly<PortScanOptions>): Detector {
+  return {
+    type: 'port-scan',
+    detect(activity: FileActivity): Candidate[] {
+      return [...vertical(activity, options), ...horizontal(activity, options)];
+    },
+    merge(earlier, fresh) {
+      return mergedTotals(earlier, fresh, {
+        ...fresh.evidence,
+        targets: Math.max(numberIn(earlier.evidence, 'targets'), numberIn(fresh.evidence, 'targets')),
+        failedTargets: Math.max(numberIn(earlier.evidence, 'failedTargets'), numberIn(fresh.evidence, 'failedTargets')),
+        files: numberIn(earlier.evidence, 'files', 1) + 1,
+      });
+    },
+    assess(candidate: Candidate) {
+      const targets = numberIn(candidate.evidence, 'targets');
+      if (!reaches(targets, options.thresholds)) return null;
+      const failed = numberIn(candidate.evidence, 'failedTargets');
+      const isVertical = candidate.evidence.direction === 'vertical';
+      const what = isVertical
+        ? `${count(targets)} ports of ${candidate.dst} (${count(failed)} refused or unanswered), e.g. ${(candidate.evidence.sample as number[]).join(', ')}`
+        : `port ${candidate.port}/${candidate.proto} of ${count(targets)} hosts (${count(failed)} refused or unanswered)`;
+      return {
+        grade: grade(isVertical ? 'distinct ports of one host' : 'distinct hosts on one port', targets, options.thresholds),
+        summary: `${isVertical ? 'vertical' : 'horizontal'} scan: ${candidate.src} tried ${what}, ${clock(candidate.firstTs)} to ${clock(candidate.lastTs)}`,
+      };
+    },
+  };
+}
+
+function vertical(activity: FileActivity, options: Readonly<PortScanOptions>): Candidate[] {
+  const found: Candidate[] = [];
+  for (const pair of activity.pairs.values()) {
+    const ports = scannable(pair.channels);
+    const failed = scannable(pair.failedChannels);
+    if (ports.length < options.thresholds.min || failed.length < options.minFailed) continue;
+    found.push({
+      ...spanOf(pair),
+      type: 'port-scan',
+      src: pair.src,
+      dst: pair.dst,
+      port: null,
+      proto: null,
+      evidence: { direction: 'vertical', targets: ports.length, failedTargets: failed.length, sample: ports.map(channelPort).sort((a, b) => a - b).slice(0, 10), files: 1 },
+    });
+  }
+  return found;
+}
+
+function horizontal(activity: FileActivity, options: Readonly<PortScanOptions>): Candidate[] {
+  // Sources and channels with enough refused hosts first (few), then every host each reached there.
+  const failedHosts = new Map<string, { src: string; channel: number; pairs: PairActivity[] }>();
+  for (const pair of activity.pairs.values()) {
+    for (const channel of scannable(pair.failedChannels)) {
+      const key = `${pair.src}|${channel}`;
+      const entry = failedHosts.get(key) ?? { src: pair.src, channel, pairs: [] };
+      entry.pairs.push(pair);
+      failedHosts.set(key, entry);
+    }
+  }
+  const suspects = [...failedHosts.values()].filter((entry) => entry.pairs.length >= options.minFailed);
+  if (suspects.length === 0) return [];
+  const bySource = new Map<string, PairActivity[]>();
+  for (const pair of activity.pairs.values()) {
+    if (!suspects.some((s) => s.src === pair.src)) continue;
+    const list = bySource.get(pair.src) ?? [];
+    list.push(pair);
+    bySource.set(pair.src, list);
+  }
+  const found: Candidate[] = [];
+  for (const { src, channel, pairs: failed } of suspects) {
+    const reached = (bySource.get(src) ?? []).filter((pair) => pair.firstChannel === channel || pair.channels?.has(channel) === true);
+    if (reached.length < options.thresholds.min) continue;
+    const span = reached.map(spanOf);
+    found.push({
+      type: 'port-scan',
+      src,
+      dst: null,
+      port: channelPort(channel),
+      proto: channelProto(channel),
+      firstTs: span.reduce((first, s) => Math.min(first, s.firstTs), Infinity),
+      lastTs: span.reduce((last, s) => Math.max(last, s.lastTs), -Infinity),
+      connections: span.reduce((sum, s) => sum + s.connections, 0),
+      bytesOut: span.reduce((sum, s) => sum + s.bytesOut, 0),
+      bytesIn: span.reduce((sum, s) => sum + s.bytesIn, 0),
+      evidence: { direction: 'horizontal', targets: reached.length, failedTargets: failed.length, files: 1 },
+    });
+  }
+  return found;
+}
+
+/** The channels a scan can be made of: all but ICMP's. */
+function scannable(channels: Set<number> | null): number[] {
+  return channels === null ? [] : [...channels].filter((c) => channelProto(c) !== 'icmp');
+}
+
+function spanOf(pair: PairActivity): Pick<Candidate, 'firstTs' | 'lastTs' | 'connections' | 'bytesOut' | 'bytesIn'> {
+  return { firstTs: pair.firstTs, lastTs: pair.lastTs, connections: pair.connections, bytesOut: pair.bytesOut, bytesIn: pair.bytesIn };
+}

@@ -1,0 +1,114 @@
+import type { Database } from 'better-sqlite3';
+import {
+  deleteTrack,
+  insertFinding,
+  latestFindingOf,
+  linkFindingAnomalies,
+  linkFindingFile,
+  pruneTracksBefore,
+  saveTrack,
+  trackOf,
+  updateFinding,
+  type FindingFields,
+  type StoredFinding,
+} from '../../db/findings.js';
+import type { Assessment, Candidate, Detector, FindingType, Surroundings } from './detector.js';
+
+/** What one file did to the findings. */
+export interface FindingsWritten {
+  raised: number;
+  updated: number;
+  /** Candidates below their threshold, kept (or added to) as tracks. */
+  tracked: number;
+}
+
+export interface RecordFindingsInput {
+  fileId: number;
+  candidates: readonly Candidate[];
+  detectors: ReadonlyMap<FindingType, Detector>;
+  around: Surroundings;
+  modelVersion: string;
+  mergeGapHours: number;
+  /** The file's last connection time: tracks idle longer than the merge gap before it are dropped. */
+  fileLastTs: number;
+}
+
+/**
+ * Folds a file's candidates into the stored findings: each one updates the latest finding of its
+ * type and entity when that finding's last connection is within the merge gap, else it adds to the
+ * entity's track (what earlier files gathered below the threshold) and becomes a new finding once
+ * it reaches the threshold. Opens no transaction: run it inside the file's (record-file.ts'
+ * `withinTransaction`), so a file's part in the findings is written once or not at all.
+ */
+export function recordFindings(db: Database, input: RecordFindingsInput): FindingsWritten {
+  const { fileId, candidates, detectors, around, modelVersion } = input;
+  const gap = input.mergeGapHours * 3600;
+  const now = new Date().toISOString();
+  const written: FindingsWritten = { raised: 0, updated: 0, tracked: 0 };
+  // Sources another detector speaks for in this file: the model's flags on them are its evidence.
+  const explained = new Set<string>();
+  for (const fresh of candidates) {
+    const detector = detectors.get(fresh.type);
+    if (detector === undefined) throw new Error(`no detector for finding type '${fresh.type}'`);
+    if (detector.readsFlags === true && fresh.src !== null && explained.has(fresh.src)) continue;
+    const stored = latestFindingOf(db, fresh);
+    if (stored !== undefined && fresh.firstTs - stored.lastTs <= gap) {
+      const merged = detector.merge(candidateOf(stored), fresh);
+      // Below the threshold after all (an upload whose replies caught up): the finding keeps its grade.
+      const assessment = detector.assess(merged, around) ?? { grade: { score: stored.score, severity: stored.severity }, summary: stored.summary };
+      updateFinding(db, stored.id, fieldsOf(merged, assessment, modelVersion), now);
+      link(db, stored.id, fileId, fresh, fresh.connections);
+      if (fresh.src !== null) explained.add(fresh.src);
+      written.updated++;
+      continue;
+    }
+    const track = trackOf(db, fresh);
+    const gathered = track !== undefined && fresh.firstTs - track.lastTs <= gap ? detector.merge({ ...track, type: fresh.type }, fresh) : fresh;
+    const assessment = detector.assess(gathered, around);
+    if (assessment === null) {
+      saveTrack(db, gathered);
+      written.tracked++;
+      continue;
+    }
+    const id = insertFinding(db, fieldsOf(gathered, assessment, modelVersion), now);
+    // The file that raises a finding is credited with what its track gathered before it, too.
+    link(db, id, fileId, fresh, gathered.connections);
+    if (track !== undefined) deleteTrack(db, fresh);
+    if (fresh.src !== null) explained.add(fresh.src);
+    written.raised++;
+  }
+  pruneTracksBefore(db, input.fileLastTs - gap);
+  return written;
+}
+
+function link(db: Database, findingId: number, fileId: number, fresh: Candidate, connections: number): void {
+  linkFindingFile(db, findingId, fileId, connections);
+  linkFindingAnomalies(db, findingId, fileId, fresh);
+}
+
+function fieldsOf(candidate: Candidate, assessment: Pick<Assessment, 'summary' | 'derived'> & { grade: Pick<Assessment['grade'], 'score' | 'severity'> & Partial<Assessment['grade']> }, modelVersion: string): FindingFields {
+  return {
+    type: candidate.type,
+    src: candidate.src,
+    dst: candidate.dst,
+    port: candidate.port,
+    proto: candidate.proto,
+    severity: assessment.grade.severity,
+    score: assessment.grade.score,
+    firstTs: candidate.firstTs,
+    lastTs: candidate.lastTs,
+    connections: candidate.connections,
+    bytesOut: candidate.bytesOut,
+    bytesIn: candidate.bytesIn,
+    summary: assessment.summary,
+    evidence: { ...candidate.evidence, ...assessment.derived, ...(assessment.grade.parts === undefined ? {} : { grading: assessment.grade.parts }) },
+    modelVersion,
+  };
+}
+
+/** A stored finding as the candidate its detector merges into: the evidence without its grading, which is made anew. */
+function candidateOf(stored: StoredFinding): Candidate {
+  const evidence = { ...stored.evidence };
+  delete evidence.grading;
+  return { ...stored, type: stored.type as FindingType, evidence };
+}

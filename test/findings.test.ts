@@ -1,0 +1,147 @@
+import * as assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Database } from 'better-sqlite3';
+import { filesOfFinding, queryFindings, type StoredFinding } from '../db/findings.js';
+import { openDatabase } from '../db/open-database.js';
+import { recordScoredFile } from '../db/record-file.js';
+import { DEFAULT_FINDINGS } from '../pipeline/findings/findings-options.js';
+import { FindingsStage } from '../pipeline/findings/findings-stage.js';
+import { replayFindings } from '../pipeline/train/replay-findings.js';
+import { readConnLog } from '../pipeline/read/read-conn-log.js';
+import { DEMO_NETWORK, writeDemoArchive } from '../scripts/demo-data.js';
+import { shared, tempDir } from './support/paths.js';
+import { archivesIn } from './support/service.js';
+
+let scratch: { dir: string; cleanup: () => Promise<void> };
+before(async () => {
+  scratch = await tempDir('zeek-anomaly-findings-');
+});
+after(async () => {
+  await scratch.cleanup();
+});
+
+/** Every file through the context and findings stages, in order, then the findings, highest score first. */
+async function findingsOf(db: Database, files: readonly string[], stage = new FindingsStage(DEFAULT_FINDINGS)): Promise<StoredFinding[]> {
+  await replayFindings(db, files, stage);
+  return queryFindings(db);
+}
+
+describe('findings', () => {
+  test('the port-scan files each give a port-scan finding, vertical for one host and horizontal for one port', async () => {
+    const db = openDatabase(join(scratch.dir, 'scans.sqlite'));
+    try {
+      const vertical = (await findingsOf(db, [shared('formats', 'tsv', 'port-scans', 'vertical.conn.log')])).filter((f) => f.type === 'port-scan');
+      assert.equal(vertical.length, 1, JSON.stringify(vertical));
+      assert.equal(vertical[0]!.evidence.direction, 'vertical');
+      assert.deepEqual([vertical[0]!.src, vertical[0]!.dst, vertical[0]!.port], ['192.168.1.9', '45.33.32.156', null]);
+    } finally {
+      db.close();
+    }
+    const other = openDatabase(join(scratch.dir, 'scans-h.sqlite'));
+    try {
+      const horizontal = (await findingsOf(other, [shared('formats', 'tsv', 'port-scans', 'horizontal.conn.log')])).filter((f) => f.type === 'port-scan');
+      assert.equal(horizontal.length, 1, JSON.stringify(horizontal));
+      assert.equal(horizontal[0]!.evidence.direction, 'horizontal');
+      assert.deepEqual([horizontal[0]!.src, horizontal[0]!.dst, horizontal[0]!.port, horizontal[0]!.proto], ['10.0.2.112', null, 80, 'tcp']);
+    } finally {
+      other.close();
+    }
+  });
+
+  describe('on the demo network', () => {
+    let findings: StoredFinding[];
+    let db: Database;
+    before(async () => {
+      const logDir = join(scratch.dir, 'demo');
+      // One normal day, then the attack day.
+      const manifest = await writeDemoArchive(logDir, { days: 1 });
+      db = openDatabase(join(scratch.dir, 'demo.sqlite'));
+      const archives = (await Promise.all(manifest.days.map((day) => archivesIn(join(logDir, day))))).flat();
+      findings = await findingsOf(db, archives);
+    });
+    after(() => db.close());
+
+    test('each of the five attacks is a finding of its type among the first eight, highest score first', () => {
+      const { attack } = DEMO_NETWORK;
+      const top = findings.slice(0, 8);
+      const expected: [string, (f: StoredFinding) => boolean][] = [
+        ['port-scan', (f) => f.src === attack.scanner],
+        ['flood', (f) => `${f.dst}:${f.port}` === attack.floodTarget],
+        ['exfiltration', (f) => f.src === attack.exfiltrator && f.dst === attack.exfiltrationDestination],
+        ['beacon', (f) => f.src === attack.beaconHost && f.dst === attack.beaconDestination],
+        ['refused-retries', (f) => f.src === attack.trojanHost && f.dst === attack.trojanC2 && f.port === attack.trojanC2Port],
+      ];
+      for (const [type, isIt] of expected) {
+        const rank = findings.findIndex((f) => f.type === type && isIt(f));
+        assert.ok(rank >= 0 && rank < 8, `${type}: rank ${rank + 1}; the top eight are ${top.map((f) => `${f.type} ${f.src} → ${f.dst} (${f.score})`).join('; ')}`);
+      }
+    });
+
+    test('a finding that goes on over many hourly files is one finding, updated by each', () => {
+      const { attack } = DEMO_NETWORK;
+      const beacons = findings.filter((f) => f.type === 'beacon' && f.src === attack.beaconHost && f.dst === attack.beaconDestination);
+      assert.equal(beacons.length, 1);
+      const files = filesOfFinding(db, beacons[0]!.id);
+      // Raised once its hours show a rhythm (RITA's duration subscore needs 6), then updated hourly.
+      assert.ok(files.length >= 10, `updated by ${files.length} files`);
+      assert.equal(
+        files.reduce((sum, f) => sum + f.connections, 0),
+        beacons[0]!.connections,
+        'each file added its connections once (the first, with what the track had gathered)',
+      );
+    });
+
+    test('every finding says why: a summary, and the measure, thresholds and modifiers behind its score', () => {
+      for (const finding of findings) {
+        assert.ok(finding.summary.length > 20, finding.summary);
+        const grading = finding.evidence.grading as { measure: string; value: number; base: number; modifiers: { points: number }[] };
+        assert.equal(typeof grading.measure, 'string');
+        const total = Math.min(100, Math.max(0, grading.base + grading.modifiers.reduce((sum, m) => sum + m.points, 0)));
+        assert.ok(Math.abs(total - finding.score) <= 0.11, `${finding.type} ${finding.id}: base ${grading.base} and modifiers make ${total}, score ${finding.score}`);
+      }
+    });
+  });
+
+  test("rita-missing-host's HTTP beacon is a beacon finding among the first ten", async () => {
+    const db = openDatabase(join(scratch.dir, 'rita.sqlite'));
+    try {
+      const days = ['2024-04-19', '2024-04-20', '2024-04-21'].map((day) => join(shared('rotated', 'rita-missing-host'), day));
+      const archives = (await Promise.all(days.map((day) => archivesIn(day)))).flat();
+      const findings = await findingsOf(db, archives);
+      const rank = findings.findIndex((f) => f.type === 'beacon' && f.src === '73.54.23.243' && f.dst === '64.225.56.201');
+      assert.ok(rank >= 0 && rank < 10, `rank ${rank + 1}: ${findings.slice(0, 10).map((f) => `${f.type} ${f.src} → ${f.dst} (${f.score})`).join('; ')}`);
+    } finally {
+      db.close();
+    }
+  });
+
+  test('a file whose transaction fails leaves no finding, track or link behind', async () => {
+    const db = openDatabase(join(scratch.dir, 'rollback.sqlite'));
+    try {
+      const stage = new FindingsStage(DEFAULT_FINDINGS);
+      const activity = stage.newActivity();
+      for await (const batch of readConnLog(shared('formats', 'tsv', 'port-scans', 'vertical.conn.log'))) for (const record of batch) activity.add(record);
+      const detected = stage.detect(activity, null, 'test');
+      assert.ok(detected.candidates.length > 0, 'there was something to write');
+      const file = { path: '/logs/scan.log', size: 1, sha256: 'a'.repeat(64), rows: 50, badLines: 0, flagged: 0, threshold: 1, thresholdMode: 'per-file' as const, modelVersion: 'test', firstTs: 0, lastTs: 1, startedAt: 'S', finishedAt: 'F' };
+      let written = 0;
+      assert.throws(
+        () =>
+          recordScoredFile(db, file, [], {
+            withinTransaction: (fileId) => {
+              written = detected.write(db, fileId).raised;
+              throw new Error('the disk filled up');
+            },
+          }),
+        /the disk filled up/,
+      );
+      assert.ok(written > 0, 'findings were written before the failure');
+      assert.equal(queryFindings(db).length, 0);
+      assert.equal(db.prepare('SELECT count(*) FROM finding_files').pluck().get(), 0);
+      assert.equal(db.prepare('SELECT count(*) FROM files').pluck().get(), 0);
+    } finally {
+      db.close();
+    }
+  });
+});
