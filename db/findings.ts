@@ -92,16 +92,25 @@ export function linkFindingFile(db: Database, findingId: number, fileId: number,
   prepared<[number, number, number]>(db, LINK_FILE).run(findingId, fileId, connections);
 }
 
-// The file's anomalies on the finding's entity: each part of the entity that is set must match.
-const LINK_ANOMALIES = `INSERT OR IGNORE INTO finding_anomalies (finding_id, anomaly_id)
-  SELECT @id, a.id FROM anomalies a
-  WHERE a.file_id = @fileId
-    AND (@src IS NULL OR a.orig_h = @src) AND (@dst IS NULL OR a.resp_h = @dst)
-    AND (@port IS NULL OR a.resp_p = @port) AND (@proto IS NULL OR a.proto = @proto)`;
+// The file's anomalies on the finding's entity, each part of the entity that is set matching,
+// found through the host's index over the entity's time span in the file: a file's 50,000 anomalies
+// are not read once per finding.
+const ENTITY_FILTER = `a.file_id = @fileId AND (@dst IS NULL OR a.resp_h = @dst) AND (@port IS NULL OR a.resp_p = @port) AND (@proto IS NULL OR a.proto = @proto)`;
+const LINK_BY_SOURCE = `INSERT OR IGNORE INTO finding_anomalies (finding_id, anomaly_id)
+  SELECT @id, a.id FROM anomalies a INDEXED BY anomalies_by_orig_h
+  WHERE a.orig_h = @src AND a.ts >= @firstTs AND a.ts <= @lastTs AND ${ENTITY_FILTER}`;
+const LINK_BY_DESTINATION = `INSERT OR IGNORE INTO finding_anomalies (finding_id, anomaly_id)
+  SELECT @id, a.id FROM anomalies a INDEXED BY anomalies_by_resp_h
+  WHERE a.resp_h = @dst AND a.ts >= @firstTs AND a.ts <= @lastTs AND ${ENTITY_FILTER}`;
 
-/** Links finding `findingId` to file `fileId`'s anomalies on its entity, and returns how many. */
-export function linkFindingAnomalies(db: Database, findingId: number, fileId: number, entity: FindingEntity): number {
-  return prepared(db, LINK_ANOMALIES).run({ ...entityParams(entity), id: findingId, fileId }).changes;
+/**
+ * Links finding `findingId` to file `fileId`'s anomalies on its entity whose time is within
+ * `span` (the entity's first and last connection in the file), and returns how many.
+ */
+export function linkFindingAnomalies(db: Database, findingId: number, fileId: number, entity: FindingEntity, span: { firstTs: number; lastTs: number }): number {
+  const sql = entity.src !== null ? LINK_BY_SOURCE : entity.dst !== null ? LINK_BY_DESTINATION : null;
+  if (sql === null) return 0;
+  return prepared(db, sql).run({ ...entityParams(entity), id: findingId, fileId, firstTs: span.firstTs, lastTs: span.lastTs }).changes;
 }
 
 export interface FindingQuery {

@@ -15,6 +15,8 @@ import type { ConnRecord } from '../pipeline/read/conn-record.js';
 import { processFile } from '../pipeline/score/process-file.js';
 import { ContextState, DEFAULT_CONTEXT_LIMITS } from '../pipeline/context/context-state.js';
 import { ContextKeeper } from '../pipeline/score/context-keeper.js';
+import { FindingsStage } from '../pipeline/findings/findings-stage.js';
+import { DEFAULT_FINDINGS } from '../pipeline/findings/findings-options.js';
 import { CONTEXT_FEATURE_NAMES, CONTEXT_WIDTH } from '../pipeline/context/context-features.js';
 import { Preprocessor } from '../preprocess/preprocessor.js';
 import { presetNamed } from '../preprocess/presets.js';
@@ -68,6 +70,7 @@ type CaseName =
   | 'retrain-1m'
   | 'score-e2e-1m'
   | 'score-e2e-1m-context'
+  | 'score-e2e-1m-findings'
   | 'score-e2e-10m-context'
   | 'score-e2e-10m';
 
@@ -105,6 +108,7 @@ const CASES: readonly BenchCase[] = [
   { name: 'retrain-1m', file: FILES['1m'], run: retrainCase },
   { name: 'score-e2e-1m', file: FILES['1m'], run: (file) => scoreEndToEnd(file, false) },
   { name: 'score-e2e-1m-context', file: FILES['1m'], run: (file) => scoreEndToEnd(file, true) },
+  { name: 'score-e2e-1m-findings', file: FILES['1m'], run: (file) => scoreEndToEnd(file, true, true) },
   { name: 'score-e2e-10m', file: FILES['10m'], run: (file) => scoreEndToEnd(file, false) },
   { name: 'score-e2e-10m-context', file: FILES['10m'], run: (file) => scoreEndToEnd(file, true) },
 ];
@@ -121,6 +125,7 @@ const DEFAULT_CASES: readonly CaseName[] = [
   'score-wasm',
   'score-e2e-1m',
   'score-e2e-1m-context',
+  'score-e2e-1m-findings',
 ];
 const REFERENCE_CASE: CaseName = 'split-tabs';
 
@@ -340,7 +345,7 @@ async function retrainCase(file: BenchFile): Promise<{ rows: number; seconds: nu
  * `score` of a whole file into a fresh SQLite database with a model trained (once, cached) on a
  * sample of the 1M file: hashing, reading, featurising, scoring, the exact top 5% and the insert.
  */
-async function scoreEndToEnd(file: BenchFile, withContext: boolean): Promise<Measured> {
+async function scoreEndToEnd(file: BenchFile, withContext: boolean, withFindings = false): Promise<Measured> {
   const backend = await initBackend({ prefer: 'wasm' });
   const store = new ModelStore({ dataDir: join(OUTPUT_DIR, withContext ? 'model-for-scoring-context' : 'model-for-scoring') });
   if ((await store.activeVersion()) === null) {
@@ -361,12 +366,13 @@ async function scoreEndToEnd(file: BenchFile, withContext: boolean): Promise<Mea
   try {
     const started = performance.now();
     const context = withContext ? ContextKeeper.load(db, DEFAULT_CONTEXT_LIMITS) : undefined;
-    const outcome = await processFile({ db, tf: backend.tf, model, context, options: { mode: 'per-file', quantile: 0.95 } }, file.path);
+    const findings = withFindings ? new FindingsStage(DEFAULT_FINDINGS) : undefined;
+    const outcome = await processFile({ db, tf: backend.tf, model, context, findings, options: { mode: 'per-file', quantile: 0.95 } }, file.path);
     const seconds = (performance.now() - started) / 1000;
     if (outcome.status !== 'done') throw new Error(`score: ${JSON.stringify(outcome)}`);
     if (outcome.flagged !== Math.ceil(0.05 * file.rows)) throw new Error(`score flagged ${outcome.flagged}, not the top 5% of ${file.rows}`);
     expectRows('score', file, outcome.rows);
-    process.stderr.write(`${file.label}: stored ${outcome.flagged} anomalies holding the write lock ${outcome.lockSeconds.toFixed(2)} s\n`);
+    process.stderr.write(`${file.label}: stored ${outcome.flagged} anomalies holding the write lock ${outcome.lockSeconds.toFixed(2)} s${outcome.findings === null ? '' : `; findings ${JSON.stringify(outcome.findings)}`}\n`);
     return { rows: outcome.rows, seconds, lockSeconds: outcome.lockSeconds };
   } finally {
     db.close();

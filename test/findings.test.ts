@@ -116,6 +116,27 @@ describe('findings', () => {
     }
   });
 
+  test('two days of the honeypot sensor give a flood on one service, a long connection of hours, and no exfiltration from bogus byte counts', async () => {
+    const db = openDatabase(join(scratch.dir, 'honeypot.sqlite'));
+    try {
+      const days = ['2022-03-01', '2022-03-02'].map((day) => join(shared('rotated', 'honeypot'), day));
+      const findings = await findingsOf(db, (await Promise.all(days.map((day) => archivesIn(day)))).flat());
+      const flood = findings.find((f) => f.type === 'flood' && f.dst === '88.99.95.180' && f.port === 22);
+      assert.ok(flood !== undefined, 'the SYNs to 88.99.95.180:22 at 14:59 are a flood');
+      assert.ok((flood.evidence.peakPerMinute as number) >= 4000, JSON.stringify(flood.evidence));
+      const long = findings.find((f) => f.type === 'long-connection' && f.src === '2001:718:2:1654::1aa' && f.port === 5228);
+      assert.ok(long !== undefined && (long.evidence.longest as number) > 14 * 3600, 'a 14-hour TLS session over IPv6');
+      // Zeek's orig_bytes comes from sequence numbers: these logs hold connections of 4 packets
+      // "sending" 1.9 GB. Bytes are capped by the IP bytes seen, so none of them is an upload.
+      assert.deepEqual(
+        findings.filter((f) => f.type === 'exfiltration').map((f) => f.summary),
+        [],
+      );
+    } finally {
+      db.close();
+    }
+  });
+
   test('a file whose transaction fails leaves no finding, track or link behind', async () => {
     const db = openDatabase(join(scratch.dir, 'rollback.sqlite'));
     try {

@@ -1,5 +1,8 @@
 import type { ConnRecord } from '../read/conn-record.js';
+import { ownString } from '../read/own-string.js';
 import { FAILED_STATES } from '../context/context-features.js';
+import { combineKeys, combineNumber, hashText, type Key64 } from '../context/key-hash.js';
+import { KeyTable } from '../context/key-table.js';
 
 /** One source → destination pair within a file: what the beacon, exfiltration and scan detectors read. */
 export interface PairActivity {
@@ -11,14 +14,10 @@ export interface PairActivity {
   bytesIn: number;
   firstTs: number;
   lastTs: number;
-  /** Every connection's time and size on the wire (both directions), in the order read. */
-  times: number[];
-  sizes: number[];
-  /** The pair's first channel (port and protocol, as `channelCode`), and every channel once a second appears. */
-  firstChannel: number;
-  channels: Set<number> | null;
-  /** Channels with a refused or unanswered connection. */
-  failedChannels: Set<number> | null;
+  /** The pair's number in its file: `FileActivity.timesOf` and `sizesOf` find its connections by it. */
+  index: number;
+  /** From a channel's first failure on, what happened on it (by `channelCode`). */
+  failures: Map<number, ChannelFailures> | null;
 }
 
 /** Refused or unanswered connections on one channel (source → destination:port/proto). */
@@ -42,10 +41,10 @@ export interface ServiceFailures {
   port: number;
   proto: string;
   failed: number;
-  /** Failures per minute of log time (epoch minute → count). */
-  perMinute: Map<number, number>;
-  /** Distinct sources, counted up to SOURCES_COUNTED. */
-  sources: Set<string>;
+  /** The most failures in one minute of log time (rows come in about time order; see `countFailedService`). */
+  peakPerMinute: number;
+  /** Distinct sources of the failures, among the followed pairs. */
+  sources: number;
   firstTs: number;
   lastTs: number;
 }
@@ -74,7 +73,8 @@ export const DEFAULT_FILE_ACTIVITY_OPTIONS: Readonly<FileActivityOptions> = { ma
 
 /**
  * What one file's connections did, gathered as the file is scored (one pass, in file order) for
- * the findings detectors: per pair, its connections' times and sizes and the channels it used; per
+ * the findings detectors: per pair, its connections' times, sizes and channels (kept in columns,
+ * grouped by pair when a detector asks: `timesOf`, `sizesOf`, `channelsOf`); per
  * channel and per service, only the refused or unanswered connections (few, in normal traffic);
  * per source, how many rows. Memory grows with the pairs, so their number is capped.
  */
@@ -85,17 +85,41 @@ export class FileActivity {
   untrackedRows = 0;
   firstTs = Infinity;
   lastTs = -Infinity;
-  readonly pairs = new Map<string, PairActivity>();
-  readonly channelFailures = new Map<string, ChannelFailures>();
-  readonly serviceFailures = new Map<string, ServiceFailures>();
+  /** The followed pairs, in the order they appeared (a pair's `index` is its place here). */
+  readonly pairs: PairActivity[] = [];
+  // Pairs are found by a 64-bit hash of their two addresses in a table of typed arrays (the context
+  // stage's): a Map keyed by strings hashed every row, then chased through the heap, cost about
+  // three times as much on a file of 700,000 pairs.
+  private readonly pairIndex: KeyTable;
+  private readonly srcKey: Key64 = { hi: 0, lo: 0 };
+  private readonly dstKey: Key64 = { hi: 0, lo: 0 };
+  private readonly pairKey: Key64 = { hi: 0, lo: 0 };
+  // Services (destination:port/proto) with failures, found like pairs, their counts in columns: a
+  // file with a failure to each of 200,000 random addresses makes no object for each.
+  private readonly serviceIndex: KeyTable;
+  private readonly serviceKey: Key64 = { hi: 0, lo: 0 };
+  private services = newServiceColumns(1024);
+  private readonly serviceDst: string[] = [];
+  private readonly serviceProto: string[] = [];
+  // Every followed pair's connections, in columns (a pair's number, its time, its size on the
+  // wire), grouped by pair only when a detector asks: a few bytes a row instead of two arrays a pair.
+  private rowPair = new Int32Array(4096);
+  private rowTime = new Float64Array(4096);
+  private rowSize = new Float32Array(4096);
+  private rowChannel = new Int32Array(4096);
+  private rowFailed = new Uint8Array(4096);
+  private followed = 0;
+  private grouped: Grouped | null = null;
   readonly longConnections: LongConnection[] = [];
-  /** Rows per source host. */
-  readonly sourceRows = new Map<string, number>();
+  private rowsBySource: Map<string, number> | null = null;
   /** The file's flagged rows per source host, counted as they are stored (`countFlagged`). */
   readonly flaggedBySource = new Map<string, number>();
 
   constructor(options: Readonly<FileActivityOptions> = DEFAULT_FILE_ACTIVITY_OPTIONS) {
     this.options = options;
+    // One more key than pairs followed: the table never needs to evict.
+    this.pairIndex = new KeyTable(0, Math.max(2, options.maxPairs + 1));
+    this.serviceIndex = new KeyTable(0, Math.max(2, options.maxPairs + 1));
   }
 
   add(record: ConnRecord): void {
@@ -110,33 +134,57 @@ export class FileActivity {
     this.rows++;
     if (ts < this.firstTs) this.firstTs = ts;
     if (ts > this.lastTs) this.lastTs = ts;
-    this.sourceRows.set(src, (this.sourceRows.get(src) ?? 0) + 1);
 
     const channel = channelCode(port, proto);
-    const pair = this.pairOf(src, dst, ts, channel);
+    const pair = this.pairOf(src, dst, ts);
+    this.rowsBySource = null;
     if (pair !== null) {
       pair.connections++;
       pair.bytesOut += bytesOut;
       pair.bytesIn += bytesIn;
       if (ts < pair.firstTs) pair.firstTs = ts;
       if (ts > pair.lastTs) pair.lastTs = ts;
-      pair.times.push(ts);
-      pair.sizes.push(wireBytes(record));
-      if (channel !== pair.firstChannel || pair.channels !== null) (pair.channels ??= new Set([pair.firstChannel])).add(channel);
-      if (failed) {
-        pair.failed++;
-        (pair.failedChannels ??= new Set()).add(channel);
-      }
+      this.keepRow(pair.index, ts, wireBytes(record), channel, failed);
+      if (failed) pair.failed++;
     } else {
       this.untrackedRows++;
     }
 
     // Channels and services are followed from their first failure: in normal traffic those are few.
-    if (failed || (pair !== null && pair.failed > 0)) this.countOnChannel(record, failed);
-    if (failed) this.countFailedService(record);
+    if (pair !== null && pair.failed > 0) countOnChannel(pair, channel, record, failed);
+    if (failed) this.countFailedService(record, channel);
     if (record.duration !== null && record.duration >= this.options.longConnectionSeconds) {
-      this.longConnections.push({ src, dst, port, proto, ts, duration: record.duration, bytesOut, bytesIn, service: record.service });
+      this.longConnections.push({ src: ownString(src), dst: ownString(dst), port, proto, ts, duration: record.duration, bytesOut, bytesIn, service: record.service });
     }
+  }
+
+  /** Rows per source host, summed over its followed pairs (made once, when first asked). */
+  get sourceRows(): ReadonlyMap<string, number> {
+    if (this.rowsBySource === null) {
+      this.rowsBySource = new Map();
+      for (const pair of this.pairs) this.rowsBySource.set(pair.src, (this.rowsBySource.get(pair.src) ?? 0) + pair.connections);
+    }
+    return this.rowsBySource;
+  }
+
+  /** The times of `pair`'s connections, in the order read. */
+  timesOf(pair: PairActivity): Float64Array {
+    const { offsets, times } = this.groups();
+    return times.subarray(offsets[pair.index], offsets[pair.index + 1]);
+  }
+
+  /** The sizes on the wire of `pair`'s connections, in the order read. */
+  sizesOf(pair: PairActivity): Float32Array {
+    const { offsets, sizes } = this.groups();
+    return sizes.subarray(offsets[pair.index], offsets[pair.index + 1]);
+  }
+
+  /** The distinct channels (`channelCode`) `pair` used, or only those with a refused or unanswered connection. */
+  channelsOf(pair: PairActivity, onlyFailed = false): Set<number> {
+    const { offsets, channels, failed } = this.groups();
+    const found = new Set<number>();
+    for (let at = offsets[pair.index]!; at < offsets[pair.index + 1]!; at++) if (!onlyFailed || failed[at] === 1) found.add(channels[at]!);
+    return found;
   }
 
   /** Counts one flagged row of `src`. */
@@ -144,53 +192,140 @@ export class FileActivity {
     this.flaggedBySource.set(src, (this.flaggedBySource.get(src) ?? 0) + 1);
   }
 
-  private pairOf(src: string, dst: string, ts: number, channel: number): PairActivity | null {
-    const key = `${src}>${dst}`;
-    let pair = this.pairs.get(key);
-    if (pair === undefined) {
-      if (this.pairs.size >= this.options.maxPairs) return null;
-      pair = { src, dst, connections: 0, failed: 0, bytesOut: 0, bytesIn: 0, firstTs: ts, lastTs: ts, times: [], sizes: [], firstChannel: channel, channels: null, failedChannels: null };
-      this.pairs.set(key, pair);
+  /** Every channel's failures, pair by pair. */
+  *channelFailures(): Generator<ChannelFailures> {
+    for (const pair of this.pairs) if (pair.failures !== null) yield* pair.failures.values();
+  }
+
+  /** The services whose busiest minute held at least `minPeak` failures, with their distinct sources. */
+  serviceFailures(minPeak: number): ServiceFailures[] {
+    const { failed, peak, port, firstTs, lastTs } = this.services;
+    const found: ServiceFailures[] = [];
+    for (let i = 0; i < this.serviceDst.length; i++) {
+      if (peak[i]! < minPeak) continue;
+      found.push({ dst: this.serviceDst[i]!, port: port[i]!, proto: this.serviceProto[i]!, failed: failed[i]!, peakPerMinute: peak[i]!, sources: 0, firstTs: firstTs[i]!, lastTs: lastTs[i]! });
     }
+    if (found.length === 0) return found;
+    // Sources: the followed pairs to each such destination with a failure on its channel.
+    const wanted = new Map(found.map((service) => [service.dst, [] as PairActivity[]]));
+    for (const pair of this.pairs) if (pair.failed > 0) wanted.get(pair.dst)?.push(pair);
+    for (const service of found) {
+      const channel = channelCode(service.port, service.proto);
+      service.sources = wanted.get(service.dst)!.filter((pair) => this.channelsOf(pair, true).has(channel)).length;
+    }
+    return found;
+  }
+
+  private pairOf(src: string, dst: string, ts: number): PairActivity | null {
+    hashText(src, this.srcKey);
+    hashText(dst, this.dstKey);
+    combineKeys(this.srcKey, this.dstKey, this.pairKey);
+    const found = this.pairIndex.find(this.pairKey.hi, this.pairKey.lo);
+    if (found >= 0) return this.pairs[found]!;
+    if (this.pairs.length >= this.options.maxPairs) return null;
+    this.pairIndex.rowFor(this.pairKey.hi, this.pairKey.lo, ts);
+    // Kept past the reader's batch: copies, or each would pin its whole decompressed chunk.
+    const pair: PairActivity = { src: ownString(src), dst: ownString(dst), connections: 0, failed: 0, bytesOut: 0, bytesIn: 0, firstTs: ts, lastTs: ts, index: this.pairs.length, failures: null };
+    this.pairs.push(pair);
     return pair;
   }
 
-  private countOnChannel(record: ConnRecord, failed: boolean): void {
-    const key = `${record['id.orig_h']}>${record['id.resp_h']}:${record['id.resp_p']}/${record.proto}`;
-    let channel = this.channelFailures.get(key);
-    if (channel === undefined) {
-      if (!failed) return;
-      channel = { src: record['id.orig_h'], dst: record['id.resp_h'], port: record['id.resp_p'], proto: record.proto, failed: 0, connections: 0, firstTs: record.ts, lastTs: record.ts, states: {} };
-      this.channelFailures.set(key, channel);
+  private keepRow(pairIndex: number, ts: number, size: number, channel: number, failed: boolean): void {
+    if (this.followed === this.rowPair.length) {
+      const rows = this.followed * 2;
+      this.rowPair = grown(this.rowPair, new Int32Array(rows));
+      this.rowTime = grown(this.rowTime, new Float64Array(rows));
+      this.rowSize = grown(this.rowSize, new Float32Array(rows));
+      this.rowChannel = grown(this.rowChannel, new Int32Array(rows));
+      this.rowFailed = grown(this.rowFailed, new Uint8Array(rows));
     }
-    channel.connections++;
-    if (record.ts < channel.firstTs) channel.firstTs = record.ts;
-    if (record.ts > channel.lastTs) channel.lastTs = record.ts;
-    if (failed) {
-      channel.failed++;
-      const state = record.conn_state ?? '-';
-      channel.states[state] = (channel.states[state] ?? 0) + 1;
-    }
+    const row = this.followed++;
+    this.rowPair[row] = pairIndex;
+    this.rowTime[row] = ts;
+    this.rowSize[row] = size;
+    this.rowChannel[row] = channel;
+    this.rowFailed[row] = failed ? 1 : 0;
+    this.grouped = null;
   }
 
-  private countFailedService(record: ConnRecord): void {
-    const key = `${record['id.resp_h']}:${record['id.resp_p']}/${record.proto}`;
-    let service = this.serviceFailures.get(key);
-    if (service === undefined) {
-      service = { dst: record['id.resp_h'], port: record['id.resp_p'], proto: record.proto, failed: 0, perMinute: new Map(), sources: new Set(), firstTs: record.ts, lastTs: record.ts };
-      this.serviceFailures.set(key, service);
+  /** The kept rows grouped by pair (a counting sort): pair i's are at offsets[i] … offsets[i + 1]. */
+  private groups(): Grouped {
+    if (this.grouped !== null) return this.grouped;
+    const offsets = new Int32Array(this.pairs.length + 1);
+    for (let row = 0; row < this.followed; row++) offsets[this.rowPair[row]! + 1]!++;
+    for (let i = 0; i < this.pairs.length; i++) offsets[i + 1]! += offsets[i]!;
+    const next = offsets.slice(0, this.pairs.length);
+    const grouped: Grouped = {
+      offsets,
+      times: new Float64Array(this.followed),
+      sizes: new Float32Array(this.followed),
+      channels: new Int32Array(this.followed),
+      failed: new Uint8Array(this.followed),
+    };
+    for (let row = 0; row < this.followed; row++) {
+      const at = next[this.rowPair[row]!]!++;
+      grouped.times[at] = this.rowTime[row]!;
+      grouped.sizes[at] = this.rowSize[row]!;
+      grouped.channels[at] = this.rowChannel[row]!;
+      grouped.failed[at] = this.rowFailed[row]!;
     }
-    service.failed++;
+    this.grouped = grouped;
+    return grouped;
+  }
+
+  /**
+   * Counts a failure on its service (the destination's hash is the one `pairOf` just made). The
+   * busiest minute is counted as rows come: a row from another minute closes the one being counted.
+   * Zeek logs a connection when it ends, so a long one can land among later minutes and open a
+   * count of its own: the peak is a close lower bound, not exact.
+   */
+  private countFailedService(record: ConnRecord, channel: number): void {
+    combineNumber(this.dstKey, channel, this.serviceKey);
+    let i = this.serviceIndex.find(this.serviceKey.hi, this.serviceKey.lo);
     const minute = Math.floor(record.ts / 60);
-    service.perMinute.set(minute, (service.perMinute.get(minute) ?? 0) + 1);
-    if (service.sources.size < SOURCES_COUNTED) service.sources.add(record['id.orig_h']);
-    if (record.ts < service.firstTs) service.firstTs = record.ts;
-    if (record.ts > service.lastTs) service.lastTs = record.ts;
+    const c = this.services;
+    if (i < 0) {
+      if (this.serviceDst.length >= this.options.maxPairs) return;
+      i = this.serviceIndex.rowFor(this.serviceKey.hi, this.serviceKey.lo, record.ts);
+      if (i >= c.failed.length) this.services = growServiceColumns(c, c.failed.length * 2);
+      this.serviceDst.push(ownString(record['id.resp_h']));
+      this.serviceProto.push(record.proto);
+      const fresh = this.services;
+      fresh.port[i] = record['id.resp_p'];
+      fresh.minute[i] = minute;
+      fresh.firstTs[i] = record.ts;
+      fresh.lastTs[i] = record.ts;
+    }
+    const d = this.services;
+    d.failed[i]!++;
+    if (minute !== d.minute[i]) {
+      d.minute[i] = minute;
+      d.inMinute[i] = 0;
+    }
+    d.inMinute[i]!++;
+    if (d.inMinute[i]! > d.peak[i]!) d.peak[i] = d.inMinute[i]!;
+    if (record.ts < d.firstTs[i]!) d.firstTs[i] = record.ts;
+    if (record.ts > d.lastTs[i]!) d.lastTs[i] = record.ts;
   }
 }
 
-/** Enough to tell one source from a spoofed crowd without keeping every address of a large flood. */
-export const SOURCES_COUNTED = 10_000;
+/** Counts `record` on its channel of `pair`, from the channel's first failure on. */
+function countOnChannel(pair: PairActivity, channel: number, record: ConnRecord, failed: boolean): void {
+  let failures = pair.failures?.get(channel);
+  if (failures === undefined) {
+    if (!failed) return;
+    failures = { src: pair.src, dst: pair.dst, port: record['id.resp_p'], proto: record.proto, failed: 0, connections: 0, firstTs: record.ts, lastTs: record.ts, states: {} };
+    (pair.failures ??= new Map()).set(channel, failures);
+  }
+  failures.connections++;
+  if (record.ts < failures.firstTs) failures.firstTs = record.ts;
+  if (record.ts > failures.lastTs) failures.lastTs = record.ts;
+  if (failed) {
+    failures.failed++;
+    const state = record.conn_state ?? '-';
+    failures.states[state] = (failures.states[state] ?? 0) + 1;
+  }
+}
 
 /** A channel's port and protocol as one number: port × 4 + (tcp 1, udp 2, icmp 3, other 0). */
 export function channelCode(port: number, proto: string): number {
@@ -203,6 +338,47 @@ export function channelPort(code: number): number {
 
 export function channelProto(code: number): string {
   return ['other', 'tcp', 'udp', 'icmp'][code % 4]!;
+}
+
+interface ServiceColumns {
+  failed: Int32Array;
+  peak: Int32Array;
+  inMinute: Int32Array;
+  port: Int32Array;
+  minute: Float64Array;
+  firstTs: Float64Array;
+  lastTs: Float64Array;
+}
+
+function newServiceColumns(rows: number): ServiceColumns {
+  return {
+    failed: new Int32Array(rows),
+    peak: new Int32Array(rows),
+    inMinute: new Int32Array(rows),
+    port: new Int32Array(rows),
+    minute: new Float64Array(rows),
+    firstTs: new Float64Array(rows),
+    lastTs: new Float64Array(rows),
+  };
+}
+
+function growServiceColumns(old: ServiceColumns, rows: number): ServiceColumns {
+  const bigger = newServiceColumns(rows);
+  for (const key of Object.keys(old) as (keyof ServiceColumns)[]) bigger[key].set(old[key]);
+  return bigger;
+}
+
+interface Grouped {
+  offsets: Int32Array;
+  times: Float64Array;
+  sizes: Float32Array;
+  channels: Int32Array;
+  failed: Uint8Array;
+}
+
+function grown<T extends Int32Array | Float64Array | Float32Array | Uint8Array>(old: T, bigger: T): T {
+  bigger.set(old);
+  return bigger;
 }
 
 /**

@@ -83,7 +83,7 @@ export function recordFindings(db: Database, input: RecordFindingsInput): Findin
 
 function link(db: Database, findingId: number, fileId: number, fresh: Candidate, connections: number): void {
   linkFindingFile(db, findingId, fileId, connections);
-  linkFindingAnomalies(db, findingId, fileId, fresh);
+  linkFindingAnomalies(db, findingId, fileId, fresh, fresh);
 }
 
 function fieldsOf(candidate: Candidate, assessment: Pick<Assessment, 'summary' | 'derived'> & { grade: Pick<Assessment['grade'], 'score' | 'severity'> & Partial<Assessment['grade']> }, modelVersion: string): FindingFields {

@@ -79,7 +79,7 @@ const FINDINGS_SCHEMA = z.strictObject({
   mergeGapHours: numberFrom(0, 24 * 365),
   maxPairs: wholeFrom(1),
   beacon: z.strictObject({ thresholds, minConnections: wholeFrom(4) }),
-  portScan: z.strictObject({ thresholds, minFailed: wholeFrom(0) }),
+  portScan: z.strictObject({ thresholds, minFailed: wholeFrom(0), minFailedShare: numberFrom(0, 1) }),
   flood: z.strictObject({ thresholds }),
   refusedRetries: z.strictObject({ thresholds, minFailedShare: numberFrom(0, 1) }),
   exfiltration: z.strictObject({ thresholds, minRatio: numberFrom(0, MAX) }),

@@ -46,14 +46,15 @@ export function beacon(options: Readonly<BeaconOptions>): Detector {
     type: 'beacon',
     detect(activity: FileActivity, around: Surroundings): Candidate[] {
       const found: Candidate[] = [];
-      for (const pair of activity.pairs.values()) {
+      for (const pair of activity.pairs) {
         if (pair.connections < options.minConnections || bothInternal(pair.src, pair.dst, around)) continue;
-        const timing = timingOf(pair.times);
+        const times = activity.timesOf(pair);
+        const timing = timingOf(times);
         if (timing === null) continue;
-        const sizes = spreadScore([...pair.sizes].sort((a, b) => a - b), 0);
+        const sizes = spreadScore(Float64Array.from(activity.sizesOf(pair)).sort(), 0);
         if ((timing.score + sizes.score) / 2 < TRACK_FROM) continue;
         const hours: Record<string, number> = {};
-        for (const ts of pair.times) {
+        for (const ts of times) {
           const hour = String(Math.floor(ts / HOUR));
           hours[hour] = (hours[hour] ?? 0) + 1;
         }
@@ -72,7 +73,7 @@ export function beacon(options: Readonly<BeaconOptions>): Detector {
             tsScore: timing.score,
             tsWeight: timing.intervals,
             dsScore: sizes.score,
-            dsWeight: pair.sizes.length,
+            dsWeight: pair.connections,
             medianInterval: timing.median,
             intervalMad: timing.mad,
             medianSize: sizes.median,
@@ -124,16 +125,15 @@ export function beacon(options: Readonly<BeaconOptions>): Detector {
 }
 
 /** The timestamp subscore of RITA: over whole-second times, the non-zero intervals (at least 3). */
-function timingOf(times: readonly number[]): { score: number; intervals: number; median: number; mad: number } | null {
-  const seconds = times.map(Math.floor).sort((a, b) => a - b);
+function timingOf(times: Float64Array): { score: number; intervals: number; median: number; mad: number } | null {
+  const seconds = times.map(Math.floor).sort();
   const intervals: number[] = [];
   for (let i = 1; i < seconds.length; i++) {
     const interval = seconds[i]! - seconds[i - 1]!;
     if (interval > 0) intervals.push(interval);
   }
   if (intervals.length < 3) return null;
-  intervals.sort((a, b) => a - b);
-  return { ...spreadScore(intervals, 1), intervals: intervals.length };
+  return { ...spreadScore(Float64Array.from(intervals).sort(), 1), intervals: intervals.length };
 }
 
 /**
@@ -141,24 +141,24 @@ function timingOf(times: readonly number[]): { score: number; intervals: number;
  * the interquartile range is under 10 or the median is a quartile) and (median − MAD) / median
  * (`defaultMad` when the median is below 1), each at least 0.
  */
-function spreadScore(sorted: readonly number[], defaultMad: number): { score: number; median: number; mad: number } {
+function spreadScore(sorted: Float64Array, defaultMad: number): { score: number; median: number; mad: number } {
   const { q1, q2, q3 } = quartiles(sorted);
   const spread = q3 - q1;
   const skew = spread >= 10 && q2 !== q1 && q2 !== q3 ? (q1 + q3 - 2 * q2) / spread : 0;
   const skewScore = 1 - Math.abs(skew);
-  const mad = medianOf(sorted.map((v) => Math.abs(v - q2)).sort((a, b) => a - b));
+  const mad = medianOf(sorted.map((v) => Math.abs(v - q2)).sort());
   const madScore = q2 >= 1 ? Math.max(0, (q2 - mad) / q2) : defaultMad;
   return { score: round3((skewScore + madScore) / 2), median: q2, mad };
 }
 
 /** Quartiles as RITA's statistics library takes them: Q2 the median, Q1 and Q3 the medians of the halves below and above it. */
-function quartiles(sorted: readonly number[]): { q1: number; q2: number; q3: number } {
+function quartiles(sorted: Float64Array): { q1: number; q2: number; q3: number } {
   const n = sorted.length;
   const half = Math.floor(n / 2);
   return { q1: medianOf(sorted.slice(0, half)), q2: medianOf(sorted), q3: medianOf(sorted.slice(n % 2 === 0 ? half : half + 1)) };
 }
 
-function medianOf(sorted: readonly number[]): number {
+function medianOf(sorted: Float64Array): number {
   const n = sorted.length;
   if (n === 0) return 0;
   const mid = Math.floor(n / 2);

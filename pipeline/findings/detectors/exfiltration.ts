@@ -28,7 +28,7 @@ export function exfiltration(options: Readonly<ExfiltrationOptions>): Detector {
     type: 'exfiltration',
     detect(activity: FileActivity, around: Surroundings): Candidate[] {
       const found: Candidate[] = [];
-      for (const pair of activity.pairs.values()) {
+      for (const pair of activity.pairs) {
         // A tenth of the minimum in a file is worth a track: a slow upload adds up over hours.
         if (pair.bytesOut < options.thresholds.min / 10 || pair.bytesOut < options.minRatio * pair.bytesIn) continue;
         if (!around.isInternal(pair.src) || around.isInternal(pair.dst)) continue;

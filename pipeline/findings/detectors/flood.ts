@@ -1,5 +1,4 @@
 import type { FileActivity } from '../file-activity.js';
-import { SOURCES_COUNTED } from '../file-activity.js';
 import { mergedTotals, numberIn, type Candidate, type Detector } from '../detector.js';
 import { grade, reaches, type Modifier, type Thresholds } from '../grade.js';
 import { clock, count, isGroupAddress } from './words.js';
@@ -24,11 +23,10 @@ export function flood(options: Readonly<FloodOptions>): Detector {
     type: 'flood',
     detect(activity: FileActivity): Candidate[] {
       const found: Candidate[] = [];
-      for (const service of activity.serviceFailures.values()) {
-        let peak = 0;
-        for (const n of service.perMinute.values()) peak = Math.max(peak, n);
-        // Half the minimum in a file is worth a track: a flood across two files' boundary splits.
-        if (peak < options.thresholds.min / 2 || isGroupAddress(service.dst)) continue;
+      // Half the minimum in a file is worth a track: a flood across two files' boundary splits.
+      for (const service of activity.serviceFailures(options.thresholds.min / 2)) {
+        const peak = service.peakPerMinute;
+        if (isGroupAddress(service.dst)) continue;
         found.push({
           type: 'flood',
           src: null,
@@ -40,7 +38,7 @@ export function flood(options: Readonly<FloodOptions>): Detector {
           connections: service.failed,
           bytesOut: 0,
           bytesIn: 0,
-          evidence: { peakPerMinute: peak, failed: service.failed, sources: service.sources.size, sourcesCapped: service.sources.size >= SOURCES_COUNTED },
+          evidence: { peakPerMinute: peak, failed: service.failed, sources: service.sources },
         });
       }
       return found;
@@ -51,7 +49,6 @@ export function flood(options: Readonly<FloodOptions>): Detector {
         failed: numberIn(earlier.evidence, 'failed') + numberIn(fresh.evidence, 'failed'),
         // Distinct per file; across files the largest is a lower bound.
         sources: Math.max(numberIn(earlier.evidence, 'sources'), numberIn(fresh.evidence, 'sources')),
-        sourcesCapped: earlier.evidence.sourcesCapped === true || fresh.evidence.sourcesCapped === true,
       });
     },
     assess(candidate: Candidate) {
@@ -59,10 +56,10 @@ export function flood(options: Readonly<FloodOptions>): Detector {
       if (!reaches(peak, options.thresholds)) return null;
       const sources = numberIn(candidate.evidence, 'sources');
       const modifiers: Modifier[] = [];
-      if (sources >= MANY_SOURCES) modifiers.push({ name: 'many sources', points: 10, reason: `from ${count(sources)}${candidate.evidence.sourcesCapped === true ? '+' : ''} distinct sources` });
+      if (sources >= MANY_SOURCES) modifiers.push({ name: 'many sources', points: 10, reason: `from ${count(sources)} distinct sources` });
       return {
         grade: grade('refused or unanswered connections in the busiest minute', peak, options.thresholds, modifiers),
-        summary: `${count(numberIn(candidate.evidence, 'failed'))} refused or unanswered connections to ${candidate.dst}:${candidate.port}/${candidate.proto} from ${count(sources)}${candidate.evidence.sourcesCapped === true ? '+' : ''} sources, ${count(peak)} in the busiest minute, ${clock(candidate.firstTs)} to ${clock(candidate.lastTs)}`,
+        summary: `${count(numberIn(candidate.evidence, 'failed'))} refused or unanswered connections to ${candidate.dst}:${candidate.port}/${candidate.proto} from ${count(sources)} source${sources === 1 ? '' : 's'}, ${count(peak)} in the busiest minute, ${clock(candidate.firstTs)} to ${clock(candidate.lastTs)}`,
       };
     },
   };

@@ -8,9 +8,11 @@ export interface PortScanOptions {
   thresholds: Thresholds;
   /** Of which at least this many were refused or unanswered: clients use many ports of a server, and succeed. */
   minFailed: number;
+  /** And at least this share of them: a busy resolver or proxy reaches thousands of hosts, a few percent of them dead. */
+  minFailedShare: number;
 }
 
-export const DEFAULT_PORT_SCAN: Readonly<PortScanOptions> = { thresholds: { min: 20, low: 40, medium: 200, high: 1000, critical: 10_000 }, minFailed: 8 };
+export const DEFAULT_PORT_SCAN: Readonly<PortScanOptions> = { thresholds: { min: 20, low: 40, medium: 200, high: 1000, critical: 10_000 }, minFailed: 8, minFailedShare: 0.25 };
 
 /**
  * `port-scan`: one source trying many ports of one host (vertical; the entity is the pair) or one
@@ -50,10 +52,12 @@ export function portScan(options: Readonly<PortScanOptions>): Detector {
 
 function vertical(activity: FileActivity, options: Readonly<PortScanOptions>): Candidate[] {
   const found: Candidate[] = [];
-  for (const pair of activity.pairs.values()) {
-    const ports = scannable(pair.channels);
-    const failed = scannable(pair.failedChannels);
-    if (ports.length < options.thresholds.min || failed.length < options.minFailed) continue;
+  for (const pair of activity.pairs) {
+    // A pair with fewer connections than the minimum cannot have used enough ports.
+    if (pair.connections < options.thresholds.min || pair.failed < options.minFailed) continue;
+    const ports = scannable(activity.channelsOf(pair));
+    const failed = scannable(activity.channelsOf(pair, true));
+    if (ports.length < options.thresholds.min || failed.length < Math.max(options.minFailed, options.minFailedShare * ports.length)) continue;
     found.push({
       ...spanOf(pair),
       type: 'port-scan',
@@ -70,8 +74,9 @@ function vertical(activity: FileActivity, options: Readonly<PortScanOptions>): C
 function horizontal(activity: FileActivity, options: Readonly<PortScanOptions>): Candidate[] {
   // Sources and channels with enough refused hosts first (few), then every host each reached there.
   const failedHosts = new Map<string, { src: string; channel: number; pairs: PairActivity[] }>();
-  for (const pair of activity.pairs.values()) {
-    for (const channel of scannable(pair.failedChannels)) {
+  for (const pair of activity.pairs) {
+    if (pair.failed === 0) continue;
+    for (const channel of scannable(activity.channelsOf(pair, true))) {
       const key = `${pair.src}|${channel}`;
       const entry = failedHosts.get(key) ?? { src: pair.src, channel, pairs: [] };
       entry.pairs.push(pair);
@@ -80,17 +85,18 @@ function horizontal(activity: FileActivity, options: Readonly<PortScanOptions>):
   }
   const suspects = [...failedHosts.values()].filter((entry) => entry.pairs.length >= options.minFailed);
   if (suspects.length === 0) return [];
+  const suspectSources = new Set(suspects.map((s) => s.src));
   const bySource = new Map<string, PairActivity[]>();
-  for (const pair of activity.pairs.values()) {
-    if (!suspects.some((s) => s.src === pair.src)) continue;
+  for (const pair of activity.pairs) {
+    if (!suspectSources.has(pair.src)) continue;
     const list = bySource.get(pair.src) ?? [];
     list.push(pair);
     bySource.set(pair.src, list);
   }
   const found: Candidate[] = [];
   for (const { src, channel, pairs: failed } of suspects) {
-    const reached = (bySource.get(src) ?? []).filter((pair) => pair.firstChannel === channel || pair.channels?.has(channel) === true);
-    if (reached.length < options.thresholds.min) continue;
+    const reached = (bySource.get(src) ?? []).filter((pair) => activity.channelsOf(pair).has(channel));
+    if (reached.length < options.thresholds.min || failed.length < options.minFailedShare * reached.length) continue;
     const span = reached.map(spanOf);
     found.push({
       type: 'port-scan',
@@ -110,8 +116,8 @@ function horizontal(activity: FileActivity, options: Readonly<PortScanOptions>):
 }
 
 /** The channels a scan can be made of: all but ICMP's. */
-function scannable(channels: Set<number> | null): number[] {
-  return channels === null ? [] : [...channels].filter((c) => channelProto(c) !== 'icmp');
+function scannable(channels: Set<number>): number[] {
+  return [...channels].filter((c) => channelProto(c) !== 'icmp');
 }
 
 function spanOf(pair: PairActivity): Pick<Candidate, 'firstTs' | 'lastTs' | 'connections' | 'bytesOut' | 'bytesIn'> {

@@ -30,7 +30,7 @@ export function refusedRetries(options: Readonly<RefusedRetriesOptions>): Detect
     type: 'refused-retries',
     detect(activity: FileActivity): Candidate[] {
       const found: Candidate[] = [];
-      for (const channel of activity.channelFailures.values()) {
+      for (const channel of activity.channelFailures()) {
         if (channel.failed < MIN_ATTEMPTS_PER_FILE || channel.failed < options.minFailedShare * channel.connections || isGroupAddress(channel.dst)) continue;
         found.push({
           type: 'refused-retries',
