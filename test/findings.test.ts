@@ -8,6 +8,8 @@ import { recordScoredFile } from '../db/record-file.js';
 import { DEFAULT_FINDINGS } from '../pipeline/findings/findings-options.js';
 import { FindingsStage } from '../pipeline/findings/findings-stage.js';
 import { replayFindings } from '../pipeline/train/replay-findings.js';
+import { labelOf } from '../pipeline/train/evaluate.js';
+import { readAll } from './support/read.js';
 import { readConnLog } from '../pipeline/read/read-conn-log.js';
 import { DEMO_NETWORK, writeDemoArchive } from '../scripts/demo-data.js';
 import { shared, tempDir } from './support/paths.js';
@@ -103,7 +105,7 @@ describe('findings', () => {
     });
   });
 
-  test("rita-missing-host's HTTP beacon is a beacon finding among the first ten", async () => {
+  test("rita-missing-host's HTTP beacon is a beacon finding among the first ten, and a scanner hammering one closed port is refused-retries", async () => {
     const db = openDatabase(join(scratch.dir, 'rita.sqlite'));
     try {
       const days = ['2024-04-19', '2024-04-20', '2024-04-21'].map((day) => join(shared('rotated', 'rita-missing-host'), day));
@@ -111,6 +113,10 @@ describe('findings', () => {
       const findings = await findingsOf(db, archives);
       const rank = findings.findIndex((f) => f.type === 'beacon' && f.src === '73.54.23.243' && f.dst === '64.225.56.201');
       assert.ok(rank >= 0 && rank < 10, `rank ${rank + 1}: ${findings.slice(0, 10).map((f) => `${f.type} ${f.src} → ${f.dst} (${f.score})`).join('; ')}`);
+      // 120.245.134.197 tries 64.225.56.201:30003 every 16 s for three days; each attempt is REJ.
+      const retries = findings.find((f) => f.type === 'refused-retries' && f.src === '120.245.134.197' && f.port === 30003);
+      assert.ok(retries !== undefined && (retries.evidence.attempts as number) > 15_000, JSON.stringify(retries?.evidence));
+      assert.equal(retries.severity, 'critical');
     } finally {
       db.close();
     }
@@ -132,6 +138,22 @@ describe('findings', () => {
         findings.filter((f) => f.type === 'exfiltration').map((f) => f.summary),
         [],
       );
+    } finally {
+      db.close();
+    }
+  });
+
+  test("the Mirai capture's outbound flood from one device is an exfiltration-sized upload to one address, and its connections are labeled malicious", async () => {
+    const db = openDatabase(join(scratch.dir, 'mirai.sqlite'));
+    try {
+      const file = shared('labeled', 'iot23-34-1-mirai.conn.log.labeled');
+      const findings = await findingsOf(db, [file]);
+      const upload = findings.find((f) => f.type === 'exfiltration');
+      assert.ok(upload !== undefined, findings.map((f) => f.type).join(', '));
+      assert.deepEqual([upload.src, upload.dst], ['192.168.1.195', '74.91.117.248']);
+      assert.ok(upload.bytesOut > 50e6 && upload.bytesIn === 0);
+      const labels = (await readAll(file)).records.filter((r) => r['id.orig_h'] === upload.src && r['id.resp_h'] === upload.dst).map(labelOf);
+      assert.ok(labels.length > 0 && labels.every((label) => label === 'malicious'), labels.join(', '));
     } finally {
       db.close();
     }

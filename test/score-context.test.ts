@@ -189,6 +189,11 @@ describe('scoring with a context model', () => {
       }
       const stored = queryFindings(db);
       assert.ok(stored.length > 0);
+      // The model's own voice: a source whose connections the autoencoder flagged far above the rate.
+      const cluster = stored.find((f) => f.type === 'anomaly-cluster');
+      assert.ok(cluster !== undefined, stored.map((f) => f.type).join(', '));
+      assert.ok((cluster.evidence.flagged as number) >= DEFAULT_FINDINGS.anomalyCluster.minFlagged);
+      assert.ok(anomaliesOfFinding(db, cluster.id, 1000).every((row) => row.origH === cluster.src), 'its links are its source\'s flagged rows');
       const linked = stored.map((f) => ({ f, rows: anomaliesOfFinding(db, f.id) })).filter(({ rows }) => rows.length > 0);
       assert.ok(linked.length > 0, 'some findings have flagged connections');
       for (const { f, rows } of linked) {

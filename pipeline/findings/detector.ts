@@ -1,5 +1,5 @@
-import type { FindingEntity } from '../../db/findings.js';
-import type { FileActivity } from './file-activity.js';
+import type { FindingTrack } from '../../db/findings.js';
+import type { FileActivity, PairActivity } from './file-activity.js';
 import type { Grade } from './grade.js';
 
 export type FindingType = 'beacon' | 'port-scan' | 'flood' | 'refused-retries' | 'exfiltration' | 'long-connection' | 'anomaly-cluster';
@@ -10,14 +10,8 @@ export const FINDING_TYPES: readonly FindingType[] = ['beacon', 'port-scan', 'fl
  * What a detector saw of one entity: in one file (from `detect`), or gathered over several (after
  * `merge`). `evidence` holds the detector's own statistics, in a form `merge` can add to.
  */
-export interface Candidate extends FindingEntity {
+export interface Candidate extends FindingTrack {
   type: FindingType;
-  firstTs: number;
-  lastTs: number;
-  connections: number;
-  bytesOut: number;
-  bytesIn: number;
-  evidence: Record<string, unknown>;
 }
 
 /** What a detector may ask of the network beyond the file: the context state after it. */
@@ -56,6 +50,23 @@ export interface Detector {
   merge(earlier: Candidate, fresh: Candidate): Candidate;
   /** null while the candidate is below the detector's threshold. */
   assess(candidate: Candidate, around: Surroundings): Assessment | null;
+}
+
+/** A candidate on a whole pair (src → dst, any port): its span and totals in the file, and `evidence`. */
+export function pairCandidate(type: FindingType, pair: PairActivity, evidence: Record<string, unknown>): Candidate {
+  return {
+    type,
+    src: pair.src,
+    dst: pair.dst,
+    port: null,
+    proto: null,
+    firstTs: pair.firstTs,
+    lastTs: pair.lastTs,
+    connections: pair.connections,
+    bytesOut: pair.bytesOut,
+    bytesIn: pair.bytesIn,
+    evidence,
+  };
 }
 
 /** The parts every merge shares: the span covered and the sums; `evidence` is the detector's. */

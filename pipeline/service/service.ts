@@ -125,6 +125,7 @@ function logOutcome(log: Logger, outcome: FileOutcome): void {
         model: outcome.modelVersion,
         seconds: Math.round(outcome.seconds * 1000) / 1000,
         rowsPerSecond: outcome.rowsPerSecond,
+        ...(outcome.findings === null ? {} : { findingsRaised: outcome.findings.raised, findingsUpdated: outcome.findings.updated }),
       });
       break;
     case 'failed':

@@ -1,5 +1,5 @@
 import type { FileActivity } from '../file-activity.js';
-import { mergedTotals, numberIn, type Candidate, type Detector, type Surroundings } from '../detector.js';
+import { mergedTotals, numberIn, pairCandidate, type Candidate, type Detector, type Surroundings } from '../detector.js';
 import { grade, reaches, type Modifier, type Thresholds } from '../grade.js';
 import { bothInternal, clock, count, duration, firstSeen, prevalence } from './words.js';
 
@@ -58,18 +58,8 @@ export function beacon(options: Readonly<BeaconOptions>): Detector {
           const hour = String(Math.floor(ts / HOUR));
           hours[hour] = (hours[hour] ?? 0) + 1;
         }
-        found.push({
-          type: 'beacon',
-          src: pair.src,
-          dst: pair.dst,
-          port: null,
-          proto: null,
-          firstTs: pair.firstTs,
-          lastTs: pair.lastTs,
-          connections: pair.connections,
-          bytesOut: pair.bytesOut,
-          bytesIn: pair.bytesIn,
-          evidence: {
+        found.push(
+          pairCandidate('beacon', pair, {
             tsScore: timing.score,
             tsWeight: timing.intervals,
             dsScore: sizes.score,
@@ -79,8 +69,8 @@ export function beacon(options: Readonly<BeaconOptions>): Detector {
             medianSize: sizes.median,
             sizeMad: sizes.mad,
             hours,
-          },
-        });
+          }),
+        );
       }
       return found;
     },

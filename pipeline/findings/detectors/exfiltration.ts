@@ -1,5 +1,5 @@
 import type { FileActivity } from '../file-activity.js';
-import { mergedTotals, type Candidate, type Detector, type Surroundings } from '../detector.js';
+import { mergedTotals, pairCandidate, type Candidate, type Detector, type Surroundings } from '../detector.js';
 import { grade, reaches, type Modifier, type Thresholds } from '../grade.js';
 import { bytes, clock, count, firstSeen, prevalence } from './words.js';
 
@@ -32,20 +32,8 @@ export function exfiltration(options: Readonly<ExfiltrationOptions>): Detector {
         // A tenth of the minimum in a file is worth a track: a slow upload adds up over hours.
         if (pair.bytesOut < options.thresholds.min / 10 || pair.bytesOut < options.minRatio * pair.bytesIn) continue;
         if (!around.isInternal(pair.src) || around.isInternal(pair.dst)) continue;
-        found.push({
-          type: 'exfiltration',
-          src: pair.src,
-          dst: pair.dst,
-          port: null,
-          proto: null,
-          firstTs: pair.firstTs,
-          lastTs: pair.lastTs,
-          connections: pair.connections,
-          bytesOut: pair.bytesOut,
-          bytesIn: pair.bytesIn,
-          // Files are an hour or so: the file's bytes go to the hour of its last connection.
-          evidence: { hourly: { [String(Math.floor(pair.lastTs / HOUR))]: pair.bytesOut } },
-        });
+        // Files are an hour or so: the file's bytes go to the hour of its last connection.
+        found.push(pairCandidate('exfiltration', pair, { hourly: { [String(Math.floor(pair.lastTs / HOUR))]: pair.bytesOut } }));
       }
       return found;
     },

@@ -1,5 +1,5 @@
 import { channelPort, channelProto, type FileActivity, type PairActivity } from '../file-activity.js';
-import { mergedTotals, numberIn, type Candidate, type Detector } from '../detector.js';
+import { mergedTotals, numberIn, pairCandidate, type Candidate, type Detector } from '../detector.js';
 import { grade, reaches, type Thresholds } from '../grade.js';
 import { clock, count } from './words.js';
 
@@ -58,15 +58,8 @@ function vertical(activity: FileActivity, options: Readonly<PortScanOptions>): C
     const ports = scannable(activity.channelsOf(pair));
     const failed = scannable(activity.channelsOf(pair, true));
     if (ports.length < options.thresholds.min || failed.length < Math.max(options.minFailed, options.minFailedShare * ports.length)) continue;
-    found.push({
-      ...spanOf(pair),
-      type: 'port-scan',
-      src: pair.src,
-      dst: pair.dst,
-      port: null,
-      proto: null,
-      evidence: { direction: 'vertical', targets: ports.length, failedTargets: failed.length, sample: ports.map(channelPort).sort((a, b) => a - b).slice(0, 10), files: 1 },
-    });
+    const sample = ports.map(channelPort).sort((a, b) => a - b).slice(0, 10);
+    found.push(pairCandidate('port-scan', pair, { direction: 'vertical', targets: ports.length, failedTargets: failed.length, sample, files: 1 }));
   }
   return found;
 }
@@ -97,18 +90,17 @@ function horizontal(activity: FileActivity, options: Readonly<PortScanOptions>):
   for (const { src, channel, pairs: failed } of suspects) {
     const reached = (bySource.get(src) ?? []).filter((pair) => activity.channelsOf(pair).has(channel));
     if (reached.length < options.thresholds.min || failed.length < options.minFailedShare * reached.length) continue;
-    const span = reached.map(spanOf);
     found.push({
       type: 'port-scan',
       src,
       dst: null,
       port: channelPort(channel),
       proto: channelProto(channel),
-      firstTs: span.reduce((first, s) => Math.min(first, s.firstTs), Infinity),
-      lastTs: span.reduce((last, s) => Math.max(last, s.lastTs), -Infinity),
-      connections: span.reduce((sum, s) => sum + s.connections, 0),
-      bytesOut: span.reduce((sum, s) => sum + s.bytesOut, 0),
-      bytesIn: span.reduce((sum, s) => sum + s.bytesIn, 0),
+      firstTs: reached.reduce((first, pair) => Math.min(first, pair.firstTs), Infinity),
+      lastTs: reached.reduce((last, pair) => Math.max(last, pair.lastTs), -Infinity),
+      connections: reached.reduce((sum, pair) => sum + pair.connections, 0),
+      bytesOut: reached.reduce((sum, pair) => sum + pair.bytesOut, 0),
+      bytesIn: reached.reduce((sum, pair) => sum + pair.bytesIn, 0),
       evidence: { direction: 'horizontal', targets: reached.length, failedTargets: failed.length, files: 1 },
     });
   }
@@ -118,8 +110,4 @@ function horizontal(activity: FileActivity, options: Readonly<PortScanOptions>):
 /** The channels a scan can be made of: all but ICMP's. */
 function scannable(channels: Set<number>): number[] {
   return [...channels].filter((c) => channelProto(c) !== 'icmp');
-}
-
-function spanOf(pair: PairActivity): Pick<Candidate, 'firstTs' | 'lastTs' | 'connections' | 'bytesOut' | 'bytesIn'> {
-  return { firstTs: pair.firstTs, lastTs: pair.lastTs, connections: pair.connections, bytesOut: pair.bytesOut, bytesIn: pair.bytesIn };
 }
