@@ -14,7 +14,7 @@ export interface FindingsOptions {
   internalNetworks: string[];
   /** A detection on an entity within this many hours of its finding's last connection updates it; later, it is a new finding. */
   mergeGapHours: number;
-  /** The most source → destination pairs followed in one file (memory is about 100 bytes a pair plus 16 a connection). */
+  /** The most source → destination pairs followed in one file (each costs an object and an index entry, and each of its connections 21 bytes of columns). */
   maxPairs: number;
   beacon: BeaconOptions;
   portScan: PortScanOptions;
