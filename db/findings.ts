@@ -275,6 +275,8 @@ function parsed(db: Database, row: StoredFindingText): StoredFinding {
   }
 }
 
-function describeEntity(entity: FindingEntity): string {
-  return [entity.src ?? '*', '→', entity.dst ?? '*', entity.port === null ? '' : `:${entity.port}`, entity.proto === null ? '' : `/${entity.proto}`].join(' ').replace(' :', ':').replace(' /', '/');
+/** An entity in words: `10.1.0.105 → 192.0.2.66:443/tcp`, `* → 10.1.0.30:443/tcp`, `10.1.0.117 → 203.0.113.77`. */
+export function describeEntity(entity: Pick<FindingEntity, 'src' | 'dst' | 'port' | 'proto'>): string {
+  const service = entity.port === null ? '' : `:${entity.port}${entity.proto === null ? '' : `/${entity.proto}`}`;
+  return `${entity.src ?? '*'} → ${entity.dst ?? '*'}${service}`;
 }

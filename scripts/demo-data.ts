@@ -47,6 +47,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createGzip } from 'node:zlib';
+import type { FindingEntity } from '../db/findings.js';
 import type { ConnRecord } from '../pipeline/read/conn-record.js';
 import {
   HTTP,
@@ -148,6 +149,17 @@ export const DEMO_NETWORK = {
     trojanC2Port: 443,
   },
 } as const;
+
+const { attack } = DEMO_NETWORK;
+
+/** Each attack as the findings should report it: the finding type, and whether a finding's entity is the attack's. */
+export const DEMO_ATTACK_FINDINGS: readonly { attack: DemoAttackName; type: string; isIt: (finding: FindingEntity) => boolean }[] = [
+  { attack: 'port-scan', type: 'port-scan', isIt: (f) => f.src === attack.scanner },
+  { attack: 'syn-flood', type: 'flood', isIt: (f) => `${f.dst}:${f.port}` === attack.floodTarget },
+  { attack: 'exfiltration', type: 'exfiltration', isIt: (f) => f.src === attack.exfiltrator && f.dst === attack.exfiltrationDestination },
+  { attack: 'beacon', type: 'beacon', isIt: (f) => f.src === attack.beaconHost && f.dst === attack.beaconDestination },
+  { attack: 'remote-access-trojan', type: 'refused-retries', isIt: (f) => f.src === attack.trojanHost && f.dst === attack.trojanC2 && f.port === attack.trojanC2Port },
+];
 
 /**
  * Writes the archive under `root` (creating it; files already there with the same names are

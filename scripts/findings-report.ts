@@ -22,7 +22,7 @@ import type { ConnRecord } from '../pipeline/read/conn-record.js';
 import { resolveConfig } from '../pipeline/service/config.js';
 import { labelOf } from '../pipeline/train/evaluate.js';
 import { replayFindings } from '../pipeline/train/replay-findings.js';
-import { DEMO_DEFAULTS, DEMO_NETWORK, writeDemoArchive } from './demo-data.js';
+import { DEMO_ATTACK_FINDINGS, DEMO_DEFAULTS, writeDemoArchive } from './demo-data.js';
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -73,17 +73,9 @@ async function demoReport(scratch: string, stage: () => FindingsStage, normalDay
   say(`medium or above on the normal days: ${loud.length}\n${loud.map(line).join('\n')}\n`);
 
   const all = await replay(scratch, 'all', await archivesOf(manifest.days), stage());
-  const { attack } = DEMO_NETWORK;
-  const expected: [string, string, (f: StoredFinding) => boolean][] = [
-    ['port-scan', 'port-scan', (f) => f.src === attack.scanner],
-    ['syn-flood', 'flood', (f) => `${f.dst}:${f.port}` === attack.floodTarget],
-    ['exfiltration', 'exfiltration', (f) => f.src === attack.exfiltrator && f.dst === attack.exfiltrationDestination],
-    ['beacon', 'beacon', (f) => f.src === attack.beaconHost && f.dst === attack.beaconDestination],
-    ['remote-access-trojan', 'refused-retries', (f) => f.src === attack.trojanHost && f.dst === attack.trojanC2 && f.port === attack.trojanC2Port],
-  ];
   say(`all days, attack day included: ${all.length} findings`);
   say('| attack | expected type | rank | severity | score | summary |\n|---|---|---:|---|---:|---|');
-  for (const [name, type, isIt] of expected) {
+  for (const { attack: name, type, isIt } of DEMO_ATTACK_FINDINGS) {
     const rank = all.findIndex((f) => f.type === type && isIt(f));
     const f = all[rank];
     say(`| ${name} | ${type} | ${f === undefined ? '—' : rank + 1} | ${f?.severity ?? '—'} | ${f?.score ?? '—'} | ${f?.summary ?? 'not found'} |`);

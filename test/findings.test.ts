@@ -11,7 +11,7 @@ import { replayFindings } from '../pipeline/train/replay-findings.js';
 import { labelOf } from '../pipeline/train/evaluate.js';
 import { readAll } from './support/read.js';
 import { readConnLog } from '../pipeline/read/read-conn-log.js';
-import { DEMO_NETWORK, writeDemoArchive } from '../scripts/demo-data.js';
+import { DEMO_ATTACK_FINDINGS, DEMO_NETWORK, writeDemoArchive } from '../scripts/demo-data.js';
 import { shared, tempDir } from './support/paths.js';
 import { archivesIn } from './support/service.js';
 
@@ -65,16 +65,8 @@ describe('findings', () => {
     after(() => db.close());
 
     test('each of the five attacks is a finding of its type among the first eight, highest score first', () => {
-      const { attack } = DEMO_NETWORK;
       const top = findings.slice(0, 8);
-      const expected: [string, (f: StoredFinding) => boolean][] = [
-        ['port-scan', (f) => f.src === attack.scanner],
-        ['flood', (f) => `${f.dst}:${f.port}` === attack.floodTarget],
-        ['exfiltration', (f) => f.src === attack.exfiltrator && f.dst === attack.exfiltrationDestination],
-        ['beacon', (f) => f.src === attack.beaconHost && f.dst === attack.beaconDestination],
-        ['refused-retries', (f) => f.src === attack.trojanHost && f.dst === attack.trojanC2 && f.port === attack.trojanC2Port],
-      ];
-      for (const [type, isIt] of expected) {
+      for (const { type, isIt } of DEMO_ATTACK_FINDINGS) {
         const rank = findings.findIndex((f) => f.type === type && isIt(f));
         assert.ok(rank >= 0 && rank < 8, `${type}: rank ${rank + 1}; the top eight are ${top.map((f) => `${f.type} ${f.src} → ${f.dst} (${f.score})`).join('; ')}`);
       }

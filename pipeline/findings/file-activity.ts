@@ -63,7 +63,7 @@ export interface LongConnection {
 }
 
 export interface FileActivityOptions {
-  /** The most pairs followed in one file; rows of further pairs are counted in `untrackedRows` only. */
+  /** The most pairs followed in one file; rows of further pairs are left out of every pair's detector. */
   maxPairs: number;
   /** Connections at least this long (seconds) are kept for the long-connection detector. */
   longConnectionSeconds: number;
@@ -81,8 +81,6 @@ export const DEFAULT_FILE_ACTIVITY_OPTIONS: Readonly<FileActivityOptions> = { ma
 export class FileActivity {
   readonly options: Readonly<FileActivityOptions>;
   rows = 0;
-  /** Rows of pairs past `maxPairs`, which no pair detector saw. */
-  untrackedRows = 0;
   firstTs = Infinity;
   lastTs = -Infinity;
   /** The followed pairs, in the order they appeared (a pair's `index` is its place here). */
@@ -146,8 +144,6 @@ export class FileActivity {
       if (ts > pair.lastTs) pair.lastTs = ts;
       this.keepRow(pair.index, ts, wireBytes(record), channel, failed);
       if (failed) pair.failed++;
-    } else {
-      this.untrackedRows++;
     }
 
     // Channels and services are followed from their first failure: in normal traffic those are few.

@@ -23,7 +23,7 @@ export interface DetectedFindings {
  */
 export class FindingsStage {
   readonly options: Readonly<FindingsOptions>;
-  readonly allowList: AllowList;
+  private readonly allowList: AllowList;
   private readonly detectors: ReadonlyMap<FindingType, Detector>;
   private readonly isInternal: (address: string) => boolean;
   /** Internal source hosts seen in the last day of log time, with the end of the last file each was in. */

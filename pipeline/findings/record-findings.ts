@@ -13,6 +13,7 @@ import {
   type StoredFinding,
 } from '../../db/findings.js';
 import type { Assessment, Candidate, Detector, FindingType, Surroundings } from './detector.js';
+import type { Grade } from './grade.js';
 
 /** What one file did to the findings. */
 export interface FindingsWritten {
@@ -86,7 +87,10 @@ function link(db: Database, findingId: number, fileId: number, fresh: Candidate,
   linkFindingAnomalies(db, findingId, fileId, fresh, fresh);
 }
 
-function fieldsOf(candidate: Candidate, assessment: Pick<Assessment, 'summary' | 'derived'> & { grade: Pick<Assessment['grade'], 'score' | 'severity'> & Partial<Assessment['grade']> }, modelVersion: string): FindingFields {
+/** An assessment, or a stored finding's grade kept as it was (which has no parts to show). */
+type Graded = Omit<Assessment, 'grade'> & { grade: Pick<Grade, 'score' | 'severity'> & Partial<Pick<Grade, 'parts'>> };
+
+function fieldsOf(candidate: Candidate, assessment: Graded, modelVersion: string): FindingFields {
   return {
     type: candidate.type,
     src: candidate.src,

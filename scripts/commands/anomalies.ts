@@ -143,7 +143,8 @@ function csvRecord(record: AnomalyRecord): Cell[] {
   });
 }
 
-function epochSeconds(date: Date | undefined, key: string): number | undefined {
+/** A `--since`/`--until` date as epoch seconds; an invalid date throws, naming its flag. */
+export function epochSeconds(date: Date | undefined, key: string): number | undefined {
   if (date === undefined) return undefined;
   const ms = date.getTime();
   if (Number.isNaN(ms)) throw new Error(`--${key} is an invalid date`);

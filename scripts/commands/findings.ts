@@ -1,7 +1,7 @@
-import { anomaliesOfFinding, filesOfFinding, findingById, queryFindings, type Severity, type StoredFinding } from '../../db/findings.js';
+import { anomaliesOfFinding, describeEntity, filesOfFinding, findingById, queryFindings, type Severity, type StoredFinding } from '../../db/findings.js';
 import { openDatabase } from '../../db/open-database.js';
 import { formatCsv, formatJsonLines, formatTable, print, type Cell, type TableColumn } from '../format-table.js';
-import { isoTime, why, type OutputFormat } from './anomalies.js';
+import { epochSeconds, isoTime, why, type OutputFormat } from './anomalies.js';
 import { AllowList, type AllowEntry } from '../../pipeline/findings/allow-list.js';
 
 export interface FindingsCommandOptions {
@@ -30,8 +30,8 @@ export async function findingsCommand(options: FindingsCommandOptions, out: Node
     const allowList = new AllowList(options.all === true ? [] : options.allow);
     // Findings are few: all that match are read, the allowed ones dropped, then the limit applied.
     const matching = queryFindings(db, {
-      since: epochSeconds(options.since),
-      until: epochSeconds(options.until),
+      since: epochSeconds(options.since, 'since'),
+      until: epochSeconds(options.until, 'until'),
       host: options.host,
       type: options.type,
       minSeverity: options.minSeverity,
@@ -75,7 +75,7 @@ export async function showFindingCommand(options: { db: string; id: number; form
     }
     const lines = [
       `finding ${finding.id}: ${finding.type}, ${finding.severity} (score ${finding.score})`,
-      `entity:      ${entityOf(finding)}`,
+      `entity:      ${describeEntity(finding)}`,
       `seen:        ${isoTime(finding.firstTs)} to ${isoTime(finding.lastTs)}`,
       `connections: ${finding.connections.toLocaleString('en-US')}, ${finding.bytesOut.toLocaleString('en-US')} bytes out, ${finding.bytesIn.toLocaleString('en-US')} in`,
       `summary:     ${finding.summary}`,
@@ -136,14 +136,5 @@ const TABLE_COLUMNS: TableColumn[] = [
 ];
 
 function tableRow(row: StoredFinding): Cell[] {
-  return [row.id, row.score.toFixed(1), row.severity, row.type, entityOf(row), isoTime(row.lastTs), row.summary];
-}
-
-function entityOf(row: Pick<StoredFinding, 'src' | 'dst' | 'port' | 'proto'>): string {
-  const service = row.port === null ? '' : `:${row.port}${row.proto === null ? '' : `/${row.proto}`}`;
-  return `${row.src ?? '*'} → ${row.dst ?? '*'}${service}`;
-}
-
-function epochSeconds(date: Date | undefined): number | undefined {
-  return date === undefined ? undefined : date.getTime() / 1000;
+  return [row.id, row.score.toFixed(1), row.severity, row.type, describeEntity(row), isoTime(row.lastTs), row.summary];
 }
