@@ -2,8 +2,9 @@
 // and every import points back up it:
 //   pipeline/read → pipeline/context → preprocess → model → db → pipeline/findings → pipeline/{score,train} → pipeline/service
 //   pipeline/discover (archive names, listing, watching) stands on its own.
+//   pipeline/serve (the dashboard) reads db/ and knows the findings' allow-list; only the CLI starts it.
 //   notebooks-ts and scripts sit on top; nothing imports them, nor the tests.
-const ABOVE_READ = '^(pipeline/(context|discover|findings|score|train|service)/|preprocess/|model/|db/|notebooks-ts/|scripts/|test/)';
+const ABOVE_READ = '^(pipeline/(context|discover|findings|score|train|service|serve)/|preprocess/|model/|db/|notebooks-ts/|scripts/|test/)';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 export default {
@@ -27,21 +28,21 @@ export default {
       comment: 'pipeline/context keeps statistics over conn records: it imports pipeline/read and nothing else of the project.',
       severity: 'error',
       from: { path: '^pipeline/context/' },
-      to: { path: '^(pipeline/(discover|findings|score|train|service)/|preprocess/|model/|db/|notebooks-ts/|scripts/|test/)' },
+      to: { path: '^(pipeline/(discover|findings|score|train|service|serve)/|preprocess/|model/|db/|notebooks-ts/|scripts/|test/)' },
     },
     {
       name: 'discover-stands-alone',
       comment: 'pipeline/discover knows archive names, layouts and the watcher, not how a log is read or scored.',
       severity: 'error',
       from: { path: '^pipeline/discover/' },
-      to: { path: '^(pipeline/(read|context|findings|score|train|service)/|preprocess/|model/|db/|notebooks-ts/|scripts/|test/)' },
+      to: { path: '^(pipeline/(read|context|findings|score|train|service|serve)/|preprocess/|model/|db/|notebooks-ts/|scripts/|test/)' },
     },
     {
       name: 'preprocess-needs-only-records',
       comment: 'Features are computed from conn records: preprocess imports pipeline/read and nothing else of the project.',
       severity: 'error',
       from: { path: '^preprocess/' },
-      to: { path: '^(pipeline/(discover|findings|score|train|service)/|model/|db/|notebooks-ts/|scripts/|test/)' },
+      to: { path: '^(pipeline/(discover|findings|score|train|service|serve)/|model/|db/|notebooks-ts/|scripts/|test/)' },
     },
     {
       name: 'model-knows-records-not-the-pipeline',
@@ -69,14 +70,14 @@ export default {
       comment: 'pipeline/findings turns a file\'s activity and the context state into findings and stores them through db/: it scores nothing and knows no model.',
       severity: 'error',
       from: { path: '^pipeline/findings/' },
-      to: { path: '^(pipeline/(discover|score|train|service)/|preprocess/|model/|notebooks-ts/|scripts/|test/)' },
+      to: { path: '^(pipeline/(discover|score|train|service|serve)/|preprocess/|model/|notebooks-ts/|scripts/|test/)' },
     },
     {
       name: 'score-and-train-below-the-service',
       comment: 'Scoring a file and training on logs are used by the service, never the other way round; neither uses the other.',
       severity: 'error',
       from: { path: '^pipeline/(score|train)/' },
-      to: { path: '^(pipeline/service/|notebooks-ts/|scripts/|test/)' },
+      to: { path: '^(pipeline/(service|serve)/|notebooks-ts/|scripts/|test/)' },
     },
     {
       name: 'score-and-train-apart',
@@ -94,13 +95,26 @@ export default {
       name: 'service-below-the-cli',
       severity: 'error',
       from: { path: '^pipeline/service/' },
-      to: { path: '^(notebooks-ts/|scripts/|test/)' },
+      to: { path: '^(pipeline/serve/|notebooks-ts/|scripts/|test/)' },
+    },
+    {
+      name: 'serve-only-reads',
+      comment: 'pipeline/serve shows what db/ holds: it scores, trains and preprocesses nothing, and of the service takes only its config and logger types.',
+      severity: 'error',
+      from: { path: '^pipeline/serve/' },
+      to: { path: '^(pipeline/(read|context|score|train)/|preprocess/|model/|notebooks-ts/|scripts/|test/)' },
+    },
+    {
+      name: 'serve-takes-config-not-the-service',
+      severity: 'error',
+      from: { path: '^pipeline/serve/' },
+      to: { path: '^pipeline/service/', pathNot: '^pipeline/service/(config|logger)\\.ts$' },
     },
     {
       name: 'notebooks-below-the-cli',
       severity: 'error',
       from: { path: '^notebooks-ts/' },
-      to: { path: '^(pipeline/service/|scripts/|test/)' },
+      to: { path: '^(pipeline/(service|serve)/|scripts/|test/)' },
     },
   ],
   options: {

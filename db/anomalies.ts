@@ -212,6 +212,11 @@ export interface AnomalyQuery {
   limit?: number;
   /** `ts` (default): newest first; `score`: highest first. Ties go newest id first. */
   order?: AnomalyOrder;
+  /**
+   * Only the rows that come after this one in the order (its `ts` or `score`, and its id): the
+   * next page, found through the index however deep it is, where an OFFSET would read every row before it.
+   */
+  after?: { value: number; id: number };
 }
 
 export const ANOMALY_COLUMNS = `
@@ -253,18 +258,23 @@ function anomalyQueryParams(db: Database, query: AnomalyQuery): Record<string, n
   if (query.fileId !== undefined && !Number.isSafeInteger(query.fileId)) {
     throw new Error(`${db.name}: querying anomalies: fileId is ${query.fileId}; expected a whole number`);
   }
+  if (query.after !== undefined && !(Number.isFinite(query.after.value) && Number.isSafeInteger(query.after.id))) {
+    throw new Error(`${db.name}: querying anomalies: after is ${JSON.stringify(query.after)}; expected { value: a finite number, id: a whole number }`);
+  }
   return {
     since: query.since ?? null,
     until: query.until ?? null,
     host: query.host ?? null,
     minScore: query.minScore ?? null,
     fileId: query.fileId ?? null,
+    afterValue: query.after?.value ?? null,
+    afterId: query.after?.id ?? null,
     limit: checkedLimit(db, query.limit),
   };
 }
 
 /**
- * The query for the filters present. Each combination gets its own statement (at most 64, each
+ * The query for the filters present. Each combination gets its own statement (at most 128, each
  * prepared once) rather than one with `(? IS NULL OR ts >= ?)` clauses, which would hide the
  * constraints from the planner and make it scan. It is built only from the constant fragments
  * below; every value is a bound parameter.
@@ -275,6 +285,9 @@ function anomalyQuerySql(query: AnomalyQuery, order: AnomalyOrder): string {
   if (query.until !== undefined) filters.push('a.ts < @until');
   if (query.minScore !== undefined) filters.push('a.score >= @minScore');
   if (query.fileId !== undefined) filters.push('a.file_id = @fileId');
+  // Written as a range on the sort column plus a tie-break, which the planner reads as a range on
+  // its index; a row value (ts, id) < (…) would be too, but not on every SQLite this may meet.
+  if (query.after !== undefined) filters.push(`a.${order} <= @afterValue AND (a.${order} < @afterValue OR a.id < @afterId)`);
   const orderBy = order === 'ts' ? 'ORDER BY ts DESC, id DESC' : 'ORDER BY score DESC, id DESC';
   const select = (hostFilters: string[]): string => {
     const where = [...hostFilters, ...filters];

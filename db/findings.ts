@@ -96,11 +96,11 @@ export function linkFindingFile(db: Database, findingId: number, fileId: number,
 // found through the host's index over the entity's time span in the file: a file's 50,000 anomalies
 // are not read once per finding.
 const ENTITY_FILTER = `a.file_id = @fileId AND (@dst IS NULL OR a.resp_h = @dst) AND (@port IS NULL OR a.resp_p = @port) AND (@proto IS NULL OR a.proto = @proto)`;
-const LINK_BY_SOURCE = `INSERT OR IGNORE INTO finding_anomalies (finding_id, anomaly_id)
-  SELECT @id, a.id FROM anomalies a INDEXED BY anomalies_by_orig_h
+const LINK_BY_SOURCE = `INSERT OR IGNORE INTO finding_anomalies (finding_id, anomaly_id, score)
+  SELECT @id, a.id, a.score FROM anomalies a INDEXED BY anomalies_by_orig_h
   WHERE a.orig_h = @src AND a.ts >= @firstTs AND a.ts <= @lastTs AND ${ENTITY_FILTER}`;
-const LINK_BY_DESTINATION = `INSERT OR IGNORE INTO finding_anomalies (finding_id, anomaly_id)
-  SELECT @id, a.id FROM anomalies a INDEXED BY anomalies_by_resp_h
+const LINK_BY_DESTINATION = `INSERT OR IGNORE INTO finding_anomalies (finding_id, anomaly_id, score)
+  SELECT @id, a.id, a.score FROM anomalies a INDEXED BY anomalies_by_resp_h
   WHERE a.resp_h = @dst AND a.ts >= @firstTs AND a.ts <= @lastTs AND ${ENTITY_FILTER}`;
 
 /**
@@ -161,9 +161,11 @@ export function findingById(db: Database, id: number): StoredFinding | undefined
   return row === undefined ? undefined : parsed(db, row);
 }
 
-const FINDING_ANOMALIES = `SELECT ${ANOMALY_COLUMNS} FROM finding_anomalies fa
+// Walked down finding_anomalies_by_score (which holds anomaly_id too, the table's key): only the
+// rows returned are read from anomalies, however many the finding holds.
+const FINDING_ANOMALIES = `SELECT ${ANOMALY_COLUMNS} FROM finding_anomalies fa INDEXED BY finding_anomalies_by_score
   JOIN anomalies a ON a.id = fa.anomaly_id JOIN files f ON f.id = a.file_id
-  WHERE fa.finding_id = ? ORDER BY a.score DESC, a.id DESC LIMIT ?`;
+  WHERE fa.finding_id = ? ORDER BY fa.score DESC, fa.anomaly_id DESC LIMIT ?`;
 
 /** The flagged connections supporting finding `id`, highest score first. */
 export function anomaliesOfFinding(db: Database, id: number, limit?: number): StoredAnomalyRow[] {
@@ -172,12 +174,21 @@ export function anomaliesOfFinding(db: Database, id: number, limit?: number): St
     .map((row) => ({ ...row, explanation: parseExplanation(db, row.id, row.explanation) }));
 }
 
-const FILES_OF_FINDING = `SELECT f.id AS fileId, f.path AS path, ff.connections AS connections FROM finding_files ff
-  JOIN files f ON f.id = ff.file_id WHERE ff.finding_id = ? ORDER BY f.first_ts, f.id`;
+const FILES_OF_FINDING = `SELECT f.id AS fileId, f.path AS path, ff.connections AS connections, f.first_ts AS firstTs, f.last_ts AS lastTs
+  FROM finding_files ff JOIN files f ON f.id = ff.file_id WHERE ff.finding_id = ? ORDER BY f.first_ts, f.id`;
+
+/** A file that raised or updated a finding: how many of the finding's connections it held, and the span of its own. */
+export interface FindingFile {
+  fileId: number;
+  path: string;
+  connections: number;
+  firstTs: number | null;
+  lastTs: number | null;
+}
 
 /** The files that raised or updated finding `id`, oldest first, with what each added. */
-export function filesOfFinding(db: Database, id: number): { fileId: number; path: string; connections: number }[] {
-  return prepared<[number], { fileId: number; path: string; connections: number }>(db, FILES_OF_FINDING).all(id);
+export function filesOfFinding(db: Database, id: number): FindingFile[] {
+  return prepared<[number], FindingFile>(db, FILES_OF_FINDING).all(id);
 }
 
 /** What a detector has gathered on an entity below its threshold (see migration 4). */

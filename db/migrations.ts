@@ -194,4 +194,17 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX finding_tracks_by_last_ts ON finding_tracks (last_ts);
     `,
   },
+  {
+    version: 5,
+    name: "a finding's flagged connections by score",
+    sql: `
+      -- A finding that goes on for a month can hold 100,000 flagged connections; its page shows the
+      -- highest scoring. With the score beside each link and indexed, that is an index range, not
+      -- 100,000 rows read from all over the anomalies table and sorted (4 s from a cold cache).
+      -- A link's score is its anomaly's, which never changes.
+      ALTER TABLE finding_anomalies ADD COLUMN score REAL;
+      UPDATE finding_anomalies SET score = (SELECT a.score FROM anomalies a WHERE a.id = finding_anomalies.anomaly_id);
+      CREATE INDEX finding_anomalies_by_score ON finding_anomalies (finding_id, score);
+    `,
+  },
 ];

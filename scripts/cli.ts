@@ -11,6 +11,7 @@ import { evaluateCommand } from './commands/evaluate.js';
 import { activateModelCommand, listModelsCommand } from './commands/models.js';
 import { scoreCommand } from './commands/score.js';
 import { watchCommand } from './commands/watch.js';
+import { serveCommand } from './commands/serve.js';
 import { anomaliesCommand } from './commands/anomalies.js';
 import { findingsCommand, showFindingCommand } from './commands/findings.js';
 import { SEVERITIES, type Severity } from '../db/findings.js';
@@ -88,6 +89,9 @@ const CONFIG_FLAGS = {
   preset: { flag: '--preset', key: 'retrain.preset' },
   epochs: { flag: '--epochs', key: 'retrain.epochs' },
   learningRate: { flag: '--learning-rate', key: 'retrain.learningRate' },
+  // `--host` and `--port` of serve and watch; renamed apart from the query commands' --host filter.
+  serveHost: { flag: '--host', key: 'serve.host' },
+  servePort: { flag: '--port', key: 'serve.port' },
 } as const;
 
 type ConfigFlags = { config?: string } & { [K in keyof typeof CONFIG_FLAGS]?: string | number };
@@ -209,16 +213,42 @@ withConfig(
   process.exitCode = await scoreCommand(files, configFrom(flags), { json: flags.json === true });
 });
 
+/** --host and --port: where the dashboard listens. */
+const withListen = (command: Command): Command =>
+  command
+    .option('--host <addr>', `the address the dashboard listens on; beyond loopback it needs a token [env ZEEK_ANOMALY_SERVE_HOST; default ${DEFAULTS.serve.host}]`)
+    .addOption(new Option('--port <n>', `the dashboard's port [env ZEEK_ANOMALY_SERVE_PORT; default ${DEFAULTS.serve.port}]`).argParser(wholeNumber));
+
+type ListenFlags = ConfigFlags & { host?: string; port?: number };
+
+/** The listen flags under the config keys they set (commander calls them host and port). */
+const listenConfig = (flags: ListenFlags): Readonly<Config> => configFrom({ ...flags, serveHost: flags.host, servePort: flags.port });
+
 withConfig(
-  program
-    .command('watch')
-    .description('the service: score every rotated conn log in the log directory, catching up first, then following new ones')
-    .option('--once', 'catch up on the archives present, then exit')
-    .addOption(new Option('--log-format <format>', 'log lines as JSON or text').choices(['json', 'text'])),
+  withListen(
+    program
+      .command('watch')
+      .description('the service: score every rotated conn log in the log directory, catching up first, then following new ones')
+      .option('--once', 'catch up on the archives present, then exit')
+      .option('--serve', 'serve the dashboard from the same process (see serve)')
+      .addOption(new Option('--log-format <format>', 'log lines as JSON or text').choices(['json', 'text'])),
+  ),
   { logDir: true, threshold: true },
-).action(async (flags: ConfigFlags & { once?: boolean; logFormat?: 'json' | 'text' }) => {
+).action(async (flags: ListenFlags & { once?: boolean; serve?: boolean; logFormat?: 'json' | 'text' }) => {
   const logFormat = flags.logFormat ?? (process.stdout.isTTY ? 'text' : 'json');
-  process.exitCode = await watchCommand(configFrom(flags), { once: flags.once === true, logFormat });
+  process.exitCode = await watchCommand(listenConfig(flags), { once: flags.once === true, logFormat, serve: flags.serve === true });
+});
+
+withConfig(
+  withListen(
+    program
+      .command('serve')
+      .description('the dashboard: findings, hosts, anomalies, files and models in a browser, read-only over the database (token: env ZEEK_ANOMALY_SERVE_TOKEN)')
+      .addOption(new Option('--log-format <format>', 'log lines as JSON or text').choices(['json', 'text'])),
+  ),
+  { logDir: true },
+).action(async (flags: ListenFlags & { logFormat?: 'json' | 'text' }) => {
+  process.exitCode = await serveCommand(listenConfig(flags), { logFormat: flags.logFormat ?? (process.stdout.isTTY ? 'text' : 'json') });
 });
 
 withConfig(

@@ -107,6 +107,9 @@ async function main(): Promise<void> {
   say(`          npx zeek-anomaly anomalies --data-dir ${relative(process.cwd(), root)} --host ${network.beaconHost}`);
   say(`          sqlite3 ${relative(process.cwd(), config.db)} "SELECT orig_h, resp_h, count(*) FROM anomalies GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 10"`);
   say(`done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  const dir = relative(process.cwd(), root);
+  say(`\nthe dashboard on this database (then open http://${config.serve.host}:${config.serve.port}/ in a browser; Ctrl+C stops it):`);
+  say(`          npx zeek-anomaly serve --data-dir ${dir} --log-dir ${relative(process.cwd(), logDir)}`);
 }
 
 function say(line: string): void {

@@ -1,4 +1,3 @@
-import { stringify } from 'csv-stringify/sync';
 
 /** A value as the formats show it: text, a number, or unset. */
 export type Cell = string | number | null;
@@ -32,20 +31,6 @@ export function formatTable(columns: readonly TableColumn[], rows: readonly (rea
       .join(GAP)
       .trimEnd();
   return [line(columns.map((column) => column.header)), line(widths.map((w) => '-'.repeat(w))), ...text.map(line)].join('\n') + '\n';
-}
-
-/**
- * CSV as RFC 4180 has it, written by csv-stringify: a header line, then one line per row, CRLF line
- * ends; a field holding a comma, a double quote, CR or LF is quoted, its quotes doubled. Unset
- * values are empty fields.
- */
-export function formatCsv(header: readonly string[], rows: readonly (readonly Cell[])[]): string {
-  return stringify([header, ...rows], {
-    record_delimiter: '\r\n',
-    // csv-stringify quotes a field holding the record delimiter (CRLF) but not a lone CR or LF,
-    // which a reader would take for the end of the record.
-    quoted_match: /[\r\n]/,
-  });
 }
 
 /** One JSON object per line (JSON lines), for jq and scripts. */

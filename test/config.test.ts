@@ -123,6 +123,19 @@ describe('config errors name the source and key, the value, and what is allowed'
     );
   });
 
+  test('a dashboard token that is too short is refused without repeating it, and the port must be a port', () => {
+    assertRefused(
+      { env: { ZEEK_ANOMALY_SERVE_TOKEN: 'hunter2' } },
+      'ZEEK_ANOMALY_SERVE_TOKEN (serve.token): a value of 7 characters is shorter than 16 characters; allowed: a token of at least 16 characters, or "" for none (allowed only on a loopback address)',
+      'environment',
+    );
+    assertRefused(
+      { env: { ZEEK_ANOMALY_SERVE_PORT: '70000' } },
+      'ZEEK_ANOMALY_SERVE_PORT (serve.port): 70000 is too large; allowed: a whole number from 0 to 65535',
+      'environment',
+    );
+  });
+
   test('an unknown threshold mode in the environment lists the modes', () => {
     assertRefused(
       { env: { ZEEK_ANOMALY_THRESHOLD_MODE: 'top' } },
@@ -140,7 +153,7 @@ describe('config errors name the source and key, the value, and what is allowed'
     const file = await configFile('misplaced.json', { quantile: 0.9 });
     assertRefused(
       { file },
-      `config file ${file}, key 'quantile': unknown key; did you mean 'threshold.quantile'? allowed: dataDir, db, logDir, threshold, badLines, bootstrap, retrain, retention, watch, context, findings`,
+      `config file ${file}, key 'quantile': unknown key; did you mean 'threshold.quantile'? allowed: dataDir, db, logDir, threshold, badLines, bootstrap, retrain, retention, watch, context, findings, serve`,
       'file',
     );
   });

@@ -19,6 +19,7 @@ import {
   type AnomalyRow,
 } from '../db/anomalies.js';
 import { countFiles, findByPathAndSha256, findDoneBySha256, findFileById, insertFile, listFiles } from '../db/files.js';
+import { anomaliesOfFinding } from '../db/findings.js';
 import { listModels, setActiveModel, upsertModel } from '../db/models.js';
 import { MIGRATIONS } from '../db/migrations.js';
 import { openDatabase, SCHEMA_VERSION } from '../db/open-database.js';
@@ -100,12 +101,12 @@ function withDatabase<T>(fn: (db: Database, file: string) => T, file = freshPath
 }
 
 describe('openDatabase', () => {
-  test('a fresh file: creates its folder, applies the migrations (user_version 4), WAL, NORMAL, foreign keys, busy timeout', () => {
+  test('a fresh file: creates its folder, applies the migrations (user_version 5), WAL, NORMAL, foreign keys, busy timeout', () => {
     const file = freshPath();
     assert.equal(existsSync(join(file, '..')), false);
     withDatabase((db) => {
-      assert.equal(SCHEMA_VERSION, 4);
-      assert.equal(db.pragma('user_version', { simple: true }), 4);
+      assert.equal(SCHEMA_VERSION, 5);
+      assert.equal(db.pragma('user_version', { simple: true }), 5);
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
       assert.equal(db.pragma('synchronous', { simple: true }), 1, 'NORMAL');
       assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
@@ -119,7 +120,7 @@ describe('openDatabase', () => {
     const file = freshPath();
     withDatabase((db) => recordScoredFile(db, scoredFile(), [anomaly()]), file);
     withDatabase((db) => {
-      assert.equal(db.pragma('user_version', { simple: true }), 4);
+      assert.equal(db.pragma('user_version', { simple: true }), 5);
       assert.equal(countAnomalies(db), 1);
       assert.equal(listFiles(db).length, 1);
     }, file);
@@ -134,7 +135,7 @@ describe('openDatabase', () => {
   test('a database with a newer schema (user_version 99) is refused, read-write and read-only, and left as it was', () => {
     const file = freshPath();
     withDatabase((db) => db.pragma('user_version = 99'), file);
-    const message = `${file}: the database schema is version 99, newer than this zeek-anomaly knows (4); upgrade zeek-anomaly or use another --db`;
+    const message = `${file}: the database schema is version 99, newer than this zeek-anomaly knows (${SCHEMA_VERSION}); upgrade zeek-anomaly or use another --db`;
     assert.throws(() => openDatabase(file), { message });
     assert.throws(() => openDatabase(file, { readonly: true }), { message });
     const raw = new BetterSqlite3(file, { readonly: true });
@@ -425,6 +426,28 @@ describe('exactly once, in the schema', () => {
     }, file);
   });
 
+  test("migration 5, on a version-4 database with a finding's links, gives each link its anomaly's score, and the finding's page reads them highest first", () => {
+    const file = join(dir, 'version-4-links.sqlite');
+    const v4 = new BetterSqlite3(file);
+    v4.pragma('foreign_keys = ON');
+    for (const migration of MIGRATIONS.slice(0, 4)) v4.exec(migration.sql);
+    v4.pragma('user_version = 4');
+    v4.exec(`INSERT INTO files (id, path, size, sha256, status, started_at, finished_at) VALUES (1, '/a.log', 1, 'x', 'done', 'S', 'F')`);
+    const addAnomaly = v4.prepare(`INSERT INTO anomalies (id, file_id, ts, orig_h, orig_p, resp_h, resp_p, proto, score, threshold, model_version, explanation)
+      VALUES (?, 1, 1, '10.0.0.1', 1, '10.0.0.2', 2, 'tcp', ?, 0.5, 'v1', '[]')`);
+    for (const [id, score] of [[1, 3], [2, 9], [3, 5]] as const) addAnomaly.run(id, score);
+    v4.exec(`INSERT INTO findings (id, type, severity, score, first_ts, last_ts, connections, bytes_out, bytes_in, summary, evidence, created_at, updated_at)
+      VALUES (1, 'anomaly-cluster', 'low', 30, 1, 1, 3, 0, 0, 's', '{}', 'C', 'U')`);
+    v4.exec(`INSERT INTO finding_anomalies (finding_id, anomaly_id) VALUES (1, 1), (1, 2), (1, 3)`);
+    v4.close();
+
+    withDatabase((db) => {
+      assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+      assert.deepEqual(db.prepare('SELECT anomaly_id, score FROM finding_anomalies ORDER BY anomaly_id').raw().all(), [[1, 3], [2, 9], [3, 5]]);
+      assert.deepEqual(anomaliesOfFinding(db, 1).map((a) => a.id), [2, 3, 1]);
+    }, file);
+  });
+
   test('recording a failed or a skipped file a second time for the same path and content adds nothing and says already-seen, naming the first row', () => {
     withDatabase((db) => {
       const original = recordScoredFile(db, scoredFile({ path: '/original.log', sha256: '9'.repeat(64) }), []).fileId;
@@ -529,6 +552,36 @@ describe('querying anomalies', () => {
     assert.throws(() => queryAnomalies(db, { since: NaN }), { message: `${file}: querying anomalies: since is NaN; expected a number` });
   });
 
+  test('after: pages of two, each starting after the last row of the one before, give every row once in order, ties included', () => {
+    for (const order of ['ts', 'score'] as const) {
+      for (const host of [undefined, '10.0.0.1']) {
+        const all = queryAnomalies(db, { order, host });
+        const paged: string[] = [];
+        let after: { value: number; id: number } | undefined;
+        for (;;) {
+          const page = queryAnomalies(db, { order, host, after, limit: 2 });
+          paged.push(...page.map((row) => row.uid!));
+          const last = page.at(-1);
+          if (page.length < 2 || last === undefined) break;
+          after = { value: order === 'score' ? last.score : last.ts, id: last.id };
+        }
+        assert.deepEqual(paged, all.map((row) => row.uid), `${order}, host ${host ?? 'any'}`);
+      }
+    }
+    assert.throws(() => queryAnomalies(db, { after: { value: Number.NaN, id: 1 } }), /after is .*expected \{ value: a finite number, id: a whole number \}/);
+
+    // Rows alike in time and score are told apart by id: a page boundary between them loses none and repeats none.
+    withDatabase((tied) => {
+      recordScoredFile(tied, scoredFile(), Array.from({ length: 5 }, (_, i) => anomaly({ ts: T0, uid: `t${i}`, score: 4 })));
+      for (const order of ['ts', 'score'] as const) {
+        const first = queryAnomalies(tied, { order, limit: 2 });
+        const last = first.at(-1)!;
+        const rest = queryAnomalies(tied, { order, after: { value: order === 'ts' ? last.ts : last.score, id: last.id } });
+        assert.deepEqual([...first, ...rest].map((row) => row.uid), ['t4', 't3', 't2', 't1', 't0'], order);
+      }
+    });
+  });
+
   test('EXPLAIN QUERY PLAN: time and host queries search an index, never scan the table', () => {
     const cases: [Parameters<typeof explainAnomalyQuery>[1], RegExp[]][] = [
       [{ since: T0, until: T0 + 100, limit: 10 }, [/SEARCH a USING INDEX anomalies_by_ts \(ts>\? AND ts<\?\)/]],
@@ -538,6 +591,9 @@ describe('querying anomalies', () => {
       [{ host: '10.0.0.1', since: T0, until: T0 + 100 }, [/anomalies_by_orig_h \(orig_h=\? AND ts>\? AND ts<\?\)/, /anomalies_by_resp_h \(resp_h=\? AND ts>\? AND ts<\?\)/]],
       [{ order: 'score', minScore: 3 }, [/SEARCH a USING INDEX anomalies_by_score \(score>\?\)/]],
       [{ fileId: 1 }, [/anomalies_by_file \(file_id=\?\)/]],
+      // The dashboard's next page: a range on the sort column's index, however deep.
+      [{ after: { value: T0 + 50, id: 7 }, limit: 10 }, [/SEARCH a USING INDEX anomalies_by_ts \(ts<\?\)/]],
+      [{ order: 'score', after: { value: 3, id: 7 }, limit: 10 }, [/SEARCH a USING INDEX anomalies_by_score \(score<\?\)/]],
     ];
     for (const [query, expected] of cases) {
       const plan = explainAnomalyQuery(db, query);

@@ -68,3 +68,19 @@ test('the dependency check fails when the reader imports the service, or the mod
   assert.notEqual(modelRunsPipeline.code, 0, modelRunsPipeline.output);
   assert.match(modelRunsPipeline.output, /error model-takes-only-the-record-type: model\/train\.ts → pipeline\/read\/conn-record\.ts/);
 });
+
+test('the dependency check fails when the dashboard runs the service, or the service imports the dashboard', async () => {
+  const dashboardRunsService = await cruise({
+    'pipeline/service/service.ts': 'export const run = (): number => 1;\n',
+    'pipeline/serve/app.ts': "import { run } from '../service/service.js';\nexport const n = run();\n",
+  });
+  assert.notEqual(dashboardRunsService.code, 0, dashboardRunsService.output);
+  assert.match(dashboardRunsService.output, /error serve-takes-config-not-the-service: pipeline\/serve\/app\.ts → pipeline\/service\/service\.ts/);
+
+  const serviceServes = await cruise({
+    'pipeline/serve/app.ts': 'export const port = 8080;\n',
+    'pipeline/service/service.ts': "import { port } from '../serve/app.js';\nexport const n = port;\n",
+  });
+  assert.notEqual(serviceServes.code, 0, serviceServes.output);
+  assert.match(serviceServes.output, /error service-below-the-cli: pipeline\/service\/service\.ts → pipeline\/serve\/app\.ts/);
+});

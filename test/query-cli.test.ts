@@ -13,7 +13,8 @@ import { openDatabase } from '../db/open-database.js';
 import { recordFailedFile, recordScoredFile, recordSkippedFile } from '../db/record-file.js';
 import { anomaliesCommand, type AnomaliesCommandOptions } from '../scripts/commands/anomalies.js';
 import { filesCommand, type FilesCommandOptions } from '../scripts/commands/files.js';
-import { formatCsv, formatJsonLines, formatTable } from '../scripts/format-table.js';
+import { formatCsv } from '../db/export-format.js';
+import { formatJsonLines, formatTable } from '../scripts/format-table.js';
 import { repoRoot, tempDir } from './support/paths.js';
 
 const run = promisify(execFile);

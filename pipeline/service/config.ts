@@ -19,6 +19,9 @@ import { FINDING_TYPES } from '../findings/detector.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
 
+/** A dashboard token shorter than this is refused: it guards network data, and guessing must not pay. */
+export const MIN_TOKEN_LENGTH = 16;
+
 /** A number from `min` to `max`, both included. */
 function numberFrom(min: number, max: number) {
   return z.number().min(min).max(max).describe(`a number from ${min} to ${max}`);
@@ -114,6 +117,15 @@ const CONFIG_SCHEMA = z.strictObject({
   context: z.strictObject({ maxKeys: z.strictObject({ hosts: wholeFrom(2), pairs: wholeFrom(2), channels: wholeFrom(2) }) }),
   /** What the findings detectors look for: see pipeline/findings/. */
   findings: FINDINGS_SCHEMA,
+  /** The dashboard (`serve`, `watch --serve`): where it listens, and the token it asks for. */
+  serve: z.strictObject({
+    host: z.string().min(1).describe('an address to listen on, such as "127.0.0.1" or "0.0.0.0"'),
+    port: wholeFrom(0, 65_535),
+    token: z
+      .string()
+      .refine((value) => value === '' || value.length >= MIN_TOKEN_LENGTH, { error: `is shorter than ${MIN_TOKEN_LENGTH} characters` })
+      .describe(`a token of at least ${MIN_TOKEN_LENGTH} characters, or "" for none (allowed only on a loopback address)`),
+  }),
 });
 
 /** Everything the service and the commands can be told, resolved once at start and passed down read-only. */
@@ -141,6 +153,7 @@ export const DEFAULTS: Readonly<Config> = deepFreeze({
   watch: { stableMs: 5000 },
   context: { maxKeys: { ...DEFAULT_CONTEXT_LIMITS } },
   findings: structuredClone(DEFAULT_FINDINGS),
+  serve: { host: '127.0.0.1', port: 8080, token: '' },
 });
 
 /** Environment variables and the keys they set. */
@@ -151,6 +164,11 @@ export const ENVIRONMENT: Readonly<Record<string, string>> = {
   ZEEK_ANOMALY_THRESHOLD_MODE: 'threshold.mode',
   ZEEK_ANOMALY_THRESHOLD_QUANTILE: 'threshold.quantile',
   ZEEK_ANOMALY_RETENTION_DAYS: 'retention.days',
+  ZEEK_ANOMALY_SERVE_HOST: 'serve.host',
+  ZEEK_ANOMALY_SERVE_PORT: 'serve.port',
+  // The token belongs in the environment (a systemd EnvironmentFile readable by root alone) rather
+  // than in a config file that is often world-readable.
+  ZEEK_ANOMALY_SERVE_TOKEN: 'serve.token',
 };
 export const CONFIG_FILE_ENV = 'ZEEK_ANOMALY_CONFIG';
 
@@ -304,6 +322,8 @@ function mergeInto(base: Record<string, unknown>, patch: object): Record<string,
 
 // ---- error messages: where the value came from, the value, what is wrong, and what is allowed
 
+const SECRET_KEYS = new Set(['serve.token']);
+
 function describeIssues(issues: readonly z.core.$ZodIssue[], input: unknown, source: Source): string {
   return issues.map((issue) => describeIssue(issue, input, source)).join('\n');
 }
@@ -321,7 +341,10 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown, source: Source):
       .join('\n');
   }
   const key = at.join('.');
-  return `${where(source, key)}: ${shown(valueAt(input, at))} ${problem(issue)}; allowed: ${allowedAt(at)}`;
+  const value = valueAt(input, at);
+  // A secret is not repeated into logs, even a wrong one: it may be one character off the real one.
+  const described = SECRET_KEYS.has(key) && typeof value === 'string' ? `a value of ${value.length} characters` : shown(value);
+  return `${where(source, key)}: ${described} ${problem(issue)}; allowed: ${allowedAt(at)}`;
 }
 
 function where(source: Source, key: string): string {

@@ -1,7 +1,8 @@
 import { countFiles, FILE_STATUSES, listFiles, type FileRow, type FileStatus } from '../../db/files.js';
 import { openDatabase } from '../../db/open-database.js';
-import { formatCsv, formatJsonLines, formatTable, print, type Cell, type TableColumn } from '../format-table.js';
-import { significant, type OutputFormat } from './anomalies.js';
+import { formatJsonLines, formatTable, print, type Cell, type TableColumn } from '../format-table.js';
+import { formatCsv, significant } from '../../db/export-format.js';
+import type { OutputFormat } from './anomalies.js';
 
 export interface FilesCommandOptions {
   db: string;

@@ -1,7 +1,8 @@
 import { anomaliesOfFinding, describeEntity, filesOfFinding, findingById, queryFindings, type Severity, type StoredFinding } from '../../db/findings.js';
 import { openDatabase } from '../../db/open-database.js';
-import { formatCsv, formatJsonLines, formatTable, print, type Cell, type TableColumn } from '../format-table.js';
-import { epochSeconds, isoTime, why, type OutputFormat } from './anomalies.js';
+import { formatJsonLines, formatTable, print, type Cell, type TableColumn } from '../format-table.js';
+import { formatCsv, isoTime, why } from '../../db/export-format.js';
+import { epochSeconds, type OutputFormat } from './anomalies.js';
 import { AllowList, type AllowEntry } from '../../pipeline/findings/allow-list.js';
 
 export interface FindingsCommandOptions {

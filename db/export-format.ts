@@ -1,0 +1,94 @@
+import { stringify } from 'csv-stringify/sync';
+import type { FeatureShare, StoredAnomalyRow } from './anomalies.js';
+
+// How rows leave the database: by the CLI's JSON and CSV, and the dashboard's pages and CSV
+// download. An anomaly has one shape at every exit (every column, under Zeek's column names, plus
+// the time in ISO 8601), so a script written against one reads the other.
+
+export const ANOMALY_RECORD_KEYS = [
+  'id', 'ts', 'time', 'uid', 'orig_h', 'orig_p', 'resp_h', 'resp_p', 'proto', 'service', 'duration', 'orig_bytes',
+  'resp_bytes', 'conn_state', 'history', 'orig_pkts', 'resp_pkts', 'score', 'threshold', 'explanation', 'model_version',
+  'file_id', 'file',
+] as const;
+
+/** A value as the text formats show it: text, a number, or unset. */
+export type RecordCell = string | number | null;
+
+export type AnomalyRecord = Record<(typeof ANOMALY_RECORD_KEYS)[number], RecordCell | FeatureShare[]>;
+
+export function anomalyRecord(row: StoredAnomalyRow): AnomalyRecord {
+  return {
+    id: row.id,
+    ts: row.ts,
+    time: isoTime(row.ts),
+    uid: row.uid,
+    orig_h: row.origH,
+    orig_p: row.origP,
+    resp_h: row.respH,
+    resp_p: row.respP,
+    proto: row.proto,
+    service: row.service,
+    duration: row.duration,
+    orig_bytes: row.origBytes,
+    resp_bytes: row.respBytes,
+    conn_state: row.connState,
+    history: row.history,
+    orig_pkts: row.origPkts,
+    resp_pkts: row.respPkts,
+    score: row.score,
+    threshold: row.threshold,
+    explanation: row.explanation,
+    model_version: row.modelVersion,
+    file_id: row.fileId,
+    file: row.filePath,
+  };
+}
+
+/** The record as CSV fields, in ANOMALY_RECORD_KEYS' order: the explanation is its JSON text, one field with nothing lost. */
+export function anomalyCsvCells(row: StoredAnomalyRow): RecordCell[] {
+  const record = anomalyRecord(row);
+  return ANOMALY_RECORD_KEYS.map((key) => {
+    const value = record[key];
+    return Array.isArray(value) ? JSON.stringify(value) : value;
+  });
+}
+
+/** The top features and their shares of the error: `orig_bytes 62%, duration 21%`. */
+export function why(explanation: readonly FeatureShare[], top = 3): string {
+  return [...explanation]
+    .sort((a, b) => b.share - a.share)
+    .slice(0, top)
+    .map(({ feature, share }) => `${feature} ${Math.round(share * 100)}%`)
+    .join(', ');
+}
+
+/** ISO 8601 in UTC, to the millisecond. */
+export function isoTime(ts: number): string {
+  const date = new Date(ts * 1000);
+  return Number.isNaN(date.getTime()) ? String(ts) : date.toISOString();
+}
+
+/** Four significant digits: scores range from 1e-6 to thousands. */
+export function significant(value: number): string {
+  return Number.isFinite(value) ? String(Number(value.toPrecision(4))) : String(value);
+}
+
+/** `10.0.0.1:443`, `[2001:db8::1]:443`: IPv6 addresses hold colons, so they are bracketed before the port, as in URLs. */
+export function endpoint(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * CSV as RFC 4180 has it, written by csv-stringify: a header line, then one line per row, CRLF line
+ * ends; a field holding a comma, a double quote, CR or LF is quoted, its quotes doubled. Unset
+ * values are empty fields.
+ */
+export function formatCsv(header: readonly string[] | null, rows: readonly (readonly RecordCell[])[]): string {
+  // null: no header line, for the rows after the first batch of a long download.
+  return stringify(header === null ? [...rows] : [header, ...rows], {
+    record_delimiter: '\r\n',
+    // csv-stringify quotes a field holding the record delimiter (CRLF) but not a lone CR or LF,
+    // which a reader would take for the end of the record.
+    quoted_match: /[\r\n]/,
+  });
+}

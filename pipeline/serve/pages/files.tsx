@@ -1,0 +1,84 @@
+import { filesPage as readFilesPage } from '../../../db/dashboard-queries.js';
+import { countFiles, FILE_STATUSES } from '../../../db/files.js';
+import { significant } from '../../../db/export-format.js';
+import type { DashboardDeps } from '../dashboard-deps.js';
+import { choiceParam, parseQuery, wholeParam } from '../query-params.js';
+import { count, Empty, Layout, utc, Wide, withQuery } from './parts.js';
+
+export const FILES_QUERY = { status: choiceParam(FILE_STATUSES), before: wholeParam(1) };
+
+const PAGE_SIZE = 100;
+
+export function filesPage(deps: DashboardDeps, search: URLSearchParams) {
+  const query = parseQuery(search, FILES_QUERY);
+  const rows = readFilesPage(deps.db, { status: query.status ?? null, before: query.before ?? null, limit: PAGE_SIZE + 1 });
+  const page = rows.slice(0, PAGE_SIZE);
+  const counts = countFiles(deps.db);
+  const next = rows.length > PAGE_SIZE ? withQuery('/files', { status: query.status, before: page.at(-1)!.id }) : null;
+
+  return (
+    <Layout title="Files" section="files">
+      <p>
+        {'The ledger: every file the scorer met, newest first. '}
+        {[undefined, ...FILE_STATUSES].map((status) => (
+          <>
+            {status === query.status ? (
+              <strong>{status ?? 'all'}</strong>
+            ) : (
+              <a href={withQuery('/files', { status })}>{status ?? 'all'}</a>
+            )}
+            {` (${count(status === undefined ? counts.done + counts.failed + counts.skipped : counts[status])}) `}
+          </>
+        ))}
+      </p>
+      {page.length === 0 ? (
+        <Empty>No files.</Empty>
+      ) : (
+        <Wide>
+          <table class="files">
+            <thead>
+              <tr>
+                <th class="num">id</th>
+                <th>status</th>
+                <th>file</th>
+                <th>data from (UTC)</th>
+                <th class="num">rows</th>
+                <th class="num">bad lines</th>
+                <th class="num">flagged</th>
+                <th class="num">threshold</th>
+                <th>model</th>
+                <th>finished (UTC)</th>
+              </tr>
+            </thead>
+            <tbody>
+              {page.map((f) => (
+                <tr>
+                  <td class="num">{f.id}</td>
+                  <td>
+                    <span class={`badge st-${f.status}`}>{f.status}</span>
+                  </td>
+                  <td>
+                    {f.path}
+                    {f.error === null ? null : <div class="error-box">{f.error}</div>}
+                    {f.duplicateOf === null ? null : <div class="muted">{`the same content as file ${f.duplicateOf}`}</div>}
+                  </td>
+                  <td class="nowrap">{utc(f.firstTs)}</td>
+                  <td class="num">{count(f.rows)}</td>
+                  <td class="num">{count(f.badLines)}</td>
+                  <td class="num">{f.flagged === null || f.flagged === 0 ? count(f.flagged) : <a href={withQuery('/anomalies', { file: f.id, order: 'score' })}>{count(f.flagged)}</a>}</td>
+                  <td class="num">{f.threshold === null ? '–' : `${significant(f.threshold)}${f.thresholdMode === 'baseline' ? ' (baseline)' : ''}`}</td>
+                  <td class="nowrap">{f.modelVersion ?? '–'}</td>
+                  <td class="nowrap">{f.finishedAt.slice(0, 19).replace('T', ' ')}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </Wide>
+      )}
+      <div class="pager">
+        {query.before === undefined ? null : <a href={withQuery('/files', { status: query.status })}>⇤ newest</a>}
+        {next === null ? <span class="muted">no more files</span> : <a href={next}>older →</a>}
+      </div>
+    </Layout>
+  );
+}

@@ -1,0 +1,139 @@
+import { queryFindings, SEVERITIES, type StoredFinding } from '../../../db/findings.js';
+import { FINDING_TYPES } from '../../findings/detector.js';
+import type { DashboardDeps } from '../dashboard-deps.js';
+import { choiceParam, flagParam, hostParam, parseQuery, timeParam, wholeParam } from '../query-params.js';
+import { count, Empty, HostLink, Layout, SeverityBadge, utc, Wide, withQuery } from './parts.js';
+
+export const FINDINGS_QUERY = {
+  since: timeParam,
+  until: timeParam,
+  host: hostParam,
+  type: choiceParam(FINDING_TYPES),
+  severity: choiceParam(SEVERITIES),
+  all: flagParam,
+  page: wholeParam(1),
+};
+
+const PAGE_SIZE = 50;
+
+export function findingsPage(deps: DashboardDeps, search: URLSearchParams) {
+  const query = parseQuery(search, FINDINGS_QUERY);
+  // Findings are few (a short list a day): every match is read, the allowed ones dropped, and the page cut from the rest.
+  const matching = queryFindings(deps.db, {
+    since: query.since,
+    until: query.until,
+    host: query.host,
+    type: query.type,
+    minSeverity: query.severity,
+  });
+  const shown = query.all === undefined ? matching.filter((f) => deps.allowList.allowing(f) === null) : matching;
+  const hidden = matching.length - shown.length;
+  const page = query.page ?? 1;
+  const rows = shown.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
+  const link = (changes: Record<string, string | number | undefined>): string => withQuery('/findings', { ...Object.fromEntries(search), ...changes });
+  const pages = Math.max(1, Math.ceil(shown.length / PAGE_SIZE));
+
+  return (
+    <Layout title="Findings" section="findings">
+      <form class="filters" method="get" action="/findings">
+        <label>
+          last seen from (UTC)
+          <input type="datetime-local" name="since" value={search.get('since') ?? ''} />
+        </label>
+        <label>
+          first seen before (UTC)
+          <input type="datetime-local" name="until" value={search.get('until') ?? ''} />
+        </label>
+        <label>
+          host
+          <input type="text" name="host" value={query.host ?? ''} placeholder="either end" />
+        </label>
+        <label>
+          type
+          <select name="type">
+            <option value="">any</option>
+            {FINDING_TYPES.map((type) => (
+              <option value={type} selected={type === query.type}>
+                {type}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          severity at least
+          <select name="severity">
+            <option value="">any</option>
+            {SEVERITIES.map((severity) => (
+              <option value={severity} selected={severity === query.severity}>
+                {severity}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label class="check">
+          <input type="checkbox" name="all" value="1" checked={query.all !== undefined} /> include allow-listed
+        </label>
+        <button type="submit">Filter</button>
+        <a href="/findings">clear</a>
+      </form>
+      <p class="muted">
+        {`${count(shown.length)} finding${shown.length === 1 ? '' : 's'}, highest score first`}
+        {hidden > 0 ? `; ${count(hidden)} hidden by the allow-list (findings.allow)` : ''}
+      </p>
+      {rows.length === 0 ? <Empty>No findings match.</Empty> : <FindingsTable rows={rows} />}
+      {pages > 1 ? (
+        <div class="pager">
+          {page > 1 ? <a href={link({ page: page - 1 })}>← previous</a> : null}
+          <span>{`page ${page} of ${pages}`}</span>
+          {page < pages ? <a href={link({ page: page + 1 })}>next →</a> : null}
+        </div>
+      ) : null}
+    </Layout>
+  );
+}
+
+export function FindingsTable(props: { rows: readonly StoredFinding[] }) {
+  return (
+    <Wide>
+      <table class="findings">
+        <thead>
+          <tr>
+            <th class="num">score</th>
+            <th>severity</th>
+            <th>type</th>
+            <th>source</th>
+            <th>destination</th>
+            <th>last seen (UTC)</th>
+            <th class="num">conns</th>
+            <th>evidence</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.map((f) => (
+            <tr>
+              <td class="num">
+                <a href={`/findings/${f.id}`}>{f.score.toFixed(1)}</a>
+              </td>
+              <td>
+                <SeverityBadge severity={f.severity} />
+              </td>
+              <td class="nowrap">
+                <a href={`/findings/${f.id}`}>{f.type}</a>
+              </td>
+              <td class="nowrap">
+                <HostLink host={f.src} />
+              </td>
+              <td class="nowrap">
+                <HostLink host={f.dst} />
+                {f.port === null ? '' : `:${f.port}${f.proto === null ? '' : `/${f.proto}`}`}
+              </td>
+              <td class="nowrap">{utc(f.lastTs)}</td>
+              <td class="num">{count(f.connections)}</td>
+              <td>{f.summary}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Wide>
+  );
+}

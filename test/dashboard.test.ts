@@ -1,0 +1,342 @@
+// node:test runs and awaits every test() and describe() it registers; their promises are not ours to await.
+import * as assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { parse } from 'csv-parse/sync';
+import type { Browser, Page } from 'playwright-core';
+import { queryAnomalies } from '../db/anomalies.js';
+import { ANOMALY_RECORD_KEYS } from '../db/export-format.js';
+import { openDatabase } from '../db/open-database.js';
+import { launchChromium } from '../notebooks-ts/browser.js';
+import type { Logger } from '../pipeline/service/logger.js';
+import { startDashboard, type RunningDashboard } from '../pipeline/serve/start-dashboard.js';
+import { dashboardViews } from '../scripts/dashboard-screenshots.js';
+import { writeDemoArchive } from '../scripts/demo-data.js';
+import { zeekAnomaly } from './support/cli.js';
+import { repoRoot, shared, tempDir } from './support/paths.js';
+import { placeArchive, SERVICE_ENV, ServiceProcess, serviceDirs, trainModel, type LogLine, type ServiceDirs } from './support/service.js';
+
+// The dashboard over two databases the service itself wrote: one from the real rita-missing-host
+// archives in ../shared/data, one from the demo's network with its attacks. Pages are opened in
+// Debian's headless Chromium; screenshots of each view go to reports/screenshots/.
+
+const RITA = shared('rotated', 'rita-missing-host');
+const SCREENSHOTS = join(repoRoot, 'reports', 'screenshots');
+const WIDTHS = [1280, 800] as const;
+const TOKEN = 'a-test-token-of-32-characters-00';
+
+interface Scored {
+  dirs: ServiceDirs;
+  dashboard: RunningDashboard;
+}
+
+const quiet: Logger = { info: () => {}, error: () => {} };
+let browser: Browser;
+let rita: Scored;
+let demo: Scored;
+
+/** A data dir with a small model trained on `trainOn`, then every archive under `logDir` scored by `watch --once`. */
+async function scoredDatabase(logsFrom: string | ((logDir: string) => Promise<void>), trainOn: (logDir: string) => string): Promise<ServiceDirs> {
+  const dirs = await serviceDirs();
+  if (typeof logsFrom === 'function') await logsFrom(dirs.logDir);
+  const logDir = typeof logsFrom === 'string' ? logsFrom : dirs.logDir;
+  const flags = ['--config', dirs.config, '--data-dir', dirs.dataDir, '--log-dir', logDir];
+  await trainModel(dirs.dataDir, trainOn(logDir), dirs.root);
+  const watched = await zeekAnomaly(['watch', '--once', ...flags], { env: { ...SERVICE_ENV }, cwd: dirs.root });
+  assert.equal(watched.code, 0, watched.stderr);
+  return { ...dirs, logDir, flags };
+}
+
+before(async () => {
+  browser = await launchChromium();
+  const ritaDirs = await scoredDatabase(RITA, (logDir) => join(logDir, '2024-04-19'));
+  rita = { dirs: ritaDirs, dashboard: await startDashboard({ db: ritaDirs.db, host: '127.0.0.1', port: 0, token: '', logDir: ritaDirs.logDir, allow: [], log: quiet, liveSeconds: 1 }) };
+  const demoDirs = await scoredDatabase(
+    async (logDir) => void (await writeDemoArchive(logDir, { days: 2, rowsPerHour: 600 })),
+    (logDir) => join(logDir, '2024-04-15'),
+  );
+  demo = { dirs: demoDirs, dashboard: await startDashboard({ db: demoDirs.db, host: '127.0.0.1', port: 0, token: '', logDir: demoDirs.logDir, allow: [], log: quiet, liveSeconds: 1 }) };
+});
+
+after(async () => {
+  await browser?.close();
+  for (const scored of [rita, demo]) {
+    await scored?.dashboard.stop();
+    await scored?.dirs.cleanup();
+  }
+});
+
+/** Opens `path` and records what a user would not want: console errors, requests elsewhere, sideways scroll. */
+async function open(base: string, path: string, width: number): Promise<{ page: Page; problems: () => Promise<string[]> }> {
+  const page = await browser.newPage({ viewport: { width, height: 900 }, deviceScaleFactor: 1 });
+  const problems: string[] = [];
+  const origin = new URL(base).origin;
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('request', (req) => {
+    if (!req.url().startsWith(`${origin}/`)) problems.push(`request beyond the server: ${req.url()}`);
+  });
+  page.on('response', (response) => {
+    if (response.status() >= 400) problems.push(`${response.status()} for ${response.url()}`);
+  });
+  await page.goto(new URL(path, base).href, { waitUntil: 'networkidle' });
+  return {
+    page,
+    problems: async () => {
+      const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
+      return overflow > 0 ? [...problems, `scrolls sideways by ${overflow} px at ${width} px wide`] : problems;
+    },
+  };
+}
+
+describe('the dashboard in a browser', () => {
+  for (const [label, scored] of [
+    ['rita-missing-host', () => rita],
+    ['the demo', () => demo],
+  ] as const) {
+    test(`on ${label}, every view draws its charts with no console error, no request beyond the server and no sideways scroll at 1280 and 800 px`, async () => {
+      const { dashboard, dirs } = scored();
+      await mkdir(SCREENSHOTS, { recursive: true });
+      for (const view of dashboardViews(dirs.db)) {
+        for (const width of WIDTHS) {
+          const { page, problems } = await open(dashboard.url, view.path, width);
+          try {
+            assert.deepEqual(await problems(), [], `${view.path} at ${width} px`);
+            // Every chart on the page was drawn (a canvas) or says why it is empty.
+            for (const chart of await page.locator('[data-chart]').all()) {
+              const drawn = (await chart.locator('canvas').count()) > 0;
+              assert.ok(drawn || ((await chart.textContent()) ?? '').trim() !== '', `${view.path}: chart ${await chart.getAttribute('id')} drew nothing and said nothing`);
+            }
+            await page.screenshot({ path: join(SCREENSHOTS, `dashboard-${label === 'the demo' ? 'demo' : 'rita'}-${view.name}-${width}.png`), fullPage: true });
+          } finally {
+            await page.close();
+          }
+        }
+      }
+    });
+  }
+
+  test('a finding leads to its source host, and the host page leads back to the finding', async () => {
+    const { page, problems } = await open(demo.dashboard.url, '/findings', 1280);
+    try {
+      const first = page.locator('table.findings tbody tr').first();
+      const findingHref = await first.locator('td').nth(2).locator('a').getAttribute('href');
+      assert.match(findingHref ?? '', /^\/findings\/\d+$/);
+      await first.locator('td').nth(2).locator('a').click();
+      await page.waitForURL(`**${findingHref!}`);
+      assert.match((await page.locator('h1').textContent()) ?? '', /^Finding \d+: /);
+      assert.match((await page.locator('#allow-entry').textContent()) ?? '', /"comment"/, 'the allow-list entry is shown, ready to copy');
+
+      const source = page.locator('dl.facts dt:text-is("source") + dd a');
+      const host = (await source.textContent()) ?? '';
+      await source.click();
+      await page.waitForURL(`**/hosts/${encodeURIComponent(host)}`);
+      assert.equal(await page.locator('h1').textContent(), `Host ${host}`);
+
+      await page.locator(`table.findings a[href="${findingHref!}"]`).first().click();
+      await page.waitForURL(`**${findingHref!}`);
+      assert.deepEqual(await problems(), []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('the anomalies explorer filters by host, sorts by score, pages on, and downloads the whole filter as CSV', async () => {
+    const handle = openDatabase(rita.dirs.db, { readonly: true });
+    // The source with the most flagged connections: enough for several pages.
+    const host = handle.prepare<[], string>('SELECT orig_h FROM anomalies GROUP BY orig_h ORDER BY count(*) DESC LIMIT 1').pluck().get()!;
+    const expected = queryAnomalies(handle, { host, order: 'score' });
+    handle.close();
+    assert.ok(expected.length > 100, `${host} has more than a page of flagged connections (${expected.length})`);
+
+    const { page, problems } = await open(rita.dashboard.url, '/anomalies', 1280);
+    try {
+      await page.fill('form.filters input[name="host"]', host);
+      await page.selectOption('form.filters select[name="order"]', 'score');
+      await page.click('form.filters button[type="submit"]');
+      await page.waitForURL(/order=score/);
+      const scoresOf = async (): Promise<number[]> => (await page.locator('table.anomalies tbody tr td:nth-child(7)').allTextContents()).map(Number);
+      const rowsHaveHost = async (): Promise<boolean> => {
+        const sources = await page.locator('table.anomalies tbody tr td:nth-child(2)').allTextContents();
+        const destinations = await page.locator('table.anomalies tbody tr td:nth-child(3)').allTextContents();
+        return sources.every((source, i) => source.startsWith(`${host}:`) || destinations[i]!.startsWith(`${host}:`));
+      };
+      const first = await scoresOf();
+      assert.equal(first.length, 100);
+      assert.ok(await rowsHaveHost(), 'every row has the host at one end');
+      assert.deepEqual(first, [...first].sort((a, b) => b - a));
+
+      await page.click('text=next page →');
+      await page.waitForURL(/after=/);
+      const second = await scoresOf();
+      assert.ok(second.length > 0 && await rowsHaveHost());
+      assert.ok(second[0]! <= first.at(-1)!, 'the next page goes on down the scores');
+
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('text=Download CSV')]);
+      const file = await download.path();
+      const records = parse<Record<string, string>>(await readFile(file), { columns: true });
+      assert.deepEqual(Object.keys(records[0]!), [...ANOMALY_RECORD_KEYS]);
+      assert.equal(records.length, expected.length, 'every row of the filter, not one page');
+      assert.deepEqual(records.map((r) => Number(r.id)), expected.map((a) => a.id));
+      assert.deepEqual(await problems(), []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('the overview redraws itself when the service records a file, without a reload', async () => {
+    const { page, problems } = await open(demo.dashboard.url, '/', 1280);
+    try {
+      const note = page.locator('#tile-files-note');
+      assert.match((await note.textContent()) ?? '', /0 failed/);
+      // A real write by another process: `score` meets a file that is not gzip and records it as failed.
+      const bad = join(demo.dirs.root, 'conn.broken.log.gz');
+      await writeFile(bad, 'this is not gzip\n');
+      const scored = await zeekAnomaly(['score', bad, '--config', demo.dirs.config, '--data-dir', demo.dirs.dataDir], { env: { ...SERVICE_ENV }, cwd: demo.dirs.root });
+      assert.equal(scored.code, 1, scored.stderr);
+      assert.match(scored.stdout, /conn\.broken\.log\.gz: FAILED/);
+      // A locator's wait, not a function's: the page's Content-Security-Policy refuses the eval a function predicate needs.
+      await page.locator('#tile-files-note', { hasText: /1 failed/ }).waitFor({ timeout: 15_000 });
+      assert.match((await page.locator('#tile-last-failure-note').textContent()) ?? '', /conn\.broken\.log\.gz/);
+      assert.equal(await page.evaluate(`performance.getEntriesByType('navigation').length`), 1, 'no reload');
+      assert.deepEqual(await problems(), []);
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+describe('the dashboard over HTTP', () => {
+  const get = (path: string, headers: Record<string, string> = {}): Promise<Response> => fetch(new URL(path, demo.dashboard.url), { headers, redirect: 'manual' });
+
+  test('bad query parameters get a 400 that names the parameter, its value and what is allowed, and no stack trace', async () => {
+    const cases: [string, RegExp][] = [
+      ['/anomalies?order=size', /order is "size"; allowed: ts, score/],
+      ['/anomalies?host=10.0.0.300', /host is "10\.0\.0\.300"; allowed: an IPv4 or IPv6 address/],
+      ['/anomalies?since=yesterday', /since is "yesterday"; allowed: a date/],
+      ['/anomalies?after=1e3', /after is "1e3"; allowed: a cursor/],
+      ['/anomalies?limit=5', /limit is not a parameter of this page; allowed: since, until, host, minScore, file, order, after/],
+      ['/findings?severity=urgent', /severity is "urgent"; allowed: info, low, medium, high, critical/],
+      ['/findings?type=botnet', /type is "botnet"; allowed: beacon, /],
+      ['/findings?page=0', /page is "0"; allowed: a whole number of 1 or more/],
+      ['/files?status=lost', /status is "lost"; allowed: done, failed, skipped/],
+      ['/findings/abc', /finding id is "abc"; allowed: a whole number/],
+      ['/hosts/example.com', /host is "example\.com"; allowed: an IPv4 or IPv6 address/],
+      ['/anomalies?order=ts&order=score', /order is given more than once/],
+    ];
+    for (const [path, message] of cases) {
+      const response = await get(path);
+      const body = (await response.text()).replaceAll('&quot;', '"');
+      assert.equal(response.status, 400, path);
+      assert.match(body, message, path);
+      assert.doesNotMatch(body, /\n\s+at [\w.]+ \(/, `${path}: no stack trace`);
+    }
+    const api = await get('/api/overview?window=1y');
+    assert.equal(api.status, 400);
+    assert.match(((await api.json()) as { error: string }).error, /window is "1y"; allowed: 24h, 7d, 30d/);
+  });
+
+  test('a finding or page that is not there is a 404 page, not an error', async () => {
+    for (const path of ['/findings/999999', '/nowhere']) {
+      const response = await get(path);
+      assert.equal(response.status, 404, path);
+      assert.match(await response.text(), /There is no/);
+    }
+  });
+
+  test('every page carries a Content-Security-Policy that allows only the server itself, and forbids framing', async () => {
+    for (const path of ['/', '/findings', '/assets/dashboard.js', '/anomalies?order=nope']) {
+      const csp = (await get(path)).headers.get('content-security-policy') ?? '';
+      assert.match(csp, /default-src 'none'/, path);
+      assert.match(csp, /script-src 'self'(;|$)/, path);
+      assert.match(csp, /frame-ancestors 'none'/, path);
+      assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:/, path);
+    }
+  });
+
+  test('text from the logs is shown as text: a service name holding markup is escaped, not run', async () => {
+    const { dir, cleanup } = await tempDir('zeek-anomaly-dashboard-xss-');
+    const file = join(dir, 'xss.sqlite');
+    const db = openDatabase(file);
+    db.prepare(`INSERT INTO files (id, path, size, sha256, status, rows, flagged, started_at, finished_at, first_ts, last_ts) VALUES (1, '<b>f</b>.log.gz', 1, 'x', 'done', 1, 1, '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z', 0, 1)`).run();
+    db.prepare(`INSERT INTO anomalies (file_id, ts, uid, orig_h, orig_p, resp_h, resp_p, proto, service, score, threshold, model_version, explanation)
+      VALUES (1, 1, 'C1', '10.0.0.1', 1, '10.0.0.2', 80, 'tcp', '<script>alert(1)</script>', 2, 1, 'v1', '[{"feature":"</script><img src=x onerror=alert(1)>","share":1}]')`).run();
+    db.close();
+    const dashboard = await startDashboard({ db: file, host: '127.0.0.1', port: 0, token: '', logDir: null, allow: [], log: quiet });
+    try {
+      for (const path of ['/anomalies', '/files', '/hosts/10.0.0.1']) {
+        const html = await (await fetch(new URL(path, dashboard.url))).text();
+        assert.doesNotMatch(html, /<script>alert|<img src=x|<b>f<\/b>/, path);
+        assert.match(html, path === '/files' ? /&lt;b&gt;f&lt;\/b&gt;/ : /&lt;script&gt;alert\(1\)&lt;\/script&gt;/, `${path}: shown as text`);
+      }
+    } finally {
+      await dashboard.stop();
+      await cleanup();
+    }
+  });
+
+  test('without a token it answers only to loopback names: a page that rebinds its own name to 127.0.0.1 gets a 403', async () => {
+    const { port } = new URL(demo.dashboard.url);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: '/', headers: { host: `attacker.example:${port}` } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(status, 403);
+    assert.equal((await get('/')).status, 200, 'while 127.0.0.1 is answered');
+  });
+
+  test('watch --serve scores and serves from one process: an archive placed while it runs is on the files page, and SIGTERM stops both', async () => {
+    const dirs = await serviceDirs({ modelsFrom: rita.dirs.dataDir });
+    const service = ServiceProcess.watch([...dirs.flags, '--serve', '--port', '0'], dirs.root);
+    try {
+      const { url } = (await service.waitFor("the 'dashboard' line", (line) => line.event === 'dashboard')) as LogLine & { url: string };
+      const archive = await placeArchive(dirs.logDir, '2024-04-19', 'conn.00:00:00-01:00:00.log.gz', join(RITA, '2024-04-19', 'conn.00:00:00-01:00:00.log.gz'));
+      const done = await service.waitForFile(archive);
+      assert.equal(done.status, 'done');
+      const files = await (await fetch(new URL('/files', url))).text();
+      assert.match(files, /conn\.00:00:00-01:00:00\.log\.gz/);
+      assert.match(files, /badge st-done/);
+      assert.deepEqual(await service.stop('SIGTERM'), { code: 0, signal: null });
+      await assert.rejects(fetch(url), 'the dashboard stopped with the service');
+    } finally {
+      service.kill();
+      await dirs.cleanup();
+    }
+  });
+
+  test('bound beyond loopback without a token, it refuses to start, and says how to give one', async () => {
+    await assert.rejects(
+      startDashboard({ db: demo.dirs.db, host: '0.0.0.0', port: 0, token: '', logDir: null, allow: [], log: quiet }),
+      /refusing to serve the dashboard on 0\.0\.0\.0 without a token.*ZEEK_ANOMALY_SERVE_TOKEN/,
+    );
+    const cli = await zeekAnomaly(['serve', '--host', '0.0.0.0', '--port', '0', '--db', demo.dirs.db, '--data-dir', demo.dirs.dataDir], { cwd: demo.dirs.root });
+    assert.equal(cli.code, 1);
+    assert.match(cli.stderr, /refusing to serve the dashboard on 0\.0\.0\.0 without a token/);
+    assert.doesNotMatch(cli.stdout + cli.stderr, /"event":"dashboard","url"/, 'it never listened');
+  });
+
+  test('with a token, a request without it or with a wrong one gets a 401, and the token as bearer or basic-auth password gets in', async () => {
+    const dashboard = await startDashboard({ db: demo.dirs.db, host: '0.0.0.0', port: 0, token: TOKEN, logDir: null, allow: [], log: quiet });
+    try {
+      const url = new URL('/findings', `http://127.0.0.1:${new URL(dashboard.url).port}`);
+      const without = await fetch(url);
+      assert.equal(without.status, 401);
+      assert.match(without.headers.get('www-authenticate') ?? '', /^Basic /);
+      assert.doesNotMatch(await without.text(), /<table/, 'no data without the token');
+      assert.equal((await fetch(url, { headers: { authorization: `Bearer ${TOKEN}x` } })).status, 401);
+      assert.equal((await fetch(new URL('/assets/dashboard.js', url), {})).status, 401, 'assets too');
+      assert.equal((await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } })).status, 200);
+      assert.equal((await fetch(url, { headers: { authorization: `Basic ${Buffer.from(`analyst:${TOKEN}`).toString('base64')}` } })).status, 200);
+    } finally {
+      await dashboard.stop();
+    }
+  });
+});
