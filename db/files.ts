@@ -88,6 +88,19 @@ export function findByPathAndSha256(db: Database, path: string, sha256: string):
   return prepared<[string, string], FileRow>(db, FIND_BY_PATH_AND_SHA256).get(path, sha256);
 }
 
+// The same path at the same size (a restart, a rescan), or a scored file of exactly this size (a
+// copy under another name: gzip archives rarely share a size to the byte). The files table holds a
+// row per archive, some thousands a year, so the size test's scan costs nothing.
+const MAY_KNOW_CONTENT = `SELECT 1 FROM files WHERE (path = @path AND size = @size) OR (status = 'done' AND size = @size) LIMIT 1`;
+
+/**
+ * Whether the ledger may already know a file of this path and size. When it cannot, the content is
+ * new for certain, and the file can be hashed in the read that scores it rather than read once more.
+ */
+export function mayKnowContent(db: Database, path: string, size: number): boolean {
+  return prepared<[{ path: string; size: number }]>(db, MAY_KNOW_CONTENT).get({ path, size }) !== undefined;
+}
+
 const FIND_BY_ID = `SELECT ${COLUMNS} FROM files WHERE id = ?`;
 
 export function findFileById(db: Database, id: number): FileRow | undefined {

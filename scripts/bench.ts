@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
 import { arch, cpus, platform, tmpdir } from 'node:os';
@@ -6,7 +6,7 @@ import { dirname, join, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse';
 import { gunzip } from '../pipeline/read/gunzip.js';
@@ -29,6 +29,7 @@ import { openDatabase } from '../db/open-database.js';
 import { CONN_TSV_FIELDS, SYNTHETIC_NON_DATA_LINES, writeSyntheticConnLog } from './synthetic-conn-log.js';
 
 const SCRIPT = fileURLToPath(import.meta.url);
+const execFileAsync = promisify(execFile);
 const ROOT = findRepoRoot(dirname(SCRIPT));
 const OUTPUT_DIR = join(ROOT, 'bench-output');
 
@@ -72,6 +73,7 @@ type CaseName =
   | 'score-e2e-1m-context'
   | 'score-e2e-1m-findings'
   | 'score-e2e-10m-context'
+  | 'seed-peer'
   | 'score-e2e-10m';
 
 interface BenchCase {
@@ -90,7 +92,12 @@ interface Measured {
   seconds: number;
   /** BEGIN IMMEDIATE to the end of COMMIT, for the cases that store a scored file. */
   lockSeconds?: number;
+  /** The peak RSS of the process that did the work, when that is not the case's own (seed-peer's Python). */
+  workerRssKb?: number;
 }
+
+/** A case that cannot run on this machine (Python or pandas missing): said, and left out of the table. */
+class SkippedCase extends Error {}
 
 const CASES: readonly BenchCase[] = [
   { name: 'gunzip-only', file: FILES['1m'], run: gunzipOnly },
@@ -111,6 +118,7 @@ const CASES: readonly BenchCase[] = [
   { name: 'score-e2e-1m-findings', file: FILES['1m'], run: (file) => scoreEndToEnd(file, true, true) },
   { name: 'score-e2e-10m', file: FILES['10m'], run: (file) => scoreEndToEnd(file, false) },
   { name: 'score-e2e-10m-context', file: FILES['10m'], run: (file) => scoreEndToEnd(file, true) },
+  { name: 'seed-peer', file: FILES['1m'], run: seedPeer },
 ];
 const DEFAULT_CASES: readonly CaseName[] = [
   'gunzip-only',
@@ -126,8 +134,16 @@ const DEFAULT_CASES: readonly CaseName[] = [
   'score-e2e-1m',
   'score-e2e-1m-context',
   'score-e2e-1m-findings',
+  'seed-peer',
 ];
 const REFERENCE_CASE: CaseName = 'split-tabs';
+// The original notebook system's batch step, re-created in ../shared/bench/seed_peer.py; issue 12's
+// target is end-to-end scoring with context at 3.6 times its rows/s, measured in the same run.
+const PEER_CASE: CaseName = 'seed-peer';
+const PEER_TARGET_RATIO = 3.6;
+const PEER_SCRIPT = join(process.env.ZEEK_ANOMALY_SHARED_DATA === undefined ? join(ROOT, '..', 'shared') : dirname(process.env.ZEEK_ANOMALY_SHARED_DATA), 'bench', 'seed_peer.py');
+// Debian's Python, where python3-pandas lives (../shared/bench/README.md), not another on the PATH.
+const PEER_PYTHON = '/usr/bin/python3';
 
 // ---------------------------------------------------------------------------------------------
 // The cases. Each runs alone in a fresh process so that its peak RSS is its own.
@@ -380,6 +396,35 @@ async function scoreEndToEnd(file: BenchFile, withContext: boolean, withFindings
   }
 }
 
+/**
+ * ../shared/bench/seed_peer.py on the same file: pandas read, the original preprocessing, a numpy
+ * forward pass, the 95th percentile and its SQLite append. Its own rows/s is what it prints; its
+ * peak RSS comes from /usr/bin/time when that is installed.
+ */
+async function seedPeer(file: BenchFile): Promise<Measured> {
+  if (!existsSync(PEER_SCRIPT)) throw new SkippedCase(`${PEER_SCRIPT} is not there (../shared/bench beside the repository)`);
+  try {
+    await execFileAsync(PEER_PYTHON, ['-c', 'import pandas, numpy']);
+  } catch (error) {
+    const why = (error as { stderr?: string }).stderr?.trim().split('\n').at(-1) ?? (error as Error).message;
+    throw new SkippedCase(`${PEER_PYTHON} with pandas is missing (apt-get install -y python3-pandas): ${why}`);
+  }
+  const timed = existsSync('/usr/bin/time');
+  const command = timed ? ['/usr/bin/time', '-f', 'peak-rss-kb=%M', PEER_PYTHON] : [PEER_PYTHON];
+  const started = performance.now();
+  // A failure throws, with the script's stderr in the message.
+  const run = await execFileAsync(command[0]!, [...command.slice(1), PEER_SCRIPT, file.path], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  const seconds = (performance.now() - started) / 1000;
+  const rowsPerSecond = Number(/rows_per_s=([\d.]+)/.exec(run.stdout)?.[1]);
+  const rows = Number(/rows=(\d+)/.exec(run.stdout)?.[1] ?? file.rows);
+  if (!(rowsPerSecond > 0)) throw new Error(`seed_peer.py printed no rows_per_s: ${run.stdout}`);
+  expectRows('seed-peer', file, rows);
+  const rss = Number(/peak-rss-kb=(\d+)/.exec(run.stderr)?.[1]);
+  process.stderr.write(`seed-peer: ${run.stdout.trim()} (${seconds.toFixed(1)} s with Python's start)\n`);
+  // Its own figure, which leaves out the interpreter's start, as ours leave out Node's.
+  return { rows, seconds: rows / rowsPerSecond, ...(Number.isFinite(rss) ? { workerRssKb: rss } : {}) };
+}
+
 function expectRows(name: string, file: BenchFile, rows: number): void {
   if (rows !== file.rows) throw new Error(`${name}: read ${rows} rows from ${file.path}, which holds ${file.rows}`);
 }
@@ -395,18 +440,22 @@ async function runChild(name: string): Promise<void> {
   const bench = CASES.find((c) => c.name === name);
   if (bench === undefined) throw new Error(`unknown case ${name}`);
   const started = performance.now();
-  const measured = await bench.run(bench.file);
-  const result: ChildResult = {
-    ...(typeof measured === 'number' ? { rows: measured, seconds: (performance.now() - started) / 1000 } : measured),
-    maxRssKb: process.resourceUsage().maxRSS,
-  };
-  process.stdout.write(`${JSON.stringify(result)}\n`);
+  let measured: number | Measured;
+  try {
+    measured = await bench.run(bench.file);
+  } catch (error) {
+    if (!(error instanceof SkippedCase)) throw error;
+    process.stdout.write(`${JSON.stringify({ skipped: error.message })}\n`);
+    return;
+  }
+  const { workerRssKb, ...result } = typeof measured === 'number' ? { rows: measured, seconds: (performance.now() - started) / 1000, workerRssKb: undefined } : measured;
+  process.stdout.write(`${JSON.stringify({ ...result, maxRssKb: workerRssKb ?? process.resourceUsage().maxRSS } satisfies ChildResult)}\n`);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Parent side
 
-function spawnCase(name: CaseName): Promise<ChildResult> {
+function spawnCase(name: CaseName): Promise<ChildResult | { skipped: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...process.execArgv, ...SERVICE_NODE_FLAGS, SCRIPT, '--child', name], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -427,9 +476,10 @@ function spawnCase(name: CaseName): Promise<ChildResult> {
   });
 }
 
-function parseChildResult(out: string): ChildResult {
+function parseChildResult(out: string): ChildResult | { skipped: string } {
   const last = out.trim().split('\n').pop() ?? '';
-  const value = JSON.parse(last) as Partial<ChildResult>;
+  const value = JSON.parse(last) as Partial<ChildResult> & { skipped?: unknown };
+  if (typeof value.skipped === 'string') return { skipped: value.skipped };
   const { rows, seconds, maxRssKb, lockSeconds } = value;
   if (typeof rows !== 'number' || typeof seconds !== 'number' || typeof maxRssKb !== 'number') throw new Error(last);
   if (lockSeconds !== undefined && typeof lockSeconds !== 'number') throw new Error(last);
@@ -496,17 +546,24 @@ async function runParent(args: string[], runs: number, selected: readonly BenchC
   for (const file of files) await ensureFile(file);
 
   const results = new Map<CaseName, ChildResult[]>(selected.map((c) => [c.name, []]));
+  const skipped = new Map<CaseName, string>();
   // Runs interleave the cases, so a noisy moment on the machine spreads over all of them.
   for (let run = 1; run <= runs; run++) {
     for (const bench of selected) {
+      if (skipped.has(bench.name)) continue;
       const result = await spawnCase(bench.name);
+      if ('skipped' in result) {
+        skipped.set(bench.name, result.skipped);
+        console.log(`${bench.name}: skipped: ${result.skipped}`);
+        continue;
+      }
       results.get(bench.name)?.push(result);
       const lock = result.lockSeconds === undefined ? '' : `, write lock held ${result.lockSeconds.toFixed(2)} s`;
       console.log(`run ${run}/${runs} ${bench.name}: ${thousands(result.rows / result.seconds)} rows/s, ${(result.maxRssKb / 1024).toFixed(1)} MB${lock}`);
     }
   }
 
-  const summaries: CaseSummary[] = selected.map((bench) => {
+  const summaries: CaseSummary[] = selected.filter((bench) => !skipped.has(bench.name)).map((bench) => {
     const rs = results.get(bench.name) ?? [];
     return {
       name: bench.name,
@@ -537,6 +594,8 @@ async function runParent(args: string[], runs: number, selected: readonly BenchC
     `- median of ${runs} runs per case, each run a fresh process; peak RSS is the largest maxRSS of its runs`,
     '- write lock: for the score cases, the median time the database write lock was held to store the file (BEGIN IMMEDIATE to the end of COMMIT)',
     `- command: \`${['node', relative(process.cwd(), SCRIPT), ...args].join(' ')}\``,
+    ...[...skipped].map(([name, why]) => `- ${name}: skipped: ${why}`),
+    ...peerLines(summaries),
     '',
   ].join('\n');
   console.log(`\n${report}`);
@@ -550,6 +609,19 @@ async function runParent(args: string[], runs: number, selected: readonly BenchC
   }
   await mkdir(OUTPUT_DIR, { recursive: true });
   await writeFile(join(OUTPUT_DIR, 'last-run.md'), report);
+}
+
+/** Each end-to-end case against the original system's batch step on the same file, in this run. */
+function peerLines(summaries: readonly CaseSummary[]): string[] {
+  const peer = summaries.find((s) => s.name === PEER_CASE);
+  if (peer === undefined) return [];
+  return summaries
+    .filter((s) => s.name.startsWith('score-e2e-') && s.file === peer.file)
+    .map((s) => {
+      const ratio = s.rowsPerSecond / peer.rowsPerSecond;
+      const target = s.name === 'score-e2e-1m-context' ? ` (target ≥ ${PEER_TARGET_RATIO}×: ${ratio >= PEER_TARGET_RATIO ? 'met' : 'NOT met'})` : '';
+      return `- ${s.name} against ${PEER_CASE}: ${thousands(s.rowsPerSecond)} / ${thousands(peer.rowsPerSecond)} rows/s = ${ratio.toFixed(2)}×${target}`;
+    });
 }
 
 function selectCases(only: string | undefined, large: boolean): BenchCase[] {

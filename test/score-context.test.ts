@@ -1,10 +1,13 @@
 import * as assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import type { Database } from 'better-sqlite3';
 import { queryAnomalies, type StoredAnomalyRow } from '../db/anomalies.js';
 import { readContextState } from '../db/context-state.js';
+import { listFiles } from '../db/files.js';
 import { openDatabase } from '../db/open-database.js';
 import { DEFAULT_TRAIN_OPTIONS } from '../model/autoencoder.js';
 import { initBackend, type Backend } from '../model/backend.js';
@@ -207,6 +210,48 @@ describe('scoring with a context model', () => {
         queryFindings(db).map((f) => [f.id, f.connections, f.score]),
         stored.map((f) => [f.id, f.connections, f.score]),
       );
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('one read per new file', () => {
+  test('a new file is hashed in the read that scores it: the ledger holds the SHA-256 of its bytes, gzip or plain', async () => {
+    const db = openDatabase(join(scratch.dir, 'hash-while-reading.sqlite'));
+    try {
+      const gzipped = join(scratch.dir, 'conn.gz-copy.log.gz');
+      await writeFile(gzipped, await readFile(files[0]!));
+      const plain = join(scratch.dir, 'conn.plain.log');
+      await writeFile(plain, gunzipSync(await readFile(files[1]!)));
+      for (const file of [gzipped, plain]) {
+        const outcome = await processFile({ db, tf: backend.tf, model, options: OPTIONS }, file);
+        assert.equal(outcome.status, 'done', JSON.stringify(outcome));
+        assert.equal(listFiles(db).find((row) => row.path === file)?.sha256, createHash('sha256').update(await readFile(file)).digest('hex'), file);
+      }
+    } finally {
+      db.close();
+    }
+  });
+
+  test('a copy of a scored file under another name is skipped before it is scored, and a file refused in its first chunk is recorded with the hash of all its bytes', async () => {
+    const db = openDatabase(join(scratch.dir, 'copies.sqlite'));
+    try {
+      const first = await processFile({ db, tf: backend.tf, model, options: OPTIONS }, files[2]!);
+      assert.equal(first.status, 'done');
+      const copy = join(scratch.dir, 'conn.renamed-copy.log.gz');
+      await writeFile(copy, await readFile(files[2]!));
+      let started = false;
+      const second = await processFile({ db, tf: backend.tf, model, options: { ...OPTIONS, onStart: () => (started = true) } }, copy);
+      assert.equal(second.status, 'skipped');
+      assert.equal(started, false, 'the copy was never read for scoring');
+
+      // Refused at its first line, so the read stops in its first 1 MiB chunk of 3 MiB: the rest is hashed apart.
+      const broken = join(scratch.dir, 'conn.not-a-log.log');
+      await writeFile(broken, `not a conn log\n${'x'.repeat(63)}\n`.repeat(3 * 16_384));
+      const failed = await processFile({ db, tf: backend.tf, model, options: OPTIONS }, broken);
+      assert.equal(failed.status, 'failed', JSON.stringify(failed));
+      assert.equal(listFiles(db).find((row) => row.path === broken)?.sha256, createHash('sha256').update(await readFile(broken)).digest('hex'));
     } finally {
       db.close();
     }

@@ -12,8 +12,11 @@ export interface ByteSource {
 
 const READ_CHUNK = 1024 * 1024;
 
-/** Opens a file and decides from its first bytes, not its name, whether it is gzip. */
-export async function openByteSource(file: string): Promise<ByteSource> {
+/**
+ * Opens a file and decides from its first bytes, not its name, whether it is gzip. `onFileBytes`
+ * sees each chunk as read from the disk, in order, before any is decompressed.
+ */
+export async function openByteSource(file: string, onFileBytes?: (chunk: Buffer) => void): Promise<ByteSource> {
   // Opening a FIFO blocks until something writes to it, which may be never; a directory fails later
   // with a less clear error. Neither is a log. (The stat error itself, ENOENT or EACCES, names the file.)
   const info = await stat(file);
@@ -28,14 +31,20 @@ export async function openByteSource(file: string): Promise<ByteSource> {
     throw error;
   }
   const head = first.done ? Buffer.alloc(0) : first.value;
-  const all = withHead(head, chunks, () => stream.destroy());
+  const all = withHead(head, chunks, () => stream.destroy(), onFileBytes);
   return isGzip(head) ? { compression: 'gzip', chunks: gunzip(all) } : { compression: 'none', chunks: all };
 }
 
-async function* withHead(head: Buffer, rest: AsyncIterator<Buffer>, close: () => void): AsyncGenerator<Buffer> {
+async function* withHead(head: Buffer, rest: AsyncIterator<Buffer>, close: () => void, onFileBytes?: (chunk: Buffer) => void): AsyncGenerator<Buffer> {
   try {
-    if (head.length > 0) yield head;
-    for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
+    if (head.length > 0) {
+      onFileBytes?.(head);
+      yield head;
+    }
+    for (let next = await rest.next(); !next.done; next = await rest.next()) {
+      onFileBytes?.(next.value);
+      yield next.value;
+    }
   } finally {
     // Reached on a throw or an early `break` downstream too: a rejected file must not keep its descriptor.
     close();

@@ -22,6 +22,11 @@ export interface ReadOptions {
   maxLineBytes?: number;
   /** How many bad lines to keep with their reason; the rest are only counted. */
   badLineSamples?: number;
+  /**
+   * Given each chunk of the file as it comes off the disk, before it is decompressed: the scorer
+   * hashes the file in the same read. A read that ends early (a rejected file) gives only what it read.
+   */
+  onFileBytes?: (chunk: Buffer) => void;
 }
 
 /** What a read found. Complete once iteration ends; live (and partial) while it runs. */
@@ -57,6 +62,7 @@ export class ConnLogReader implements AsyncIterable<ConnRecord[]> {
   private readonly policy: BadLinePolicy;
   private readonly maxLineBytes: number;
   private readonly maxSamples: number;
+  private readonly onFileBytes: ((chunk: Buffer) => void) | undefined;
 
   constructor(
     readonly file: string,
@@ -65,6 +71,7 @@ export class ConnLogReader implements AsyncIterable<ConnRecord[]> {
     this.policy = options.badLines ?? DEFAULT_BAD_LINE_POLICY;
     this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.maxSamples = options.badLineSamples ?? DEFAULT_BAD_LINE_SAMPLES;
+    this.onFileBytes = options.onFileBytes;
     this.summary = {
       file,
       format: null,
@@ -91,7 +98,7 @@ export class ConnLogReader implements AsyncIterable<ConnRecord[]> {
 
   private async *read(): AsyncGenerator<ConnRecord[]> {
     const summary = this.summary;
-    const source = await openByteSource(this.file);
+    const source = await openByteSource(this.file, this.onFileBytes);
     summary.compression = source.compression;
     const splitter = new LineSplitter(this.maxLineBytes);
     let parser: FormatParser | null = null;

@@ -27,6 +27,15 @@ export type Identified =
  * is a directory or a FIFO — is an outcome, never a throw: one file must not stop the service.
  */
 export async function identifyFile(path: string): Promise<Identified> {
+  const stated = await statFile(path);
+  if (stated.status === 'unreadable') return stated;
+  return hashedIdentity(path, stated.size, stated.modifiedMs);
+}
+
+export type Stated = { status: 'stated'; size: number; modifiedMs: number } | { status: 'unreadable'; size: number; error: string };
+
+/** The file's size and modification time, or why it cannot be read (as `identifyFile`, without the hash). */
+export async function statFile(path: string): Promise<Stated> {
   let before: Stats;
   try {
     before = await stat(path);
@@ -35,11 +44,15 @@ export async function identifyFile(path: string): Promise<Identified> {
   }
   // A FIFO would block the read forever, a directory fails it: neither is an archive.
   if (!before.isFile()) return { status: 'unreadable', size: 0, error: `${path}: not a regular file (${kindOf(before)}); only files are scored` };
+  return { status: 'stated', size: before.size, modifiedMs: before.mtimeMs };
+}
+
+/** The identity of a file already stated: its content hashed in a read of its own. */
+export async function hashedIdentity(path: string, size: number, modifiedMs: number): Promise<Identified> {
   try {
-    const sha256 = await sha256Of(path);
-    return { status: 'identified', identity: { path, size: before.size, sha256, modifiedMs: before.mtimeMs } };
+    return { status: 'identified', identity: { path, size, sha256: await sha256Of(path), modifiedMs } };
   } catch (error) {
-    return unreadable(path, before.size, error);
+    return unreadable(path, size, error);
   }
 }
 
@@ -63,7 +76,7 @@ async function sha256Of(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-function unreadable(path: string, size: number, error: unknown): Identified {
+function unreadable(path: string, size: number, error: unknown): { status: 'unreadable'; size: number; error: string } {
   const code = (error as NodeJS.ErrnoException | null)?.code;
   // Only the operating system's refusals are the file's problem; anything else is a bug to surface.
   if (typeof code !== 'string') throw error;

@@ -1,5 +1,6 @@
+import { createHash, type Hash } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
-import { findByPathAndSha256, findDoneBySha256 } from '../../db/files.js';
+import { findByPathAndSha256, findDoneBySha256, mayKnowContent } from '../../db/files.js';
 import { recordFailedFile, recordScoredFile, recordSkippedFile, type RecordedScore } from '../../db/record-file.js';
 import type { Tf } from '../../model/backend.js';
 import type { ScoringModel } from '../../model/load-scoring-model.js';
@@ -8,7 +9,7 @@ import type { DetectedFindings, FindingsStage } from '../findings/findings-stage
 import type { FindingsWritten } from '../findings/record-findings.js';
 import type { FileActivity } from '../findings/file-activity.js';
 import type { FlaggedConnection } from './candidate-table.js';
-import { changeSince, identifyFile, UNKNOWN_CONTENT } from './file-identity.js';
+import { changeSince, hashedIdentity, identifyFile, statFile, UNKNOWN_CONTENT, type FileIdentity } from './file-identity.js';
 import { scoreFile, type ScoreOptions, type ScoreOutcome } from './score-file.js';
 
 /** What happened to one file: the same outcome whether `score` or the service met it. */
@@ -56,27 +57,34 @@ export interface ProcessContext {
 export async function processFile(context: ProcessContext, file: string): Promise<FileOutcome> {
   const { db, tf, model, options, context: keeper, findings } = context;
   const startedAt = new Date().toISOString();
-  const identified = await identifyFile(file);
-  if (identified.status === 'unreadable') {
+  const failedUnread = (size: number, error: string): FileOutcome => {
     // The failed row's content is unknown: the path alone says it was met, and it is recorded once.
-    const recorded = recordFailedFile(db, { path: file, size: identified.size, sha256: UNKNOWN_CONTENT, startedAt, finishedAt: new Date().toISOString() }, identified.error);
+    const recorded = recordFailedFile(db, { path: file, size, sha256: UNKNOWN_CONTENT, startedAt, finishedAt: new Date().toISOString() }, error);
     if (recorded.status === 'already-seen') return { status: 'already-seen', file, fileId: recorded.fileId, previous: recorded.previous };
-    return { status: 'failed', file, fileId: recorded.fileId, error: identified.error };
-  }
-  const { identity } = identified;
-  const { size, sha256 } = identity;
+    return { status: 'failed', file, fileId: recorded.fileId, error };
+  };
+  const stated = await statFile(file);
+  if (stated.status === 'unreadable') return failedUnread(stated.size, stated.error);
 
-  const seen = findByPathAndSha256(db, file, sha256);
-  if (seen !== undefined) return { status: 'already-seen', file, fileId: seen.id, previous: seen.status };
-  const base = { path: file, size, sha256, startedAt };
-
-  const original = findDoneBySha256(db, sha256);
-  if (original !== undefined) {
-    const recorded = recordSkippedFile(db, { ...base, finishedAt: new Date().toISOString() }, original.id);
-    // Another process recorded this path with this content between the check above and the write.
-    if (recorded.status === 'already-seen') return { status: 'already-seen', file, fileId: recorded.fileId, previous: recorded.previous };
-    return { status: 'skipped', file, fileId: recorded.fileId, duplicateOf: { id: original.id, path: original.path } };
+  // Content the ledger may know (the same path and size, or a scored file of this very size) is
+  // hashed first, so that a restart's rescan or a renamed copy costs a hash, not a scoring. Any
+  // other file is new for certain: it is hashed in the read that scores it, one read in all.
+  let known: FileIdentity | null = null;
+  if (mayKnowContent(db, file, stated.size)) {
+    const identified = await hashedIdentity(file, stated.size, stated.modifiedMs);
+    if (identified.status === 'unreadable') return failedUnread(identified.size, identified.error);
+    known = identified.identity;
+    const seen = findByPathAndSha256(db, file, known.sha256);
+    if (seen !== undefined) return { status: 'already-seen', file, fileId: seen.id, previous: seen.status };
+    const original = findDoneBySha256(db, known.sha256);
+    if (original !== undefined) {
+      const recorded = recordSkippedFile(db, { path: file, size: known.size, sha256: known.sha256, startedAt, finishedAt: new Date().toISOString() }, original.id);
+      // Another process recorded this path with this content between the check above and the write.
+      if (recorded.status === 'already-seen') return { status: 'already-seen', file, fileId: recorded.fileId, previous: recorded.previous };
+      return { status: 'skipped', file, fileId: recorded.fileId, duplicateOf: { id: original.id, path: original.path } };
+    }
   }
+  const hash = known === null ? createHash('sha256') : null;
 
   // From here on, a file that is not stored must not stay counted in the context state: each way
   // out that stores nothing (a throw included) sends the state back to its saved copy.
@@ -86,7 +94,7 @@ export async function processFile(context: ProcessContext, file: string): Promis
   try {
     activity = findings?.newActivity();
     const withContext = keeper === undefined ? options : { ...options, context: { state: keeper.state, rewound: () => keeper.rewound() } };
-    outcome = await scoreFile(tf, model, file, { ...withContext, activity });
+    outcome = await scoreFile(tf, model, file, { ...withContext, activity, onFileBytes: hash === null ? undefined : (chunk) => hash.update(chunk) });
     detected = activity === undefined || findings === undefined || outcome.status !== 'scored' ? null : findings.detect(activity, keeper?.state ?? null, model.version);
   } catch (error) {
     keeper?.discard();
@@ -95,6 +103,8 @@ export async function processFile(context: ProcessContext, file: string): Promis
   if (outcome.status !== 'scored') keeper?.discard();
   if (outcome.status === 'aborted') return { status: 'aborted', file };
   const finishedAt = new Date().toISOString();
+  const identity: FileIdentity = known ?? { path: file, size: stated.size, modifiedMs: stated.modifiedMs, sha256: await newContentHash(file, hash!, outcome) };
+  const base = { path: file, size: identity.size, sha256: identity.sha256, startedAt };
   // What was scored must be the content that was hashed, or the ledger would vouch for rows it never saw.
   const change = outcome.status === 'scored' ? await changeSince(identity) : null;
   if (outcome.status === 'failed' || change !== null) {
@@ -155,4 +165,15 @@ function* countingFlags(rows: Iterable<FlaggedConnection>, activity: FileActivit
     activity.countFlagged(row.origH);
     yield row;
   }
+}
+
+/**
+ * The SHA-256 of a file hashed while it was scored. A scored file was read to its end; a failed one
+ * may have been given up part-way (a rejected file), and is hashed in full in a read of its own, or
+ * has unknown content when that read fails too.
+ */
+async function newContentHash(file: string, hash: Hash, outcome: ScoreOutcome): Promise<string> {
+  if (outcome.status === 'scored') return hash.digest('hex');
+  const identified = await identifyFile(file);
+  return identified.status === 'identified' ? identified.identity.sha256 : UNKNOWN_CONTENT;
 }

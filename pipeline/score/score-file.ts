@@ -33,6 +33,8 @@ export interface ScoreOptions {
   context?: FileContext;
   /** Gathers every row for the findings detectors (on the first read only). */
   activity?: FileActivity;
+  /** Each chunk of the file as read from the disk (on the first read only): to hash it in the same read. */
+  onFileBytes?: (chunk: Buffer) => void;
 }
 
 export interface FileContext {
@@ -89,7 +91,7 @@ export async function scoreFile(tf: Tf, model: ScoringModel, file: string, optio
   let nextCutEstimate = FIRST_CUT_ESTIMATE_AT;
 
   const activity = options.activity;
-  const reader = readConnLog(file, { badLines: options.badLines });
+  const reader = readConnLog(file, { badLines: options.badLines, onFileBytes: options.onFileBytes });
   options.onStart?.();
   try {
     await scorer.scoreStream(
