@@ -4,7 +4,7 @@ import { Layout } from './parts.js';
 export function ErrorPage(props: { status: 400 | 404 | 500; message: string }) {
   const title = props.status === 400 ? 'Bad request' : props.status === 404 ? 'Not found' : 'Something went wrong';
   return (
-    <Layout title={title} section="overview">
+    <Layout title={title}>
       <div class="error-box" role="alert">
         {props.message}
       </div>

@@ -2,7 +2,7 @@ import { queryFindings, SEVERITIES, type StoredFinding } from '../../../db/findi
 import { FINDING_TYPES } from '../../findings/detector.js';
 import type { DashboardDeps } from '../dashboard-deps.js';
 import { choiceParam, flagParam, hostParam, parseQuery, timeParam, wholeParam } from '../query-params.js';
-import { count, Empty, HostLink, Layout, SeverityBadge, utc, Wide, withQuery } from './parts.js';
+import { Choice, count, Empty, HostLink, Layout, SeverityBadge, utc, Wide, withQuery } from './parts.js';
 
 export const FINDINGS_QUERY = {
   since: timeParam,
@@ -48,28 +48,8 @@ export function findingsPage(deps: DashboardDeps, search: URLSearchParams) {
           host
           <input type="text" name="host" value={query.host ?? ''} placeholder="either end" />
         </label>
-        <label>
-          type
-          <select name="type">
-            <option value="">any</option>
-            {FINDING_TYPES.map((type) => (
-              <option value={type} selected={type === query.type}>
-                {type}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          severity at least
-          <select name="severity">
-            <option value="">any</option>
-            {SEVERITIES.map((severity) => (
-              <option value={severity} selected={severity === query.severity}>
-                {severity}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Choice label="type" name="type" options={FINDING_TYPES} selected={query.type} />
+        <Choice label="severity at least" name="severity" options={SEVERITIES} selected={query.severity} />
         <label class="check">
           <input type="checkbox" name="all" value="1" checked={query.all !== undefined} /> include allow-listed
         </label>

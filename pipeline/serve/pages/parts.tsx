@@ -16,7 +16,7 @@ const NAV: readonly { section: Section; href: string; label: string }[] = [
   { section: 'models', href: '/models', label: 'Models' },
 ];
 
-export function Layout(props: PropsWithChildren<{ title: string; section: Section; live?: { url: string; seconds: number } }>) {
+export function Layout(props: PropsWithChildren<{ title: string; section?: Section; live?: { url: string; seconds: number } }>) {
   return (
     <html lang="en">
       <head>
@@ -91,6 +91,23 @@ export function Wide(props: PropsWithChildren) {
 
 export function Empty(props: PropsWithChildren) {
   return <p class="empty">{props.children}</p>;
+}
+
+/** A filter's drop-down: "any" (the parameter left out), then each allowed value. */
+export function Choice(props: { label: string; name: string; options: readonly string[]; selected: string | undefined }) {
+  return (
+    <label>
+      {props.label}
+      <select name={props.name}>
+        <option value="">any</option>
+        {props.options.map((option) => (
+          <option value={option} selected={option === props.selected}>
+            {option}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
 }
 
 /** Definition list rows: a label and its value. */
