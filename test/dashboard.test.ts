@@ -223,6 +223,7 @@ describe('the dashboard over HTTP', () => {
       ['/anomalies?order=size', /order is "size"; allowed: ts, score/],
       ['/anomalies?host=10.0.0.300', /host is "10\.0\.0\.300"; allowed: an IPv4 or IPv6 address/],
       ['/anomalies?since=yesterday', /since is "yesterday"; allowed: a date/],
+      ['/findings?until=2024-02-30', /until is "2024-02-30"; allowed: a date/],
       ['/anomalies?after=1e3', /after is "1e3"; allowed: a cursor/],
       ['/anomalies?limit=5', /limit is not a parameter of this page; allowed: since, until, host, minScore, file, order, after/],
       ['/findings?severity=urgent', /severity is "urgent"; allowed: info, low, medium, high, critical/],
@@ -243,6 +244,21 @@ describe('the dashboard over HTTP', () => {
     const api = await get('/api/overview?window=1y');
     assert.equal(api.status, 400);
     assert.match(((await api.json()) as { error: string }).error, /window is "1y"; allowed: 24h, 7d, 30d/);
+  });
+
+  test("a time as the form's date-and-time field sends it (no zone) is taken as UTC, and the CSV holds exactly the rows in that hour", async () => {
+    const response = await get('/anomalies.csv?since=2024-04-16T12:00&until=2024-04-16T13:00');
+    assert.equal(response.status, 200);
+    const records = parse<Record<string, string>>(await response.text(), { columns: true });
+    assert.ok(records.length > 0, 'the demo has flagged rows in that hour');
+    const [since, until] = [Date.UTC(2024, 3, 16, 12) / 1000, Date.UTC(2024, 3, 16, 13) / 1000];
+    assert.ok(records.every((r) => Number(r.ts) >= since && Number(r.ts) < until), 'every row is in the hour');
+    const handle = openDatabase(demo.dirs.db, { readonly: true });
+    try {
+      assert.equal(records.length, queryAnomalies(handle, { since, until }).length);
+    } finally {
+      handle.close();
+    }
   });
 
   test('a finding or page that is not there is a 404 page, not an error', async () => {

@@ -22,7 +22,9 @@ export const timeParam = described(
   z.string().transform((value, context) => {
     const match = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?)?$/.exec(value);
     const ms = match === null ? Number.NaN : Date.parse(value.length === 10 ? `${value}T00:00:00Z` : `${value.replace(' ', 'T')}${match[1] === undefined ? 'Z' : ''}`);
-    if (Number.isNaN(ms)) {
+    // Date.parse rolls 2024-02-30 over to March 1st; a UTC date that does not read back is refused.
+    const rolledOver = !Number.isNaN(ms) && (match?.[1] ?? 'Z') === 'Z' && new Date(ms).toISOString().slice(0, 10) !== value.slice(0, 10);
+    if (Number.isNaN(ms) || rolledOver) {
       context.addIssue({ code: 'custom', message: 'is not a date' });
       return z.NEVER;
     }
