@@ -114,7 +114,7 @@ const FILES_PAGE = `SELECT id, path, size, sha256, status, rows, bad_lines AS ba
   ORDER BY id DESC LIMIT @limit`;
 
 /** The ledger newest first, a page at a time: the files before id `before` (all when null). */
-export function filesPage(db: Database, options: { status: FileRow['status'] | null; before: number | null; limit: number }): FileRow[] {
+export function ledgerPage(db: Database, options: { status: FileRow['status'] | null; before: number | null; limit: number }): FileRow[] {
   return prepared<[{ status: string | null; before: number | null; limit: number }], FileRow>(db, FILES_PAGE).all({
     status: options.status,
     before: options.before,

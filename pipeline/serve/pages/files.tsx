@@ -1,4 +1,4 @@
-import { filesPage as readFilesPage } from '../../../db/dashboard-queries.js';
+import { ledgerPage } from '../../../db/dashboard-queries.js';
 import { countFiles, FILE_STATUSES } from '../../../db/files.js';
 import { significant } from '../../../db/export-format.js';
 import type { DashboardDeps } from '../dashboard-deps.js';
@@ -11,7 +11,7 @@ const PAGE_SIZE = 100;
 
 export function filesPage(deps: DashboardDeps, search: URLSearchParams) {
   const query = parseQuery(search, FILES_QUERY);
-  const rows = readFilesPage(deps.db, { status: query.status ?? null, before: query.before ?? null, limit: PAGE_SIZE + 1 });
+  const rows = ledgerPage(deps.db, { status: query.status ?? null, before: query.before ?? null, limit: PAGE_SIZE + 1 });
   const page = rows.slice(0, PAGE_SIZE);
   const counts = countFiles(deps.db);
   const next = rows.length > PAGE_SIZE ? withQuery('/files', { status: query.status, before: page.at(-1)!.id }) : null;
