@@ -3,6 +3,7 @@ import { countFiles } from '../../../db/files.js';
 import { SEVERITIES } from '../../../db/findings.js';
 import { listModels } from '../../../db/models.js';
 import { scoredTotals } from '../../../db/report-queries.js';
+import type { ArchiveLag } from '../archive-lag.js';
 import type { ChartSpec } from '../client/chart-spec.js';
 import type { DashboardDeps } from '../dashboard-deps.js';
 import { choiceParam, parseQuery } from '../query-params.js';
@@ -203,7 +204,7 @@ export function OverviewPage(props: { overview: Overview; liveSeconds: number })
   );
 }
 
-function behindTile(lag: Awaited<ReturnType<NonNullable<DashboardDeps['lag']>['read']>> | null, lastScoredTs: number | null): Tile {
+function behindTile(lag: ArchiveLag | null, lastScoredTs: number | null): Tile {
   if (lag === null) return { id: 'behind', label: 'behind the newest archive', value: 'not known', note: 'the dashboard was started without the log directory', tone: 'ok' };
   if (lag.status === 'unreadable') return { id: 'behind', label: 'behind the newest archive', value: 'not known', note: `cannot list the log directory: ${lag.error}`, tone: 'warn' };
   const behind = lag.newest?.end != null && lastScoredTs !== null ? Math.max(0, lag.newest.end - lastScoredTs) : null;
