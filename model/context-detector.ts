@@ -21,16 +21,20 @@ export interface ContextRows {
   rows: number;
 }
 
-/** Fits the scaler on the training rows only, then the autoencoder (the same input → 32 → 16 → 32 → input shape) with early stopping. */
+/**
+ * Fits the scaler on the training rows only, then the autoencoder (the same input → 32 → 16 → 32 →
+ * input shape) with early stopping, by `trainer` (`trainAutoencoderInWorker` trains it on another thread).
+ */
 export async function fitContextDetector(
   tf: Tf,
   train: ContextRows,
   validation: ContextRows,
   columns: readonly MatrixColumn[],
   options: TrainOptions,
+  trainer: typeof trainAutoencoder = trainAutoencoder,
 ): Promise<FittedContextDetector> {
   const scaler = MatrixScaler.fit(train.x, train.rows, columns);
-  const trained = await trainAutoencoder(tf, scaler.transform(train.x, train.rows), scaler.transform(validation.x, validation.rows), scaler.width, options);
+  const trained = await trainer(tf, scaler.transform(train.x, train.rows), scaler.transform(validation.x, validation.rows), scaler.width, options);
   return { scaler, ...trained };
 }
 

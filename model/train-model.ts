@@ -6,6 +6,7 @@ import type { Tf } from './backend.js';
 import { combinedScore, scaleOf, type ScoreScales } from './combine.js';
 import { fitContextDetector, scoreContextRows, type ContextRows, type FittedContextDetector } from './context-detector.js';
 import { fitDetector, scoreRecords, type FittedDetector } from './detector.js';
+import { trainAutoencoderInWorker } from './train-in-worker.js';
 import { quantile } from './metrics.js';
 import { seededRandom, shuffleInPlace } from './random.js';
 
@@ -27,6 +28,8 @@ export interface TrainModelOptions {
   split?: SplitShares;
   /** Each record's context features (`rows[i]` belongs to record i): trains the context autoencoder too. */
   context?: { rows: readonly Float32Array[]; columns: readonly MatrixColumn[] };
+  /** Each epoch of the context autoencoder (`train.onEpoch` has the per-connection one's); default `train.onEpoch`. */
+  onContextEpoch?: (epoch: EpochLog) => void;
 }
 
 export interface Threshold {
@@ -59,26 +62,52 @@ export async function trainModel(tf: Tf, records: readonly ConnRecord[], options
   const recordsOf = (rows: number[]): ConnRecord[] => rows.map((i) => records[i]!);
   const validation = recordsOf(parts.validation);
 
-  const detector = await fitDetector(tf, recordsOf(parts.train), validation, options.preset, { ...options.train, seed: options.seed });
+  // The context autoencoder trains on a worker thread while this one trains the per-connection
+  // one: the two are independent until their thresholds are combined, and the machine has two cores.
+  const contextShares = options.context === undefined ? null : contextMatrices(options.context, records.length, parts);
+  const stopContext = new AbortController();
+  const contextFit =
+    contextShares === null
+      ? null
+      : fitContextDetector(
+          tf,
+          contextShares.train,
+          contextShares.validation,
+          contextShares.columns,
+          {
+            ...options.train,
+            seed: options.seed + 1,
+            onEpoch: options.onContextEpoch ?? options.train.onEpoch,
+            signal: options.train.signal === undefined ? stopContext.signal : AbortSignal.any([options.train.signal, stopContext.signal]),
+          },
+          trainAutoencoderInWorker,
+        );
+  // Marked as handled now: on an abort it rejects at once, while the main thread is still inside
+  // fitDetector, and an unhandled rejection would end the process. It is awaited below all the same.
+  contextFit?.catch(() => undefined);
+  let detector: FittedDetector;
+  try {
+    detector = await fitDetector(tf, recordsOf(parts.train), validation, options.preset, { ...options.train, seed: options.seed });
+  } catch (error) {
+    stopContext.abort();
+    await contextFit?.catch(() => undefined);
+    throw error;
+  }
   const validationScores = scoreRecords(tf, detector, validation);
   const testScores = scoreRecords(tf, detector, recordsOf(parts.test));
   const threshold = { quantile: BASELINE_QUANTILE, value: quantile(validationScores, BASELINE_QUANTILE) };
 
   let context: TrainedModel['context'] = null;
-  if (options.context !== undefined) {
-    const { rows: contextRows, columns } = options.context;
-    const width = columns.length;
-    if (contextRows.length !== records.length) throw new RangeError(`trainModel: ${contextRows.length} context rows for ${records.length} records`);
-    // Each share copied straight from the rows into its own matrix: no matrix of the whole sample is made.
-    const rowsOf = (rows: number[]): ContextRows => {
-      const out = new Float32Array(rows.length * width);
-      rows.forEach((row, i) => out.set(contextRows[row]!.subarray(0, width), i * width));
-      return { x: out, rows: rows.length };
-    };
-    const contextValidation = rowsOf(parts.validation);
-    const fitted = await fitContextDetector(tf, rowsOf(parts.train), contextValidation, columns, { ...options.train, seed: options.seed + 1 });
-    const contextValidationScores = scoreContextRows(tf, fitted, contextValidation).scores;
-    const contextTestScores = scoreContextRows(tf, fitted, rowsOf(parts.test)).scores;
+  if (contextFit !== null && contextShares !== null) {
+    let fitted: FittedContextDetector;
+    try {
+      fitted = await contextFit;
+    } catch (error) {
+      detector.model.dispose();
+      throw error;
+    }
+    const contextValidationScores = scoreContextRows(tf, fitted, contextShares.validation).scores;
+    const contextTestScores = scoreContextRows(tf, fitted, contextShares.test()).scores;
     const contextThreshold = { quantile: BASELINE_QUANTILE, value: quantile(contextValidationScores, BASELINE_QUANTILE) };
     const scales = { conn: scaleOf(threshold.value), context: scaleOf(contextThreshold.value) };
     const combined = Float32Array.from(validationScores, (score, i) => combinedScore(score, contextValidationScores[i]!, scales));
@@ -98,6 +127,23 @@ export async function trainModel(tf: Tf, records: readonly ConnRecord[], options
     threshold,
     context,
   };
+}
+
+/** The context rows of each share, each copied straight into its own matrix: no matrix of the whole sample is made. The test share's, only when asked for. */
+function contextMatrices(
+  context: NonNullable<TrainModelOptions['context']>,
+  records: number,
+  parts: { train: number[]; validation: number[]; test: number[] },
+): { train: ContextRows; validation: ContextRows; test: () => ContextRows; columns: readonly MatrixColumn[] } {
+  const { rows: contextRows, columns } = context;
+  const width = columns.length;
+  if (contextRows.length !== records) throw new RangeError(`trainModel: ${contextRows.length} context rows for ${records} records`);
+  const rowsOf = (rows: number[]): ContextRows => {
+    const out = new Float32Array(rows.length * width);
+    rows.forEach((row, i) => out.set(contextRows[row]!.subarray(0, width), i * width));
+    return { x: out, rows: rows.length };
+  };
+  return { train: rowsOf(parts.train), validation: rowsOf(parts.validation), test: () => rowsOf(parts.test), columns };
 }
 
 function mean(values: Float32Array): number {

@@ -8,9 +8,11 @@ import {
   scoreAll,
   scoreBatch,
   trainAutoencoder,
+  type EpochLog,
   type TrainOptions,
 } from '../model/autoencoder.js';
 import { BACKEND_ENV, initBackend, type Tf } from '../model/backend.js';
+import { trainAutoencoderInWorker } from '../model/train-in-worker.js';
 import { syntheticFeatures, unstructuredRows } from '../model/synthetic-features.js';
 
 const WIDTH = 20;
@@ -215,6 +217,28 @@ describe('the autoencoder on wasm', () => {
       /trainAutoencoder: train has 39999 values, which is not a positive multiple of width 20/,
     );
     await assert.rejects(trainAutoencoder(tf, train, validation, WIDTH, { ...FAST, patience: 0 }), /patience is 0; it must be a whole number ≥ 1/);
+  });
+
+  test('trained on a worker thread, with the same seed, the weights, epochs and losses come back identical to training here; an abort stops it', async () => {
+    const options = { ...FAST, maxEpochs: 3 };
+    const here = await trainAutoencoder(tf, train, validation, WIDTH, options);
+    const epochs: number[] = [];
+    const there = await trainAutoencoderInWorker(tf, train.slice(), validation.slice(), WIDTH, { ...options, onEpoch: (e) => epochs.push(e.epoch) });
+    try {
+      const losses = (epochs: readonly EpochLog[]) => epochs.map(({ epoch, loss, valLoss }) => ({ epoch, loss, valLoss }));
+      assert.deepEqual(losses(there.epochs), losses(here.epochs));
+      assert.deepEqual(epochs, here.epochs.map((e) => e.epoch), 'each epoch was reported as it ended');
+      assert.equal(there.bestEpoch, here.bestEpoch);
+      const [a, b] = [here.model.getWeights(), there.model.getWeights()];
+      assert.equal(a.length, b.length);
+      a.forEach((weight, i) => assert.deepEqual(b[i]!.dataSync(), weight.dataSync(), `weight ${i}`));
+    } finally {
+      here.model.dispose();
+      there.model.dispose();
+    }
+    const stop = new AbortController();
+    const stopped = trainAutoencoderInWorker(tf, train.slice(), validation.slice(), WIDTH, { ...options, maxEpochs: 50, signal: stop.signal, onEpoch: () => stop.abort(new Error('stopped by the test')) });
+    await assert.rejects(stopped, /stopped by the test/);
   });
 });
 

@@ -127,7 +127,7 @@ export function logRetrainEvent(log: Logger, event: string, progress: RetrainEve
       log.info(event, { phase: 'training', rows: progress.rows });
       break;
     case 'epoch':
-      log.info(event, { phase: 'epoch', epoch: progress.epoch.epoch, maxEpochs: progress.maxEpochs, loss: progress.epoch.loss, valLoss: progress.epoch.valLoss });
+      log.info(event, { phase: 'epoch', model: progress.model, epoch: progress.epoch.epoch, maxEpochs: progress.maxEpochs, loss: progress.epoch.loss, valLoss: progress.epoch.valLoss });
       break;
     case 'file-read':
     case 'saved':

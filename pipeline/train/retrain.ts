@@ -45,7 +45,8 @@ export type RetrainEvent =
   | { type: 'file-read'; file: string; rows: number; sampled: number; index: number; of: number }
   | { type: 'file-failed'; file: string; error: string; index: number; of: number }
   | { type: 'training'; rows: number }
-  | { type: 'epoch'; epoch: EpochLog; maxEpochs: number }
+  /** An epoch of one of the two autoencoders, which train at once (the context one on a worker thread). */
+  | { type: 'epoch'; model: 'connection' | 'context'; epoch: EpochLog; maxEpochs: number }
   | { type: 'saved'; version: string; activated: boolean };
 
 export type RetrainOutcome =
@@ -153,8 +154,9 @@ export async function retrain(
       train: {
         ...options.train,
         signal,
-        onEpoch: (epoch) => onEvent({ type: 'epoch', epoch, maxEpochs: options.train.maxEpochs }),
+        onEpoch: (epoch) => onEvent({ type: 'epoch', model: 'connection', epoch, maxEpochs: options.train.maxEpochs }),
       },
+      onContextEpoch: (epoch) => onEvent({ type: 'epoch', model: 'context', epoch, maxEpochs: options.train.maxEpochs }),
     });
   } catch (error) {
     if (signal?.aborted) return { status: 'aborted' };

@@ -51,9 +51,10 @@ function report(event: RetrainEvent, progress: ReturnType<typeof createProgress>
       progress.line(`training on ${event.rows.toLocaleString('en-US')} rows…`);
       break;
     case 'epoch':
-      progress.update(event.epoch.epoch, event.maxEpochs, `epochs, loss ${event.epoch.loss.toFixed(4)}, validation ${event.epoch.valLoss.toFixed(4)}`);
+      // The bar follows the per-connection model, which sets the pace; both models' epochs are listed.
+      if (event.model === 'connection') progress.update(event.epoch.epoch, event.maxEpochs, `epochs, loss ${event.epoch.loss.toFixed(4)}, validation ${event.epoch.valLoss.toFixed(4)}`);
       if (!process.stderr.isTTY) {
-        progress.line(`epoch ${event.epoch.epoch}: loss ${event.epoch.loss.toFixed(5)}, validation loss ${event.epoch.valLoss.toFixed(5)} (${event.epoch.seconds.toFixed(1)} s)`);
+        progress.line(`${event.model} epoch ${event.epoch.epoch}: loss ${event.epoch.loss.toFixed(5)}, validation loss ${event.epoch.valLoss.toFixed(5)} (${event.epoch.seconds.toFixed(1)} s)`);
       }
       break;
     case 'saved':
