@@ -1,7 +1,7 @@
 import type { ConnRecord } from '../pipeline/read/conn-record.js';
 import type { Preset } from '../preprocess/feature-spec.js';
 import type { MatrixColumn } from '../preprocess/matrix-scaler.js';
-import type { EpochLog, TrainOptions } from './autoencoder.js';
+import { trainAutoencoder, type EpochLog, type TrainOptions } from './autoencoder.js';
 import type { Tf } from './backend.js';
 import { combinedScore, scaleOf, type ScoreScales } from './combine.js';
 import { fitContextDetector, scoreContextRows, type ContextRows, type FittedContextDetector } from './context-detector.js';
@@ -80,7 +80,9 @@ export async function trainModel(tf: Tf, records: readonly ConnRecord[], options
             onEpoch: options.onContextEpoch ?? options.train.onEpoch,
             signal: options.train.signal === undefined ? stopContext.signal : AbortSignal.any([options.train.signal, stopContext.signal]),
           },
-          trainAutoencoderInWorker,
+          // tfjs-node already spreads its work over every core, and its native addon is not made
+          // to load in a second thread: with it, both models train here.
+          tf.getBackend() === 'tensorflow' ? trainAutoencoder : trainAutoencoderInWorker,
         );
   // Marked as handled now: on an abort it rejects at once, while the main thread is still inside
   // fitDetector, and an unhandled rejection would end the process. It is awaited below all the same.
