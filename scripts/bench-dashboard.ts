@@ -11,6 +11,7 @@ import { insertFinding, linkFindingAnomalies, linkFindingFile, queryFindings, SE
 import { upsertModel } from '../db/models.js';
 import { openDatabase } from '../db/open-database.js';
 import { recordScoredFile } from '../db/record-file.js';
+import { quantile } from '../model/metrics.js';
 import { seededRandom } from '../model/random.js';
 import { FINDING_TYPES } from '../pipeline/findings/detector.js';
 import { startDashboard } from '../pipeline/serve/start-dashboard.js';
@@ -326,9 +327,4 @@ function benchFinding(random: () => number, ts: number, src: string | null): Fin
 function benchMetrics(random: () => number): unknown {
   const epochs = Array.from({ length: 30 }, (_, i) => ({ epoch: i + 1, loss: 1 / (i + 1) + random() * 0.01, valLoss: 1.1 / (i + 1), seconds: 1 }));
   return { preset: 'default', rows: { used: 1_000_000 }, epochs, bestEpoch: 30, testLoss: 0.03, threshold: { value: 1 }, trainingSeconds: 120, context: { epochs, testLoss: 0.04 } };
-}
-
-function quantile(values: readonly number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }

@@ -4,7 +4,7 @@ import type { AllowEntry } from '../../findings/allow-list.js';
 import type { DashboardDeps } from '../dashboard-deps.js';
 import { parseQuery } from '../query-params.js';
 import { AnomaliesTable } from './anomalies.js';
-import { bytes, Chart, count, Empty, Facts, HostLink, Layout, SeverityBadge, utc, Wide } from './parts.js';
+import { bytes, Chart, count, Empty, Facts, HostLink, Layout, SeverityBadge, utc, Wide, withQuery } from './parts.js';
 
 // Enough to draw a finding's flagged connections and list its worst; the anomalies page has the rest.
 const CHART_ANOMALIES = 2000;
@@ -84,7 +84,7 @@ export function findingPage(deps: DashboardDeps, id: number, search: URLSearchPa
       )}
       {anomaliesLink !== null ? (
         <p>
-          <a href={`/anomalies?host=${encodeURIComponent(anomaliesLink)}&order=score`}>{`All flagged connections of ${anomaliesLink} →`}</a>
+          <a href={withQuery('/anomalies', { host: anomaliesLink, order: 'score' })}>{`All flagged connections of ${anomaliesLink} →`}</a>
         </p>
       ) : null}
       <h2>{`Files (${count(files.length)})`}</h2>

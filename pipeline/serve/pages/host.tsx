@@ -5,7 +5,7 @@ import type { DashboardDeps } from '../dashboard-deps.js';
 import { flagParam, parseQuery } from '../query-params.js';
 import { AnomaliesTable } from './anomalies.js';
 import { FindingsTable } from './findings.js';
-import { bytes, Chart, count, Empty, HostLink, Layout, utc, Wide, withQuery } from './parts.js';
+import { bytes, Chart, count, Empty, HostLink, hostHref, Layout, utc, Wide, withQuery } from './parts.js';
 
 export const HOST_QUERY = { all: flagParam };
 
@@ -37,7 +37,7 @@ export function hostPage(deps: DashboardDeps, host: string, search: URLSearchPar
       {hidden > 0 ? (
         <p class="muted">
           {`${count(hidden)} hidden by the allow-list; `}
-          <a href={withQuery(`/hosts/${encodeURIComponent(host)}`, { all: '1' })}>show them</a>
+          <a href={withQuery(hostHref(host), { all: '1' })}>show them</a>
         </p>
       ) : null}
       {findings.length === 0 ? <Empty>None.</Empty> : <FindingsTable rows={findings.slice(0, LISTED_FINDINGS)} />}

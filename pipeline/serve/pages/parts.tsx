@@ -1,5 +1,6 @@
 import type { Child, PropsWithChildren } from 'hono/jsx';
 import type { Severity } from '../../../db/findings.js';
+import { bytes as bytesInWords, count as countInWords } from '../../findings/detectors/words.js';
 import type { ChartSpec } from '../client/chart-spec.js';
 
 // The pieces every page is made of. JSX escapes every value it is given, so text from the network
@@ -133,21 +134,13 @@ export function utc(ts: number | null): string {
   return Number.isNaN(date.getTime()) ? String(ts) : date.toISOString().slice(0, 19).replace('T', ' ');
 }
 
+// Counts and bytes read as the findings' own summaries write them; a dash where the ledger has no value.
 export function count(n: number | null): string {
-  return n === null ? '–' : n.toLocaleString('en-US');
+  return n === null ? '–' : countInWords(n);
 }
 
-const BYTE_UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
-
 export function bytes(n: number | null): string {
-  if (n === null) return '–';
-  let value = n;
-  let unit = 0;
-  while (Math.abs(value) >= 1000 && unit < BYTE_UNITS.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toPrecision(3)} ${BYTE_UNITS[unit]!}`;
+  return n === null ? '–' : bytesInWords(n);
 }
 
 /** `3 h 12 min`, `45 s`: the largest two units. */
