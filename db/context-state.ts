@@ -8,27 +8,48 @@ export interface SavedContextState {
   parts: Uint8Array[];
 }
 
-const READ_STATE = `SELECT file_id AS fileId, saved_at AS savedAt, bytes FROM context_state ORDER BY part`;
+// Each part is stored in pieces of at most this many bytes: SQLite copies a bound blob whole
+// (twice while writing it), so a piece's size, not a table's, is what saving adds to the peak.
+const PIECE_BYTES = 1024 * 1024;
+
+const READ_STATE = `SELECT part, file_id AS fileId, saved_at AS savedAt, bytes FROM context_state ORDER BY part, piece`;
 
 /** The context state saved last, or undefined before the first file with context was stored. */
 export function readContextState(db: Database): SavedContextState | undefined {
-  const rows = prepared<[], { fileId: number | null; savedAt: string; bytes: Buffer }>(db, READ_STATE).all();
+  const rows = prepared<[], { part: number; fileId: number | null; savedAt: string; bytes: Buffer }>(db, READ_STATE).all();
   const first = rows[0];
   if (first === undefined) return undefined;
-  return { fileId: first.fileId, savedAt: first.savedAt, parts: rows.map((row) => new Uint8Array(row.bytes.buffer, row.bytes.byteOffset, row.bytes.byteLength)) };
+  const pieces = new Map<number, Buffer[]>();
+  for (const row of rows) {
+    const list = pieces.get(row.part);
+    if (list === undefined) pieces.set(row.part, [row.bytes]);
+    else list.push(row.bytes);
+  }
+  return { fileId: first.fileId, savedAt: first.savedAt, parts: [...pieces.values()].map(joined) };
 }
 
 const CLEAR_STATE = `DELETE FROM context_state`;
-const WRITE_PART = `INSERT INTO context_state (part, file_id, saved_at, bytes) VALUES (?, ?, ?, ?)`;
+const WRITE_PIECE = `INSERT INTO context_state (part, piece, file_id, saved_at, bytes) VALUES (?, ?, ?, ?, ?)`;
 
-/** Replaces the saved state with `parts`, part by part. Opens no transaction: the caller writes it with the file's results. */
+/** Replaces the saved state with `parts`, piece by piece. Opens no transaction: the caller writes it with the file's results. */
 export function writeContextState(db: Database, fileId: number, parts: readonly Uint8Array[]): void {
   try {
     prepared(db, CLEAR_STATE).run();
     const savedAt = new Date().toISOString();
-    const write = prepared<[number, number, string, Uint8Array]>(db, WRITE_PART);
-    parts.forEach((bytes, part) => write.run(part, fileId, savedAt, bytes));
+    const write = prepared<[number, number, number, string, Uint8Array]>(db, WRITE_PIECE);
+    parts.forEach((bytes, part) => {
+      // An empty part is still a row: the reader counts parts.
+      for (let piece = 0, at = 0; piece === 0 || at < bytes.byteLength; piece++, at += PIECE_BYTES) {
+        write.run(part, piece, fileId, savedAt, bytes.subarray(at, at + PIECE_BYTES));
+      }
+    });
   } catch (error) {
     throw contextError(`${db.name}: saving the context state with file ${fileId}`, error);
   }
+}
+
+/** A part's pieces as one run of bytes: the piece itself when there is one (no copy). */
+function joined(pieces: readonly Buffer[]): Uint8Array {
+  const only = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+  return new Uint8Array(only.buffer, only.byteOffset, only.byteLength);
 }

@@ -18,6 +18,7 @@ import {
   queryAnomalies,
   type AnomalyRow,
 } from '../db/anomalies.js';
+import { readContextState, writeContextState } from '../db/context-state.js';
 import { countFiles, findByPathAndSha256, findDoneBySha256, findFileById, insertFile, listFiles } from '../db/files.js';
 import { anomaliesOfFinding } from '../db/findings.js';
 import { listModels, setActiveModel, upsertModel } from '../db/models.js';
@@ -101,12 +102,12 @@ function withDatabase<T>(fn: (db: Database, file: string) => T, file = freshPath
 }
 
 describe('openDatabase', () => {
-  test('a fresh file: creates its folder, applies the migrations (user_version 5), WAL, NORMAL, foreign keys, busy timeout', () => {
+  test('a fresh file: creates its folder, applies the migrations (user_version 6), WAL, NORMAL, foreign keys, busy timeout', () => {
     const file = freshPath();
     assert.equal(existsSync(join(file, '..')), false);
     withDatabase((db) => {
-      assert.equal(SCHEMA_VERSION, 5);
-      assert.equal(db.pragma('user_version', { simple: true }), 5);
+      assert.equal(SCHEMA_VERSION, 6);
+      assert.equal(db.pragma('user_version', { simple: true }), 6);
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
       assert.equal(db.pragma('synchronous', { simple: true }), 1, 'NORMAL');
       assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
@@ -120,7 +121,7 @@ describe('openDatabase', () => {
     const file = freshPath();
     withDatabase((db) => recordScoredFile(db, scoredFile(), [anomaly()]), file);
     withDatabase((db) => {
-      assert.equal(db.pragma('user_version', { simple: true }), 5);
+      assert.equal(db.pragma('user_version', { simple: true }), 6);
       assert.equal(countAnomalies(db), 1);
       assert.equal(listFiles(db).length, 1);
     }, file);
@@ -446,6 +447,42 @@ describe('exactly once, in the schema', () => {
       assert.deepEqual(db.prepare('SELECT anomaly_id, score FROM finding_anomalies ORDER BY anomaly_id').raw().all(), [[1, 3], [2, 9], [3, 5]]);
       assert.deepEqual(anomaliesOfFinding(db, 1).map((a) => a.id), [2, 3, 1]);
     }, file);
+  });
+
+  test('migration 6, on a version-5 database with a saved context state, keeps each part byte for byte as a single piece', () => {
+    const file = join(dir, 'version-5-state.sqlite');
+    const v5 = new BetterSqlite3(file);
+    v5.pragma('foreign_keys = ON');
+    for (const migration of MIGRATIONS.slice(0, 5)) v5.exec(migration.sql);
+    v5.pragma('user_version = 5');
+    v5.exec(`INSERT INTO files (id, path, size, sha256, status, started_at, finished_at) VALUES (7, '/a.log', 1, 'x', 'done', 'S', 'F')`);
+    const parts = [Buffer.from('ZACTXST3 header'), Buffer.alloc(0), Buffer.from(Array.from({ length: 3000 }, (_, i) => i % 251))];
+    const addPart = v5.prepare(`INSERT INTO context_state (part, file_id, saved_at, bytes) VALUES (?, 7, 'T', ?)`);
+    parts.forEach((bytes, part) => addPart.run(part, bytes));
+    v5.close();
+
+    withDatabase((db) => {
+      assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+      const saved = readContextState(db);
+      assert.equal(saved?.fileId, 7);
+      assert.deepEqual(saved.parts.map((p) => Buffer.from(p)), parts);
+      assert.deepEqual(db.prepare('SELECT part, piece FROM context_state ORDER BY part').raw().all(), [[0, 0], [1, 0], [2, 0]]);
+    }, file);
+  });
+
+  test('a saved context state is stored in pieces of at most 1 MiB and read back byte for byte, an empty part included', () => {
+    withDatabase((db) => {
+      const fileId = recordScoredFile(db, scoredFile(), []).fileId;
+      const big = Buffer.from(Array.from({ length: 2.5 * 1024 * 1024 }, (_, i) => (i * 7) % 256));
+      const parts = [Buffer.from('header'), big, Buffer.alloc(0)];
+      db.transaction(() => writeContextState(db, fileId, parts))();
+      const pieces = db.prepare('SELECT part, piece, length(bytes) FROM context_state ORDER BY part, piece').raw().all();
+      assert.deepEqual(pieces, [[0, 0, 6], [1, 0, 1024 * 1024], [1, 1, 1024 * 1024], [1, 2, 0.5 * 1024 * 1024], [2, 0, 0]]);
+      assert.deepEqual(readContextState(db)?.parts.map((p) => Buffer.from(p)), parts);
+      // Saving again replaces the state: no piece of the larger one is left behind.
+      db.transaction(() => writeContextState(db, fileId, [Buffer.from('smaller')]))();
+      assert.deepEqual(readContextState(db)?.parts.map((p) => Buffer.from(p)), [Buffer.from('smaller')]);
+    });
   });
 
   test('recording a failed or a skipped file a second time for the same path and content adds nothing and says already-seen, naming the first row', () => {
