@@ -5,8 +5,8 @@
  * and update touch one or two cache lines of a table, not one per array: with a million keys, the
  * tables are far larger than the caches and each line touched is a trip to memory. Rows sit
  * densely in the order their keys arrived, found through a separate open-addressing index of row
- * numbers: no object per key, nothing for the garbage collector to walk, and growing copies bytes
- * without rehashing.
+ * numbers: no object per key, nothing for the garbage collector to walk. Both are made at their
+ * full size once (see the constructor), so a table never grows, copies or rehashes.
  *
  * Statistics are float32: damped counts, byte sums and their squares need about 7 significant
  * digits, not 16, and the smaller rows halve the memory and the cache lines. Times stay float64:
@@ -27,12 +27,12 @@ export class KeyTable {
   /** Whether the last `rowFor` added its key. */
   lastWasNew = false;
   /** The statistics, through the rows' buffer: row r's k-th is at `stats[statsAt(r) + k]`. */
-  stats: Float32Array;
-  private words: Uint32Array;
-  private times: Float64Array;
+  readonly stats: Float32Array;
+  private readonly words: Uint32Array;
+  private readonly times: Float64Array;
   /** Row number + 1 at each index slot; 0 is empty. Kept at most half full, so a probe is short. */
-  private index: Int32Array;
-  private mask: number;
+  private readonly index: Int32Array;
+  private readonly mask: number;
   private readonly rowWords: number;
   private readonly rowTimes: number;
 
@@ -43,12 +43,15 @@ export class KeyTable {
     this.rowBytes = Math.ceil((HEAD_BYTES + 4 * width) / 8) * 8;
     this.rowWords = this.rowBytes / 4;
     this.rowTimes = this.rowBytes / 8;
-    const rows = Math.min(INITIAL_ROWS, maxKeys);
-    const buffer = new ArrayBuffer(rows * this.rowBytes);
+    // Room for every key the table may hold, from the start: the operating system gives a large
+    // zeroed buffer pages only as they are first written, so the unused end costs address space,
+    // not memory, and the table never copies itself to grow (a doubling left up to half of its
+    // memory unused, and held the old and new copies at once while it grew).
+    const buffer = new ArrayBuffer(maxKeys * this.rowBytes);
     this.words = new Uint32Array(buffer);
     this.times = new Float64Array(buffer);
     this.stats = new Float32Array(buffer);
-    this.index = new Int32Array(indexSizeFor(rows));
+    this.index = new Int32Array(indexSizeFor(maxKeys));
     this.mask = this.index.length - 1;
   }
 
@@ -120,7 +123,6 @@ export class KeyTable {
   }
 
   private append(hi: number, lo: number, firstSeen: number, lastSeen: number): number {
-    if (this.size * this.rowBytes === this.words.buffer.byteLength) this.growRows();
     const row = this.size++;
     const at = row * this.rowWords;
     this.words[at] = hi;
@@ -128,8 +130,7 @@ export class KeyTable {
     this.times[row * this.rowTimes + 1] = lastSeen;
     this.times[row * this.rowTimes + 2] = firstSeen;
     // Statistics past `size` are zero: fresh buffers are, and eviction clears what it drops.
-    if (this.size * 2 > this.index.length) this.rebuildIndex(this.index.length * 2);
-    else this.indexRow(row);
+    this.indexRow(row);
     return row;
   }
 
@@ -141,19 +142,9 @@ export class KeyTable {
     index[slot] = row + 1;
   }
 
-  private rebuildIndex(size: number): void {
-    this.index = new Int32Array(size);
-    this.mask = size - 1;
+  private rebuildIndex(): void {
+    this.index.fill(0);
     for (let row = 0; row < this.size; row++) this.indexRow(row);
-  }
-
-  private growRows(): void {
-    const rows = Math.min(this.maxKeys, (this.words.buffer.byteLength / this.rowBytes) * 2);
-    const buffer = new ArrayBuffer(rows * this.rowBytes);
-    new Uint8Array(buffer).set(this.rowsView());
-    this.words = new Uint32Array(buffer);
-    this.times = new Float64Array(buffer);
-    this.stats = new Float32Array(buffer);
   }
 
   /** Drops every key last seen at or before the median last-seen time, keeping the others in order. */
@@ -172,13 +163,12 @@ export class KeyTable {
     this.times.fill(0, kept * rowTimes, n * rowTimes);
     this.evicted += n - kept;
     this.size = kept;
-    this.rebuildIndex(this.index.length);
+    this.rebuildIndex();
   }
 }
 
 // The key (8 bytes), last seen (8) and first seen (8) come before the statistics.
 const HEAD_BYTES = 24;
-const INITIAL_ROWS = 1024;
 
 function slotOf(hi: number, lo: number, mask: number): number {
   return (lo ^ Math.imul(hi, 0x9e3779b1)) & mask;
