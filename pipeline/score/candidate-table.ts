@@ -1,7 +1,7 @@
 import type { AnomalyRow, ExplainedFeature } from '../../db/anomalies.js';
 import { describeContext } from '../context/describe-context.js';
 import type { ConnRecord } from '../read/conn-record.js';
-import { ownString } from '../read/own-string.js';
+import { TextColumns } from './text-columns.js';
 
 /** A flagged connection, as it goes into the `anomalies` table. */
 export type FlaggedConnection = AnomalyRow;
@@ -19,10 +19,10 @@ const INITIAL_CAPACITY = 4096;
 
 /**
  * The rows that may end up flagged, stored by column: typed arrays for numbers (NaN for unset),
- * packed explanations, and references for strings. As JS objects a row took about 650 bytes,
- * which for a 10M-row file (600k candidates, then 500k flagged) alone broke the memory target;
- * here it is about a quarter of that. Rows are added in row order and pruning keeps that order,
- * so a row is found by binary search on its index.
+ * packed explanations, numbered categories, and the other text as UTF-8 bytes, with no object or
+ * string per row. As JS objects a row took about 650 bytes, which for a 10M-row file (600k
+ * candidates, then 500k flagged) alone broke the memory target; here it is under 200. Rows are
+ * added in row order and pruning keeps that order, so a row is found by binary search on its index.
  */
 export class CandidateTable {
   size = 0;
@@ -30,7 +30,12 @@ export class CandidateTable {
   private rowIndex = new Int32Array(INITIAL_CAPACITY);
   private score = new Float32Array(INITIAL_CAPACITY);
   private numbers = new Float64Array(INITIAL_CAPACITY * NUMBER_COLUMNS);
-  private strings: (string | null)[] = [];
+  /** uid, orig_h, resp_h, history. */
+  private readonly text = new TextColumns(TEXT_COLUMNS);
+  /** proto, service, conn_state: numbers into `categories`, -1 for unset. */
+  private category = new Int32Array(INITIAL_CAPACITY * CATEGORY_COLUMNS);
+  private readonly categories: string[] = [];
+  private readonly categoryNumbers = new Map<string, number>();
   private explainFeature = new Uint8Array(INITIAL_CAPACITY * EXPLAINED);
   private explainShare = new Float32Array(INITIAL_CAPACITY * EXPLAINED);
   /** A context feature's value (NaN for a per-connection feature). */
@@ -61,16 +66,11 @@ export class CandidateTable {
     numbers[n + 5] = record.resp_bytes ?? NaN;
     numbers[n + 6] = record.orig_pkts ?? NaN;
     numbers[n + 7] = record.resp_pkts ?? NaN;
-    // Owned copies: the reader's strings are views that would pin their chunk. proto, service
-    // and conn_state come from the reader's intern tables, which own theirs.
-    const s = slot * STRING_COLUMNS;
-    this.strings[s] = record.uid === null ? null : ownString(record.uid);
-    this.strings[s + 1] = ownString(record['id.orig_h']);
-    this.strings[s + 2] = ownString(record['id.resp_h']);
-    this.strings[s + 3] = record.proto;
-    this.strings[s + 4] = record.service;
-    this.strings[s + 5] = record.conn_state;
-    this.strings[s + 6] = record.history === null ? null : ownString(record.history);
+    this.text.set(slot, [record.uid, record['id.orig_h'], record['id.resp_h'], record.history]);
+    const c = slot * CATEGORY_COLUMNS;
+    this.category[c] = this.categoryNumber(record.proto);
+    this.category[c + 1] = this.categoryNumber(record.service);
+    this.category[c + 2] = this.categoryNumber(record.conn_state);
     const e = slot * EXPLAINED;
     for (let k = 0; k < EXPLAINED; k++) {
       const share = explanation[k];
@@ -88,7 +88,7 @@ export class CandidateTable {
       if (kept !== slot) this.move(slot, kept);
       kept++;
     }
-    this.strings.length = kept * STRING_COLUMNS;
+    this.text.truncate(kept);
     this.size = kept;
   }
 
@@ -109,10 +109,13 @@ export class CandidateTable {
 
   private rowAt(slot: number, threshold: number, modelVersion: string): FlaggedConnection {
     const n = slot * NUMBER_COLUMNS;
-    const s = slot * STRING_COLUMNS;
+    const c = slot * CATEGORY_COLUMNS;
     const numbers = this.numbers;
     const orNull = (value: number): number | null => (Number.isNaN(value) ? null : value);
-    const subject = { origH: this.strings[s + 1]!, respH: this.strings[s + 2]!, respP: numbers[n + 2]!, proto: this.strings[s + 3]! };
+    const origH = this.text.get(slot, 1)!;
+    const respH = this.text.get(slot, 2)!;
+    const proto = this.categoryAt(c)!;
+    const subject = { origH, respH, respP: numbers[n + 2]!, proto };
     const explanation: ExplainedFeature[] = [];
     for (let k = 0; k < EXPLAINED; k++) {
       const feature = this.explainFeature[slot * EXPLAINED + k]!;
@@ -125,18 +128,18 @@ export class CandidateTable {
     }
     return {
       ts: numbers[n]!,
-      uid: this.strings[s] ?? null,
-      origH: this.strings[s + 1]!,
+      uid: this.text.get(slot, 0),
+      origH,
       origP: numbers[n + 1]!,
-      respH: this.strings[s + 2]!,
+      respH,
       respP: numbers[n + 2]!,
-      proto: this.strings[s + 3]!,
-      service: this.strings[s + 4] ?? null,
+      proto,
+      service: this.categoryAt(c + 1),
       duration: orNull(numbers[n + 3]!),
       origBytes: orNull(numbers[n + 4]!),
       respBytes: orNull(numbers[n + 5]!),
-      connState: this.strings[s + 5] ?? null,
-      history: this.strings[s + 6] ?? null,
+      connState: this.categoryAt(c + 2),
+      history: this.text.get(slot, 3),
       origPkts: orNull(numbers[n + 6]!),
       respPkts: orNull(numbers[n + 7]!),
       score: this.score[slot]!,
@@ -149,6 +152,21 @@ export class CandidateTable {
   }
 
   private featureNumbers: Map<string, number> | null = null;
+
+  private categoryNumber(value: string | null): number {
+    if (value === null) return -1;
+    let number = this.categoryNumbers.get(value);
+    if (number === undefined) {
+      number = this.categories.length;
+      this.categories.push(value);
+      this.categoryNumbers.set(value, number);
+    }
+    return number;
+  }
+
+  private categoryAt(at: number): string | null {
+    return this.categories[this.category[at]!] ?? null;
+  }
 
   private featureNumber(name: string): number {
     this.featureNumbers ??= new Map(this.featureNames.map((f, i) => [f, i]));
@@ -174,7 +192,8 @@ export class CandidateTable {
     this.connScore[to] = this.connScore[from]!;
     this.contextScore[to] = this.contextScore[from]!;
     this.numbers.copyWithin(to * NUMBER_COLUMNS, from * NUMBER_COLUMNS, (from + 1) * NUMBER_COLUMNS);
-    for (let k = 0; k < STRING_COLUMNS; k++) this.strings[to * STRING_COLUMNS + k] = this.strings[from * STRING_COLUMNS + k]!;
+    this.text.move(from, to);
+    this.category.copyWithin(to * CATEGORY_COLUMNS, from * CATEGORY_COLUMNS, (from + 1) * CATEGORY_COLUMNS);
     this.explainFeature.copyWithin(to * EXPLAINED, from * EXPLAINED, (from + 1) * EXPLAINED);
     this.explainShare.copyWithin(to * EXPLAINED, from * EXPLAINED, (from + 1) * EXPLAINED);
     this.explainValue.copyWithin(to * EXPLAINED, from * EXPLAINED, (from + 1) * EXPLAINED);
@@ -185,6 +204,7 @@ export class CandidateTable {
     this.rowIndex = resized(this.rowIndex, this.capacity);
     this.score = resized(this.score, this.capacity);
     this.numbers = resized(this.numbers, this.capacity * NUMBER_COLUMNS);
+    this.category = resized(this.category, this.capacity * CATEGORY_COLUMNS);
     this.explainFeature = resized(this.explainFeature, this.capacity * EXPLAINED);
     this.explainShare = resized(this.explainShare, this.capacity * EXPLAINED);
     this.explainValue = resized(this.explainValue, this.capacity * EXPLAINED);
@@ -195,8 +215,8 @@ export class CandidateTable {
 
 // ts, orig_p, resp_p, duration, orig_bytes, resp_bytes, orig_pkts, resp_pkts
 const NUMBER_COLUMNS = 8;
-// uid, orig_h, resp_h, proto, service, conn_state, history
-const STRING_COLUMNS = 7;
+const TEXT_COLUMNS = 4;
+const CATEGORY_COLUMNS = 3;
 
 function resized<T extends Int32Array | Float32Array | Float64Array | Uint8Array>(array: T, length: number): T {
   const bigger = new (array.constructor as new (length: number) => T)(length);
