@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { checkedLimit, contextError, prepared } from './statements.js';
-import type { FeatureShare } from '../preprocess/preprocessor.js';
+import type { FeatureShare } from '../preprocess/feature-share.js';
 
 /** One feature's share of a connection's reconstruction error, 0 to 1. */
 export type { FeatureShare };

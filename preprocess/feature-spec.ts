@@ -44,9 +44,35 @@ export interface Preset {
   features: readonly FeatureSpec[];
 }
 
-/** Reads a numeric column, with unset as 0. */
-export function numericValue(record: ConnRecord, column: NumericColumn): number {
-  return record[column] ?? 0;
+/**
+ * Reads one numeric column, with unset as 0. A function per column, each naming its property: a
+ * load V8 specialises, where `record[column]` in one function shared by every column is not.
+ */
+export function numericReader(column: NumericColumn): (record: ConnRecord) => number {
+  switch (column) {
+    case 'id.orig_p':
+      return (r) => r['id.orig_p'];
+    case 'id.resp_p':
+      return (r) => r['id.resp_p'];
+    case 'duration':
+      return (r) => r.duration ?? 0;
+    case 'orig_bytes':
+      return (r) => r.orig_bytes ?? 0;
+    case 'resp_bytes':
+      return (r) => r.resp_bytes ?? 0;
+    case 'missed_bytes':
+      return (r) => r.missed_bytes ?? 0;
+    case 'orig_pkts':
+      return (r) => r.orig_pkts ?? 0;
+    case 'orig_ip_bytes':
+      return (r) => r.orig_ip_bytes ?? 0;
+    case 'resp_pkts':
+      return (r) => r.resp_pkts ?? 0;
+    case 'resp_ip_bytes':
+      return (r) => r.resp_ip_bytes ?? 0;
+    case 'ip_proto':
+      return (r) => r.ip_proto ?? 0;
+  }
 }
 
 /** Reads a category column as text, with unset as `-` (Zeek's own unset marker). */

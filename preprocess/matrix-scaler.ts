@@ -1,5 +1,6 @@
 import { finite } from './finite.js';
-import { PreprocessStateError, type FeatureShare } from './preprocessor.js';
+import { topShares, type FeatureShare } from './feature-share.js';
+import { PreprocessStateError } from './preprocessor.js';
 
 /** A column of an already numeric matrix (the context stage's output) and how it is made ready to scale. */
 export interface MatrixColumn {
@@ -27,9 +28,11 @@ export class MatrixScaler {
   private readonly log: Uint8Array;
   private readonly mean: Float64Array;
   private readonly invStd: Float64Array;
+  private readonly names: readonly string[];
 
   private constructor(private readonly state: MatrixScalerState) {
     this.width = state.columns.length;
+    this.names = state.columns.map((c) => c.name);
     this.log = Uint8Array.from(state.columns, (c) => (c.transform === 'log1p' ? 1 : 0));
     this.mean = Float64Array.from(state.mean);
     this.invStd = Float64Array.from(state.std, (s) => 1 / s);
@@ -103,13 +106,11 @@ export class MatrixScaler {
   /** The top columns of one row's squared errors, with their share of the row's total. */
   explain(squaredErrors: Float32Array, row: number, top = 3): FeatureShare[] {
     const base = row * this.width;
+    const errors = squaredErrors.subarray(base, base + this.width);
     let sum = 0;
-    for (let c = 0; c < this.width; c++) sum += squaredErrors[base + c]!;
+    for (let c = 0; c < this.width; c++) sum += errors[c]!;
     if (!(sum > 0)) return [];
-    return this.state.columns
-      .map((column, c) => ({ feature: column.name, share: squaredErrors[base + c]! / sum }))
-      .sort((a, b) => b.share - a.share)
-      .slice(0, top);
+    return topShares(errors, sum, this.names, top);
   }
 
   private transformed(value: number, column: number): number {

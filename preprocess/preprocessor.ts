@@ -1,8 +1,9 @@
 import type { ConnRecord } from '../pipeline/read/conn-record.js';
 import { addressAsInteger, isPrivateAddress } from './address.js';
-import { categoryValue, numericValue, type FeatureSpec, type Preset } from './feature-spec.js';
+import { categoryValue, numericReader, type FeatureSpec, type Preset } from './feature-spec.js';
 import { finite } from './finite.js';
 import { hashBucket } from './stable-hash.js';
+import { topShares, type FeatureShare } from './feature-share.js';
 import { ownString } from '../pipeline/read/own-string.js';
 
 /** What a fitted preprocessor saves beside its model. */
@@ -30,13 +31,6 @@ export class PreprocessStateError extends Error {
   override readonly name = 'PreprocessStateError';
 }
 
-/** One feature's contribution to a row's reconstruction error. */
-export interface FeatureShare {
-  feature: string;
-  /** The feature's share of the row's squared error, 0 to 1. */
-  share: number;
-}
-
 /**
  * Turns conn records into the model's input: each feature encoded (numbers, ratios, address
  * integers, stable hashes, one-hot blocks with an explicit `<other>` column), then standard-scaled
@@ -52,6 +46,9 @@ export class Preprocessor {
   private readonly offsets: Int32Array;
   private readonly mean: Float64Array;
   private readonly invStd: Float64Array;
+  private readonly featureNameList: readonly string[];
+  /** Scratch for `explain`: each feature's part of a row's error. */
+  private readonly featureTotals: Float64Array;
 
   private constructor(private readonly state: PreprocessState) {
     this.width = state.width;
@@ -62,6 +59,8 @@ export class Preprocessor {
     this.writers = state.features.map(writerFor);
     this.mean = Float64Array.from(state.mean);
     this.invStd = Float64Array.from(state.std, (s) => 1 / s);
+    this.featureNameList = state.features.map((f) => f.name);
+    this.featureTotals = new Float64Array(state.features.length);
   }
 
   /** Learns vocabularies from `rows`, then the scaler from the encoded rows: training rows only. */
@@ -110,7 +109,7 @@ export class Preprocessor {
 
   /** The top features of one row's squared errors (a row of `rows × width`), with their share of the total. */
   explain(squaredErrors: Float32Array, row: number, top = 3): FeatureShare[] {
-    const totals = new Float64Array(this.writers.length);
+    const totals = this.featureTotals.fill(0);
     let sum = 0;
     const base = row * this.width;
     for (let c = 0; c < this.width; c++) {
@@ -119,9 +118,7 @@ export class Preprocessor {
       sum += e;
     }
     if (!(sum > 0)) return [];
-    return Array.from(totals, (total, f) => ({ feature: this.state.features[f]!.name, share: total / sum }))
-      .sort((a, b) => b.share - a.share)
-      .slice(0, top);
+    return topShares(totals, sum, this.featureNameList, top);
   }
 
   /** Writes each record's encoded values (scaled when `scale`), every value finite. */
@@ -153,16 +150,24 @@ type Writer = (record: ConnRecord, out: Float32Array, at: number) => void;
 function writerFor(feature: FittedFeature): Writer {
   switch (feature.kind) {
     case 'numeric': {
-      const { column, scale } = feature;
+      const value = numericReader(feature.column);
+      if (feature.scale === 'log1p') {
+        return (r, out, at) => {
+          out[at] = finite(Math.log1p(Math.max(0, value(r))));
+        };
+      }
       return (r, out, at) => {
-        out[at] = finite(scaled(numericValue(r, column), scale));
+        out[at] = finite(value(r));
       };
     }
     case 'ratio': {
-      const { numerator, denominator, scale } = feature;
+      const numerator = numericReader(feature.numerator);
+      const denominator = numericReader(feature.denominator);
+      const log = feature.scale === 'log1p';
       return (r, out, at) => {
-        const den = numericValue(r, denominator);
-        out[at] = den === 0 ? 0 : finite(scaled(numericValue(r, numerator) / den, scale));
+        const den = denominator(r);
+        const ratio = den === 0 ? 0 : numerator(r) / den;
+        out[at] = finite(log ? Math.log1p(Math.max(0, ratio)) : ratio);
       };
     }
     case 'address-int': {
@@ -229,10 +234,6 @@ const HASH_CACHE_SIZE = 16_384;
  * NaN (a corrupt value) becomes 0, like an unset one; values beyond a float32's range are held at
  * its largest, so that storing them in the Float32Array cannot make an Infinity.
  */
-
-function scaled(value: number, scale: 'linear' | 'log1p'): number {
-  return scale === 'log1p' ? Math.log1p(Math.max(0, value)) : value;
-}
 
 /** A one-hot feature keeps its most frequent categories (ties by name, so fitting is deterministic). */
 function fitFeature(spec: FeatureSpec, rows: readonly ConnRecord[]): FittedFeature {

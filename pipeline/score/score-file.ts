@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { ThresholdMode } from '../../db/files.js';
 import { combinedScore } from '../../model/combine.js';
 import type { ScoringModel } from '../../model/load-scoring-model.js';
-import { DEFAULT_SCORE_BATCH, scoreAll } from '../../model/autoencoder.js';
+import { DEFAULT_SCORE_BATCH, scoreAll, type Scores } from '../../model/autoencoder.js';
 import type { Tf } from '../../model/backend.js';
 import { topFraction } from '../../model/metrics.js';
 import { CONTEXT_FEATURE_NAMES, CONTEXT_WIDTH } from '../context/context-features.js';
@@ -185,7 +185,21 @@ function* rowsAt(indices: Uint32Array, candidates: CandidateTable, fetched: Cand
   }
 }
 
-/** A row scored: its score, how to explain it (made only for rows that are kept), and each model's error (context NaN without one). */
+/** What BlockScorer knows of the row it is handing on. */
+interface CurrentRow {
+  conn: Scores | null;
+  context: Scores | null;
+  raw: Float32Array | null;
+  row: number;
+  connScore: number;
+  contextScore: number;
+  score: number;
+}
+
+/**
+ * A row scored: its score, how to explain it (made only for rows that are kept, and only during
+ * the call), and each model's error (context NaN without one).
+ */
 type RowSink = (index: number, score: number, record: ConnRecord, explain: () => ScoredFeature[], conn: number, context: number) => void;
 
 /**
@@ -202,6 +216,10 @@ class BlockScorer {
   private rowIndex = 0;
   /** Into `only`: the first wanted row not yet passed. */
   private nextWanted = 0;
+  /** The block being handed on and its row at hand, for `explainCurrent`: one object, not a closure per row. */
+  private readonly current: CurrentRow = { conn: null, context: null, raw: null, row: 0, connScore: 0, contextScore: NaN, score: 0 };
+  /** What the sink is given to explain the row it is handed; valid only during that call. */
+  private readonly explainCurrent = (): ScoredFeature[] => this.explainCurrentRow();
 
   constructor(
     private readonly tf: Tf,
@@ -255,32 +273,45 @@ class BlockScorer {
       raw !== null && contextModel !== null && this.contextInput !== null
         ? scoreAll(this.tf, contextModel.model, contextModel.scaler.transform(raw, rows, this.contextInput.subarray(0, rows * CONTEXT_WIDTH)), rows, CONTEXT_WIDTH, DEFAULT_SCORE_BATCH)
         : null;
+    const current = this.current;
+    current.conn = conn;
+    current.context = context;
+    current.raw = raw;
     for (let r = 0; r < rows; r++) {
       if (!this.wants(this.rowIndex + r)) continue;
       const connScore = conn.scores[r]!;
-      if (context === null || contextModel === null) {
-        sink(this.rowIndex + r, connScore, this.block[r]!, () => preprocessor.explain(conn.squaredErrors, r, this.explainTop), connScore, NaN);
-        continue;
-      }
-      const contextScore = context.scores[r]!;
-      const { scales, scaler } = contextModel;
-      const score = combinedScore(connScore, contextScore, scales);
-      const explain = (): ScoredFeature[] => {
-        // Each model's features, weighted by that model's part of the combined score.
-        const connPart = connScore / scales.conn / score;
-        const contextPart = contextScore / scales.context / score;
-        const fromConn = preprocessor.explain(conn.squaredErrors, r, this.explainTop).map((f) => ({ feature: f.feature, share: f.share * connPart }));
-        const fromContext = scaler.explain(context.squaredErrors, r, this.explainTop).map((f) => ({
-          feature: f.feature,
-          share: f.share * contextPart,
-          value: raw![r * CONTEXT_WIDTH + CONTEXT_FEATURE_NAMES.indexOf(f.feature)]!,
-        }));
-        return [...fromConn, ...fromContext].sort((a, b) => b.share - a.share).slice(0, this.explainTop);
-      };
-      sink(this.rowIndex + r, score, this.block[r]!, explain, connScore, contextScore);
+      const contextScore = context === null ? NaN : context.scores[r]!;
+      const score = context === null || contextModel === null ? connScore : combinedScore(connScore, contextScore, contextModel.scales);
+      current.row = r;
+      current.connScore = connScore;
+      current.contextScore = contextScore;
+      current.score = score;
+      sink(this.rowIndex + r, score, this.block[r]!, this.explainCurrent, connScore, contextScore);
     }
     this.rowIndex += rows;
     this.block = [];
+  }
+
+  /**
+   * The explanation of the row being handed on (`current`): the per-connection model's features,
+   * or with a context model each model's features weighted by its part of the combined score.
+   */
+  private explainCurrentRow(): ScoredFeature[] {
+    const { conn, context, raw, row, connScore, contextScore, score } = this.current;
+    const { preprocessor } = this.model;
+    const contextModel = this.model.context;
+    if (conn === null) throw new Error('explain() was called outside a block');
+    if (context === null || raw === null || contextModel === null) return preprocessor.explain(conn.squaredErrors, row, this.explainTop);
+    const { scales, scaler } = contextModel;
+    const connPart = connScore / scales.conn / score;
+    const contextPart = contextScore / scales.context / score;
+    const fromConn = preprocessor.explain(conn.squaredErrors, row, this.explainTop).map((f) => ({ feature: f.feature, share: f.share * connPart }));
+    const fromContext = scaler.explain(context.squaredErrors, row, this.explainTop).map((f) => ({
+      feature: f.feature,
+      share: f.share * contextPart,
+      value: raw[row * CONTEXT_WIDTH + CONTEXT_FEATURE_NAMES.indexOf(f.feature)]!,
+    }));
+    return [...fromConn, ...fromContext].sort((a, b) => b.share - a.share).slice(0, this.explainTop);
   }
 
   /** Whether row `index` is wanted; rows are asked about in ascending order. */
