@@ -161,6 +161,29 @@ describe('atThreshold', () => {
 });
 
 describe('topFraction', () => {
+  test('on more rows than its sample, it chooses exactly the rows a full sort would, ties and a flat top included', () => {
+    const random = seededRandom(7);
+    const cases = {
+      // Few distinct values, so the boundary score is shared by many rows.
+      ties: Float32Array.from({ length: 300_000 }, () => Math.floor(random() * 200) / 8),
+      // Rising scores: a strided sample sees the order, not a shuffle.
+      rising: Float64Array.from({ length: 200_001 }, (_, i) => i / 7),
+      // Most rows at the top value: the sampled cut-off is reached by nearly all, and the copy is large but exact.
+      flatTop: Float32Array.from({ length: 150_000 }, (_, i) => (i % 10 === 0 ? random() : 1)),
+      // Every sampled row (each 4th of 200,000) high, the others low: too few reach the sampled cut-off, so all rows are copied.
+      sampledHigh: Float32Array.from({ length: 200_000 }, (_, i) => (i % 4 === 0 ? 100 : random())),
+    };
+    for (const [name, scores] of Object.entries(cases)) {
+      for (const fraction of [0.05, 0.0625, 0.5]) {
+        const k = Math.ceil(fraction * scores.length);
+        const expected = byScoreDescending(scores).slice(0, k).sort((a, b) => a - b);
+        const { indices, threshold } = topFraction(scores, fraction);
+        assert.deepEqual(Array.from(indices), expected, `${name}, ${fraction}`);
+        assert.equal(threshold, expected.reduce((low, i) => Math.min(low, scores[i]!), Infinity), `${name}, ${fraction}: the lowest chosen score`);
+      }
+    }
+  });
+
   test('takes the ceil(fraction·n) highest scores, earlier rows winning ties at the boundary', () => {
     const scores = [0.3, 0.9, 0.5, 0.9, 0.5, 0.5, 0.1];
     // ceil(0.5 · 7) = 4: both 0.9s, then two of the three 0.5s, the earliest (rows 2 and 4).
@@ -285,3 +308,8 @@ test('entity figures rank hosts by their worst row, and call a host malicious wh
   ]);
   assert.equal(entityFigures(['x'], [1], [false], [1]).firstMaliciousRank, null);
 });
+
+/** Row indices by score, highest first, ties going to the earlier row. */
+function byScoreDescending(scores: Float32Array | Float64Array): number[] {
+  return Array.from(scores.keys()).sort((a, b) => scores[b]! - scores[a]! || a - b);
+}
