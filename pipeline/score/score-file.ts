@@ -10,6 +10,7 @@ import type { ContextState } from '../context/context-state.js';
 import type { ConnRecord } from '../read/conn-record.js';
 import { CandidateTable, type FlaggedConnection, type ScoredFeature } from './candidate-table.js';
 import { LogReadError } from '../read/log-read-error.js';
+import { expectedRows } from './expected-rows.js';
 import { readConnLog, type BadLinePolicy } from '../read/read-conn-log.js';
 import type { FileActivity } from '../findings/file-activity.js';
 
@@ -81,7 +82,7 @@ export async function scoreFile(tf: Tf, model: ScoringModel, file: string, optio
   const started = performance.now();
   const explainTop = options.explainTop ?? 3;
   const scorer = new BlockScorer(tf, model, explainTop, options.context?.state ?? null, options.signal);
-  const scores = new GrowableScores();
+  const scores = new GrowableScores(await expectedRows(file));
   const featureNames = [...model.preprocessor.featureNames, ...CONTEXT_FEATURE_NAMES];
   const candidates = new CandidateTable(featureNames);
   const flaggedShare = 1 - options.quantile;
@@ -327,8 +328,12 @@ class Aborted extends Error {}
 
 /** Scores of every row of a file, 4 bytes each. */
 class GrowableScores {
-  private values: Float32Array = new Float32Array(65_536);
+  private values: Float32Array;
   private length = 0;
+
+  constructor(capacity: number) {
+    this.values = new Float32Array(capacity);
+  }
 
   push(value: number): void {
     if (this.length === this.values.length) {
