@@ -35,7 +35,7 @@ const OUTPUT_DIR = join(ROOT, 'bench-output');
 
 const SEED = 20240419;
 // The flags the CLI runs with (its shebang): each case is measured as the service would run it.
-const SERVICE_NODE_FLAGS = ['--max-semi-space-size=64'];
+const SERVICE_NODE_FLAGS = ['--max-semi-space-size=32'];
 // Part of the cached file's name: bump it when the generator changes so stale files are not reused.
 const GENERATOR_TAG = 'g1';
 // The baselines read with the reader's chunk size, so the comparison is of parsing, not of I/O.

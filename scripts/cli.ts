@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=64
+#!/usr/bin/env -S node --max-semi-space-size=32
 // A 64 MB young generation lets each scoring block's records die young instead of being promoted
 // to the old space: on a loaded machine it cut a 10M-row file's peak RSS from 900 to 700 MB and
 // sped scoring up by a third (docs/benchmarks.md). The flag has no effect once Node has started,
