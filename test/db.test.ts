@@ -371,10 +371,7 @@ describe('exactly once, in the schema', () => {
 
   test("migration 2, on a version-1 database with three 'done' rows for one content, keeps the first, turns the later ones into skipped duplicates of it and deletes their anomalies", () => {
     const file = join(dir, 'version-1-duplicates.sqlite');
-    const v1 = new BetterSqlite3(file);
-    v1.pragma('foreign_keys = ON');
-    v1.exec(MIGRATIONS[0]!.sql);
-    v1.pragma('user_version = 1');
+    const v1 = databaseAtVersion(file, 1);
     const [X, Y] = ['7'.repeat(64), '8'.repeat(64)];
     const addFile = v1.prepare(`
       INSERT INTO files (id, path, size, sha256, status, rows, bad_lines, flagged, threshold, threshold_mode, error, duplicate_of,
@@ -429,10 +426,7 @@ describe('exactly once, in the schema', () => {
 
   test("migration 5, on a version-4 database with a finding's links, gives each link its anomaly's score, and the finding's page reads them highest first", () => {
     const file = join(dir, 'version-4-links.sqlite');
-    const v4 = new BetterSqlite3(file);
-    v4.pragma('foreign_keys = ON');
-    for (const migration of MIGRATIONS.slice(0, 4)) v4.exec(migration.sql);
-    v4.pragma('user_version = 4');
+    const v4 = databaseAtVersion(file, 4);
     v4.exec(`INSERT INTO files (id, path, size, sha256, status, started_at, finished_at) VALUES (1, '/a.log', 1, 'x', 'done', 'S', 'F')`);
     const addAnomaly = v4.prepare(`INSERT INTO anomalies (id, file_id, ts, orig_h, orig_p, resp_h, resp_p, proto, score, threshold, model_version, explanation)
       VALUES (?, 1, 1, '10.0.0.1', 1, '10.0.0.2', 2, 'tcp', ?, 0.5, 'v1', '[]')`);
@@ -451,10 +445,7 @@ describe('exactly once, in the schema', () => {
 
   test('migration 6, on a version-5 database with a saved context state, keeps each part byte for byte as a single piece', () => {
     const file = join(dir, 'version-5-state.sqlite');
-    const v5 = new BetterSqlite3(file);
-    v5.pragma('foreign_keys = ON');
-    for (const migration of MIGRATIONS.slice(0, 5)) v5.exec(migration.sql);
-    v5.pragma('user_version = 5');
+    const v5 = databaseAtVersion(file, 5);
     v5.exec(`INSERT INTO files (id, path, size, sha256, status, started_at, finished_at) VALUES (7, '/a.log', 1, 'x', 'done', 'S', 'F')`);
     const parts = [Buffer.from('ZACTXST3 header'), Buffer.alloc(0), Buffer.from(Array.from({ length: 3000 }, (_, i) => i % 251))];
     const addPart = v5.prepare(`INSERT INTO context_state (part, file_id, saved_at, bytes) VALUES (?, 7, 'T', ?)`);
@@ -785,3 +776,12 @@ describe('WAL: readers never block the writer', () => {
     }
   });
 });
+
+/** A new database at `file` as an older zeek-anomaly left it: the first `version` migrations applied. */
+function databaseAtVersion(file: string, version: number): Database {
+  const db = new BetterSqlite3(file);
+  db.pragma('foreign_keys = ON');
+  for (const migration of MIGRATIONS.slice(0, version)) db.exec(migration.sql);
+  db.pragma(`user_version = ${version}`);
+  return db;
+}
