@@ -12,7 +12,8 @@ export interface ContextLimits {
 }
 
 /**
- * Measured defaults: with every table full, the state takes about 450 MB (see docs/benchmarks.md);
+ * Measured defaults: with every table full, the state takes 177 MiB (its rows and indexes, made at
+ * that size once and filled as keys arrive; `process.memoryUsage().arrayBuffers` of an empty state);
  * a sensor that sees more keys keeps the most recently active ones.
  */
 export const DEFAULT_CONTEXT_LIMITS: Readonly<ContextLimits> = { hosts: 500_000, pairs: 1_000_000, channels: 1_000_000 };
