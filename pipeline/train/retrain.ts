@@ -9,6 +9,7 @@ import type { ModelStore } from '../../model/store.js';
 import { trainModel } from '../../model/train-model.js';
 import { CONTEXT_FEATURES, CONTEXT_WIDTH } from '../context/context-features.js';
 import { ContextState, DEFAULT_CONTEXT_LIMITS, type ContextLimits } from '../context/context-state.js';
+import { plannedUniformSample } from './planned-sample.js';
 import { trainingSample, type SamplingMethod } from './training-sample.js';
 
 export interface RetrainOptions {
@@ -67,7 +68,8 @@ const MIN_ROWS = 100;
 
 /**
  * Trains a new model version on historical logs: streams every file through the reader, keeps a
- * sample of at most `maxRows` rows (so memory does not grow with the archive), fits
+ * sample of at most `maxRows` rows (so memory does not grow with the archive; a uniform one is
+ * planned in a first read that only counts rows, see planned-sample.ts), fits
  * preprocessing and the autoencoder, measures it on held-out rows, and saves it atomically.
  * A file that fails to read is reported and skipped.
  */
@@ -83,16 +85,20 @@ export async function retrain(
   const { files, ignored } = await findConnLogs(options.logs, { since: options.since, until: options.until });
   onEvent({ type: 'files', found: files.length, ignored: ignored.length });
 
+  const since = options.since ? options.since.getTime() / 1000 : -Infinity;
+  const until = options.until ? options.until.getTime() / 1000 : Infinity;
   const sampling = options.sampling ?? 'uniform';
-  const sample = trainingSample(sampling, options.maxRows, options.seed);
+  const sample =
+    sampling === 'uniform'
+      ? await plannedUniformSample(files, { maxRows: options.maxRows, seed: options.seed, since, until, badLines: options.badLines, signal })
+      : trainingSample(sampling, options.maxRows, options.seed);
+  if (sample === null) return { status: 'aborted' };
   const contextOptions = options.context === undefined ? { limits: DEFAULT_CONTEXT_LIMITS } : options.context;
   // A file that fails half-way has already been counted here; only the training sample is rolled
   // back. The state is for training only, so that costs nothing but a little accuracy in its context.
   let context = contextOptions === false ? null : new ContextState(contextOptions.limits);
   let contextRows = new Float32Array(0);
   const failedFiles: { file: string; error: string }[] = [];
-  const since = options.since ? options.since.getTime() / 1000 : -Infinity;
-  const until = options.until ? options.until.getTime() / 1000 : Infinity;
   let usedFiles = 0;
   for (const [index, found] of files.entries()) {
     if (signal?.aborted) return { status: 'aborted' };

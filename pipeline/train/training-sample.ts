@@ -44,12 +44,12 @@ export function trainingSample(method: SamplingMethod, maxRows: number, seed: nu
 }
 
 // Sampled records are copies that own their strings: a view into a chunk's text would pin the chunk.
-function copied(row: SampledRow): SampledRow {
+export function copiedRow(row: SampledRow): SampledRow {
   return { record: detachedRecord(row.record), context: row.context === null ? null : row.context.slice() };
 }
 
 function uniformSample(maxRows: number, seed: number): TrainingSample {
-  const reservoir = new Reservoir<SampledRow>(maxRows, seededRandom(seed), copied);
+  const reservoir = new Reservoir<SampledRow>(maxRows, seededRandom(seed), copiedRow);
   return {
     get seen() {
       return reservoir.seen;
@@ -67,7 +67,7 @@ function uniformSample(maxRows: number, seed: number): TrainingSample {
 
 function stratifiedSample(maxRows: number, seed: number): TrainingSample {
   // A signature holds the row's history text, which may be a view into the reader's chunk.
-  const reservoir = new StratifiedReservoir<SampledRow>(maxRows, seededRandom(seed), copied, ownString);
+  const reservoir = new StratifiedReservoir<SampledRow>(maxRows, seededRandom(seed), copiedRow, ownString);
   return {
     get seen() {
       return reservoir.seen;
