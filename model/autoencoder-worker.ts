@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { trainAutoencoder, type EpochLog, type TrainOptions } from './autoencoder.js';
+import { trainAutoencoder, type EpochLog, type RowWeights, type TrainOptions } from './autoencoder.js';
 import { initBackend, type BackendName } from './backend.js';
 
 // The far side of `trainAutoencoderInWorker`: trains one autoencoder on its own thread with the
@@ -13,6 +13,7 @@ export interface WorkerInput {
   validation: Float32Array;
   width: number;
   options: Omit<TrainOptions, 'onEpoch' | 'signal'>;
+  weights?: RowWeights;
 }
 
 export type WorkerMessage =
@@ -26,7 +27,7 @@ if (port !== null) {
   const result = await trainAutoencoder(backend.tf, input.train, input.validation, input.width, {
     ...input.options,
     onEpoch: (epoch) => port.postMessage({ type: 'epoch', epoch } satisfies WorkerMessage),
-  });
+  }, input.weights);
   const weights = result.model.getWeights().map((w) => ({ shape: w.shape, data: w.dataSync() as Float32Array }));
   const done: WorkerMessage = { type: 'done', weights, epochs: result.epochs, bestEpoch: result.bestEpoch, stoppedEarly: result.stoppedEarly };
   port.postMessage(done, weights.map((w) => w.data.buffer as ArrayBuffer));

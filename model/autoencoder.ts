@@ -10,6 +10,11 @@ export interface TrainOptions {
   batchSize: number;
   /** Epochs without a better validation loss before training stops (the best epoch's weights are kept). */
   patience: number;
+  /**
+   * What counts as better for `patience`: a validation loss below (1 − this) × the last loss that
+   * counted. 0 (the default) counts any fall. The weights kept are still the lowest loss's.
+   */
+  minImprovement?: number;
   /** Makes initial weights and the per-epoch shuffles repeat exactly (on one backend). */
   seed?: number;
   onEpoch?: (e: EpochLog) => void;
@@ -34,6 +39,16 @@ export interface TrainResult {
   /** The `epoch` (1-based) whose weights the model holds: the lowest validation loss. */
   bestEpoch: number;
   stoppedEarly: boolean;
+}
+
+/**
+ * How many rows of the real traffic each matrix row stands for (a stratified sample's weights):
+ * the loss, and the validation loss that stops training, are then weighted means of each row's
+ * error, so that they estimate the loss over all the traffic the sample was drawn from.
+ */
+export interface RowWeights {
+  train: Float32Array;
+  validation: Float32Array;
 }
 
 export interface Scores {
@@ -111,6 +126,10 @@ export function buildAutoencoder(tf: Tf, width: number, seed?: number): LayersMo
  * The loop is ours rather than `model.fit`: fit needs the whole set as one tensor (a copy of
  * 1M × 50 floats in the backend's memory) and shuffles with an unseeded Math.random; here only one
  * batch at a time is in the backend and the shuffle follows `seed`.
+ *
+ * With `weights`, each row's squared error counts in proportion to its weight (scaled so the
+ * training rows' weights average 1, which keeps the loss, and so the step size, where unweighted
+ * training has them). Without, the loss is tfjs's own mean squared error, exactly as before.
  */
 export async function trainAutoencoder(
   tf: Tf,
@@ -118,11 +137,14 @@ export async function trainAutoencoder(
   validation: Float32Array,
   width: number,
   options: TrainOptions,
+  weights?: RowWeights,
 ): Promise<TrainResult> {
   checkPositiveInteger('trainAutoencoder', 'width', width);
   const trainRows = rowsOf('trainAutoencoder', 'train', train, width);
   const validationRows = rowsOf('trainAutoencoder', 'validation', validation, width);
   checkTrainOptions(options);
+  const trainWeights = weights === undefined ? null : meanOne(checkWeights('train', weights.train, trainRows));
+  const validationWeights = weights === undefined ? undefined : checkWeights('validation', weights.validation, validationRows);
 
   const model = buildAutoencoder(tf, width, options.seed);
   const optimizer = tf.train.adam(options.learningRate);
@@ -131,6 +153,9 @@ export async function trainAutoencoder(
   const order = Uint32Array.from({ length: trainRows }, (_, i) => i);
   const epochs: EpochLog[] = [];
   let best: { epoch: number; valLoss: number; weights: Tensor[] } | undefined;
+  // The last epoch that counted as an improvement: patience runs from it.
+  let mark: { epoch: number; valLoss: number } | undefined;
+  const keep = 1 - (options.minImprovement ?? 0);
   let stoppedEarly = false;
   let lastYield = performance.now();
 
@@ -144,8 +169,18 @@ export async function trainAutoencoder(
         // A fresh array per batch: the cpu backend keeps the array it is given as the tensor's data.
         const batch = gatherRows(train, order, start, batchRows, width);
         const xs = tf.tensor2d(batch, [batchRows, width]);
-        const cost = optimizer.minimize(() => tf.losses.meanSquaredError(xs, model.apply(xs, { training: true }) as Tensor), true, variables);
+        const ws = trainWeights === null ? null : tf.tensor1d(gatherWeights(trainWeights, order, start, batchRows));
+        const cost = optimizer.minimize(
+          () => {
+            const output = model.apply(xs, { training: true }) as Tensor;
+            if (ws === null) return tf.losses.meanSquaredError(xs, output);
+            return tf.mean<Scalar>(tf.mul(tf.mean(tf.squaredDifference(output, xs), 1), ws));
+          },
+          true,
+          variables,
+        );
         xs.dispose();
+        ws?.dispose();
         if (cost === null) throw new Error('trainAutoencoder: the optimizer returned no loss');
         lossSum += cost.dataSync()[0]! * batchRows;
         cost.dispose();
@@ -156,7 +191,7 @@ export async function trainAutoencoder(
         }
       }
       options.signal?.throwIfAborted();
-      const valLoss = evaluateLoss(tf, model, validation, validationRows, width);
+      const valLoss = evaluateLoss(tf, model, validation, validationRows, width, DEFAULT_SCORE_BATCH, validationWeights);
       const log: EpochLog = { epoch, loss: lossSum / trainRows, valLoss, seconds: (performance.now() - started) / 1000 };
       epochs.push(log);
       options.onEpoch?.(log);
@@ -166,7 +201,10 @@ export async function trainAutoencoder(
         // the variables and leaves these untouched.
         best?.weights.forEach((t) => t.dispose());
         best = { epoch, valLoss, weights: model.getWeights().map((w) => w.clone()) };
-      } else if (!Number.isFinite(valLoss) || epoch - best.epoch >= options.patience) {
+      }
+      if (mark === undefined || valLoss < mark.valLoss * keep) {
+        mark = { epoch, valLoss };
+      } else if (!Number.isFinite(valLoss) || epoch - mark.epoch >= options.patience) {
         // A non-finite loss has diverged; waiting out the patience would not bring it back.
         stoppedEarly = epoch < options.maxEpochs;
         break;
@@ -220,20 +258,28 @@ export function scoreAll(tf: Tf, model: LayersModel, x: Float32Array, rows: numb
   return { scores, squaredErrors };
 }
 
-/** The MSE over all `rows` rows of `x` (the training loss's measure), summed in doubles across batches. */
-export function evaluateLoss(tf: Tf, model: LayersModel, x: Float32Array, rows: number, width: number, batchSize = DEFAULT_SCORE_BATCH): number {
+/**
+ * The MSE over all `rows` rows of `x` (the training loss's measure), summed in doubles across
+ * batches; with `weights` (one a row), the weighted mean of the rows' squared errors.
+ */
+export function evaluateLoss(tf: Tf, model: LayersModel, x: Float32Array, rows: number, width: number, batchSize = DEFAULT_SCORE_BATCH, weights?: Float32Array): number {
   checkScoreArgs('evaluateLoss', x, rows, width);
+  if (weights !== undefined) checkWeights('validation', weights, rows);
   let sum = 0;
+  let weightSum = 0;
   for (let start = 0; start < rows; start += batchSize) {
     const n = Math.min(batchSize, rows - start);
     const total = tf.tidy(() => {
       const input = tf.tensor2d(x.subarray(start * width, (start + n) * width), [n, width]);
-      return tf.sum<Scalar>(tf.squaredDifference(model.apply(input) as Tensor2D, input));
+      const squared = tf.squaredDifference(model.apply(input) as Tensor2D, input);
+      if (weights === undefined) return tf.sum<Scalar>(squared);
+      return tf.sum<Scalar>(tf.mul(tf.sum(squared, 1), tf.tensor1d(weights.subarray(start, start + n))));
     });
     sum += total.dataSync()[0]!;
     total.dispose();
+    if (weights !== undefined) for (let i = start; i < start + n; i++) weightSum += weights[i]!;
   }
-  return sum / (rows * width);
+  return sum / ((weights === undefined ? rows : weightSum) * width);
 }
 
 function gatherRows(data: Float32Array, order: Uint32Array, start: number, rows: number, width: number): Float32Array {
@@ -243,6 +289,26 @@ function gatherRows(data: Float32Array, order: Uint32Array, start: number, rows:
     out.set(data.subarray(from, from + width), i * width);
   }
   return out;
+}
+
+function gatherWeights(weights: Float32Array, order: Uint32Array, start: number, rows: number): Float32Array {
+  const out = new Float32Array(rows);
+  for (let i = 0; i < rows; i++) out[i] = weights[order[start + i]!]!;
+  return out;
+}
+
+/** The weights scaled to average 1. */
+function meanOne(weights: Float32Array): Float32Array {
+  let sum = 0;
+  for (const w of weights) sum += w;
+  const scale = weights.length / sum;
+  return Float32Array.from(weights, (w) => w * scale);
+}
+
+function checkWeights(name: string, weights: Float32Array, rows: number): Float32Array {
+  if (weights.length !== rows) throw new Error(`trainAutoencoder: ${rows} ${name} rows but ${weights.length} weights`);
+  if (!weights.every((w) => Number.isFinite(w) && w > 0)) throw new Error(`trainAutoencoder: every ${name} weight must be a finite number > 0`);
+  return weights;
 }
 
 function shuffle(order: Uint32Array, random: () => number): void {
@@ -277,6 +343,10 @@ function checkTrainOptions(options: TrainOptions): void {
   checkPositiveInteger('trainAutoencoder', 'batchSize', options.batchSize);
   if (!Number.isInteger(options.patience) || options.patience < 1) {
     throw new Error(`trainAutoencoder: patience is ${options.patience}; it must be a whole number ≥ 1`);
+  }
+  const minImprovement = options.minImprovement ?? 0;
+  if (!(minImprovement >= 0 && minImprovement < 1)) {
+    throw new Error(`trainAutoencoder: minImprovement is ${options.minImprovement}; it must be a number from 0 up to (not including) 1`);
   }
   if (options.seed !== undefined && !Number.isInteger(options.seed)) {
     throw new Error(`trainAutoencoder: seed is ${options.seed}; it must be a whole number`);

@@ -2,6 +2,7 @@ import type { LayersModel } from '@tensorflow/tfjs';
 import { MatrixScaler, type MatrixColumn } from '../preprocess/matrix-scaler.js';
 import { DEFAULT_SCORE_BATCH, scoreAll, trainAutoencoder, type EpochLog, type Scores, type TrainOptions } from './autoencoder.js';
 import type { Tf } from './backend.js';
+import { rowWeights, type SampleWeights } from './sample-weights.js';
 
 /** The second autoencoder: over each connection's context features, with their scaler. */
 export interface ContextDetector {
@@ -23,7 +24,8 @@ export interface ContextRows {
 
 /**
  * Fits the scaler on the training rows only, then the autoencoder (the same input → 32 → 16 → 32 →
- * input shape) with early stopping, by `trainer` (`trainAutoencoderInWorker` trains it on another thread).
+ * input shape) with early stopping, by `trainer` (`trainAutoencoderInWorker` trains it on another
+ * thread); with `weights`, both as over the traffic the rows were sampled from.
  */
 export async function fitContextDetector(
   tf: Tf,
@@ -32,9 +34,17 @@ export async function fitContextDetector(
   columns: readonly MatrixColumn[],
   options: TrainOptions,
   trainer: typeof trainAutoencoder = trainAutoencoder,
+  weights?: SampleWeights,
 ): Promise<FittedContextDetector> {
-  const scaler = MatrixScaler.fit(train.x, train.rows, columns);
-  const trained = await trainer(tf, scaler.transform(train.x, train.rows), scaler.transform(validation.x, validation.rows), scaler.width, options);
+  const scaler = MatrixScaler.fit(train.x, train.rows, columns, weights?.train);
+  const trained = await trainer(
+    tf,
+    scaler.transform(train.x, train.rows),
+    scaler.transform(validation.x, validation.rows),
+    scaler.width,
+    options,
+    weights === undefined ? undefined : rowWeights(weights),
+  );
   return { scaler, ...trained };
 }
 

@@ -4,6 +4,7 @@ import type { ConnRecord } from '../pipeline/read/conn-record.js';
 import { Preprocessor } from '../preprocess/preprocessor.js';
 import type { Preset } from '../preprocess/feature-spec.js';
 import { DEFAULT_SCORE_BATCH, scoreAll, trainAutoencoder, type EpochLog, type TrainOptions } from './autoencoder.js';
+import { rowWeights, type SampleWeights } from './sample-weights.js';
 
 /** A fitted preprocessor and the autoencoder trained on its output: everything needed to score. */
 export interface Detector {
@@ -17,17 +18,21 @@ export interface FittedDetector extends Detector {
   stoppedEarly: boolean;
 }
 
-/** Fits preprocessing on the training rows only, then trains the autoencoder with early stopping on the validation rows. */
+/**
+ * Fits preprocessing on the training rows only, then trains the autoencoder with early stopping on
+ * the validation rows; with `weights`, both as over the traffic the rows were sampled from.
+ */
 export async function fitDetector(
   tf: Tf,
   train: readonly ConnRecord[],
   validation: readonly ConnRecord[],
   preset: Preset,
   options: TrainOptions,
+  weights?: SampleWeights,
 ): Promise<FittedDetector> {
-  const preprocessor = Preprocessor.fit(train, preset);
+  const preprocessor = Preprocessor.fit(train, preset, weights?.train);
   const width = preprocessor.width;
-  const trained = await trainAutoencoder(tf, preprocessor.transform(train), preprocessor.transform(validation), width, options);
+  const trained = await trainAutoencoder(tf, preprocessor.transform(train), preprocessor.transform(validation), width, options, weights === undefined ? undefined : rowWeights(weights));
   return { preprocessor, ...trained };
 }
 

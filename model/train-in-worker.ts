@@ -1,19 +1,20 @@
 import { Worker } from 'node:worker_threads';
-import { buildAutoencoder, type TrainOptions, type TrainResult } from './autoencoder.js';
+import { buildAutoencoder, type RowWeights, type TrainOptions, type TrainResult } from './autoencoder.js';
 import type { Tf } from './backend.js';
 import type { WorkerInput, WorkerMessage } from './autoencoder-worker.js';
 
 /**
  * `trainAutoencoder` on a worker thread, so that a second model trains on the second core while
  * this thread trains the first. Same backend, same options, same seed: the weights come back
- * identical to training here (a test checks it bit for bit). `train` and `validation` are handed
- * over, not copied: the caller must not use them after. On abort the worker is stopped at once.
+ * identical to training here (a test checks it bit for bit). `train`, `validation` and `weights`
+ * are handed over, not copied: the caller must not use them after. On abort the worker is stopped at once.
  */
-export async function trainAutoencoderInWorker(tf: Tf, train: Float32Array, validation: Float32Array, width: number, options: TrainOptions): Promise<TrainResult> {
+export async function trainAutoencoderInWorker(tf: Tf, train: Float32Array, validation: Float32Array, width: number, options: TrainOptions, weights?: RowWeights): Promise<TrainResult> {
   const { onEpoch, signal, ...rest } = options;
   signal?.throwIfAborted();
-  const input: WorkerInput = { backend: backendName(tf), train, validation, width, options: rest };
-  const worker = new Worker(new URL('./autoencoder-worker.js', import.meta.url), { workerData: input, transferList: [train.buffer as ArrayBuffer, validation.buffer as ArrayBuffer] });
+  const input: WorkerInput = { backend: backendName(tf), train, validation, width, options: rest, ...(weights === undefined ? {} : { weights }) };
+  const handedOver = [train, validation, ...(weights === undefined ? [] : [weights.train, weights.validation])].map((array) => array.buffer as ArrayBuffer);
+  const worker = new Worker(new URL('./autoencoder-worker.js', import.meta.url), { workerData: input, transferList: handedOver });
   let stop: (() => void) | undefined;
   const done = await new Promise<Extract<WorkerMessage, { type: 'done' }>>((resolve, reject) => {
     stop = (): void => {

@@ -7,8 +7,9 @@ import { combinedScore, scaleOf, type ScoreScales } from './combine.js';
 import { fitContextDetector, scoreContextRows, type ContextRows, type FittedContextDetector } from './context-detector.js';
 import { fitDetector, scoreRecords, type FittedDetector } from './detector.js';
 import { trainAutoencoderInWorker } from './train-in-worker.js';
-import { quantile } from './metrics.js';
 import { seededRandom, shuffleInPlace } from './random.js';
+import { weightsOf, type SampleWeights } from './sample-weights.js';
+import { weightedMean, weightedQuantile } from './weighted-stats.js';
 
 export interface SplitShares {
   train: number;
@@ -30,6 +31,12 @@ export interface TrainModelOptions {
   context?: { rows: readonly Float32Array[]; columns: readonly MatrixColumn[] };
   /** Each epoch of the context autoencoder (`train.onEpoch` has the per-connection one's); default `train.onEpoch`. */
   onContextEpoch?: (epoch: EpochLog) => void;
+  /**
+   * How many rows of the traffic each record stands for (`weights[i]` is record i's), from a
+   * stratified sample: preprocessing, both models' losses, the thresholds and the test loss are
+   * then weighted, so they are those of the traffic rather than of the sample. None: all count 1.
+   */
+  weights?: Float64Array;
 }
 
 export interface Threshold {
@@ -61,6 +68,12 @@ export async function trainModel(tf: Tf, records: readonly ConnRecord[], options
   }
   const recordsOf = (rows: number[]): ConnRecord[] => rows.map((i) => records[i]!);
   const validation = recordsOf(parts.validation);
+  if (options.weights !== undefined && options.weights.length !== records.length) {
+    throw new RangeError(`trainModel: ${options.weights.length} weights for ${records.length} records`);
+  }
+  const all = options.weights;
+  const weights = all === undefined ? null : { train: weightsOf(all, parts.train), validation: weightsOf(all, parts.validation), test: weightsOf(all, parts.test) };
+  const fitWeights: SampleWeights | undefined = weights === null ? undefined : { train: weights.train, validation: weights.validation };
 
   // The context autoencoder trains on a worker thread while this one trains the per-connection
   // one: the two are independent until their thresholds are combined, and the machine has two cores.
@@ -83,13 +96,14 @@ export async function trainModel(tf: Tf, records: readonly ConnRecord[], options
           // tfjs-node already spreads its work over every core, and its native addon is not made
           // to load in a second thread: with it, both models train here.
           tf.getBackend() === 'tensorflow' ? trainAutoencoder : trainAutoencoderInWorker,
+          fitWeights,
         );
   // Marked as handled now: on an abort it rejects at once, while the main thread is still inside
   // fitDetector, and an unhandled rejection would end the process. It is awaited below all the same.
   contextFit?.catch(() => undefined);
   let detector: FittedDetector;
   try {
-    detector = await fitDetector(tf, recordsOf(parts.train), validation, options.preset, { ...options.train, seed: options.seed });
+    detector = await fitDetector(tf, recordsOf(parts.train), validation, options.preset, { ...options.train, seed: options.seed }, fitWeights);
   } catch (error) {
     stopContext.abort();
     await contextFit?.catch(() => undefined);
@@ -97,7 +111,7 @@ export async function trainModel(tf: Tf, records: readonly ConnRecord[], options
   }
   const validationScores = scoreRecords(tf, detector, validation);
   const testScores = scoreRecords(tf, detector, recordsOf(parts.test));
-  const threshold = { quantile: BASELINE_QUANTILE, value: quantile(validationScores, BASELINE_QUANTILE) };
+  const threshold = { quantile: BASELINE_QUANTILE, value: weightedQuantile(validationScores, weights?.validation ?? null, BASELINE_QUANTILE) };
 
   let context: TrainedModel['context'] = null;
   if (contextFit !== null && contextShares !== null) {
@@ -110,22 +124,22 @@ export async function trainModel(tf: Tf, records: readonly ConnRecord[], options
     }
     const contextValidationScores = scoreContextRows(tf, fitted, contextShares.validation).scores;
     const contextTestScores = scoreContextRows(tf, fitted, contextShares.test()).scores;
-    const contextThreshold = { quantile: BASELINE_QUANTILE, value: quantile(contextValidationScores, BASELINE_QUANTILE) };
+    const contextThreshold = { quantile: BASELINE_QUANTILE, value: weightedQuantile(contextValidationScores, weights?.validation ?? null, BASELINE_QUANTILE) };
     const scales = { conn: scaleOf(threshold.value), context: scaleOf(contextThreshold.value) };
     const combined = Float32Array.from(validationScores, (score, i) => combinedScore(score, contextValidationScores[i]!, scales));
     context = {
       detector: fitted,
-      testLoss: mean(contextTestScores),
+      testLoss: weightedMean(contextTestScores, weights?.test ?? null),
       threshold: contextThreshold,
       scales,
-      combinedThreshold: { quantile: BASELINE_QUANTILE, value: quantile(combined, BASELINE_QUANTILE) },
+      combinedThreshold: { quantile: BASELINE_QUANTILE, value: weightedQuantile(combined, weights?.validation ?? null, BASELINE_QUANTILE) },
     };
   }
 
   return {
     ...detector,
     rows: { train: parts.train.length, validation: parts.validation.length, test: parts.test.length },
-    testLoss: mean(testScores),
+    testLoss: weightedMean(testScores, weights?.test ?? null),
     threshold,
     context,
   };
@@ -146,10 +160,4 @@ function contextMatrices(
     return { x: out, rows: rows.length };
   };
   return { train: rowsOf(parts.train), validation: rowsOf(parts.validation), test: () => rowsOf(parts.test), columns };
-}
-
-function mean(values: Float32Array): number {
-  let sum = 0;
-  for (const v of values) sum += v;
-  return values.length === 0 ? NaN : sum / values.length;
 }

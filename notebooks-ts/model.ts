@@ -55,6 +55,8 @@ interface SavedMetrics {
   until: Date | null;
   seed: number | null;
   trainingSeconds: number | null;
+  /** How retrain drew its sample; models saved before there was a choice drew a uniform one. */
+  sampling: string;
 }
 
 interface TestSplit {
@@ -140,6 +142,9 @@ export async function modelNotebook(options: ModelNotebookOptions): Promise<Note
 
 function splitProblem(metrics: SavedMetrics, logs: string[] | undefined): string | null {
   if (metrics.rows === null || metrics.seed === null || metrics.threshold === null) return 'metrics.json lacks rows, seed or threshold';
+  // A stratified sample's draws depend on each row's group, which needs the rows and their context
+  // replayed, not just their numbers.
+  if (metrics.sampling !== 'uniform') return `the model was trained on a ${metrics.sampling} sample, which is not replayed here`;
   if (logs !== undefined) return null;
   if (metrics.sourceFiles.length === 0) return 'metrics.json lists no source files (give --logs)';
   const missing = metrics.sourceFiles.filter((f) => !existsSync(f));
@@ -484,5 +489,6 @@ function parseMetrics(raw: unknown): SavedMetrics {
     until: date(m.until),
     seed: num(m.seed),
     trainingSeconds: num(m.trainingSeconds),
+    sampling: str(m.sampling) ?? 'uniform',
   };
 }

@@ -38,24 +38,31 @@ export class MatrixScaler {
     this.invStd = Float64Array.from(state.std, (s) => 1 / s);
   }
 
-  /** Learns each column's mean and deviation from `rows` rows of `x` (row-major), after its transform. */
-  static fit(x: Float32Array, rows: number, columns: readonly MatrixColumn[]): MatrixScaler {
+  /**
+   * Learns each column's mean and deviation from `rows` rows of `x` (row-major), after its
+   * transform; with `weights` (one a row), as over the traffic the rows were sampled from.
+   */
+  static fit(x: Float32Array, rows: number, columns: readonly MatrixColumn[], weights?: Float32Array | Float64Array): MatrixScaler {
     const width = columns.length;
     if (rows === 0) throw new PreprocessStateError('cannot fit a scaler on zero rows');
     if (x.length < rows * width) throw new RangeError(`MatrixScaler.fit: ${x.length} values hold fewer than ${rows} rows of ${width}`);
+    if (weights !== undefined && weights.length !== rows) throw new RangeError(`MatrixScaler.fit: ${rows} rows but ${weights.length} weights`);
     const identity = new MatrixScaler({ kind: STATE_KIND, formatVersion: 1, columns: [...columns], mean: new Array<number>(width).fill(0), std: new Array<number>(width).fill(1), trainingRows: rows });
     const sum = new Float64Array(width);
     const squares = new Float64Array(width);
+    let total = 0;
     for (let r = 0; r < rows; r++) {
+      const w = weights === undefined ? 1 : weights[r]!;
+      total += w;
       for (let c = 0; c < width; c++) {
         const v = identity.transformed(x[r * width + c]!, c);
-        sum[c]! += v;
-        squares[c]! += v * v;
+        sum[c]! += w * v;
+        squares[c]! += w * v * v;
       }
     }
-    const mean = Array.from(sum, (s) => s / rows);
+    const mean = Array.from(sum, (s) => s / total);
     const std = Array.from(squares, (s, c) => {
-      const variance = s / rows - mean[c]! ** 2;
+      const variance = s / total - mean[c]! ** 2;
       return variance > 1e-12 ? Math.sqrt(variance) : 1;
     });
     return new MatrixScaler({ ...identity.state, mean, std });

@@ -63,10 +63,15 @@ export class Preprocessor {
     this.featureTotals = new Float64Array(state.features.length);
   }
 
-  /** Learns vocabularies from `rows`, then the scaler from the encoded rows: training rows only. */
-  static fit(rows: readonly ConnRecord[], preset: Preset): Preprocessor {
+  /**
+   * Learns vocabularies from `rows`, then the scaler from the encoded rows: training rows only.
+   * With `weights` (one a row: how many rows of the traffic it stands for), categories are ranked
+   * and means and deviations taken as over the traffic the rows were sampled from.
+   */
+  static fit(rows: readonly ConnRecord[], preset: Preset, weights?: Float32Array | Float64Array): Preprocessor {
     if (rows.length === 0) throw new PreprocessStateError('cannot fit preprocessing on zero rows');
-    const features = preset.features.map((spec) => fitFeature(spec, rows));
+    if (weights !== undefined && weights.length !== rows.length) throw new RangeError(`Preprocessor.fit: ${rows.length} rows but ${weights.length} weights`);
+    const features = preset.features.map((spec) => fitFeature(spec, rows, weights));
     const { columns } = layout(features);
     const width = columns.length;
     const unscaled: PreprocessState = {
@@ -80,7 +85,7 @@ export class Preprocessor {
       std: new Array<number>(width).fill(1),
       trainingRows: rows.length,
     };
-    const { mean, std } = fitScaler(new Preprocessor(unscaled), rows);
+    const { mean, std } = fitScaler(new Preprocessor(unscaled), rows, weights);
     return new Preprocessor({ ...unscaled, mean, std });
   }
 
@@ -236,13 +241,13 @@ const HASH_CACHE_SIZE = 16_384;
  */
 
 /** A one-hot feature keeps its most frequent categories (ties by name, so fitting is deterministic). */
-function fitFeature(spec: FeatureSpec, rows: readonly ConnRecord[]): FittedFeature {
+function fitFeature(spec: FeatureSpec, rows: readonly ConnRecord[], weights: Float32Array | Float64Array | undefined): FittedFeature {
   if (spec.kind !== 'one-hot') return { ...spec };
   const counts = new Map<string, number>();
-  for (const record of rows) {
+  rows.forEach((record, i) => {
     const value = categoryValue(record, spec.column);
-    counts.set(value, (counts.get(value) ?? 0) + 1);
-  }
+    counts.set(value, (counts.get(value) ?? 0) + (weights === undefined ? 1 : weights[i]!));
+  });
   const vocabulary = [...counts]
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
     .slice(0, spec.maxCategories)
@@ -272,8 +277,8 @@ function layout(features: readonly FittedFeature[]): { columns: string[]; column
 // Rows are encoded in blocks so fitting the scaler needs no matrix of the whole training set.
 const FIT_BLOCK_ROWS = 8192;
 
-/** Means and standard deviations per column (population, as scikit-learn's StandardScaler); 0 becomes 1. */
-function fitScaler(encoder: Preprocessor, rows: readonly ConnRecord[]): { mean: number[]; std: number[] } {
+/** Means and standard deviations per column (population, as scikit-learn's StandardScaler, weighted when given weights); 0 becomes 1. */
+function fitScaler(encoder: Preprocessor, rows: readonly ConnRecord[], weights: Float32Array | Float64Array | undefined): { mean: number[]; std: number[] } {
   const width = encoder.width;
   const sum = new Float64Array(width);
   const sumSquares = new Float64Array(width);
@@ -286,14 +291,19 @@ function fitScaler(encoder: Preprocessor, rows: readonly ConnRecord[]): { mean: 
     const slice = rows.slice(start, start + FIT_BLOCK_ROWS);
     encoder.encodeUnscaled(slice, block);
     for (let r = 0; r < slice.length; r++) {
+      const w = weights === undefined ? 1 : weights[start + r]!;
       for (let c = 0; c < width; c++) {
         const d = block[r * width + c]! - shift[c]!;
-        sum[c]! += d;
-        sumSquares[c]! += d * d;
+        sum[c]! += w * d;
+        sumSquares[c]! += w * d * d;
       }
     }
   }
-  const n = rows.length;
+  let n = rows.length;
+  if (weights !== undefined) {
+    n = 0;
+    for (const w of weights) n += w;
+  }
   const mean = Array.from(sum, (s, c) => shift[c]! + s / n);
   const std = Array.from(sumSquares, (sq, c) => {
     const meanShifted = sum[c]! / n;

@@ -23,6 +23,7 @@ import { DEFAULT_DATABASE_NAME } from '../db/open-database.js';
 import { DEFAULT_TRAIN_OPTIONS } from '../model/autoencoder.js';
 import { BASELINE_QUANTILE } from '../model/train-model.js';
 import { PRESETS, presetNamed } from '../preprocess/presets.js';
+import { SAMPLING_METHODS } from '../pipeline/train/training-sample.js';
 
 const DEFAULT_SEED = 1;
 const PRESET_NAMES = Object.keys(PRESETS);
@@ -86,6 +87,7 @@ const CONFIG_FLAGS = {
   maxBadLineRatio: { flag: '--max-bad-line-ratio', key: 'badLines.maxRatio' },
   minBadLines: { flag: '--min-bad-lines', key: 'badLines.minCount' },
   maxRows: { flag: '--max-rows', key: 'retrain.maxRows' },
+  sampling: { flag: '--sampling', key: 'retrain.sampling' },
   preset: { flag: '--preset', key: 'retrain.preset' },
   epochs: { flag: '--epochs', key: 'retrain.epochs' },
   learningRate: { flag: '--learning-rate', key: 'retrain.learningRate' },
@@ -122,7 +124,12 @@ withConfig(
     .option('--since <date>', 'only rows at or after this time (YYYY-MM-DD or ISO 8601)', date)
     .option('--until <date>', 'only rows before this time', date)
     .addOption(
-      new Option('--max-rows <n>', `train on a uniform sample of at most this many rows [config retrain.maxRows; default ${DEFAULTS.retrain.maxRows}]`).argParser(positiveWhole),
+      new Option('--max-rows <n>', `train on a sample of at most this many rows [config retrain.maxRows; default ${DEFAULTS.retrain.maxRows}]`).argParser(positiveWhole),
+    )
+    .addOption(
+      new Option('--sampling <method>', `how the sample is drawn: uniform, or stratified (rare kinds of rows kept, weighted) [config retrain.sampling; default ${DEFAULTS.retrain.sampling}]`).choices(
+        SAMPLING_METHODS,
+      ),
     )
     .addOption(new Option('--preset <name>', `feature preset [config retrain.preset; default ${DEFAULTS.retrain.preset}]`).choices(PRESET_NAMES))
     .addOption(

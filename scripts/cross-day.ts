@@ -4,7 +4,11 @@
  * It asks what the held-back acceptance test asks — an infected workstation's refused C2 calls
  * are ordinary rows one by one; does the score find them? — on data anyone can regenerate.
  *
- *   node dist/scripts/cross-day.js [--normal-days N] [--rows-per-hour R] [--seed S] [--json]
+ *   node dist/scripts/cross-day.js [--normal-days N] [--rows-per-hour R] [--seed S] [--sampling uniform|stratified --max-rows M] [--min-improvement F] [--json]
+ *
+ * `--sampling` trains on a sample of at most `--max-rows` of the normal days' rows, drawn as
+ * retrain draws it (see pipeline/train/training-sample.ts); without it, on every row.
+ * `--min-improvement` overrides the training default of the same name (model/autoencoder.ts).
  *
  * For each attack and each scorer (the per-connection model alone, the context model alone, and
  * the two combined as the service combines them): ROC-AUC of the attack's rows against the test
@@ -26,6 +30,7 @@ import type { ConnRecord } from '../pipeline/read/conn-record.js';
 import { readConnLog } from '../pipeline/read/read-conn-log.js';
 import { ContextState, DEFAULT_CONTEXT_LIMITS } from '../pipeline/context/context-state.js';
 import { trainAndScore, withContext, type ScoredRows } from '../pipeline/train/evaluate.js';
+import { SAMPLING_METHODS, type SamplingMethod } from '../pipeline/train/training-sample.js';
 import { presetNamed } from '../preprocess/presets.js';
 import { DEMO_DEFAULTS, writeDemoArchive } from './demo-data.js';
 
@@ -49,9 +54,13 @@ async function main(): Promise<void> {
       'normal-days': { type: 'string', default: '1' },
       'rows-per-hour': { type: 'string', default: String(DEMO_DEFAULTS.rowsPerHour) },
       seed: { type: 'string', default: String(DEMO_DEFAULTS.seed) },
+      sampling: { type: 'string' },
+      'max-rows': { type: 'string' },
+      'min-improvement': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
+  const sample = sampleOption(values.sampling, values['max-rows']);
   const dir = await mkdtemp(join(tmpdir(), 'zeek-anomaly-cross-day-'));
   try {
     const manifest = await writeDemoArchive(dir, { days: Number(values['normal-days']), rowsPerHour: Number(values['rows-per-hour']), seed: Number(values.seed) });
@@ -69,9 +78,10 @@ async function main(): Promise<void> {
     const { tf } = await initBackend({ log: () => {} });
     const scored = await trainAndScore(tf, trainRows, testRows, {
       preset: presetNamed('default'),
-      train: DEFAULT_TRAIN_OPTIONS,
+      train: values['min-improvement'] === undefined ? DEFAULT_TRAIN_OPTIONS : { ...DEFAULT_TRAIN_OPTIONS, minImprovement: Number(values['min-improvement']) },
       seed: 1,
       thresholdQuantile: BASELINE_QUANTILE,
+      ...(sample === undefined ? {} : { sample }),
     });
     const attackOf = new Map<string, string>();
     for (const attack of manifest.attacks) for (const uid of attack.uids) attackOf.set(uid, attack.name);
@@ -84,7 +94,7 @@ async function main(): Promise<void> {
       return;
     }
     process.stdout.write(
-      `trained on ${train.length.toLocaleString('en-US')} rows of ${manifest.days.slice(0, -1).join(', ')}; tested on ${test.length.toLocaleString('en-US')} rows of ${attackDay}\n\n`,
+      `trained on ${sample === undefined ? '' : `a ${sample.method} sample of at most ${sample.maxRows.toLocaleString('en-US')} of `}${train.length.toLocaleString('en-US')} rows of ${manifest.days.slice(0, -1).join(', ')}; tested on ${test.length.toLocaleString('en-US')} rows of ${attackDay}\n\n`,
     );
     process.stdout.write('| attack | rows | scorer | ROC-AUC | rank among normal rows | best rank, all rows | in top 1% | host ROC-AUC | host rank |\n|---|---:|---|---:|---:|---:|---:|---:|---:|\n');
     for (const f of figures) {
@@ -95,6 +105,17 @@ async function main(): Promise<void> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+function sampleOption(method: string | undefined, maxRows: string | undefined): { method: SamplingMethod; maxRows: number } | undefined {
+  if (method === undefined) {
+    if (maxRows !== undefined) throw new Error('--max-rows needs --sampling');
+    return undefined;
+  }
+  if (!(SAMPLING_METHODS as readonly string[]).includes(method)) throw new Error(`--sampling is '${method}'; it must be ${SAMPLING_METHODS.join(' or ')}`);
+  const rows = Number(maxRows);
+  if (!Number.isInteger(rows) || rows < 1) throw new Error(`--max-rows is '${maxRows}'; --sampling needs a whole number of rows ≥ 1`);
+  return { method: method as SamplingMethod, maxRows: rows };
 }
 
 function scoresOf(scored: ScoredRows, scorer: AttackFigures['scorer']): Float32Array {

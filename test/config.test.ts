@@ -85,9 +85,10 @@ describe('config layering', () => {
   });
 
   test('retrainSettings gives retrain.* as training options, the preset and the bad-line policy', async () => {
-    const file = await configFile('retrain.json', { retrain: { maxRows: 5000, preset: 'seed', epochs: 7, learningRate: 0.003 }, badLines: { maxRatio: 0.2 } });
+    const file = await configFile('retrain.json', { retrain: { maxRows: 5000, sampling: 'uniform', preset: 'seed', epochs: 7, learningRate: 0.003 }, badLines: { maxRatio: 0.2 } });
     const settings = retrainSettings(resolveConfig({ file, env: {}, cwd: dir }));
     assert.equal(settings.maxRows, 5000);
+    assert.equal(settings.sampling, 'uniform');
     assert.equal(settings.preset, PRESETS.seed);
     assert.deepEqual(settings.train, { ...DEFAULT_TRAIN_OPTIONS, maxEpochs: 7, learningRate: 0.003 });
     assert.deepEqual(settings.badLines, { maxBadLineRatio: 0.2, minBadLinesToReject: DEFAULT_BAD_LINE_POLICY.minBadLinesToReject });
@@ -134,6 +135,11 @@ describe('config errors name the source and key, the value, and what is allowed'
       'ZEEK_ANOMALY_SERVE_PORT (serve.port): 70000 is too large; allowed: a whole number from 0 to 65535',
       'environment',
     );
+  });
+
+  test('a sampling method that is not one is refused, listing the methods', async () => {
+    const file = await configFile('sampling.json', { retrain: { sampling: 'random' } });
+    assertRefused({ file }, `config file ${file}, key 'retrain.sampling': "random" is not one of the allowed values; allowed: "uniform" or "stratified"`, 'file');
   });
 
   test('an unknown threshold mode in the environment lists the modes', () => {
@@ -187,7 +193,7 @@ describe('config errors name the source and key, the value, and what is allowed'
 
   test('an unknown key with nothing close is refused without a guess', async () => {
     const file = await configFile('unknown.json', { retrain: { gpu: true } });
-    assertRefused({ file }, `config file ${file}, key 'retrain.gpu': unknown key; allowed: schedule, days, maxRows, preset, epochs, learningRate`, 'file');
+    assertRefused({ file }, `config file ${file}, key 'retrain.gpu': unknown key; allowed: schedule, days, maxRows, sampling, preset, epochs, learningRate`, 'file');
   });
 
   test('every bad value in the file is reported, each with its key', async () => {

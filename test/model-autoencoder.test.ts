@@ -139,6 +139,36 @@ describe('the autoencoder on wasm', () => {
     }
   });
 
+  test('with a minimum improvement, epochs that improve by less do not reset the patience, and the lowest loss still wins', async () => {
+    const options = { ...FAST, maxEpochs: 30 };
+    const plain = await trainAutoencoder(tf, train, validation, WIDTH, options);
+    const strict = await trainAutoencoder(tf, train, validation, WIDTH, { ...options, minImprovement: 0.2 });
+    try {
+      // The same seed: the same epochs until the stricter rule stops.
+      assert.deepEqual(
+        strict.epochs.map((e) => e.valLoss),
+        plain.epochs.slice(0, strict.epochs.length).map((e) => e.valLoss),
+      );
+      assert.ok(strict.epochs.length < plain.epochs.length, `${strict.epochs.length} epochs with the minimum, ${plain.epochs.length} without`);
+      // It stops `patience` epochs after the last epoch that beat the one it counted before by 20%.
+      let mark = strict.epochs[0]!;
+      for (const e of strict.epochs) if (e.valLoss < mark.valLoss * 0.8) mark = e;
+      assert.equal(strict.epochs.length, mark.epoch + FAST.patience);
+      const lowest = strict.epochs.reduce((a, b) => (b.valLoss < a.valLoss ? b : a));
+      assert.equal(strict.bestEpoch, lowest.epoch);
+      const restored = evaluateLoss(tf, strict.model, validation, VALIDATION_ROWS, WIDTH);
+      assert.ok(Math.abs(restored - lowest.valLoss) < 1e-5, `restored model's loss ${restored}, lowest ${lowest.valLoss}`);
+    } finally {
+      plain.model.dispose();
+      strict.model.dispose();
+    }
+  });
+
+  test('a minimum improvement outside 0 up to 1 is refused', async () => {
+    await assert.rejects(trainAutoencoder(tf, train, validation, WIDTH, { ...FAST, minImprovement: 1 }), /minImprovement is 1/);
+    await assert.rejects(trainAutoencoder(tf, train, validation, WIDTH, { ...FAST, minImprovement: -0.1 }), /minImprovement is -0.1/);
+  });
+
   test('the same seed trains the same model', async () => {
     const options = { ...FAST, maxEpochs: 3 };
     const a = await trainAutoencoder(tf, train, validation, WIDTH, options);

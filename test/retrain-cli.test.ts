@@ -60,6 +60,8 @@ async function cliJsonWithEnv(env: Record<string, string>, ...args: string[]): P
 /** What a test reads from a version's metrics.json. */
 interface TrainingMetrics {
   preset: string;
+  sampling: string;
+  rows: { seen: number; used: number };
   epochs: unknown[];
   train: { maxEpochs: number; learningRate: number };
 }
@@ -367,6 +369,16 @@ describe('retrain takes its settings from the config, and flags over it', () => 
     assert.equal(metrics.train.maxEpochs, 1);
     assert.equal(metrics.train.learningRate, 0.005);
     assert.equal(metrics.epochs.length, 1);
+  });
+
+  test('--sampling stratified trains on a sample of at most --max-rows rows, and metrics.json says how it was drawn', async () => {
+    const { outcome, metrics } = await trainedWith(join(dir, 'data-stratified'), '--max-rows', '300', '--sampling', 'stratified', '--epochs', '1');
+    const used = outcome.rowsUsed as number;
+    // A cut leaves the sample a little under its budget, never over it.
+    assert.ok(used <= 300 && used > 250, `${used} rows used`);
+    assert.equal(outcome.rowsSeen, dataLineCount(HOUR));
+    assert.equal(metrics.sampling, 'stratified');
+    assert.deepEqual([metrics.rows.seen, metrics.rows.used], [outcome.rowsSeen, used]);
   });
 
   test('with neither, retrain trains with the defaults the model states', async () => {

@@ -8,9 +8,12 @@ import type { Tf } from '../../model/backend.js';
 import { combinedScore, scaleOf } from '../../model/combine.js';
 import { fitContextDetector, scoreContextRows, type ContextRows } from '../../model/context-detector.js';
 import { fitDetector, scoreRecords } from '../../model/detector.js';
-import { atThreshold, averagePrecision, entityFigures, quantile, rocAuc, type EntityFigures } from '../../model/metrics.js';
+import { atThreshold, averagePrecision, entityFigures, rocAuc, type EntityFigures } from '../../model/metrics.js';
 import { seededRandom, shuffleInPlace } from '../../model/random.js';
+import { weightsOf, type SampleWeights } from '../../model/sample-weights.js';
 import { BASELINE_QUANTILE } from '../../model/train-model.js';
+import { weightedQuantile } from '../../model/weighted-stats.js';
+import { trainingSample, type SamplingMethod } from './training-sample.js';
 
 export type Label = 'benign' | 'malicious';
 
@@ -50,6 +53,8 @@ export interface EvaluateOptions {
   context?: boolean;
   /** A row's ground truth; by default its label column (`labelOf`). */
   label?: (record: ConnRecord) => Label | null;
+  /** Train on a sample of the Benign rows drawn as retrain draws it (in the order given); default: all of them. */
+  sample?: { method: SamplingMethod; maxRows: number };
 }
 
 /** The share of benign training rows held out to stop training early on. */
@@ -148,37 +153,53 @@ export interface ScoredRows {
 /**
  * Trains on `benign` rows (10% held out to stop early on) as retrain would, and scores `test`:
  * the per-connection autoencoder, and with context the context autoencoder, the two errors
- * combined over their validation baselines as the service combines them.
+ * combined over their validation baselines as the service combines them. With `sample`, on a
+ * sample of `benign` drawn as retrain draws one, its weights used as retrain uses them.
  */
 export async function trainAndScore(tf: Tf, benign: readonly Row[], test: readonly Row[], options: EvaluateOptions): Promise<ScoredRows> {
-  const shuffled = shuffleInPlace([...benign], seededRandom(options.seed));
-  const validationRows = Math.max(1, Math.round(shuffled.length * VALIDATION_SHARE));
-  const fitRows = shuffled.slice(validationRows);
-  const validation = shuffled.slice(0, validationRows);
+  const { rows: trained, weights } = sampled(benign, options);
+  const order = shuffleInPlace(Array.from(trained, (_, i) => i), seededRandom(options.seed));
+  const validationRows = Math.max(1, Math.round(order.length * VALIDATION_SHARE));
+  const fitOrder = order.slice(validationRows);
+  const validationOrder = order.slice(0, validationRows);
+  const fitRows = fitOrder.map((i) => trained[i]!);
+  const validation = validationOrder.map((i) => trained[i]!);
+  const fitWeights: SampleWeights | undefined = weights === null ? undefined : { train: weightsOf(weights, fitOrder), validation: weightsOf(weights, validationOrder) };
   const recordsOf = (rows: readonly Row[]): ConnRecord[] => rows.map((r) => r.record);
-  const detector = await fitDetector(tf, recordsOf(fitRows), recordsOf(validation), options.preset, { ...options.train, seed: options.seed });
-  const connTrain = scoreRecords(tf, detector, recordsOf(benign));
+  const detector = await fitDetector(tf, recordsOf(fitRows), recordsOf(validation), options.preset, { ...options.train, seed: options.seed }, fitWeights);
+  const connTrain = scoreRecords(tf, detector, recordsOf(trained));
   const conn = scoreRecords(tf, detector, recordsOf(test));
   detector.model.dispose();
   if (options.context === false) {
-    return { scores: conn, conn, context: null, threshold: quantile(connTrain, options.thresholdQuantile), epochs: detector.epochs.length };
+    return { scores: conn, conn, context: null, threshold: weightedQuantile(connTrain, weights, options.thresholdQuantile), epochs: detector.epochs.length };
   }
-  const contextDetector = await fitContextDetector(tf, contextOf(fitRows), contextOf(validation), CONTEXT_FEATURES, { ...options.train, seed: options.seed + 1 });
-  const contextTrain = scoreContextRows(tf, contextDetector, contextOf(benign)).scores;
+  const contextDetector = await fitContextDetector(tf, contextOf(fitRows), contextOf(validation), CONTEXT_FEATURES, { ...options.train, seed: options.seed + 1 }, undefined, fitWeights);
+  const contextTrain = scoreContextRows(tf, contextDetector, contextOf(trained)).scores;
   const context = scoreContextRows(tf, contextDetector, contextOf(test)).scores;
   contextDetector.model.dispose();
   // Each model's error over its baseline, as trainModel sets them (from the validation rows).
-  const held = new Set(validation);
-  const validationOf = (scores: Float32Array): Float32Array => Float32Array.from(benign.flatMap((row, i) => (held.has(row) ? [scores[i]!] : [])));
-  const scales = { conn: scaleOf(quantile(validationOf(connTrain), BASELINE_QUANTILE)), context: scaleOf(quantile(validationOf(contextTrain), BASELINE_QUANTILE)) };
+  const validationOf = (scores: Float32Array): Float32Array => Float32Array.from(validationOrder, (i) => scores[i]!);
+  const validationWeights = fitWeights?.validation ?? null;
+  const scales = {
+    conn: scaleOf(weightedQuantile(validationOf(connTrain), validationWeights, BASELINE_QUANTILE)),
+    context: scaleOf(weightedQuantile(validationOf(contextTrain), validationWeights, BASELINE_QUANTILE)),
+  };
   const trainScores = Float32Array.from(connTrain, (score, i) => combinedScore(score, contextTrain[i]!, scales));
   return {
     scores: Float32Array.from(conn, (score, i) => combinedScore(score, context[i]!, scales)),
     conn,
     context,
-    threshold: quantile(trainScores, options.thresholdQuantile),
+    threshold: weightedQuantile(trainScores, weights, options.thresholdQuantile),
     epochs: detector.epochs.length + contextDetector.epochs.length,
   };
+}
+
+/** The rows to train on: all of `benign`, or the sample `options.sample` asks for, with its weights. */
+function sampled(benign: readonly Row[], options: EvaluateOptions): { rows: readonly Row[]; weights: Float64Array | null } {
+  if (options.sample === undefined) return { rows: benign, weights: null };
+  const sample = trainingSample(options.sample.method, options.sample.maxRows, options.seed);
+  for (const row of benign) sample.offer(row);
+  return sample.drawn();
 }
 
 /** Each record with its context features, the state counting them in the order given. */

@@ -1,22 +1,24 @@
 import { performance } from 'node:perf_hooks';
-import { detachedRecord, type ConnRecord } from '../read/conn-record.js';
 import { findConnLogs } from '../discover/log-files.js';
 import { LogReadError } from '../read/log-read-error.js';
 import { readConnLog, type BadLinePolicy } from '../read/read-conn-log.js';
 import type { Preset } from '../../preprocess/feature-spec.js';
 import type { EpochLog, TrainOptions } from '../../model/autoencoder.js';
 import type { Backend } from '../../model/backend.js';
-import { Reservoir, seededRandom } from '../../model/random.js';
 import type { ModelStore } from '../../model/store.js';
 import { trainModel } from '../../model/train-model.js';
 import { CONTEXT_FEATURES, CONTEXT_WIDTH } from '../context/context-features.js';
 import { ContextState, DEFAULT_CONTEXT_LIMITS, type ContextLimits } from '../context/context-state.js';
+import { plannedUniformSample } from './planned-sample.js';
+import { trainingSample, type SamplingMethod } from './training-sample.js';
 
 export interface RetrainOptions {
   logs: string[];
   since?: Date;
   until?: Date;
   maxRows: number;
+  /** How the rows are drawn (see `SAMPLING_METHODS`); default `uniform`. */
+  sampling?: SamplingMethod;
   preset: Preset;
   train: TrainOptions;
   seed: number;
@@ -31,12 +33,6 @@ export interface RetrainOptions {
    * through a fresh context stage with these limits, and each sampled row keeps its context.
    */
   context?: { limits: Readonly<ContextLimits> } | false;
-}
-
-/** A sampled row: the record, and its context features when retraining with context. */
-interface SampledRow {
-  record: ConnRecord;
-  context: Float32Array | null;
 }
 
 /** What retraining reports as it goes; a CLI draws a progress bar from it, a service logs it. */
@@ -72,7 +68,8 @@ const MIN_ROWS = 100;
 
 /**
  * Trains a new model version on historical logs: streams every file through the reader, keeps a
- * uniform sample of at most `maxRows` rows (so memory does not grow with the archive), fits
+ * sample of at most `maxRows` rows (so memory does not grow with the archive; a uniform one is
+ * planned in a first read that only counts rows, see planned-sample.ts), fits
  * preprocessing and the autoencoder, measures it on held-out rows, and saves it atomically.
  * A file that fails to read is reported and skipped.
  */
@@ -88,19 +85,20 @@ export async function retrain(
   const { files, ignored } = await findConnLogs(options.logs, { since: options.since, until: options.until });
   onEvent({ type: 'files', found: files.length, ignored: ignored.length });
 
-  // Sampled records are copies that own their strings: a view into a chunk's text would pin the chunk.
-  const sample = new Reservoir<SampledRow>(options.maxRows, seededRandom(options.seed), (row) => ({
-    record: detachedRecord(row.record),
-    context: row.context === null ? null : row.context.slice(),
-  }));
+  const since = options.since ? options.since.getTime() / 1000 : -Infinity;
+  const until = options.until ? options.until.getTime() / 1000 : Infinity;
+  const sampling = options.sampling ?? 'uniform';
+  const sample =
+    sampling === 'uniform'
+      ? await plannedUniformSample(files, { maxRows: options.maxRows, seed: options.seed, since, until, badLines: options.badLines, signal })
+      : trainingSample(sampling, options.maxRows, options.seed);
+  if (sample === null) return { status: 'aborted' };
   const contextOptions = options.context === undefined ? { limits: DEFAULT_CONTEXT_LIMITS } : options.context;
   // A file that fails half-way has already been counted here; only the training sample is rolled
   // back. The state is for training only, so that costs nothing but a little accuracy in its context.
-  const context = contextOptions === false ? null : new ContextState(contextOptions.limits);
+  let context = contextOptions === false ? null : new ContextState(contextOptions.limits);
   let contextRows = new Float32Array(0);
   const failedFiles: { file: string; error: string }[] = [];
-  const since = options.since ? options.since.getTime() / 1000 : -Infinity;
-  const until = options.until ? options.until.getTime() / 1000 : Infinity;
   let usedFiles = 0;
   for (const [index, found] of files.entries()) {
     if (signal?.aborted) return { status: 'aborted' };
@@ -127,7 +125,7 @@ export async function retrain(
       }
       sample.commit();
       usedFiles++;
-      onEvent({ type: 'file-read', file: found.path, rows, sampled: sample.items.length, index, of: files.length });
+      onEvent({ type: 'file-read', file: found.path, rows, sampled: sample.size, index, of: files.length });
     } catch (error) {
       sample.rollback();
       if (!(error instanceof LogReadError)) throw error;
@@ -136,21 +134,27 @@ export async function retrain(
     }
   }
 
-  if (sample.items.length < minRows) {
+  if (sample.size < minRows) {
     const why =
       files.length === 0
         ? `no conn logs found in ${options.logs.join(', ')}`
-        : `only ${sample.items.length} usable rows in ${files.length} files (at least ${minRows} are needed)`;
+        : `only ${sample.size} usable rows in ${files.length} files (at least ${minRows} are needed)`;
     return { status: 'failed', reason: why, failedFiles };
   }
 
-  onEvent({ type: 'training', rows: sample.items.length });
+  const drawn = sample.drawn();
+  // The state has done its work (each sampled row holds its context): let it go before training,
+  // which needs the memory more.
+  const contextKeys = context?.sizes() ?? null;
+  context = null;
+  onEvent({ type: 'training', rows: drawn.rows.length });
   let trained;
   try {
-    trained = await trainModel(backend.tf, sample.items.map((row) => row.record), {
+    trained = await trainModel(backend.tf, drawn.rows.map((row) => row.record), {
       preset: options.preset,
       seed: options.seed,
-      context: context === null ? undefined : { rows: sample.items.map((row) => row.context!), columns: CONTEXT_FEATURES },
+      ...(drawn.weights === null ? {} : { weights: drawn.weights }),
+      context: contextOptions === false ? undefined : { rows: drawn.rows.map((row) => row.context!), columns: CONTEXT_FEATURES },
       train: {
         ...options.train,
         signal,
@@ -175,7 +179,8 @@ export async function retrain(
     metrics: {
       preset: options.preset.name,
       backend: backend.name,
-      rows: { seen: sample.seen, used: sample.items.length, ...trained.rows },
+      rows: { seen: sample.seen, used: drawn.rows.length, ...trained.rows },
+      sampling,
       sourceFiles: files.map((f) => f.path).filter((f) => !failedFiles.some((failed) => failed.file === f)),
       failedFiles,
       since: options.since?.toISOString() ?? null,
@@ -197,9 +202,15 @@ export async function retrain(
               scales: trained.context.scales,
               combinedThreshold: trained.context.combinedThreshold,
               limits: contextOptions === false ? null : contextOptions.limits,
-              keys: context?.sizes() ?? null,
+              keys: contextKeys,
             },
-      train: { learningRate: options.train.learningRate, maxEpochs: options.train.maxEpochs, batchSize: options.train.batchSize, patience: options.train.patience },
+      train: {
+        learningRate: options.train.learningRate,
+        maxEpochs: options.train.maxEpochs,
+        batchSize: options.train.batchSize,
+        patience: options.train.patience,
+        minImprovement: options.train.minImprovement ?? 0,
+      },
       seed: options.seed,
       trainingSeconds: seconds,
     },
@@ -213,7 +224,7 @@ export async function retrain(
     version,
     activated: options.activate,
     rowsSeen: sample.seen,
-    rowsUsed: sample.items.length,
+    rowsUsed: drawn.rows.length,
     files: usedFiles,
     failedFiles,
     testLoss: trained.testLoss,
