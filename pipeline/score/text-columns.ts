@@ -2,8 +2,8 @@
  * A few text columns of many rows, kept as UTF-8 in one growing buffer: a row's values sit
  * together, rows in the order they were added. A candidate row's uid, addresses and history as
  * JavaScript strings took about 200 bytes of heap (the strings, and an array slot each); here they
- * take their length in bytes (about 50), and the garbage collector has nothing to walk. Scoring a
- * 10M-row file (600,000 candidates) ended with 306 MB of heap before, 95 MB after.
+ * take their length in bytes (about 50), and the garbage collector has nothing to walk. At the end
+ * of a 10M-row file (600,000 candidates) the heap in use was about 180 MB before, under 60 after.
  */
 export class TextColumns {
   private bytes = Buffer.alloc(INITIAL_BYTES);
