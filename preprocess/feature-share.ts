@@ -6,8 +6,8 @@ export interface FeatureShare {
 }
 
 /**
- * The `top` largest of `totals` as shares of `sum`, largest first, ties in name order (as a
- * stable sort would give them). Picked by `top` scans instead of sorting an object per feature:
+ * The `top` largest of `totals` as shares of `sum`, largest first, ties in the order of `names`
+ * (as a stable sort would give them). Picked by `top` scans instead of sorting an object per feature:
  * explanations are made for every candidate row, a hundred thousand in a million-row file.
  */
 export function topShares(totals: ArrayLike<number>, sum: number, names: readonly string[], top: number): FeatureShare[] {

@@ -97,7 +97,7 @@ export class MatrixScaler {
   }
 
   get columnNames(): string[] {
-    return this.state.columns.map((c) => c.name);
+    return [...this.names];
   }
 
   /** Transforms and scales `rows` rows of `x` into `out` (allocated when not given). */

@@ -103,7 +103,7 @@ export class Preprocessor {
   }
 
   get featureNames(): string[] {
-    return this.state.features.map((f) => f.name);
+    return [...this.featureNameList];
   }
 
   /** Encodes and scales `records` into `out` (rows × width, row-major), allocating it when not given. */
