@@ -3,21 +3,12 @@
 // to the old space: on a loaded machine it cut a 10M-row file's peak RSS from 900 to 700 MB and
 // sped scoring up by a third (docs/benchmarks.md). The flag has no effect once Node has started,
 // so it is here, in the npm scripts and in the systemd unit.
+// Each command's module is imported when that command runs: TensorFlow.js and playwright take about
+// a second to load, and a query such as `findings` needs neither.
 import { readFileSync } from 'node:fs';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { inspectCommand } from './commands/inspect.js';
-import { retrainCommand } from './commands/retrain.js';
-import { evaluateCommand } from './commands/evaluate.js';
-import { activateModelCommand, listModelsCommand } from './commands/models.js';
-import { scoreCommand } from './commands/score.js';
-import { watchCommand } from './commands/watch.js';
-import { serveCommand } from './commands/serve.js';
-import { anomaliesCommand } from './commands/anomalies.js';
-import { findingsCommand, showFindingCommand } from './commands/findings.js';
 import { SEVERITIES, type Severity } from '../db/findings.js';
 import { FINDING_TYPES } from '../pipeline/findings/detector.js';
-import { filesCommand } from './commands/files.js';
-import { notebookCommand } from './commands/notebook.js';
 import { badLinePolicy, ConfigError, DEFAULTS, resolveConfig, retrainSettings, type Config } from '../pipeline/service/config.js';
 import { DEFAULT_DATABASE_NAME } from '../db/open-database.js';
 import { DEFAULT_TRAIN_OPTIONS } from '../model/autoencoder.js';
@@ -57,6 +48,7 @@ program
   )
   .action(async (files: string[], flags: ConfigFlags & { json?: boolean }) => {
     // The same bad-line policy as the service's, so inspect tells whether the service would reject a file.
+    const { inspectCommand } = await import('./commands/inspect.js');
     process.exitCode = await inspectCommand(files, { json: flags.json === true, badLines: badLinePolicy(configFrom(flags)) });
   });
 
@@ -143,6 +135,7 @@ withConfig(
     .option('--json', 'print the outcome as one JSON object'),
 ).action(async (flags: ConfigFlags & { logs: string[]; since?: Date; until?: Date; seed: number; activate: boolean; json?: boolean }) => {
   const config = configFrom(flags);
+  const { retrainCommand } = await import('./commands/retrain.js');
   process.exitCode = await retrainCommand({
     ...retrainSettings(config),
     logs: flags.logs,
@@ -177,6 +170,7 @@ program
     ) => {
       if ((flags.train === undefined) !== (flags.test === undefined)) throw new UsageError('--train and --test go together');
       if (files.length === 0 && flags.train === undefined) throw new UsageError('name labeled files, or --train and --test');
+      const { evaluateCommand } = await import('./commands/evaluate.js');
       process.exitCode = await evaluateCommand({
         files,
         trainFiles: flags.train ?? [],
@@ -197,6 +191,7 @@ const models = program
   .description('list the model versions in the store (* marks the active one)')
   .option('--json', 'one JSON object per version');
 withConfig(models).action(async (flags: ConfigFlags & { json?: boolean }) => {
+  const { listModelsCommand } = await import('./commands/models.js');
   process.exitCode = await listModelsCommand({ dataDir: configFrom(flags).dataDir, json: flags.json === true });
 });
 
@@ -206,6 +201,7 @@ withConfig(
     .description('make a saved version the active one (rollback)')
     .argument('<version>', 'a version name as `models` lists it'),
 ).action(async (version: string, flags: ConfigFlags) => {
+  const { activateModelCommand } = await import('./commands/models.js');
   process.exitCode = await activateModelCommand(version, { dataDir: configFrom(flags).dataDir });
 });
 
@@ -217,6 +213,7 @@ withConfig(
     .option('--json', 'one JSON object per file'),
   { threshold: true },
 ).action(async (files: string[], flags: ConfigFlags & { json?: boolean }) => {
+  const { scoreCommand } = await import('./commands/score.js');
   process.exitCode = await scoreCommand(files, configFrom(flags), { json: flags.json === true });
 });
 
@@ -243,6 +240,7 @@ withConfig(
   { logDir: true, threshold: true },
 ).action(async (flags: ListenFlags & { once?: boolean; serve?: boolean; logFormat?: 'json' | 'text' }) => {
   const logFormat = flags.logFormat ?? (process.stdout.isTTY ? 'text' : 'json');
+  const { watchCommand } = await import('./commands/watch.js');
   process.exitCode = await watchCommand(listenConfig(flags), { once: flags.once === true, logFormat, serve: flags.serve === true });
 });
 
@@ -255,6 +253,7 @@ withConfig(
   ),
   { logDir: true },
 ).action(async (flags: ListenFlags & { logFormat?: 'json' | 'text' }) => {
+  const { serveCommand } = await import('./commands/serve.js');
   process.exitCode = await serveCommand(listenConfig(flags), { logFormat: flags.logFormat ?? (process.stdout.isTTY ? 'text' : 'json') });
 });
 
@@ -273,6 +272,7 @@ withConfig(
   async (
     flags: ConfigFlags & { since?: Date; until?: Date; host?: string; minScore?: number; order: 'ts' | 'score'; limit: number; format: 'table' | 'json' | 'csv' },
   ) => {
+    const { anomaliesCommand } = await import('./commands/anomalies.js');
     process.exitCode = await anomaliesCommand({
       db: configFrom(flags).db,
       since: flags.since,
@@ -301,6 +301,7 @@ const findings = program
 withConfig(findings).action(
   async (flags: ConfigFlags & { since?: Date; until?: Date; host?: string; type?: string; minSeverity?: Severity; limit: number; format: 'table' | 'json' | 'csv'; all?: boolean }) => {
     const config = configFrom(flags);
+    const { findingsCommand } = await import('./commands/findings.js');
     process.exitCode = await findingsCommand({
       db: config.db,
       allow: config.findings.allow,
@@ -324,6 +325,7 @@ withConfig(
     .addOption(new Option('--connections <n>', 'at most this many flagged connections').default(20).argParser(positiveWhole))
     .option('--json', 'one JSON object'),
 ).action(async (id: number, flags: ConfigFlags & { connections: number; json?: boolean }) => {
+  const { showFindingCommand } = await import('./commands/findings.js');
   process.exitCode = await showFindingCommand({ db: configFrom(flags).db, id, format: flags.json === true ? 'json' : 'text', connections: flags.connections });
 });
 
@@ -335,6 +337,7 @@ withConfig(
     .addOption(new Option('--limit <n>', 'at most this many').default(100).argParser(positiveWhole))
     .addOption(new Option('--format <format>', 'output').choices(['table', 'json', 'csv']).default('table')),
 ).action(async (flags: ConfigFlags & { status?: 'done' | 'failed' | 'skipped'; limit: number; format: 'table' | 'json' | 'csv' }) => {
+  const { filesCommand } = await import('./commands/files.js');
   process.exitCode = await filesCommand({ db: configFrom(flags).db, status: flags.status, limit: flags.limit, format: flags.format });
 });
 
@@ -355,6 +358,7 @@ withConfig(
     flags: ConfigFlags & { logs?: string[]; since?: Date; until?: Date; model?: string; out?: string },
   ) => {
     const config = configFrom(flags);
+    const { notebookCommand } = await import('./commands/notebook.js');
     process.exitCode = await notebookCommand(
       {
         name,
