@@ -46,6 +46,8 @@ export interface StoredAnomalyRow extends AnomalyRow {
   id: number;
   fileId: number;
   filePath: string;
+  /** The sensor of its file. */
+  sensor: string;
 }
 
 // A file's anomalies are written in two steps, so that the write lock is held only for the part
@@ -209,6 +211,8 @@ export interface AnomalyQuery {
   /** Inclusive. */
   minScore?: number;
   fileId?: number;
+  /** One sensor's anomalies (those of its files); all sensors' when not given. */
+  sensor?: string;
   limit?: number;
   /** `ts` (default): newest first; `score`: highest first. Ties go newest id first. */
   order?: AnomalyOrder;
@@ -220,7 +224,7 @@ export interface AnomalyQuery {
 }
 
 export const ANOMALY_COLUMNS = `
-  a.id AS id, a.file_id AS fileId, f.path AS filePath, a.ts AS ts, a.uid AS uid, a.orig_h AS origH, a.orig_p AS origP,
+  a.id AS id, a.file_id AS fileId, f.path AS filePath, f.sensor AS sensor, a.ts AS ts, a.uid AS uid, a.orig_h AS origH, a.orig_p AS origP,
   a.resp_h AS respH, a.resp_p AS respP, a.proto AS proto, a.service AS service, a.duration AS duration,
   a.orig_bytes AS origBytes, a.resp_bytes AS respBytes, a.conn_state AS connState, a.history AS history,
   a.orig_pkts AS origPkts, a.resp_pkts AS respPkts, a.score AS score, a.threshold AS threshold,
@@ -267,6 +271,7 @@ function anomalyQueryParams(db: Database, query: AnomalyQuery): Record<string, n
     host: query.host ?? null,
     minScore: query.minScore ?? null,
     fileId: query.fileId ?? null,
+    sensor: query.sensor ?? null,
     afterValue: query.after?.value ?? null,
     afterId: query.after?.id ?? null,
     limit: checkedLimit(db, query.limit),
@@ -274,7 +279,7 @@ function anomalyQueryParams(db: Database, query: AnomalyQuery): Record<string, n
 }
 
 /**
- * The query for the filters present. Each combination gets its own statement (at most 128, each
+ * The query for the filters present. Each combination gets its own statement (at most 256, each
  * prepared once) rather than one with `(? IS NULL OR ts >= ?)` clauses, which would hide the
  * constraints from the planner and make it scan. It is built only from the constant fragments
  * below; every value is a bound parameter.
@@ -285,6 +290,7 @@ function anomalyQuerySql(query: AnomalyQuery, order: AnomalyOrder): string {
   if (query.until !== undefined) filters.push('a.ts < @until');
   if (query.minScore !== undefined) filters.push('a.score >= @minScore');
   if (query.fileId !== undefined) filters.push('a.file_id = @fileId');
+  if (query.sensor !== undefined) filters.push('f.sensor = @sensor');
   // Written as a range on the sort column plus a tie-break, which the planner reads as a range on
   // its index; a row value (ts, id) < (…) would be too, but not on every SQLite this may meet.
   if (query.after !== undefined) filters.push(`a.${order} <= @afterValue AND (a.${order} < @afterValue OR a.id < @afterId)`);

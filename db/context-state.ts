@@ -12,11 +12,11 @@ export interface SavedContextState {
 // (twice while writing it), so a piece's size, not a table's, is what saving adds to the peak.
 const PIECE_BYTES = 1024 * 1024;
 
-const READ_STATE = `SELECT part, file_id AS fileId, saved_at AS savedAt, bytes FROM context_state ORDER BY part, piece`;
+const READ_STATE = `SELECT part, file_id AS fileId, saved_at AS savedAt, bytes FROM context_state WHERE sensor = ? ORDER BY part, piece`;
 
-/** The context state saved last, or undefined before the first file with context was stored. */
-export function readContextState(db: Database): SavedContextState | undefined {
-  const rows = prepared<[], { part: number; fileId: number | null; savedAt: string; bytes: Buffer }>(db, READ_STATE).all();
+/** The context state `sensor` saved last, or undefined before its first file with context was stored. */
+export function readContextState(db: Database, sensor: string): SavedContextState | undefined {
+  const rows = prepared<[string], { part: number; fileId: number | null; savedAt: string; bytes: Buffer }>(db, READ_STATE).all(sensor);
   const first = rows[0];
   if (first === undefined) return undefined;
   const pieces = new Map<number, Buffer[]>();
@@ -28,23 +28,26 @@ export function readContextState(db: Database): SavedContextState | undefined {
   return { fileId: first.fileId, savedAt: first.savedAt, parts: [...pieces.values()].map(joined) };
 }
 
-const CLEAR_STATE = `DELETE FROM context_state`;
-const WRITE_PIECE = `INSERT INTO context_state (part, piece, file_id, saved_at, bytes) VALUES (?, ?, ?, ?, ?)`;
+const CLEAR_STATE = `DELETE FROM context_state WHERE sensor = ?`;
+const WRITE_PIECE = `INSERT INTO context_state (sensor, part, piece, file_id, saved_at, bytes) VALUES (?, ?, ?, ?, ?, ?)`;
 
-/** Replaces the saved state with `parts`, piece by piece. Opens no transaction: the caller writes it with the file's results. */
-export function writeContextState(db: Database, fileId: number, parts: readonly Uint8Array[]): void {
+/**
+ * Replaces `sensor`'s saved state with `parts`, piece by piece. Opens no transaction: the caller
+ * writes it with the file's results.
+ */
+export function writeContextState(db: Database, sensor: string, fileId: number, parts: readonly Uint8Array[]): void {
   try {
-    prepared(db, CLEAR_STATE).run();
+    prepared<[string]>(db, CLEAR_STATE).run(sensor);
     const savedAt = new Date().toISOString();
-    const write = prepared<[number, number, number, string, Uint8Array]>(db, WRITE_PIECE);
+    const write = prepared<[string, number, number, number, string, Uint8Array]>(db, WRITE_PIECE);
     parts.forEach((bytes, part) => {
       // An empty part is still a row: the reader counts parts.
       for (let piece = 0, at = 0; piece === 0 || at < bytes.byteLength; piece++, at += PIECE_BYTES) {
-        write.run(part, piece, fileId, savedAt, bytes.subarray(at, at + PIECE_BYTES));
+        write.run(sensor, part, piece, fileId, savedAt, bytes.subarray(at, at + PIECE_BYTES));
       }
     });
   } catch (error) {
-    throw contextError(`${db.name}: saving the context state with file ${fileId}`, error);
+    throw contextError(`${db.name}: saving sensor ${sensor}'s context state with file ${fileId}`, error);
   }
 }
 

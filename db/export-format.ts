@@ -8,7 +8,7 @@ import type { FeatureShare, StoredAnomalyRow } from './anomalies.js';
 export const ANOMALY_RECORD_KEYS = [
   'id', 'ts', 'time', 'uid', 'orig_h', 'orig_p', 'resp_h', 'resp_p', 'proto', 'service', 'duration', 'orig_bytes',
   'resp_bytes', 'conn_state', 'history', 'orig_pkts', 'resp_pkts', 'score', 'threshold', 'explanation', 'model_version',
-  'file_id', 'file',
+  'file_id', 'file', 'sensor',
 ] as const;
 
 /** A value as the text formats show it: text, a number, or unset. */
@@ -41,6 +41,7 @@ export function anomalyRecord(row: StoredAnomalyRow): AnomalyRecord {
     model_version: row.modelVersion,
     file_id: row.fileId,
     file: row.filePath,
+    sensor: row.sensor,
   };
 }
 

@@ -10,6 +10,8 @@ export type ThresholdMode = (typeof THRESHOLD_MODES)[number];
 /** One row of the `files` ledger: one per file met, whatever became of it. */
 export interface FileRow {
   id: number;
+  /** The sensor whose log this is: exactly once holds per sensor and content. */
+  sensor: string;
   path: string;
   size: number;
   sha256: string;
@@ -34,14 +36,14 @@ export interface FileRow {
 export type NewFileRow = Omit<FileRow, 'id'>;
 
 const COLUMNS = `
-  id, path, size, sha256, status, rows, bad_lines AS badLines, flagged, threshold,
+  id, sensor, path, size, sha256, status, rows, bad_lines AS badLines, flagged, threshold,
   threshold_mode AS thresholdMode, error, duplicate_of AS duplicateOf, model_version AS modelVersion,
   first_ts AS firstTs, last_ts AS lastTs, started_at AS startedAt, finished_at AS finishedAt`;
 
 const INSERT_FILE = `
-  INSERT INTO files (path, size, sha256, status, rows, bad_lines, flagged, threshold, threshold_mode, error,
+  INSERT INTO files (sensor, path, size, sha256, status, rows, bad_lines, flagged, threshold, threshold_mode, error,
                      duplicate_of, model_version, first_ts, last_ts, started_at, finished_at)
-  VALUES (@path, @size, @sha256, @status, @rows, @badLines, @flagged, @threshold, @thresholdMode, @error,
+  VALUES (@sensor, @path, @size, @sha256, @status, @rows, @badLines, @flagged, @threshold, @thresholdMode, @error,
           @duplicateOf, @modelVersion, @firstTs, @lastTs, @startedAt, @finishedAt)`;
 
 /** Adds a row to the ledger and returns its id. */
@@ -49,6 +51,7 @@ export function insertFile(db: Database, row: NewFileRow): number {
   // Spelled out rather than passing `row`: a caller's object may carry other keys, and an
   // undefined optional must go in as NULL.
   const params = {
+    sensor: row.sensor,
     path: row.path,
     size: row.size,
     sha256: row.sha256,
@@ -70,35 +73,35 @@ export function insertFile(db: Database, row: NewFileRow): number {
     return Number(prepared<[typeof params]>(db, INSERT_FILE).run(params).lastInsertRowid);
   } catch (error) {
     const duplicate = row.duplicateOf != null ? `, duplicate of file ${row.duplicateOf}` : '';
-    throw contextError(`${db.name}: recording file ${row.path} (status ${row.status}${duplicate})`, error);
+    throw contextError(`${db.name}: recording file ${row.path} of sensor ${row.sensor} (status ${row.status}${duplicate})`, error);
   }
 }
 
-const FIND_DONE_BY_SHA256 = `SELECT ${COLUMNS} FROM files WHERE sha256 = ? AND status = 'done' ORDER BY id LIMIT 1`;
+const FIND_DONE_BY_SHA256 = `SELECT ${COLUMNS} FROM files WHERE sha256 = ? AND sensor = ? AND status = 'done' ORDER BY id LIMIT 1`;
 
-/** The first file scored with this content: a later copy of it is a duplicate of this one. */
-export function findDoneBySha256(db: Database, sha256: string): FileRow | undefined {
-  return prepared<[string], FileRow>(db, FIND_DONE_BY_SHA256).get(sha256);
+/** The first file `sensor` scored with this content: a later copy of it is a duplicate of this one. */
+export function findDoneBySha256(db: Database, sensor: string, sha256: string): FileRow | undefined {
+  return prepared<[string, string], FileRow>(db, FIND_DONE_BY_SHA256).get(sha256, sensor);
 }
 
-const FIND_BY_PATH_AND_SHA256 = `SELECT ${COLUMNS} FROM files WHERE path = ? AND sha256 = ? ORDER BY id DESC LIMIT 1`;
+const FIND_BY_PATH_AND_SHA256 = `SELECT ${COLUMNS} FROM files WHERE path = ? AND sha256 = ? AND sensor = ? ORDER BY id DESC LIMIT 1`;
 
-/** The latest attempt at this path with this content, if any. */
-export function findByPathAndSha256(db: Database, path: string, sha256: string): FileRow | undefined {
-  return prepared<[string, string], FileRow>(db, FIND_BY_PATH_AND_SHA256).get(path, sha256);
+/** `sensor`'s latest attempt at this path with this content, if any. */
+export function findByPathAndSha256(db: Database, sensor: string, path: string, sha256: string): FileRow | undefined {
+  return prepared<[string, string, string], FileRow>(db, FIND_BY_PATH_AND_SHA256).get(path, sha256, sensor);
 }
 
 // The same path at the same size (a restart, a rescan), or a scored file of exactly this size (a
 // copy under another name: gzip archives rarely share a size to the byte). The files table holds a
 // row per archive, some thousands a year, so the size test's scan costs nothing.
-const MAY_KNOW_CONTENT = `SELECT 1 FROM files WHERE (path = @path AND size = @size) OR (status = 'done' AND size = @size) LIMIT 1`;
+const MAY_KNOW_CONTENT = `SELECT 1 FROM files WHERE sensor = @sensor AND ((path = @path AND size = @size) OR (status = 'done' AND size = @size)) LIMIT 1`;
 
 /**
- * Whether the ledger may already know a file of this path and size. When it cannot, the content is
- * new for certain, and the file can be hashed in the read that scores it rather than read once more.
+ * Whether `sensor`'s ledger may already know a file of this path and size. When it cannot, the content
+ * is new for certain, and the file can be hashed in the read that scores it rather than read once more.
  */
-export function mayKnowContent(db: Database, path: string, size: number): boolean {
-  return prepared<[{ path: string; size: number }]>(db, MAY_KNOW_CONTENT).get({ path, size }) !== undefined;
+export function mayKnowContent(db: Database, sensor: string, path: string, size: number): boolean {
+  return prepared<[{ sensor: string; path: string; size: number }]>(db, MAY_KNOW_CONTENT).get({ sensor, path, size }) !== undefined;
 }
 
 const FIND_BY_ID = `SELECT ${COLUMNS} FROM files WHERE id = ?`;
@@ -107,25 +110,30 @@ export function findFileById(db: Database, id: number): FileRow | undefined {
   return prepared<[number], FileRow>(db, FIND_BY_ID).get(id);
 }
 
-// -1 is SQLite's "no limit", so one statement serves both.
-const LIST_FILES = `SELECT ${COLUMNS} FROM files ORDER BY id DESC LIMIT ?`;
-const LIST_FILES_WITH_STATUS = `SELECT ${COLUMNS} FROM files WHERE status = ? ORDER BY id DESC LIMIT ?`;
+// -1 is SQLite's "no limit"; a NULL filter is no filter.
+const LIST_FILES = `SELECT ${COLUMNS} FROM files WHERE (@status IS NULL OR status = @status) AND (@sensor IS NULL OR sensor = @sensor)
+  ORDER BY id DESC LIMIT @limit`;
 
-/** The ledger, newest first (by insertion, which is the order files were finished in). */
-export function listFiles(db: Database, options: { status?: FileStatus; limit?: number } = {}): FileRow[] {
+/** The ledger, newest first (by insertion, which is the order files were finished in): all sensors', or one's. */
+export function listFiles(db: Database, options: { status?: FileStatus; sensor?: string; limit?: number } = {}): FileRow[] {
   const limit = checkedLimit(db, options.limit);
-  if (options.status === undefined) return prepared<[number], FileRow>(db, LIST_FILES).all(limit);
-  if (!FILE_STATUSES.includes(options.status)) {
+  if (options.status !== undefined && !FILE_STATUSES.includes(options.status)) {
     throw new Error(`${db.name}: listing files: status is '${String(options.status)}'; expected one of ${FILE_STATUSES.join(', ')}`);
   }
-  return prepared<[string, number], FileRow>(db, LIST_FILES_WITH_STATUS).all(options.status, limit);
+  return prepared<[{ status: string | null; sensor: string | null; limit: number }], FileRow>(db, LIST_FILES).all({
+    status: options.status ?? null,
+    sensor: options.sensor ?? null,
+    limit,
+  });
 }
 
-const COUNT_FILES = `SELECT status, count(*) AS n FROM files GROUP BY status`;
+const COUNT_FILES = `SELECT status, count(*) AS n FROM files WHERE (@sensor IS NULL OR sensor = @sensor) GROUP BY status`;
 
-/** How many files the ledger holds in each status (0 for a status it has none of). */
-export function countFiles(db: Database): Record<FileStatus, number> {
+/** How many files the ledger holds in each status (0 for a status it has none of): all sensors', or `sensor`'s. */
+export function countFiles(db: Database, sensor?: string): Record<FileStatus, number> {
   const counts: Record<FileStatus, number> = { done: 0, failed: 0, skipped: 0 };
-  for (const { status, n } of prepared<[], { status: FileStatus; n: number }>(db, COUNT_FILES).all()) counts[status] = n;
+  for (const { status, n } of prepared<[{ sensor: string | null }], { status: FileStatus; n: number }>(db, COUNT_FILES).all({ sensor: sensor ?? null })) {
+    counts[status] = n;
+  }
   return counts;
 }

@@ -36,11 +36,13 @@ export interface FindingFields extends FindingEntity {
 
 export interface StoredFinding extends FindingFields {
   id: number;
+  /** The sensor whose logs raised it: each sensor's findings are its own. */
+  sensor: string;
   createdAt: string;
   updatedAt: string;
 }
 
-const FINDING_COLUMNS = `id, type, severity, score, src, dst, port, proto, first_ts AS firstTs, last_ts AS lastTs, connections,
+const FINDING_COLUMNS = `id, sensor, type, severity, score, src, dst, port, proto, first_ts AS firstTs, last_ts AS lastTs, connections,
   bytes_out AS bytesOut, bytes_in AS bytesIn, summary, evidence, model_version AS modelVersion, created_at AS createdAt, updated_at AS updatedAt`;
 
 type StoredFindingText = Omit<StoredFinding, 'evidence'> & { evidence: string };
@@ -48,26 +50,26 @@ type StoredFindingText = Omit<StoredFinding, 'evidence'> & { evidence: string };
 // `IS` matches NULL to NULL, so one statement serves every shape of entity, and the planner still
 // uses findings_by_entity for it.
 const LATEST_OF_ENTITY = `SELECT ${FINDING_COLUMNS} FROM findings
-  WHERE type = @type AND src IS @src AND dst IS @dst AND port IS @port AND proto IS @proto
+  WHERE sensor = @sensor AND type = @type AND src IS @src AND dst IS @dst AND port IS @port AND proto IS @proto
   ORDER BY last_ts DESC LIMIT 1`;
 
-/** The most recent finding of this type on this entity, if any. */
-export function latestFindingOf(db: Database, entity: FindingEntity): StoredFinding | undefined {
-  const row = prepared<[FindingEntity], StoredFindingText>(db, LATEST_OF_ENTITY).get(entityParams(entity));
+/** `sensor`'s most recent finding of this type on this entity, if any. */
+export function latestFindingOf(db: Database, sensor: string, entity: FindingEntity): StoredFinding | undefined {
+  const row = prepared<[FindingEntity & { sensor: string }], StoredFindingText>(db, LATEST_OF_ENTITY).get({ ...entityParams(entity), sensor });
   return row === undefined ? undefined : parsed(db, row);
 }
 
-const INSERT_FINDING = `INSERT INTO findings (type, severity, score, src, dst, port, proto, first_ts, last_ts, connections, bytes_out,
+const INSERT_FINDING = `INSERT INTO findings (sensor, type, severity, score, src, dst, port, proto, first_ts, last_ts, connections, bytes_out,
   bytes_in, summary, evidence, model_version, created_at, updated_at)
-  VALUES (@type, @severity, @score, @src, @dst, @port, @proto, @firstTs, @lastTs, @connections, @bytesOut, @bytesIn, @summary,
+  VALUES (@sensor, @type, @severity, @score, @src, @dst, @port, @proto, @firstTs, @lastTs, @connections, @bytesOut, @bytesIn, @summary,
   @evidence, @modelVersion, @now, @now)`;
 
-/** Inserts a finding and returns its id. Opens no transaction: the caller writes it with its file's results. */
-export function insertFinding(db: Database, finding: FindingFields, now: string): number {
+/** Inserts a finding of `sensor`'s and returns its id. Opens no transaction: the caller writes it with its file's results. */
+export function insertFinding(db: Database, sensor: string, finding: FindingFields, now: string): number {
   try {
-    return Number(prepared(db, INSERT_FINDING).run({ ...fieldParams(finding), now }).lastInsertRowid);
+    return Number(prepared(db, INSERT_FINDING).run({ ...fieldParams(finding), sensor, now }).lastInsertRowid);
   } catch (error) {
-    throw contextError(`${db.name}: inserting a ${finding.type} finding (${describeEntity(finding)})`, error);
+    throw contextError(`${db.name}: inserting a ${finding.type} finding of sensor ${sensor} (${describeEntity(finding)})`, error);
   }
 }
 
@@ -122,6 +124,8 @@ export interface FindingQuery {
   host?: string;
   type?: string;
   minSeverity?: Severity;
+  /** One sensor's findings; all sensors' when not given. */
+  sensor?: string;
   limit?: number;
 }
 
@@ -138,6 +142,7 @@ export function queryFindings(db: Database, query: FindingQuery = {}): StoredFin
     until: query.until ?? null,
     host: query.host ?? null,
     type: query.type ?? null,
+    sensor: query.sensor ?? null,
     severities: JSON.stringify(SEVERITIES.slice(SEVERITIES.indexOf(minSeverity))),
     limit: checkedLimit(db, query.limit),
   };
@@ -151,7 +156,7 @@ export function queryFindings(db: Database, query: FindingQuery = {}): StoredFin
 const QUERY_FINDINGS = `SELECT ${FINDING_COLUMNS} FROM findings
   WHERE (@since IS NULL OR last_ts >= @since) AND (@until IS NULL OR first_ts < @until)
     AND (@host IS NULL OR src = @host OR dst = @host) AND (@type IS NULL OR type = @type)
-    AND severity IN (SELECT value FROM json_each(@severities))
+    AND (@sensor IS NULL OR sensor = @sensor) AND severity IN (SELECT value FROM json_each(@severities))
   ORDER BY score DESC, last_ts DESC, id DESC LIMIT @limit`;
 
 const FINDING_BY_ID = `SELECT ${FINDING_COLUMNS} FROM findings WHERE id = ?`;
@@ -202,19 +207,23 @@ export interface FindingTrack extends FindingEntity {
 }
 
 const TRACK_OF_ENTITY = `SELECT first_ts AS firstTs, last_ts AS lastTs, connections, bytes_out AS bytesOut, bytes_in AS bytesIn, evidence
-  FROM finding_tracks WHERE entity = ?`;
+  FROM finding_tracks WHERE sensor = ? AND entity = ?`;
 
-export function trackOf(db: Database, entity: FindingEntity): FindingTrack | undefined {
-  const row = prepared<[string], Omit<FindingTrack, keyof FindingEntity | 'evidence'> & { evidence: string }>(db, TRACK_OF_ENTITY).get(entityKey(entity));
+export function trackOf(db: Database, sensor: string, entity: FindingEntity): FindingTrack | undefined {
+  const row = prepared<[string, string], Omit<FindingTrack, keyof FindingEntity | 'evidence'> & { evidence: string }>(db, TRACK_OF_ENTITY).get(
+    sensor,
+    entityKey(entity),
+  );
   return row === undefined ? undefined : { ...entityParams(entity), ...row, evidence: JSON.parse(row.evidence) as Record<string, unknown> };
 }
 
-const SAVE_TRACK = `INSERT OR REPLACE INTO finding_tracks (entity, type, first_ts, last_ts, connections, bytes_out, bytes_in, evidence)
-  VALUES (@entity, @type, @firstTs, @lastTs, @connections, @bytesOut, @bytesIn, @evidence)`;
+const SAVE_TRACK = `INSERT OR REPLACE INTO finding_tracks (sensor, entity, type, first_ts, last_ts, connections, bytes_out, bytes_in, evidence)
+  VALUES (@sensor, @entity, @type, @firstTs, @lastTs, @connections, @bytesOut, @bytesIn, @evidence)`;
 
-/** Writes (or replaces) the track of `track`'s entity. Opens no transaction. */
-export function saveTrack(db: Database, track: FindingTrack): void {
+/** Writes (or replaces) `sensor`'s track of `track`'s entity. Opens no transaction. */
+export function saveTrack(db: Database, sensor: string, track: FindingTrack): void {
   prepared(db, SAVE_TRACK).run({
+    sensor,
     entity: entityKey(track),
     type: track.type,
     firstTs: track.firstTs,
@@ -226,17 +235,18 @@ export function saveTrack(db: Database, track: FindingTrack): void {
   });
 }
 
-const DELETE_TRACK = `DELETE FROM finding_tracks WHERE entity = ?`;
+const DELETE_TRACK = `DELETE FROM finding_tracks WHERE sensor = ? AND entity = ?`;
 
-export function deleteTrack(db: Database, entity: FindingEntity): void {
-  prepared<[string]>(db, DELETE_TRACK).run(entityKey(entity));
+export function deleteTrack(db: Database, sensor: string, entity: FindingEntity): void {
+  prepared<[string, string]>(db, DELETE_TRACK).run(sensor, entityKey(entity));
 }
 
-const PRUNE_TRACKS = `DELETE FROM finding_tracks WHERE last_ts < ?`;
+// One sensor's at a time: a sensor catching up on last month's archives has its own clock.
+const PRUNE_TRACKS = `DELETE FROM finding_tracks WHERE sensor = ? AND last_ts < ?`;
 
-/** Forgets tracks not added to since `ts` (epoch seconds), and returns how many. */
-export function pruneTracksBefore(db: Database, ts: number): number {
-  return prepared<[number]>(db, PRUNE_TRACKS).run(ts).changes;
+/** Forgets `sensor`'s tracks not added to since `ts` (epoch seconds), and returns how many. */
+export function pruneTracksBefore(db: Database, sensor: string, ts: number): number {
+  return prepared<[string, number]>(db, PRUNE_TRACKS).run(sensor, ts).changes;
 }
 
 const COUNT_TRACKS = `SELECT count(*) FROM finding_tracks`;

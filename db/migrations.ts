@@ -227,4 +227,53 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE context_state_pieces RENAME TO context_state;
     `,
   },
+  {
+    version: 7,
+    name: 'sensors',
+    sql: `
+      -- Every instance names its sensor (config \`sensor\`, by default the host name), and the
+      -- ledger, the findings and the context state are each sensor's own: the same content met
+      -- by two sensors is scored by both, once each, and a host on one sensor's network is not
+      -- the same entity as its namesake on another's. An anomaly belongs to its file's sensor.
+      -- Rows from before this migration get '' (no name yet): the first instance to write after
+      -- it takes them as its own (db/sensors.ts), since until now one instance wrote each database.
+      ALTER TABLE files ADD COLUMN sensor TEXT NOT NULL DEFAULT '';
+      DROP INDEX files_done_by_sha256;
+      CREATE UNIQUE INDEX files_done_by_sha256 ON files (sensor, sha256) WHERE status = 'done';
+
+      ALTER TABLE findings ADD COLUMN sensor TEXT NOT NULL DEFAULT '';
+      DROP INDEX findings_by_entity;
+      CREATE INDEX findings_by_entity ON findings (sensor, type, src, dst, port, proto, last_ts);
+
+      CREATE TABLE finding_tracks_by_sensor (
+        sensor      TEXT    NOT NULL,
+        entity      TEXT    NOT NULL,
+        type        TEXT    NOT NULL,
+        first_ts    REAL    NOT NULL,
+        last_ts     REAL    NOT NULL,
+        connections INTEGER NOT NULL,
+        bytes_out   INTEGER NOT NULL,
+        bytes_in    INTEGER NOT NULL,
+        evidence    TEXT    NOT NULL,
+        PRIMARY KEY (sensor, entity)
+      ) WITHOUT ROWID;
+      INSERT INTO finding_tracks_by_sensor SELECT '', entity, type, first_ts, last_ts, connections, bytes_out, bytes_in, evidence FROM finding_tracks;
+      DROP TABLE finding_tracks;
+      ALTER TABLE finding_tracks_by_sensor RENAME TO finding_tracks;
+      CREATE INDEX finding_tracks_by_last_ts ON finding_tracks (last_ts);
+
+      CREATE TABLE context_state_by_sensor (
+        sensor   TEXT    NOT NULL,
+        part     INTEGER NOT NULL,
+        piece    INTEGER NOT NULL,
+        file_id  INTEGER REFERENCES files (id) ON DELETE SET NULL,
+        saved_at TEXT    NOT NULL,
+        bytes    BLOB    NOT NULL,
+        PRIMARY KEY (sensor, part, piece)
+      );
+      INSERT INTO context_state_by_sensor SELECT '', part, piece, file_id, saved_at, bytes FROM context_state;
+      DROP TABLE context_state;
+      ALTER TABLE context_state_by_sensor RENAME TO context_state;
+    `,
+  },
 ];

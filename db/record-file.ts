@@ -5,7 +5,7 @@ import { clearStagedAnomalies, insertStagedAnomalies, stageAnomalies, type Anoma
 import { findByPathAndSha256, findDoneBySha256, insertFile, type FileRow, type FileStatus } from './files.js';
 
 /** What is known of any file met: enough to recognise it again. */
-export type FileIdentity = Pick<FileRow, 'path' | 'size' | 'sha256' | 'startedAt' | 'finishedAt'>;
+export type FileIdentity = Pick<FileRow, 'sensor' | 'path' | 'size' | 'sha256' | 'startedAt' | 'finishedAt'>;
 
 /** A scored file: no error, no duplicate, the rest as `FileRow`. */
 export type ScoredFile = Omit<FileRow, 'id' | 'status' | 'error' | 'duplicateOf'>;
@@ -70,12 +70,12 @@ export function recordScoredFile(db: Database, file: ScoredFile, anomalies: Iter
         locked = performance.now();
         const seen = alreadySeen(db, file);
         if (seen !== undefined) return seen;
-        const original = findDoneBySha256(db, file.sha256);
+        const original = findDoneBySha256(db, file.sensor, file.sha256);
         if (original !== undefined) return { status: 'skipped' as const, fileId: insertSkipped(db, file, original.id), duplicateOf: original };
         const fileId = insertFile(db, { ...file, status: 'done', error: null, duplicateOf: null });
         insertStagedAnomalies(db, fileId);
         // The context state with this file counted: saved with its results, or not at all.
-        if (contextState !== undefined) writeContextState(db, fileId, contextState);
+        if (contextState !== undefined) writeContextState(db, file.sensor, fileId, contextState);
         withinTransaction?.(fileId);
         return { status: 'done' as const, fileId };
       })
@@ -135,7 +135,7 @@ export function recordSkippedFile(db: Database, file: FileIdentity, duplicateOf:
 }
 
 function alreadySeen(db: Database, file: FileIdentity): AlreadySeen | undefined {
-  const seen = findByPathAndSha256(db, file.path, file.sha256);
+  const seen = findByPathAndSha256(db, file.sensor, file.path, file.sha256);
   return seen === undefined ? undefined : { status: 'already-seen', fileId: seen.id, previous: seen.status };
 }
 

@@ -24,7 +24,7 @@ import { startDashboard } from '../pipeline/serve/start-dashboard.js';
 const SCRIPT = fileURLToPath(import.meta.url);
 const ROOT = join(dirname(SCRIPT), '..', '..');
 const OUTPUT_DIR = join(ROOT, 'bench-output');
-const GENERATOR_TAG = 'd2';
+const GENERATOR_TAG = 'd3';
 const DB_FILE = join(OUTPUT_DIR, `dashboard-1m-${GENERATOR_TAG}.sqlite`);
 
 const FILES = 720; // 30 days of hourly archives
@@ -34,6 +34,7 @@ const FINDINGS_PER_FILE = 15;
 const START_TS = Date.UTC(2024, 4, 1) / 1000;
 // One host is in a tenth of all anomalies: its page must cost what a quiet host's does.
 const BUSY_HOST = '10.0.0.5';
+const BENCH_SENSOR = 'bench';
 const TARGET_MS = 300;
 const WRITER_ROUND_PAIRS = 3;
 
@@ -229,13 +230,13 @@ async function generate(file: string): Promise<void> {
       recordScoredFile(db, scoredFile(`/opt/zeek/logs/day-${Math.floor(f / 24)}/conn.${f % 24}.log.gz`, ts, 20_000 + Math.floor(random() * 20_000), rows.length), rows, {
         withinTransaction: (fileId) => {
           const busy: FindingFields = { ...benchFinding(random, START_TS, BUSY_HOST), type: 'anomaly-cluster', dst: null, port: null, proto: null, lastTs: ts + 3599 };
-          busyFinding ??= insertFinding(db, busy, new Date(ts * 1000).toISOString());
+          busyFinding ??= insertFinding(db, BENCH_SENSOR, busy, new Date(ts * 1000).toISOString());
           updateFinding(db, busyFinding, busy, new Date(ts * 1000 + 3_600_000).toISOString());
           linkFindingFile(db, busyFinding, fileId, 139);
           linkFindingAnomalies(db, busyFinding, fileId, busy, { firstTs: ts, lastTs: ts + 3600 });
           for (let k = 1; k < FINDINGS_PER_FILE; k++) {
             const finding = benchFinding(random, ts, null);
-            const id = insertFinding(db, finding, new Date(ts * 1000 + 3_600_000).toISOString());
+            const id = insertFinding(db, BENCH_SENSOR, finding, new Date(ts * 1000 + 3_600_000).toISOString());
             linkFindingFile(db, id, fileId, finding.connections);
             linkFindingAnomalies(db, id, fileId, finding, { firstTs: ts, lastTs: ts + 3600 });
           }
@@ -252,6 +253,7 @@ async function generate(file: string): Promise<void> {
 function scoredFile(path: string, ts: number, rows: number, flagged: number): Parameters<typeof recordScoredFile>[1] {
   const now = new Date().toISOString();
   return {
+    sensor: BENCH_SENSOR,
     path,
     size: rows * 120,
     sha256: `${path}-${ts}`,

@@ -35,6 +35,8 @@ const ROOT = findRepoRoot(dirname(SCRIPT));
 const OUTPUT_DIR = join(ROOT, 'bench-output');
 
 const SEED = 20240419;
+/** The sensor the benchmarks' files are scored as. */
+const BENCH_SENSOR = 'bench';
 // The flags the CLI runs with (its shebang): each case is measured as the service would run it.
 const SERVICE_NODE_FLAGS = ['--max-semi-space-size=32'];
 // Part of the cached file's name: bump it when the generator changes so stale files are not reused.
@@ -383,9 +385,9 @@ async function scoreEndToEnd(file: BenchFile, withContext: boolean, withFindings
   const db = openDatabase(join(dir, 'bench.sqlite'));
   try {
     const started = performance.now();
-    const context = withContext ? ContextKeeper.load(db, DEFAULT_CONTEXT_LIMITS) : undefined;
+    const context = withContext ? ContextKeeper.load(db, BENCH_SENSOR, DEFAULT_CONTEXT_LIMITS) : undefined;
     const findings = withFindings ? new FindingsStage(DEFAULT_FINDINGS) : undefined;
-    const outcome = await processFile({ db, tf: backend.tf, model, context, findings, options: { mode: 'per-file', quantile: 0.95 } }, file.path);
+    const outcome = await processFile({ db, sensor: BENCH_SENSOR, tf: backend.tf, model, context, findings, options: { mode: 'per-file', quantile: 0.95 } }, file.path);
     const seconds = (performance.now() - started) / 1000;
     if (outcome.status !== 'done') throw new Error(`score: ${JSON.stringify(outcome)}`);
     if (outcome.flagged !== Math.ceil(0.05 * file.rows)) throw new Error(`score flagged ${outcome.flagged}, not the top 5% of ${file.rows}`);

@@ -17,6 +17,7 @@ import { PRESETS, presetNamed } from '../preprocess/presets.js';
 import { SAMPLING_METHODS } from '../pipeline/train/training-sample.js';
 
 const DEFAULT_SEED = 1;
+const SENSOR_HELP = 'the sensor these logs are from: the ledger, findings and context state are each sensor’s own [env ZEEK_ANOMALY_SENSOR; default the host name]';
 const PRESET_NAMES = Object.keys(PRESETS);
 
 /** A command line that parses but makes no sense together (found in an action, after commander's checks). */
@@ -71,6 +72,8 @@ const withConfig = (command: Command, extra: { logDir?: boolean; threshold?: boo
 
 /** The flags that set config keys: commander's name for each, the flag, and the key it sets. */
 const CONFIG_FLAGS = {
+  // In watch and score, the sensor written as; in the query commands, a filter (checked as a name all the same).
+  sensor: { flag: '--sensor', key: 'sensor' },
   dataDir: { flag: '--data-dir', key: 'dataDir' },
   db: { flag: '--db', key: 'db' },
   logDir: { flag: '--log-dir', key: 'logDir' },
@@ -210,6 +213,7 @@ withConfig(
     .command('score')
     .description('score conn logs into the database with the active model (the service’s code path, once)')
     .argument('<file...>', 'conn logs')
+    .option('--sensor <name>', SENSOR_HELP)
     .option('--json', 'one JSON object per file'),
   { threshold: true },
 ).action(async (files: string[], flags: ConfigFlags & { json?: boolean }) => {
@@ -234,6 +238,7 @@ withConfig(
       .command('watch')
       .description('the service: score every rotated conn log in the log directory, catching up first, then following new ones')
       .option('--once', 'catch up on the archives present, then exit')
+      .option('--sensor <name>', SENSOR_HELP)
       .option('--serve', 'serve the dashboard from the same process (see serve)')
       .addOption(new Option('--log-format <format>', 'log lines as JSON or text').choices(['json', 'text'])),
   ),
@@ -264,13 +269,14 @@ withConfig(
     .option('--since <time>', 'at or after this time (YYYY-MM-DD or ISO 8601)', date)
     .option('--until <time>', 'before this time', date)
     .option('--host <ip>', 'either end of the connection')
+    .option('--sensor <name>', 'only the anomalies of this sensor’s files')
     .addOption(new Option('--min-score <s>', 'only scores at or above this').argParser(positiveNumber))
     .addOption(new Option('--order <by>', 'newest first, or highest score first').choices(['ts', 'score']).default('ts'))
     .addOption(new Option('--limit <n>', 'at most this many').default(50).argParser(positiveWhole))
     .addOption(new Option('--format <format>', 'output').choices(['table', 'json', 'csv']).default('table')),
 ).action(
   async (
-    flags: ConfigFlags & { since?: Date; until?: Date; host?: string; minScore?: number; order: 'ts' | 'score'; limit: number; format: 'table' | 'json' | 'csv' },
+    flags: ConfigFlags & { sensor?: string; since?: Date; until?: Date; host?: string; minScore?: number; order: 'ts' | 'score'; limit: number; format: 'table' | 'json' | 'csv' },
   ) => {
     const { anomaliesCommand } = await import('./commands/anomalies.js');
     process.exitCode = await anomaliesCommand({
@@ -278,6 +284,7 @@ withConfig(
       since: flags.since,
       until: flags.until,
       host: flags.host,
+      sensor: flags.sensor,
       minScore: flags.minScore,
       order: flags.order,
       limit: flags.limit,
@@ -293,13 +300,14 @@ const findings = program
   .option('--since <time>', 'last seen at or after this time (YYYY-MM-DD or ISO 8601)', date)
   .option('--until <time>', 'first seen before this time', date)
   .option('--host <ip>', 'either end of the entity')
+  .option('--sensor <name>', 'only this sensor’s findings')
   .addOption(new Option('--type <type>', 'only findings of this type').choices(FINDING_TYPES))
   .addOption(new Option('--min-severity <severity>', 'only this severity or above').choices(SEVERITIES))
   .addOption(new Option('--limit <n>', 'at most this many').default(50).argParser(positiveWhole))
   .addOption(new Option('--format <format>', 'output').choices(['table', 'json', 'csv']).default('table'))
   .option('--all', 'include the findings the allow-list (findings.allow) hides');
 withConfig(findings).action(
-  async (flags: ConfigFlags & { since?: Date; until?: Date; host?: string; type?: string; minSeverity?: Severity; limit: number; format: 'table' | 'json' | 'csv'; all?: boolean }) => {
+  async (flags: ConfigFlags & { sensor?: string; since?: Date; until?: Date; host?: string; type?: string; minSeverity?: Severity; limit: number; format: 'table' | 'json' | 'csv'; all?: boolean }) => {
     const config = configFrom(flags);
     const { findingsCommand } = await import('./commands/findings.js');
     process.exitCode = await findingsCommand({
@@ -309,6 +317,7 @@ withConfig(findings).action(
       since: flags.since,
       until: flags.until,
       host: flags.host,
+      sensor: flags.sensor,
       type: flags.type,
       minSeverity: flags.minSeverity,
       limit: flags.limit,
@@ -334,11 +343,12 @@ withConfig(
     .command('files')
     .description('list the ledger: every file met, with its status, rows, flagged count or error')
     .addOption(new Option('--status <status>', 'only files with this status').choices(['done', 'failed', 'skipped']))
+    .option('--sensor <name>', 'only this sensor’s files')
     .addOption(new Option('--limit <n>', 'at most this many').default(100).argParser(positiveWhole))
     .addOption(new Option('--format <format>', 'output').choices(['table', 'json', 'csv']).default('table')),
-).action(async (flags: ConfigFlags & { status?: 'done' | 'failed' | 'skipped'; limit: number; format: 'table' | 'json' | 'csv' }) => {
+).action(async (flags: ConfigFlags & { sensor?: string; status?: 'done' | 'failed' | 'skipped'; limit: number; format: 'table' | 'json' | 'csv' }) => {
   const { filesCommand } = await import('./commands/files.js');
-  process.exitCode = await filesCommand({ db: configFrom(flags).db, status: flags.status, limit: flags.limit, format: flags.format });
+  process.exitCode = await filesCommand({ db: configFrom(flags).db, status: flags.status, sensor: flags.sensor, limit: flags.limit, format: flags.format });
 });
 
 withConfig(

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULT_TRAIN_OPTIONS } from '../model/autoencoder.js';
@@ -41,6 +42,14 @@ describe('config layering', () => {
     assert.equal(config.logDir, DEFAULTS.logDir);
     assert.deepEqual(config.threshold, DEFAULTS.threshold);
     assert.deepEqual(config.retrain, DEFAULTS.retrain);
+  });
+
+  test('the sensor is the host name unless the file, ZEEK_ANOMALY_SENSOR or a flag names it', async () => {
+    assert.equal(resolveConfig({ env: {}, cwd: dir }).sensor, hostname());
+    const file = await configFile('sensor.json', { sensor: 'edge-1' });
+    assert.equal(resolveConfig({ env: {}, cwd: dir, file }).sensor, 'edge-1');
+    assert.equal(resolveConfig({ env: { ZEEK_ANOMALY_SENSOR: 'edge-2' }, cwd: dir, file }).sensor, 'edge-2');
+    assert.equal(resolveConfig({ env: { ZEEK_ANOMALY_SENSOR: 'edge-2' }, cwd: dir, file, flags: { sensor: 'dmz.example_3' } }).sensor, 'dmz.example_3');
   });
 
   test('the training and bad-line defaults are the ones the model and the reader state', () => {
@@ -111,6 +120,16 @@ describe('config errors name the source and key, the value, and what is allowed'
     );
   });
 
+  test('a sensor name with a space, a slash or a leading dot is refused, saying what a name may hold', () => {
+    for (const bad of ['edge 1', 'site/edge', '.hidden', 'x'.repeat(65)]) {
+      assertRefused(
+        { env: { ZEEK_ANOMALY_SENSOR: bad } },
+        `ZEEK_ANOMALY_SENSOR (sensor): ${JSON.stringify(bad)} is not a sensor name; allowed: 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit; or "" for the host name`,
+        'environment',
+      );
+    }
+  });
+
   test('an environment number out of range, or not whole, says so', () => {
     assertRefused(
       { env: { ZEEK_ANOMALY_THRESHOLD_QUANTILE: '0.3' } },
@@ -159,7 +178,7 @@ describe('config errors name the source and key, the value, and what is allowed'
     const file = await configFile('misplaced.json', { quantile: 0.9 });
     assertRefused(
       { file },
-      `config file ${file}, key 'quantile': unknown key; did you mean 'threshold.quantile'? allowed: dataDir, db, logDir, threshold, badLines, bootstrap, retrain, retention, watch, context, findings, serve`,
+      `config file ${file}, key 'quantile': unknown key; did you mean 'threshold.quantile'? allowed: sensor, dataDir, db, logDir, threshold, badLines, bootstrap, retrain, retention, watch, context, findings, serve`,
       'file',
     );
   });

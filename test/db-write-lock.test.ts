@@ -26,6 +26,7 @@ function freshPath(): string {
 
 function scoredFile(path: string, sha: string, flagged: number): ScoredFile {
   return {
+    sensor: 'sensor-a',
     path,
     size: 1,
     sha256: sha.repeat(64),

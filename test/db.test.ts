@@ -20,13 +20,17 @@ import {
 } from '../db/anomalies.js';
 import { readContextState, writeContextState } from '../db/context-state.js';
 import { countFiles, findByPathAndSha256, findDoneBySha256, findFileById, insertFile, listFiles } from '../db/files.js';
-import { anomaliesOfFinding } from '../db/findings.js';
+import { anomaliesOfFinding, insertFinding, queryFindings, saveTrack, trackOf } from '../db/findings.js';
+import { adoptUnnamedRows, listSensors } from '../db/sensors.js';
 import { listModels, setActiveModel, upsertModel } from '../db/models.js';
 import { MIGRATIONS } from '../db/migrations.js';
 import { openDatabase, SCHEMA_VERSION } from '../db/open-database.js';
 import { recordFailedFile, recordScoredFile, recordSkippedFile, type ScoredFile } from '../db/record-file.js';
 import { holdWriteLock } from './support/hold-write-lock.js';
 import { repoRoot, tempDir } from './support/paths.js';
+
+/** The sensor the tests record as (the migration tests' older rows have none: ''). */
+const SENSOR = 'sensor-a';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -41,6 +45,7 @@ function freshPath(): string {
 
 function scoredFile(overrides: Partial<ScoredFile> = {}): ScoredFile {
   return {
+    sensor: SENSOR,
     path: '/opt/zeek/logs/2024-04-19/conn.00:00:00-01:00:00.log.gz',
     size: 12345,
     sha256: 'a'.repeat(64),
@@ -102,12 +107,12 @@ function withDatabase<T>(fn: (db: Database, file: string) => T, file = freshPath
 }
 
 describe('openDatabase', () => {
-  test('a fresh file: creates its folder, applies the migrations (user_version 6), WAL, NORMAL, foreign keys, busy timeout', () => {
+  test('a fresh file: creates its folder, applies the migrations (user_version 7), WAL, NORMAL, foreign keys, busy timeout', () => {
     const file = freshPath();
     assert.equal(existsSync(join(file, '..')), false);
     withDatabase((db) => {
-      assert.equal(SCHEMA_VERSION, 6);
-      assert.equal(db.pragma('user_version', { simple: true }), 6);
+      assert.equal(SCHEMA_VERSION, 7);
+      assert.equal(db.pragma('user_version', { simple: true }), 7);
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
       assert.equal(db.pragma('synchronous', { simple: true }), 1, 'NORMAL');
       assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
@@ -121,7 +126,7 @@ describe('openDatabase', () => {
     const file = freshPath();
     withDatabase((db) => recordScoredFile(db, scoredFile(), [anomaly()]), file);
     withDatabase((db) => {
-      assert.equal(db.pragma('user_version', { simple: true }), 6);
+      assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
       assert.equal(countAnomalies(db), 1);
       assert.equal(listFiles(db).length, 1);
     }, file);
@@ -282,7 +287,7 @@ describe('recording files', () => {
 
       const failedId = recordFailedFile(
         db,
-        { path: '/logs/broken.log.gz', size: 10, sha256: 'b'.repeat(64), startedAt: 'S', finishedAt: 'F', modelVersion: 'v0001-20240419T000000Z' },
+        { sensor: SENSOR, path: '/logs/broken.log.gz', size: 10, sha256: 'b'.repeat(64), startedAt: 'S', finishedAt: 'F', modelVersion: 'v0001-20240419T000000Z' },
         'truncated-gzip: the gzip stream ends before its end marker',
       ).fileId;
       const failed = findFileById(db, failedId);
@@ -291,11 +296,11 @@ describe('recording files', () => {
       assert.equal(failed?.modelVersion, 'v0001-20240419T000000Z');
       assert.equal(failed?.rows, null);
 
-      const copyId = recordSkippedFile(db, { path: '/elsewhere/copy.log.gz', size: file.size, sha256: file.sha256, startedAt: 'S', finishedAt: 'F' }, doneId).fileId;
+      const copyId = recordSkippedFile(db, { sensor: SENSOR, path: '/elsewhere/copy.log.gz', size: file.size, sha256: file.sha256, startedAt: 'S', finishedAt: 'F' }, doneId).fileId;
       assert.equal(findFileById(db, copyId)?.duplicateOf, doneId);
       assert.throws(
-        () => recordSkippedFile(db, { path: '/x.log', size: 1, sha256: 'c', startedAt: 'S', finishedAt: 'F' }, 999),
-        { message: `${db.name}: recording file /x.log (status skipped, duplicate of file 999): FOREIGN KEY constraint failed` },
+        () => recordSkippedFile(db, { sensor: SENSOR, path: '/x.log', size: 1, sha256: 'c', startedAt: 'S', finishedAt: 'F' }, 999),
+        { message: `${db.name}: recording file /x.log of sensor ${SENSOR} (status skipped, duplicate of file 999): FOREIGN KEY constraint failed` },
       );
 
       assert.deepEqual(listFiles(db).map((f) => f.id), [copyId, failedId, doneId], 'newest first');
@@ -310,10 +315,10 @@ describe('recording files', () => {
   test('recording a scored file checks the ledger again inside its transaction: a path seen before, or content done under another path, stores nothing', () => {
     withDatabase((db) => {
       const sha = 'd'.repeat(64);
-      const identity = { size: 1, sha256: sha, startedAt: 'S', finishedAt: 'F' };
+      const identity = { sensor: SENSOR, size: 1, sha256: sha, startedAt: 'S', finishedAt: 'F' };
       recordFailedFile(db, { ...identity, path: '/a.log' }, 'boom');
-      assert.equal(findDoneBySha256(db, sha), undefined, 'a failed file is not an original');
-      const failedId = findByPathAndSha256(db, '/a.log', sha)?.id;
+      assert.equal(findDoneBySha256(db, SENSOR, sha), undefined, 'a failed file is not an original');
+      const failedId = findByPathAndSha256(db, SENSOR, '/a.log', sha)?.id;
       const again = recordScoredFile(db, scoredFile({ path: '/a.log', sha256: sha }), [anomaly()]);
       assert.deepEqual({ ...again, lockSeconds: 0 }, { status: 'already-seen', fileId: failedId, previous: 'failed', lockSeconds: 0 });
       assert.ok(again.lockSeconds >= 0 && again.lockSeconds < 5, `lockSeconds ${again.lockSeconds}`);
@@ -322,12 +327,12 @@ describe('recording files', () => {
       const copy = recordScoredFile(db, scoredFile({ path: '/c.log', sha256: sha }), [anomaly()]);
       assert.equal(copy.status, 'skipped');
       assert.equal(findFileById(db, copy.fileId)?.duplicateOf, first.fileId);
-      assert.equal(findDoneBySha256(db, sha)?.id, first.fileId);
-      assert.equal(findDoneBySha256(db, 'e'.repeat(64)), undefined);
+      assert.equal(findDoneBySha256(db, SENSOR, sha)?.id, first.fileId);
+      assert.equal(findDoneBySha256(db, SENSOR, 'e'.repeat(64)), undefined);
       assert.equal(countAnomalies(db), 0, 'neither the already-seen nor the duplicate stored anomalies');
 
-      assert.equal(findByPathAndSha256(db, '/a.log', sha)?.id, failedId, 'the failed attempt stays the one on record');
-      assert.equal(findByPathAndSha256(db, '/a.log', 'e'.repeat(64)), undefined);
+      assert.equal(findByPathAndSha256(db, SENSOR, '/a.log', sha)?.id, failedId, 'the failed attempt stays the one on record');
+      assert.equal(findByPathAndSha256(db, SENSOR, '/a.log', 'e'.repeat(64)), undefined);
     });
   });
 
@@ -345,26 +350,29 @@ describe('recording files', () => {
 });
 
 describe('exactly once, in the schema', () => {
-  const INSERT_RAW_FILE = `INSERT INTO files (path, size, sha256, status, started_at, finished_at) VALUES (?, 1, ?, ?, 'S', 'F')`;
+  const INSERT_RAW_FILE = `INSERT INTO files (sensor, path, size, sha256, status, started_at, finished_at) VALUES (?, ?, 1, ?, ?, 'S', 'F')`;
 
   test("the database itself refuses a second 'done' row for one content: an INSERT that bypasses the code's check fails with SQLITE_CONSTRAINT_UNIQUE", () => {
     withDatabase((db) => {
       const sha = '5'.repeat(64);
       recordScoredFile(db, scoredFile({ path: '/first.log', sha256: sha }), [anomaly()]);
       const insert = db.prepare(INSERT_RAW_FILE);
-      assert.throws(() => insert.run('/second.log', sha, 'done'), { code: 'SQLITE_CONSTRAINT_UNIQUE', message: 'UNIQUE constraint failed: files.sha256' });
+      assert.throws(() => insert.run(SENSOR, '/second.log', sha, 'done'), { code: 'SQLITE_CONSTRAINT_UNIQUE', message: 'UNIQUE constraint failed: files.sensor, files.sha256' });
       // The code's own statement is refused the same way, and says which file.
       assert.throws(
         () => insertFile(db, { ...scoredFile({ path: '/second.log', sha256: sha }), status: 'done', error: null, duplicateOf: null }),
         (error: Error) =>
-          error.message === `${db.name}: recording file /second.log (status done): UNIQUE constraint failed: files.sha256` &&
+          error.message === `${db.name}: recording file /second.log of sensor ${SENSOR} (status done): UNIQUE constraint failed: files.sensor, files.sha256` &&
           (error.cause as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE',
       );
       // Only 'done' rows are unique per content: failed and skipped attempts at it, and other content, go in.
-      insert.run('/third.log', sha, 'failed');
-      insert.run('/fourth.log', sha, 'skipped');
-      insert.run('/other.log', '6'.repeat(64), 'done');
-      assert.deepEqual(countFiles(db), { done: 2, failed: 1, skipped: 1 });
+      insert.run(SENSOR, '/third.log', sha, 'failed');
+      insert.run(SENSOR, '/fourth.log', sha, 'skipped');
+      insert.run(SENSOR, '/other.log', '6'.repeat(64), 'done');
+      // Unique per sensor: another sensor's copy of the content is its own.
+      insert.run('sensor-b', '/second.log', sha, 'done');
+      assert.deepEqual(countFiles(db, SENSOR), { done: 2, failed: 1, skipped: 1 });
+      assert.deepEqual(countFiles(db), { done: 3, failed: 1, skipped: 1 });
       assert.equal(countAnomalies(db), 1);
     });
   });
@@ -394,7 +402,9 @@ describe('exactly once, in the schema', () => {
 
     withDatabase((db) => {
       assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION, 'migrated to the latest version');
-      const rows = db.prepare('SELECT * FROM files ORDER BY id').all() as Record<string, unknown>[];
+      const withSensor = db.prepare('SELECT * FROM files ORDER BY id').all() as Record<string, unknown>[];
+      assert.ok(withSensor.every((row) => row.sensor === ''), "rows from before migration 7 are no sensor's yet");
+      const rows = withSensor.map(({ sensor: _, ...row }) => row);
       const demoted = (before: Record<string, unknown>) => ({
         ...before,
         status: 'skipped',
@@ -417,10 +427,10 @@ describe('exactly once, in the schema', () => {
         demoted(rowsBefore[5]!),
       ]);
       assert.deepEqual(db.prepare('SELECT file_id, ts FROM anomalies ORDER BY id').raw().all(), [[1, 10], [1, 11], [2, 20]]);
-      assert.equal(findDoneBySha256(db, X)?.id, 1);
+      assert.equal(findDoneBySha256(db, '', X)?.id, 1);
       // A rescan of a demoted path is still recognised: it is in the ledger, now as skipped.
-      assert.equal(findByPathAndSha256(db, '/c.log', X)?.status, 'skipped');
-      assert.throws(() => db.prepare(INSERT_RAW_FILE).run('/g.log', X, 'done'), { code: 'SQLITE_CONSTRAINT_UNIQUE' });
+      assert.equal(findByPathAndSha256(db, '', '/c.log', X)?.status, 'skipped');
+      assert.throws(() => db.prepare(INSERT_RAW_FILE).run('', '/g.log', X, 'done'), { code: 'SQLITE_CONSTRAINT_UNIQUE' });
     }, file);
   });
 
@@ -454,7 +464,7 @@ describe('exactly once, in the schema', () => {
 
     withDatabase((db) => {
       assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
-      const saved = readContextState(db);
+      const saved = readContextState(db, '');
       assert.equal(saved?.fileId, 7);
       assert.deepEqual(saved.parts.map((p) => Buffer.from(p)), parts);
       assert.deepEqual(db.prepare('SELECT part, piece FROM context_state ORDER BY part').raw().all(), [[0, 0], [1, 0], [2, 0]]);
@@ -466,25 +476,25 @@ describe('exactly once, in the schema', () => {
       const fileId = recordScoredFile(db, scoredFile(), []).fileId;
       const big = Buffer.from(Array.from({ length: 2.5 * 1024 * 1024 }, (_, i) => (i * 7) % 256));
       const parts = [Buffer.from('header'), big, Buffer.alloc(0)];
-      db.transaction(() => writeContextState(db, fileId, parts))();
+      db.transaction(() => writeContextState(db, SENSOR, fileId, parts))();
       const pieces = db.prepare('SELECT part, piece, length(bytes) FROM context_state ORDER BY part, piece').raw().all();
       assert.deepEqual(pieces, [[0, 0, 6], [1, 0, 1024 * 1024], [1, 1, 1024 * 1024], [1, 2, 0.5 * 1024 * 1024], [2, 0, 0]]);
-      assert.deepEqual(readContextState(db)?.parts.map((p) => Buffer.from(p)), parts);
+      assert.deepEqual(readContextState(db, SENSOR)?.parts.map((p) => Buffer.from(p)), parts);
       // Saving again replaces the state: no piece of the larger one is left behind.
-      db.transaction(() => writeContextState(db, fileId, [Buffer.from('smaller')]))();
-      assert.deepEqual(readContextState(db)?.parts.map((p) => Buffer.from(p)), [Buffer.from('smaller')]);
+      db.transaction(() => writeContextState(db, SENSOR, fileId, [Buffer.from('smaller')]))();
+      assert.deepEqual(readContextState(db, SENSOR)?.parts.map((p) => Buffer.from(p)), [Buffer.from('smaller')]);
     });
   });
 
   test('recording a failed or a skipped file a second time for the same path and content adds nothing and says already-seen, naming the first row', () => {
     withDatabase((db) => {
       const original = recordScoredFile(db, scoredFile({ path: '/original.log', sha256: '9'.repeat(64) }), []).fileId;
-      const broken = { path: '/broken.log', size: 1, sha256: 'b'.repeat(64), startedAt: 'S', finishedAt: 'F' };
+      const broken = { sensor: SENSOR, path: '/broken.log', size: 1, sha256: 'b'.repeat(64), startedAt: 'S', finishedAt: 'F' };
       const failed = recordFailedFile(db, broken, 'boom');
       assert.equal(failed.status, 'failed');
       assert.deepEqual(recordFailedFile(db, broken, 'boom again'), { status: 'already-seen', fileId: failed.fileId, previous: 'failed' });
 
-      const copy = { path: '/copy.log', size: 1, sha256: '9'.repeat(64), startedAt: 'S', finishedAt: 'F' };
+      const copy = { sensor: SENSOR, path: '/copy.log', size: 1, sha256: '9'.repeat(64), startedAt: 'S', finishedAt: 'F' };
       const skipped = recordSkippedFile(db, copy, original);
       assert.equal(skipped.status, 'skipped');
       assert.deepEqual(recordSkippedFile(db, copy, original), { status: 'already-seen', fileId: skipped.fileId, previous: 'skipped' });
@@ -503,13 +513,13 @@ describe('exactly once, in the schema', () => {
         const other = holdWriteLock(
           file,
           kind === 'failed'
-            ? `INSERT INTO files (path, size, sha256, status, error, started_at, finished_at) VALUES ('/x.log', 1, '${sha}', 'failed', 'boom', 'S', 'F')`
-            : `INSERT INTO files (path, size, sha256, status, duplicate_of, started_at, finished_at) VALUES ('/x.log', 1, '${sha}', 'skipped', ${original}, 'S', 'F')`,
+            ? `INSERT INTO files (sensor, path, size, sha256, status, error, started_at, finished_at) VALUES ('${SENSOR}', '/x.log', 1, '${sha}', 'failed', 'boom', 'S', 'F')`
+            : `INSERT INTO files (sensor, path, size, sha256, status, duplicate_of, started_at, finished_at) VALUES ('${SENSOR}', '/x.log', 1, '${sha}', 'skipped', ${original}, 'S', 'F')`,
           400,
         );
         await other.locked;
         // This process had checked the ledger before (processFile does) and found nothing.
-        const identity = { path: '/x.log', size: 1, sha256: sha, startedAt: 'S', finishedAt: 'F' };
+        const identity = { sensor: SENSOR, path: '/x.log', size: 1, sha256: sha, startedAt: 'S', finishedAt: 'F' };
         const started = performance.now();
         const recorded = kind === 'failed' ? recordFailedFile(db, identity, 'boom') : recordSkippedFile(db, identity, original);
         const waited = performance.now() - started;
@@ -522,6 +532,77 @@ describe('exactly once, in the schema', () => {
         db.close();
       }
     }
+  });
+});
+
+describe('sensors', () => {
+  const OTHER = 'sensor-b';
+
+  test('one content met by two sensors is done once for each; met again by either it is already-seen; files, counts and anomalies filter by sensor', () => {
+    withDatabase((db) => {
+      const sha = '5'.repeat(64);
+      const a = recordScoredFile(db, scoredFile({ path: '/logs/a.log', sha256: sha }), [anomaly({ uid: 'from-a' })]);
+      const b = recordScoredFile(db, scoredFile({ sensor: OTHER, path: '/logs/a.log', sha256: sha }), [anomaly({ uid: 'from-b' })]);
+      assert.equal(a.status, 'done');
+      assert.equal(b.status, 'done', "the other sensor's copy is its own, not a duplicate");
+      assert.equal(recordScoredFile(db, scoredFile({ path: '/logs/a.log', sha256: sha }), [anomaly()]).status, 'already-seen');
+      assert.equal(recordScoredFile(db, scoredFile({ sensor: OTHER, path: '/logs/copy.log', sha256: sha }), [anomaly()]).status, 'skipped');
+      assert.equal(findDoneBySha256(db, OTHER, sha)?.id, b.fileId);
+      assert.deepEqual(listFiles(db, { sensor: SENSOR }).map((f) => [f.sensor, f.status]), [[SENSOR, 'done']]);
+      assert.deepEqual(listFiles(db, { sensor: OTHER }).map((f) => [f.sensor, f.status]), [[OTHER, 'skipped'], [OTHER, 'done']]);
+      assert.equal(listFiles(db).length, 3);
+      assert.deepEqual(countFiles(db, OTHER), { done: 1, failed: 0, skipped: 1 });
+      assert.deepEqual(queryAnomalies(db, { sensor: OTHER }).map((row) => [row.uid, row.sensor]), [['from-b', OTHER]]);
+      assert.deepEqual(queryAnomalies(db).map((row) => row.sensor).sort(), [SENSOR, OTHER]);
+      assert.deepEqual(listSensors(db), [
+        { sensor: SENSOR, files: 1 },
+        { sensor: OTHER, files: 2 },
+      ]);
+    });
+  });
+
+  test("each sensor's context state, findings and tracks are its own: saving one's leaves the other's as it was", () => {
+    withDatabase((db) => {
+      const fileA = recordScoredFile(db, scoredFile({ sha256: '1'.repeat(64) }), [], { contextState: [Buffer.from('state of a')] }).fileId;
+      recordScoredFile(db, scoredFile({ sensor: OTHER, sha256: '2'.repeat(64) }), [], { contextState: [Buffer.from('state of b')] });
+      db.transaction(() => writeContextState(db, SENSOR, fileA, [Buffer.from('a again')]))();
+      assert.deepEqual(readContextState(db, SENSOR)?.parts.map((p) => Buffer.from(p).toString()), ['a again']);
+      assert.deepEqual(readContextState(db, OTHER)?.parts.map((p) => Buffer.from(p).toString()), ['state of b']);
+
+      const entity = { type: 'beacon', src: '10.0.0.1', dst: '10.0.0.2', port: 443, proto: 'tcp' };
+      const track = { ...entity, firstTs: 1, lastTs: 2, connections: 3, bytesOut: 4, bytesIn: 5, evidence: { seen: 'by a' } };
+      saveTrack(db, SENSOR, track);
+      assert.equal(trackOf(db, OTHER, entity), undefined, 'the same entity on another sensor has no track');
+      saveTrack(db, OTHER, { ...track, evidence: { seen: 'by b' } });
+      assert.deepEqual(trackOf(db, SENSOR, entity)?.evidence, { seen: 'by a' });
+      const fields = { ...entity, severity: 'low' as const, score: 20, firstTs: 1, lastTs: 2, connections: 3, bytesOut: 4, bytesIn: 5, summary: 's', evidence: {}, modelVersion: null };
+      insertFinding(db, OTHER, fields, 'now');
+      assert.deepEqual(queryFindings(db, { sensor: SENSOR }), []);
+      assert.deepEqual(queryFindings(db, { sensor: OTHER }).map((f) => f.sensor), [OTHER]);
+    });
+  });
+
+  test("migration 7, on a version-6 database: its files, findings, tracks and context state are no one's ('') until the first writer takes them, and then its rescan finds every file already seen", () => {
+    const file = join(dir, 'version-6.sqlite');
+    const v6 = databaseAtVersion(file, 6);
+    const sha = '6'.repeat(64);
+    v6.exec(`INSERT INTO files (id, path, size, sha256, status, started_at, finished_at) VALUES (1, '/a.log', 1, '${sha}', 'done', 'S', 'F')`);
+    v6.exec(`INSERT INTO findings (id, type, severity, score, first_ts, last_ts, connections, bytes_out, bytes_in, summary, evidence, created_at, updated_at)
+      VALUES (1, 'flood', 'low', 30, 1, 1, 3, 0, 0, 's', '{}', 'C', 'U')`);
+    v6.exec(`INSERT INTO finding_tracks (entity, type, first_ts, last_ts, connections, bytes_out, bytes_in, evidence) VALUES ('k', 'beacon', 1, 2, 3, 4, 5, '{}')`);
+    v6.exec(`INSERT INTO context_state (part, piece, file_id, saved_at, bytes) VALUES (0, 0, 1, 'T', x'0102')`);
+    v6.close();
+
+    withDatabase((db) => {
+      const unnamed = (table: string): unknown => db.prepare(`SELECT count(*) FROM ${table} WHERE sensor = ''`).pluck().get();
+      for (const table of ['files', 'findings', 'finding_tracks', 'context_state']) assert.equal(unnamed(table), 1, table);
+      assert.deepEqual(adoptUnnamedRows(db, SENSOR), { files: 1, findings: 1, tracks: 1, contextPieces: 1 });
+      for (const table of ['files', 'findings', 'finding_tracks', 'context_state']) assert.equal(unnamed(table), 0, table);
+      assert.deepEqual(adoptUnnamedRows(db, OTHER), { files: 0, findings: 0, tracks: 0, contextPieces: 0 }, 'the second writer finds nothing left to take');
+      assert.equal(recordScoredFile(db, scoredFile({ path: '/a.log', sha256: sha }), [anomaly()]).status, 'already-seen');
+      assert.deepEqual([...(readContextState(db, SENSOR)?.parts[0] ?? [])], [1, 2]);
+      assert.deepEqual(queryFindings(db, { sensor: SENSOR }).map((f) => f.id), [1]);
+    }, file);
   });
 });
 
@@ -558,7 +639,8 @@ describe('querying anomalies', () => {
     assert.equal(b2.fileId, fileB);
     assert.equal(b2.filePath, '/logs/b.log');
     assert.deepEqual(b2.explanation, [{ feature: 'resp_p', share: 1 }]);
-    const { id: _id, fileId: _fileId, filePath: _filePath, ...stored } = rows[5]!;
+    assert.equal(b2.sensor, SENSOR, "its file's sensor");
+    const { id: _id, fileId: _fileId, filePath: _filePath, sensor: _sensor, ...stored } = rows[5]!;
     assert.deepEqual(stored, anomaly({ ts: T0 + 10, uid: 'a1', origH: '10.0.0.1', respH: '10.0.0.2', score: 5 }), 'every column round-trips');
   });
 

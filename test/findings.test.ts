@@ -159,13 +159,13 @@ describe('findings', () => {
       for await (const batch of readConnLog(shared('formats', 'tsv', 'port-scans', 'vertical.conn.log'))) for (const record of batch) activity.add(record);
       const detected = stage.detect(activity, null, 'test');
       assert.ok(detected.candidates.length > 0, 'there was something to write');
-      const file = { path: '/logs/scan.log', size: 1, sha256: 'a'.repeat(64), rows: 50, badLines: 0, flagged: 0, threshold: 1, thresholdMode: 'per-file' as const, modelVersion: 'test', firstTs: 0, lastTs: 1, startedAt: 'S', finishedAt: 'F' };
+      const file = { sensor: 'sensor-a', path: '/logs/scan.log', size: 1, sha256: 'a'.repeat(64), rows: 50, badLines: 0, flagged: 0, threshold: 1, thresholdMode: 'per-file' as const, modelVersion: 'test', firstTs: 0, lastTs: 1, startedAt: 'S', finishedAt: 'F' };
       let written = 0;
       assert.throws(
         () =>
           recordScoredFile(db, file, [], {
             withinTransaction: (fileId) => {
-              written = detected.write(db, fileId).raised;
+              written = detected.write(db, { id: fileId, sensor: file.sensor }).raised;
               throw new Error('the disk filled up');
             },
           }),

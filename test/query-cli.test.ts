@@ -144,7 +144,7 @@ describe('anomalies and files commands', () => {
     dbFile = join(dir, 'data', 'zeek-anomaly.sqlite');
     const db = openDatabase(dbFile);
     try {
-      const common = { size: 100, startedAt: '2024-04-19T01:00:00.000Z', finishedAt: '2024-04-19T01:00:02.000Z' };
+      const common = { sensor: 'sensor-a', size: 100, startedAt: '2024-04-19T01:00:00.000Z', finishedAt: '2024-04-19T01:00:02.000Z' };
       doneFile = recordScoredFile(
         db,
         {
@@ -175,13 +175,13 @@ describe('anomalies and files commands', () => {
   });
   after(() => cleanup());
 
-  test('anomalies, table: newest first, ISO time, endpoints (IPv6 bracketed), proto/service, bytes, score, why, model, file', async () => {
+  test('anomalies, table: newest first, ISO time, endpoints (IPv6 bracketed), proto/service, bytes, score, why, model, sensor, file', async () => {
     const { code, stdout } = await anomalies({});
     assert.equal(code, 0);
     const lines = stdout.trimEnd().split('\n');
-    assert.match(lines[0]!, /^ts\s+connection\s+proto\/service\s+conn_state\s+bytes\s+score\s+threshold\s+why\s+model_version\s+file$/);
+    assert.match(lines[0]!, /^ts\s+connection\s+proto\/service\s+conn_state\s+bytes\s+score\s+threshold\s+why\s+model_version\s+sensor\s+file$/);
     assert.equal(lines.length, 5, stdout);
-    assert.match(lines[2]!, /^2024-04-19T00:02:00\.000Z {2}192\.0\.2\.7:51234 → 10\.0\.0\.5:443 +tcp\/ssl +SF +1200\/34000 +0\.007 +0\.005 +history 100% +v0001-20240419T000000Z +\/logs\/2024-04-19\/conn "weird", name\.log\.gz$/);
+    assert.match(lines[2]!, /^2024-04-19T00:02:00\.000Z {2}192\.0\.2\.7:51234 → 10\.0\.0\.5:443 +tcp\/ssl +SF +1200\/34000 +0\.007 +0\.005 +history 100% +v0001-20240419T000000Z +sensor-a +\/logs\/2024-04-19\/conn "weird", name\.log\.gz$/);
     assert.match(lines[3]!, /^2024-04-19T00:01:00\.000Z {2}\[2001:db8::1\]:5353 → \[2001:db8::2\]:53 +udp +SF +-\/34000 +0\.5 /);
     assert.match(lines[4]!, /^2024-04-19T00:00:01\.500Z .* 0\.01235 +0\.005 +orig_bytes 62%, duration 21%, resp_p 10% +v0001/);
   });
@@ -197,6 +197,8 @@ describe('anomalies and files commands', () => {
     assert.deepEqual(await uids({ limit: 1 }), ['C3']);
     assert.deepEqual(await uids({ order: 'score' }), ['C2', 'C1', 'C3']);
     assert.deepEqual(await uids({ fileId: doneFile + 100 }), []);
+    assert.deepEqual(await uids({ sensor: 'sensor-a' }), ['C3', 'C2', 'C1']);
+    assert.deepEqual(await uids({ sensor: 'sensor-b' }), [], "another sensor's files hold none of them");
   });
 
   test('anomalies --format json: one object per line, every column, explanation as an array', async () => {
@@ -233,6 +235,7 @@ describe('anomalies and files commands', () => {
       model_version: 'v0001-20240419T000000Z',
       file_id: doneFile,
       file: '/logs/2024-04-19/conn "weird", name.log.gz',
+      sensor: 'sensor-a',
     });
   });
 
@@ -264,23 +267,26 @@ describe('anomalies and files commands', () => {
     assert.equal(existsSync(join(dir, 'none')), false);
   });
 
-  test('files, table: the ledger newest first with status, rows, flagged, threshold, error, model, finished_at, and the counts', async () => {
+  test('files, table: the ledger newest first with sensor, status, rows, flagged, threshold, error, model, finished_at, and the counts', async () => {
     const { code, stdout } = await files({});
     assert.equal(code, 0);
     const lines = stdout.trimEnd().split('\n');
-    assert.match(lines[0]!, /^id\s+path\s+status\s+rows\s+flagged\s+threshold\s+error\s+model\s+finished_at$/);
-    assert.match(lines[2]!, /^ 3 +\/copy\/conn\.log\.gz +skipped +- +- +- +duplicate of file 1 +- +2024-04-19T01:00:02\.000Z$/);
-    assert.match(lines[3]!, /^ 2 +\/logs\/broken\.log\.gz +failed +- +- +- +truncated-gzip: the stream ends after 12 rows +- +2024/);
-    assert.match(lines[4]!, /^ 1 +\/logs\/2024-04-19\/conn "weird", name\.log\.gz +done +1000 +3 +0\.005 +- +v0001-20240419T000000Z +2024/);
+    assert.match(lines[0]!, /^id\s+sensor\s+path\s+status\s+rows\s+flagged\s+threshold\s+error\s+model\s+finished_at$/);
+    assert.match(lines[2]!, /^ 3 +sensor-a +\/copy\/conn\.log\.gz +skipped +- +- +- +duplicate of file 1 +- +2024-04-19T01:00:02\.000Z$/);
+    assert.match(lines[3]!, /^ 2 +sensor-a +\/logs\/broken\.log\.gz +failed +- +- +- +truncated-gzip: the stream ends after 12 rows +- +2024/);
+    assert.match(lines[4]!, /^ 1 +sensor-a +\/logs\/2024-04-19\/conn "weird", name\.log\.gz +done +1000 +3 +0\.005 +- +v0001-20240419T000000Z +2024/);
     assert.equal(lines[5], '3 shown of 3 files: 1 done, 1 failed, 1 skipped (duplicates)');
   });
 
   test('files: --status, --limit, json and csv', async () => {
     const failed = (await files({ status: 'failed', format: 'json' })).stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     assert.deepEqual(failed.map((f) => [f.path, f.status, f.error]), [['/logs/broken.log.gz', 'failed', 'truncated-gzip: the stream ends after 12 rows']]);
-    assert.deepEqual(Object.keys(failed[0]!), ['id', 'path', 'size', 'sha256', 'status', 'rows', 'bad_lines', 'flagged', 'threshold', 'threshold_mode', 'error', 'duplicate_of', 'model_version', 'first_ts', 'last_ts', 'started_at', 'finished_at']);
+    assert.deepEqual(Object.keys(failed[0]!), ['id', 'sensor', 'path', 'size', 'sha256', 'status', 'rows', 'bad_lines', 'flagged', 'threshold', 'threshold_mode', 'error', 'duplicate_of', 'model_version', 'first_ts', 'last_ts', 'started_at', 'finished_at']);
     const csv = parse<Record<string, string>>((await files({ format: 'csv', limit: 2 })).stdout, { columns: true });
     assert.deepEqual(csv.map((f) => [f.id, f.status, f.duplicate_of]), [['3', 'skipped', '1'], ['2', 'failed', '']]);
+    const ofSensor = async (sensor: string): Promise<string> => (await files({ sensor })).stdout.trimEnd().split('\n').at(-1)!;
+    assert.equal(await ofSensor('sensor-a'), '3 shown of 3 files of sensor sensor-a: 1 done, 1 failed, 1 skipped (duplicates)');
+    assert.equal(await ofSensor('sensor-b'), '0 shown of 0 files of sensor sensor-b: 0 done, 0 failed, 0 skipped (duplicates)');
     await assert.rejects(files({ status: 'lost' as 'done' }), { message: `--status is 'lost'; expected one of done, failed, skipped` });
   });
 
@@ -300,7 +306,7 @@ describe('anomalies and files commands', () => {
     const db = openDatabase(big);
     try {
       const rows = Array.from({ length: 20_000 }, (_, i) => anomaly({ ts: T0 + i, uid: `C${i}` }));
-      recordScoredFile(db, { path: '/logs/big.log', size: 1, sha256: 'f'.repeat(64), rows: 20_000, badLines: 0, flagged: 20_000, threshold: 0.005, thresholdMode: 'per-file', modelVersion: 'v1', firstTs: T0, lastTs: T0 + 20_000, startedAt: 'S', finishedAt: 'F' }, rows);
+      recordScoredFile(db, { sensor: 'sensor-a', path: '/logs/big.log', size: 1, sha256: 'f'.repeat(64), rows: 20_000, badLines: 0, flagged: 20_000, threshold: 0.005, thresholdMode: 'per-file', modelVersion: 'v1', firstTs: T0, lastTs: T0 + 20_000, startedAt: 'S', finishedAt: 'F' }, rows);
     } finally {
       db.close();
     }

@@ -54,7 +54,7 @@ function anomaly(overrides: Partial<AnomalyRow>): AnomalyRow {
   };
 }
 
-const common = { size: 1, startedAt: '2024-04-19T01:00:00.000Z', finishedAt: '2024-04-19T01:00:01.000Z', badLines: 0 };
+const common = { sensor: 'sensor-a', size: 1, startedAt: '2024-04-19T01:00:00.000Z', finishedAt: '2024-04-19T01:00:01.000Z', badLines: 0 };
 
 let db: Database;
 before(() => {

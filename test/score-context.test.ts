@@ -29,6 +29,8 @@ import { presetNamed } from '../preprocess/presets.js';
 import { shared, tempDir } from './support/paths.js';
 import { archivesIn } from './support/service.js';
 
+const SENSOR = 'sensor-a';
+
 const RITA = shared('rotated', 'rita-missing-host');
 const OPTIONS = { mode: 'per-file' as const, quantile: 0.95 };
 
@@ -61,7 +63,7 @@ after(async () => {
 /** Scores `names` in order into `db`, with the context state `keeper` carries. */
 async function scoreAll(db: Database, keeper: ContextKeeper, names: readonly string[]): Promise<FileOutcome[]> {
   const outcomes: FileOutcome[] = [];
-  for (const file of names) outcomes.push(await processFile({ db, tf: backend.tf, model, context: keeper, options: OPTIONS }, file));
+  for (const file of names) outcomes.push(await processFile({ db, sensor: SENSOR, tf: backend.tf, model, context: keeper, options: OPTIONS }, file));
   return outcomes;
 }
 
@@ -76,7 +78,7 @@ describe('scoring with a context model', () => {
     assert.ok(model.context !== null, 'retrain trained a context model');
     const db = openDatabase(join(scratch.dir, 'one.sqlite'));
     try {
-      const keeper = ContextKeeper.load(db, DEFAULT_CONTEXT_LIMITS);
+      const keeper = ContextKeeper.load(db, SENSOR, DEFAULT_CONTEXT_LIMITS);
       const [outcome] = await scoreAll(db, keeper, files.slice(0, 1));
       assert.equal(outcome?.status, 'done', JSON.stringify(outcome));
       const rows = anomaliesOf(db, files[0]!);
@@ -90,7 +92,7 @@ describe('scoring with a context model', () => {
       const worded = rows.flatMap((row) => row.explanation).filter((item) => item.text !== undefined);
       assert.ok(worded.length > 0, 'some explanations name context features');
       assert.ok(worded.every((item) => CONTEXT_FEATURE_NAMES.includes(item.feature) && /^(source|destination|channel) \S+|^\S+ → \S+: /.test(item.text!)), worded[0]?.text);
-      assert.equal(readContextState(db)?.fileId, outcome.status === 'done' ? outcome.fileId : -1, 'the state was saved with the file');
+      assert.equal(readContextState(db, SENSOR)?.fileId, outcome.status === 'done' ? outcome.fileId : -1, 'the state was saved with the file');
     } finally {
       db.close();
     }
@@ -100,17 +102,17 @@ describe('scoring with a context model', () => {
     const straight = openDatabase(join(scratch.dir, 'straight.sqlite'));
     const restarted = openDatabase(join(scratch.dir, 'restarted.sqlite'));
     try {
-      await scoreAll(straight, ContextKeeper.load(straight, DEFAULT_CONTEXT_LIMITS), files);
-      await scoreAll(restarted, ContextKeeper.load(restarted, DEFAULT_CONTEXT_LIMITS), files.slice(0, 2));
+      await scoreAll(straight, ContextKeeper.load(straight, SENSOR, DEFAULT_CONTEXT_LIMITS), files);
+      await scoreAll(restarted, ContextKeeper.load(restarted, SENSOR, DEFAULT_CONTEXT_LIMITS), files.slice(0, 2));
       // A new process: nothing carried over but what the database holds.
-      await scoreAll(restarted, ContextKeeper.load(restarted, DEFAULT_CONTEXT_LIMITS), files.slice(2));
+      await scoreAll(restarted, ContextKeeper.load(restarted, SENSOR, DEFAULT_CONTEXT_LIMITS), files.slice(2));
       for (const file of files) {
         const a = anomaliesOf(straight, file).map(({ uid, score, connScore, contextScore, explanation }) => ({ uid, score, connScore, contextScore, explanation }));
         const b = anomaliesOf(restarted, file).map(({ uid, score, connScore, contextScore, explanation }) => ({ uid, score, connScore, contextScore, explanation }));
         assert.ok(a.length > 0);
         assert.deepEqual(b, a, file);
       }
-      assert.deepEqual(readContextState(restarted)?.parts, readContextState(straight)?.parts, 'the same state after the same files');
+      assert.deepEqual(readContextState(restarted, SENSOR)?.parts, readContextState(straight, SENSOR)?.parts, 'the same state after the same files');
     } finally {
       straight.close();
       restarted.close();
@@ -121,9 +123,9 @@ describe('scoring with a context model', () => {
     const db = openDatabase(join(scratch.dir, 'failed.sqlite'));
     const clean = openDatabase(join(scratch.dir, 'clean.sqlite'));
     try {
-      const keeper = ContextKeeper.load(db, DEFAULT_CONTEXT_LIMITS);
+      const keeper = ContextKeeper.load(db, SENSOR, DEFAULT_CONTEXT_LIMITS);
       await scoreAll(db, keeper, files.slice(0, 1));
-      const saved = readContextState(db)?.parts;
+      const saved = readContextState(db, SENSOR)?.parts;
       // A day of archives as one multi-member gzip, cut short at 60%: thousands of its rows are
       // read (and counted, block by block) before the gzip stream ends.
       const day = Buffer.concat(await Promise.all((await archivesIn(join(RITA, '2024-04-21'))).map((file) => readFile(file))));
@@ -132,9 +134,9 @@ describe('scoring with a context model', () => {
       const [failed] = await scoreAll(db, keeper, [cut]);
       assert.equal(failed?.status, 'failed', JSON.stringify(failed));
       assert.match(failed.status === 'failed' ? failed.error : '', /truncated|ends/i);
-      assert.deepEqual(readContextState(db)?.parts, saved, 'the saved state is untouched');
+      assert.deepEqual(readContextState(db, SENSOR)?.parts, saved, 'the saved state is untouched');
       await scoreAll(db, keeper, files.slice(1, 2));
-      await scoreAll(clean, ContextKeeper.load(clean, DEFAULT_CONTEXT_LIMITS), files.slice(0, 2));
+      await scoreAll(clean, ContextKeeper.load(clean, SENSOR, DEFAULT_CONTEXT_LIMITS), files.slice(0, 2));
       assert.deepEqual(
         anomaliesOf(db, files[1]!).map((r) => r.score),
         anomaliesOf(clean, files[1]!).map((r) => r.score),
@@ -182,11 +184,11 @@ describe('scoring with a context model', () => {
   test('findings are written with each file: linked to the flagged connections of their entity, and a file met again adds nothing', async () => {
     const db = openDatabase(join(scratch.dir, 'findings.sqlite'));
     try {
-      const keeper = ContextKeeper.load(db, DEFAULT_CONTEXT_LIMITS);
+      const keeper = ContextKeeper.load(db, SENSOR, DEFAULT_CONTEXT_LIMITS);
       const findings = new FindingsStage(DEFAULT_FINDINGS);
       const day = await archivesIn(join(RITA, '2024-04-19'));
       for (const file of day) {
-        const outcome = await processFile({ db, tf: backend.tf, model, context: keeper, findings, options: OPTIONS }, file);
+        const outcome = await processFile({ db, sensor: SENSOR, tf: backend.tf, model, context: keeper, findings, options: OPTIONS }, file);
         assert.equal(outcome.status, 'done', JSON.stringify(outcome));
         assert.ok(outcome.status === 'done' && outcome.findings !== null, 'the outcome says what the file did to the findings');
       }
@@ -204,7 +206,7 @@ describe('scoring with a context model', () => {
           assert.ok((f.src === null || row.origH === f.src) && (f.dst === null || row.respH === f.dst) && (f.port === null || row.respP === f.port), `${f.type} ${f.id}: ${row.origH} → ${row.respH}:${row.respP}`);
         }
       }
-      const again = await processFile({ db, tf: backend.tf, model, context: keeper, findings, options: OPTIONS }, day[5]!);
+      const again = await processFile({ db, sensor: SENSOR, tf: backend.tf, model, context: keeper, findings, options: OPTIONS }, day[5]!);
       assert.equal(again.status, 'already-seen');
       assert.deepEqual(
         queryFindings(db).map((f) => [f.id, f.connections, f.score]),
@@ -225,7 +227,7 @@ describe('one read per new file', () => {
       const plain = join(scratch.dir, 'conn.plain.log');
       await writeFile(plain, gunzipSync(await readFile(files[1]!)));
       for (const file of [gzipped, plain]) {
-        const outcome = await processFile({ db, tf: backend.tf, model, options: OPTIONS }, file);
+        const outcome = await processFile({ db, sensor: SENSOR, tf: backend.tf, model, options: OPTIONS }, file);
         assert.equal(outcome.status, 'done', JSON.stringify(outcome));
         assert.equal(listFiles(db).find((row) => row.path === file)?.sha256, createHash('sha256').update(await readFile(file)).digest('hex'), file);
       }
@@ -237,19 +239,19 @@ describe('one read per new file', () => {
   test('a copy of a scored file under another name is skipped before it is scored, and a file refused in its first chunk is recorded with the hash of all its bytes', async () => {
     const db = openDatabase(join(scratch.dir, 'copies.sqlite'));
     try {
-      const first = await processFile({ db, tf: backend.tf, model, options: OPTIONS }, files[2]!);
+      const first = await processFile({ db, sensor: SENSOR, tf: backend.tf, model, options: OPTIONS }, files[2]!);
       assert.equal(first.status, 'done');
       const copy = join(scratch.dir, 'conn.renamed-copy.log.gz');
       await writeFile(copy, await readFile(files[2]!));
       let started = false;
-      const second = await processFile({ db, tf: backend.tf, model, options: { ...OPTIONS, onStart: () => (started = true) } }, copy);
+      const second = await processFile({ db, sensor: SENSOR, tf: backend.tf, model, options: { ...OPTIONS, onStart: () => (started = true) } }, copy);
       assert.equal(second.status, 'skipped');
       assert.equal(started, false, 'the copy was never read for scoring');
 
       // Refused at its first line, so the read stops in its first 1 MiB chunk of 3 MiB: the rest is hashed apart.
       const broken = join(scratch.dir, 'conn.not-a-log.log');
       await writeFile(broken, `not a conn log\n${'x'.repeat(63)}\n`.repeat(3 * 16_384));
-      const failed = await processFile({ db, tf: backend.tf, model, options: OPTIONS }, broken);
+      const failed = await processFile({ db, sensor: SENSOR, tf: backend.tf, model, options: OPTIONS }, broken);
       assert.equal(failed.status, 'failed', JSON.stringify(failed));
       assert.equal(listFiles(db).find((row) => row.path === broken)?.sha256, createHash('sha256').update(await readFile(broken)).digest('hex'));
     } finally {

@@ -1,6 +1,7 @@
 // node:test runs and awaits every test() and describe() it registers; their promises are not ours to await.
 import * as assert from 'node:assert/strict';
 import { readFile, rename } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -342,7 +343,8 @@ describe('the watch service', () => {
     try {
       const present = await placeArchive(dirs.logDir, DAY, hourName(0), ritaHour(0));
       const service = watch(...dirs.flags);
-      await service.waitFor("'start' line", (line) => line.event === 'start');
+      const start = await service.waitFor("'start' line", (line) => line.event === 'start');
+      assert.equal(start.sensor, hostname(), 'with no sensor configured, it is the host name');
       const early = await placeArchive(dirs.logDir, DAY, hourName(1), ritaHour(1));
       // Once the watcher is surely ready, a later archive: it is scored after the early one would be.
       await service.waitUntilWatching();

@@ -13,7 +13,7 @@ const DAY = 86_400;
 /** A file's findings, worked out and ready to be written inside its transaction. */
 export interface DetectedFindings {
   candidates: Candidate[];
-  write(db: Database, fileId: number): FindingsWritten;
+  write(db: Database, file: { id: number; sensor: string }): FindingsWritten;
 }
 
 /**
@@ -51,9 +51,10 @@ export class FindingsStage {
       candidates,
       // The file's flags are counted as its anomalies are staged, before its transaction: the
       // detectors that read them run here, inside it.
-      write: (db, fileId) =>
+      write: (db, file) =>
         recordFindings(db, {
-          fileId,
+          fileId: file.id,
+          sensor: file.sensor,
           candidates: [...candidates, ...detectCandidates(this.detectors, activity, around, true).filter(allowed)],
           detectors: this.detectors,
           around,

@@ -25,6 +25,8 @@ export interface FindingsWritten {
 
 export interface RecordFindingsInput {
   fileId: number;
+  /** The file's sensor: the findings and tracks it adds to are that sensor's. */
+  sensor: string;
   candidates: readonly Candidate[];
   detectors: ReadonlyMap<FindingType, Detector>;
   around: Surroundings;
@@ -42,7 +44,7 @@ export interface RecordFindingsInput {
  * `withinTransaction`), so a file's part in the findings is written once or not at all.
  */
 export function recordFindings(db: Database, input: RecordFindingsInput): FindingsWritten {
-  const { fileId, candidates, detectors, around, modelVersion } = input;
+  const { fileId, sensor, candidates, detectors, around, modelVersion } = input;
   const gap = input.mergeGapHours * 3600;
   const now = new Date().toISOString();
   const written: FindingsWritten = { raised: 0, updated: 0, tracked: 0 };
@@ -52,7 +54,7 @@ export function recordFindings(db: Database, input: RecordFindingsInput): Findin
     const detector = detectors.get(fresh.type);
     if (detector === undefined) throw new Error(`no detector for finding type '${fresh.type}'`);
     if (detector.readsFlags === true && fresh.src !== null && explained.has(fresh.src)) continue;
-    const stored = latestFindingOf(db, fresh);
+    const stored = latestFindingOf(db, sensor, fresh);
     if (stored !== undefined && fresh.firstTs - stored.lastTs <= gap) {
       const merged = detector.merge(candidateOf(stored), fresh);
       // Below the threshold after all (an upload whose replies caught up): the finding keeps its grade.
@@ -63,22 +65,22 @@ export function recordFindings(db: Database, input: RecordFindingsInput): Findin
       written.updated++;
       continue;
     }
-    const track = trackOf(db, fresh);
+    const track = trackOf(db, sensor, fresh);
     const gathered = track !== undefined && fresh.firstTs - track.lastTs <= gap ? detector.merge({ ...track, type: fresh.type }, fresh) : fresh;
     const assessment = detector.assess(gathered, around);
     if (assessment === null) {
-      saveTrack(db, gathered);
+      saveTrack(db, sensor, gathered);
       written.tracked++;
       continue;
     }
-    const id = insertFinding(db, fieldsOf(gathered, assessment, modelVersion), now);
+    const id = insertFinding(db, sensor, fieldsOf(gathered, assessment, modelVersion), now);
     // The file that raises a finding is credited with what its track gathered before it, too.
     link(db, id, fileId, fresh, gathered.connections);
-    if (track !== undefined) deleteTrack(db, fresh);
+    if (track !== undefined) deleteTrack(db, sensor, fresh);
     if (fresh.src !== null) explained.add(fresh.src);
     written.raised++;
   }
-  pruneTracksBefore(db, input.fileLastTs - gap);
+  pruneTracksBefore(db, sensor, input.fileLastTs - gap);
   return written;
 }
 

@@ -12,16 +12,17 @@ import { ContextStateError, decodeContextState, encodeContextState } from '../co
 export class ContextKeeper {
   private constructor(
     private readonly db: Database,
+    private readonly sensor: string,
     private readonly limits: Readonly<ContextLimits>,
     private current: ContextState,
     /** Why the saved state could not be used, when it could not (the scorer then starts afresh). */
     readonly problem: string | null,
   ) {}
 
-  /** The saved state, or an empty one before the first file (or when the saved one cannot be read: see `problem`). */
-  static load(db: Database, limits: Readonly<ContextLimits>): ContextKeeper {
-    const { state, problem } = readSaved(db, limits);
-    return new ContextKeeper(db, limits, state, problem);
+  /** `sensor`'s saved state, or an empty one before its first file (or when the saved one cannot be read: see `problem`). */
+  static load(db: Database, sensor: string, limits: Readonly<ContextLimits>): ContextKeeper {
+    const { state, problem } = readSaved(db, sensor, limits);
+    return new ContextKeeper(db, sensor, limits, state, problem);
   }
 
   /** The state to count the next file into. */
@@ -31,7 +32,7 @@ export class ContextKeeper {
 
   /** A fresh copy of the state as last saved (before the file being scored): for a second read to replay. */
   rewound(): ContextState {
-    return readSaved(this.db, this.limits).state;
+    return readSaved(this.db, this.sensor, this.limits).state;
   }
 
   /** The state's byte parts (views of its tables, not copies), to save with the file's results. */
@@ -45,8 +46,8 @@ export class ContextKeeper {
   }
 }
 
-function readSaved(db: Database, limits: Readonly<ContextLimits>): { state: ContextState; problem: string | null } {
-  const saved = readContextState(db);
+function readSaved(db: Database, sensor: string, limits: Readonly<ContextLimits>): { state: ContextState; problem: string | null } {
+  const saved = readContextState(db, sensor);
   if (saved === undefined) return { state: new ContextState(limits), problem: null };
   try {
     return { state: decodeContextState(saved.parts, limits), problem: null };

@@ -39,6 +39,8 @@ export type FileOutcome =
 
 export interface ProcessContext {
   db: Database;
+  /** The sensor whose logs these are: the ledger, findings and context state written are its own. */
+  sensor: string;
   tf: Tf;
   model: ScoringModel;
   options: ScoreOptions;
@@ -55,11 +57,11 @@ export interface ProcessContext {
  * anomalies are written in one transaction.
  */
 export async function processFile(context: ProcessContext, file: string): Promise<FileOutcome> {
-  const { db, tf, model, options, context: keeper, findings } = context;
+  const { db, sensor, tf, model, options, context: keeper, findings } = context;
   const startedAt = new Date().toISOString();
   const failedUnread = (size: number, error: string): FileOutcome => {
     // The failed row's content is unknown: the path alone says it was met, and it is recorded once.
-    const recorded = recordFailedFile(db, { path: file, size, sha256: UNKNOWN_CONTENT, startedAt, finishedAt: new Date().toISOString() }, error);
+    const recorded = recordFailedFile(db, { sensor, path: file, size, sha256: UNKNOWN_CONTENT, startedAt, finishedAt: new Date().toISOString() }, error);
     if (recorded.status === 'already-seen') return { status: 'already-seen', file, fileId: recorded.fileId, previous: recorded.previous };
     return { status: 'failed', file, fileId: recorded.fileId, error };
   };
@@ -70,15 +72,15 @@ export async function processFile(context: ProcessContext, file: string): Promis
   // hashed first, so that a restart's rescan or a renamed copy costs a hash, not a scoring. Any
   // other file is new for certain: it is hashed in the read that scores it, one read in all.
   let known: FileIdentity | null = null;
-  if (mayKnowContent(db, file, stated.size)) {
+  if (mayKnowContent(db, sensor, file, stated.size)) {
     const identified = await hashedIdentity(file, stated.size, stated.modifiedMs);
     if (identified.status === 'unreadable') return failedUnread(identified.size, identified.error);
     known = identified.identity;
-    const seen = findByPathAndSha256(db, file, known.sha256);
+    const seen = findByPathAndSha256(db, sensor, file, known.sha256);
     if (seen !== undefined) return { status: 'already-seen', file, fileId: seen.id, previous: seen.status };
-    const original = findDoneBySha256(db, known.sha256);
+    const original = findDoneBySha256(db, sensor, known.sha256);
     if (original !== undefined) {
-      const recorded = recordSkippedFile(db, { path: file, size: known.size, sha256: known.sha256, startedAt, finishedAt: new Date().toISOString() }, original.id);
+      const recorded = recordSkippedFile(db, { sensor, path: file, size: known.size, sha256: known.sha256, startedAt, finishedAt: new Date().toISOString() }, original.id);
       // Another process recorded this path with this content between the check above and the write.
       if (recorded.status === 'already-seen') return { status: 'already-seen', file, fileId: recorded.fileId, previous: recorded.previous };
       return { status: 'skipped', file, fileId: recorded.fileId, duplicateOf: { id: original.id, path: original.path } };
@@ -104,7 +106,7 @@ export async function processFile(context: ProcessContext, file: string): Promis
   if (outcome.status === 'aborted') return { status: 'aborted', file };
   const finishedAt = new Date().toISOString();
   const identity: FileIdentity = known ?? { path: file, size: stated.size, modifiedMs: stated.modifiedMs, sha256: await newContentHash(file, hash!, outcome) };
-  const base = { path: file, size: identity.size, sha256: identity.sha256, startedAt };
+  const base = { sensor, path: file, size: identity.size, sha256: identity.sha256, startedAt };
   // What was scored must be the content that was hashed, or the ledger would vouch for rows it never saw.
   const change = outcome.status === 'scored' ? await changeSince(identity) : null;
   if (outcome.status === 'failed' || change !== null) {
@@ -131,7 +133,7 @@ export async function processFile(context: ProcessContext, file: string): Promis
   try {
     recorded = recordScoredFile(db, scored, activity === undefined ? outcome.flagged : countingFlags(outcome.flagged, activity), {
       contextState: keeper?.encode(),
-      withinTransaction: detected === null ? undefined : (fileId) => (findingsWritten = detected.write(db, fileId)),
+      withinTransaction: detected === null ? undefined : (fileId) => (findingsWritten = detected.write(db, { id: fileId, sensor })),
     });
   } catch (error) {
     keeper?.discard();

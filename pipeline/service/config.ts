@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import cron from 'node-cron';
 import { z } from 'zod';
@@ -39,6 +40,14 @@ function oneOf<const T extends readonly string[]>(values: T) {
 }
 
 const path = (what: string) => z.string().describe(what);
+
+/** A sensor's name: short, and safe in a file name, a URL and a log line. */
+export const SENSOR_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const SENSOR_NAME_RULE = '1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit';
+const sensorName = z
+  .string()
+  .refine((value) => value === '' || SENSOR_NAME.test(value), { error: 'is not a sensor name' })
+  .describe(`${SENSOR_NAME_RULE}; or "" for the host name`);
 
 const schedule = z
   .string()
@@ -93,6 +102,8 @@ const FINDINGS_SCHEMA = z.strictObject({
 });
 
 const CONFIG_SCHEMA = z.strictObject({
+  /** The sensor this instance scores the logs of; '' (the default) is the host name. The ledger, findings and context state are each sensor's own. */
+  sensor: sensorName,
   /** Models live in `<dataDir>/models`; the database defaults to `<dataDir>/<DEFAULT_DATABASE_NAME>`. */
   dataDir: path('a folder'),
   /** The SQLite file; '' (the default) is `<dataDir>/<DEFAULT_DATABASE_NAME>`. */
@@ -137,6 +148,7 @@ export type ConfigInput = DeepPartial<Config>;
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
 export const DEFAULTS: Readonly<Config> = deepFreeze({
+  sensor: '',
   dataDir: './data',
   db: '',
   logDir: '/opt/zeek/logs',
@@ -165,6 +177,7 @@ export const DEFAULTS: Readonly<Config> = deepFreeze({
 
 /** Environment variables and the keys they set. */
 export const ENVIRONMENT: Readonly<Record<string, string>> = {
+  ZEEK_ANOMALY_SENSOR: 'sensor',
   ZEEK_ANOMALY_DATA_DIR: 'dataDir',
   ZEEK_ANOMALY_DB: 'db',
   ZEEK_ANOMALY_LOG_DIR: 'logDir',
@@ -234,6 +247,13 @@ export function resolveConfig(options: ResolveOptions = {}): Readonly<Config> {
     throw new ConfigError(parsed.error.issues.map((issue) => describeIssue(issue, merged, sourceOf(issue))).join('\n'), first.kind);
   }
   const config = parsed.data;
+  if (config.sensor === '') {
+    const host = hostname();
+    if (!SENSOR_NAME.test(host)) {
+      throw new ConfigError(`sensor: not set, and the host name ${JSON.stringify(host)} is not a sensor name (${SENSOR_NAME_RULE}); set sensor in the config or ZEEK_ANOMALY_SENSOR`, 'defaults');
+    }
+    config.sensor = host;
+  }
   config.dataDir = resolve(cwd, config.dataDir);
   config.db = config.db === '' ? defaultDatabasePath(config.dataDir) : isAbsolute(config.db) ? config.db : resolve(cwd, config.db);
   config.logDir = resolve(cwd, config.logDir);

@@ -5,6 +5,7 @@ import { findConnLogs } from '../discover/log-files.js';
 import { watchLogs } from '../discover/watch-logs.js';
 import { FindingsStage } from '../findings/findings-stage.js';
 import { ContextKeeper } from '../score/context-keeper.js';
+import { renamedSensorWarning, startSensor } from '../score/sensor-start.js';
 import { processFile, type FileOutcome } from '../score/process-file.js';
 import { ActiveModel } from './active-model.js';
 import { badLinePolicy, type Config } from './config.js';
@@ -39,7 +40,9 @@ export async function runService(options: ServiceOptions): Promise<void> {
   const queue = new FileQueue();
   const jobs = new JobRunner();
   const model = new ActiveModel({ backend, store, db, config, log });
-  const context = ContextKeeper.load(db, config.context.maxKeys);
+  // Before the context state is read: rows from before sensors were named become this sensor's.
+  const sensor = startSensor(db, config.sensor);
+  const context = ContextKeeper.load(db, config.sensor, config.context.maxKeys);
   const findings = new FindingsStage(config.findings);
   if (context.problem !== null) log.error('context', { error: context.problem });
   const stops: (() => Promise<void> | void)[] = [];
@@ -60,7 +63,18 @@ export async function runService(options: ServiceOptions): Promise<void> {
     }
     const present = await findConnLogs([config.logDir]);
     for (const found of present.files) queue.add(found.path);
-    log.info('start', { logDir: config.logDir, db: config.db, dataDir: config.dataDir, archives: present.files.length, backend: backend.name, following: !options.once });
+    log.info('start', {
+      sensor: config.sensor,
+      logDir: config.logDir,
+      db: config.db,
+      dataDir: config.dataDir,
+      archives: present.files.length,
+      backend: backend.name,
+      following: !options.once,
+    });
+    if (sensor.adopted.files > 0) log.info('sensor', { sensor: config.sensor, message: 'took the rows recorded before sensors were named', ...sensor.adopted });
+    const renamed = renamedSensorWarning(sensor);
+    if (renamed !== null) log.info('sensor', { sensor: config.sensor, warning: renamed });
 
     while (!signal.aborted) {
       const file = queue.next();
@@ -80,7 +94,7 @@ export async function runService(options: ServiceOptions): Promise<void> {
         let outcome: FileOutcome;
         try {
           outcome = await processFile(
-            { db, tf: backend.tf, model: scoring, context, findings, options: { mode: config.threshold.mode, quantile: config.threshold.quantile, badLines: badLinePolicy(config), signal, onStart } },
+            { db, sensor: config.sensor, tf: backend.tf, model: scoring, context, findings, options: { mode: config.threshold.mode, quantile: config.threshold.quantile, badLines: badLinePolicy(config), signal, onStart } },
             file,
           );
         } catch (error) {

@@ -6,6 +6,9 @@ import type { FindingsStage } from '../findings/findings-stage.js';
 import type { ConnRecord } from '../read/conn-record.js';
 import { readConnLog } from '../read/read-conn-log.js';
 
+/** The sensor a replay's files and findings are stored under. */
+export const REPLAY_SENSOR = 'replay';
+
 /**
  * Runs logs through the context stage and the findings stage, in the order given, storing each
  * file (with no anomalies) and its findings in its own transaction into `db`, as the scorer does.
@@ -28,6 +31,7 @@ export async function replayFindings(db: Database, files: readonly string[], sta
     const recorded = recordScoredFile(
       db,
       {
+        sensor: REPLAY_SENSOR,
         path: file,
         size: 0,
         // Not the content's hash (the ledger's check is not what is measured here), but unique per path.
@@ -44,7 +48,7 @@ export async function replayFindings(db: Database, files: readonly string[], sta
         finishedAt: new Date().toISOString(),
       },
       [],
-      { withinTransaction: (fileId) => detected.write(db, fileId) },
+      { withinTransaction: (fileId) => detected.write(db, { id: fileId, sensor: REPLAY_SENSOR }) },
     );
     if (recorded.status !== 'done') throw new Error(`${file}: ${recorded.status} (the same path given twice?)`);
   }

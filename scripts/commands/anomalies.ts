@@ -13,6 +13,8 @@ export interface AnomaliesCommandOptions {
   host?: string;
   minScore?: number;
   fileId?: number;
+  /** One sensor's anomalies; all sensors' when not given. */
+  sensor?: string;
   limit: number;
   /** Default `ts`: newest first; `score`: highest first. */
   order?: AnomalyOrder;
@@ -32,6 +34,7 @@ export async function anomaliesCommand(options: AnomaliesCommandOptions, out: No
       host: options.host,
       minScore: options.minScore,
       fileId: options.fileId,
+      sensor: options.sensor,
       limit: options.limit,
       order: options.order ?? 'ts',
     });
@@ -69,6 +72,7 @@ const TABLE_COLUMNS: TableColumn[] = [
   { header: 'threshold', align: 'right' },
   { header: 'why', maxWidth: 48 },
   { header: 'model_version' },
+  { header: 'sensor', maxWidth: 24 },
   { header: 'file', maxWidth: 48, truncate: 'start' },
 ];
 
@@ -83,6 +87,7 @@ function tableRow(row: StoredAnomalyRow): Cell[] {
     significant(row.threshold),
     why(row.explanation),
     row.modelVersion,
+    row.sensor,
     row.filePath,
   ];
 }

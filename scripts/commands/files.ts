@@ -7,6 +7,8 @@ import type { OutputFormat } from './anomalies.js';
 export interface FilesCommandOptions {
   db: string;
   status?: FileStatus;
+  /** One sensor's files; all sensors' when not given. */
+  sensor?: string;
   limit: number;
   format: OutputFormat;
 }
@@ -21,7 +23,7 @@ export async function filesCommand(options: FilesCommandOptions, out: NodeJS.Wri
   }
   const db = openDatabase(options.db, { readonly: true });
   try {
-    const rows = listFiles(db, { status: options.status, limit: options.limit });
+    const rows = listFiles(db, { status: options.status, sensor: options.sensor, limit: options.limit });
     switch (options.format) {
       case 'json':
         await print(formatJsonLines(rows.map(record)), out);
@@ -30,9 +32,10 @@ export async function filesCommand(options: FilesCommandOptions, out: NodeJS.Wri
         await print(formatCsv(RECORD_KEYS, rows.map(record).map((fields) => RECORD_KEYS.map((key) => fields[key]))), out);
         break;
       case 'table': {
-        const counts = countFiles(db);
+        const counts = countFiles(db, options.sensor);
         const total = counts.done + counts.failed + counts.skipped;
-        const summary = `${rows.length} shown of ${total} files: ${counts.done} done, ${counts.failed} failed, ${counts.skipped} skipped (duplicates)\n`;
+        const of = options.sensor === undefined ? '' : ` of sensor ${options.sensor}`;
+        const summary = `${rows.length} shown of ${total} files${of}: ${counts.done} done, ${counts.failed} failed, ${counts.skipped} skipped (duplicates)\n`;
         await print(rows.length === 0 ? summary : formatTable(TABLE_COLUMNS, rows.map(tableRow)) + summary, out);
         break;
       }
@@ -47,6 +50,7 @@ export async function filesCommand(options: FilesCommandOptions, out: NodeJS.Wri
 
 const TABLE_COLUMNS: TableColumn[] = [
   { header: 'id' },
+  { header: 'sensor', maxWidth: 24 },
   { header: 'path', maxWidth: 56, truncate: 'start' },
   { header: 'status' },
   { header: 'rows' },
@@ -60,6 +64,7 @@ const TABLE_COLUMNS: TableColumn[] = [
 function tableRow(row: FileRow): Cell[] {
   return [
     row.id,
+    row.sensor,
     row.path,
     row.status,
     row.rows,
@@ -73,7 +78,7 @@ function tableRow(row: FileRow): Cell[] {
 }
 
 const RECORD_KEYS = [
-  'id', 'path', 'size', 'sha256', 'status', 'rows', 'bad_lines', 'flagged', 'threshold', 'threshold_mode', 'error',
+  'id', 'sensor', 'path', 'size', 'sha256', 'status', 'rows', 'bad_lines', 'flagged', 'threshold', 'threshold_mode', 'error',
   'duplicate_of', 'model_version', 'first_ts', 'last_ts', 'started_at', 'finished_at',
 ] as const;
 
@@ -81,6 +86,7 @@ const RECORD_KEYS = [
 function record(row: FileRow): Record<(typeof RECORD_KEYS)[number], Cell> {
   return {
     id: row.id,
+    sensor: row.sensor,
     path: row.path,
     size: row.size,
     sha256: row.sha256,

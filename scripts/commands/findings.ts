@@ -13,6 +13,8 @@ export interface FindingsCommandOptions {
   host?: string;
   type?: string;
   minSeverity?: Severity;
+  /** One sensor's findings; all sensors' when not given. */
+  sensor?: string;
   limit: number;
   format: OutputFormat;
   /** Config `findings.allow`: matching findings are left out, unless `all`. */
@@ -36,6 +38,7 @@ export async function findingsCommand(options: FindingsCommandOptions, out: Node
       host: options.host,
       type: options.type,
       minSeverity: options.minSeverity,
+      sensor: options.sensor,
     });
     const shown = matching.filter((f) => allowList.allowing(f) === null);
     const rows = shown.slice(0, options.limit);
@@ -76,6 +79,7 @@ export async function showFindingCommand(options: { db: string; id: number; form
     }
     const lines = [
       `finding ${finding.id}: ${finding.type}, ${finding.severity} (score ${finding.score})`,
+      `sensor:      ${finding.sensor}`,
       `entity:      ${describeEntity(finding)}`,
       `seen:        ${isoTime(finding.firstTs)} to ${isoTime(finding.lastTs)}`,
       `connections: ${finding.connections.toLocaleString('en-US')}, ${finding.bytesOut.toLocaleString('en-US')} bytes out, ${finding.bytesIn.toLocaleString('en-US')} in`,
@@ -97,6 +101,7 @@ type FindingRecord = StoredFinding;
 function jsonRecord(row: StoredFinding): FindingRecord {
   return {
     id: row.id,
+    sensor: row.sensor,
     type: row.type,
     severity: row.severity,
     score: row.score,
@@ -117,7 +122,7 @@ function jsonRecord(row: StoredFinding): FindingRecord {
   };
 }
 
-const CSV_KEYS = ['id', 'type', 'severity', 'score', 'src', 'dst', 'port', 'proto', 'firstTs', 'lastTs', 'connections', 'bytesOut', 'bytesIn', 'summary', 'evidence', 'modelVersion', 'createdAt', 'updatedAt'] as const;
+const CSV_KEYS = ['id', 'sensor', 'type', 'severity', 'score', 'src', 'dst', 'port', 'proto', 'firstTs', 'lastTs', 'connections', 'bytesOut', 'bytesIn', 'summary', 'evidence', 'modelVersion', 'createdAt', 'updatedAt'] as const;
 
 function csvRecord(record: FindingRecord): Cell[] {
   return CSV_KEYS.map((key) => {
@@ -131,11 +136,12 @@ const TABLE_COLUMNS: TableColumn[] = [
   { header: 'score', align: 'right' },
   { header: 'severity' },
   { header: 'type' },
+  { header: 'sensor', maxWidth: 24 },
   { header: 'entity', maxWidth: 48 },
   { header: 'last seen' },
   { header: 'evidence', maxWidth: 110 },
 ];
 
 function tableRow(row: StoredFinding): Cell[] {
-  return [row.id, row.score.toFixed(1), row.severity, row.type, describeEntity(row), isoTime(row.lastTs), row.summary];
+  return [row.id, row.score.toFixed(1), row.severity, row.type, row.sensor, describeEntity(row), isoTime(row.lastTs), row.summary];
 }

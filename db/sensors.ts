@@ -1,0 +1,52 @@
+import type { Database } from 'better-sqlite3';
+import { contextError, prepared } from './statements.js';
+
+/** A sensor the database has files from, with how many. */
+export interface SensorFiles {
+  sensor: string;
+  files: number;
+}
+
+const SENSORS = `SELECT sensor, count(*) AS files FROM files GROUP BY sensor ORDER BY sensor`;
+
+/** Every sensor the ledger has files from ('' for rows recorded before sensors were named, until one takes them). */
+export function listSensors(db: Database): SensorFiles[] {
+  return prepared<[], SensorFiles>(db, SENSORS).all();
+}
+
+/** How many rows of each table `adoptUnnamedRows` gave to the sensor. */
+export interface AdoptedRows {
+  files: number;
+  findings: number;
+  tracks: number;
+  contextPieces: number;
+}
+
+const ADOPT = {
+  files: `UPDATE files SET sensor = ? WHERE sensor = ''`,
+  findings: `UPDATE findings SET sensor = ? WHERE sensor = ''`,
+  tracks: `UPDATE finding_tracks SET sensor = ? WHERE sensor = ''`,
+  contextPieces: `UPDATE context_state SET sensor = ? WHERE sensor = ''`,
+} as const;
+
+/**
+ * Gives `sensor` the rows recorded before sensors were named (migration 7 left them ''), in one
+ * transaction. Until then one instance wrote each database, so they are the first writer's: its
+ * ledger, findings and context state carry on as they were, with no file scored again.
+ */
+export function adoptUnnamedRows(db: Database, sensor: string): AdoptedRows {
+  try {
+    return db
+      .transaction(
+        (): AdoptedRows => ({
+          files: prepared<[string]>(db, ADOPT.files).run(sensor).changes,
+          findings: prepared<[string]>(db, ADOPT.findings).run(sensor).changes,
+          tracks: prepared<[string]>(db, ADOPT.tracks).run(sensor).changes,
+          contextPieces: prepared<[string]>(db, ADOPT.contextPieces).run(sensor).changes,
+        }),
+      )
+      .immediate();
+  } catch (error) {
+    throw contextError(`${db.name}: giving the rows recorded before sensor names to sensor ${sensor}`, error);
+  }
+}
