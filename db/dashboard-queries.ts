@@ -108,16 +108,3 @@ export function hostFlaggedPerBin(
   ).all({ host, sample: checkedLimit(db, options.sample), bin: options.bin });
 }
 
-const FILES_PAGE = `SELECT id, path, size, sha256, status, rows, bad_lines AS badLines, flagged, threshold, threshold_mode AS thresholdMode,
-  error, duplicate_of AS duplicateOf, model_version AS modelVersion, first_ts AS firstTs, last_ts AS lastTs, started_at AS startedAt,
-  finished_at AS finishedAt FROM files WHERE (@status IS NULL OR status = @status) AND (@before IS NULL OR id < @before)
-  ORDER BY id DESC LIMIT @limit`;
-
-/** The ledger newest first, a page at a time: the files before id `before` (all when null). */
-export function ledgerPage(db: Database, options: { status: FileRow['status'] | null; before: number | null; limit: number }): FileRow[] {
-  return prepared<[{ status: string | null; before: number | null; limit: number }], FileRow>(db, FILES_PAGE).all({
-    status: options.status,
-    before: options.before,
-    limit: checkedLimit(db, options.limit),
-  });
-}

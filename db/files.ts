@@ -112,17 +112,27 @@ export function findFileById(db: Database, id: number): FileRow | undefined {
 
 // -1 is SQLite's "no limit"; a NULL filter is no filter.
 const LIST_FILES = `SELECT ${COLUMNS} FROM files WHERE (@status IS NULL OR status = @status) AND (@sensor IS NULL OR sensor = @sensor)
-  ORDER BY id DESC LIMIT @limit`;
+  AND (@before IS NULL OR id < @before) ORDER BY id DESC LIMIT @limit`;
 
-/** The ledger, newest first (by insertion, which is the order files were finished in): all sensors', or one's. */
-export function listFiles(db: Database, options: { status?: FileStatus; sensor?: string; limit?: number } = {}): FileRow[] {
+export interface FileListing {
+  status?: FileStatus;
+  /** One sensor's files; all sensors' when not given. */
+  sensor?: string;
+  /** The page after the one that ended with this id: only files with a lower one. */
+  before?: number;
+  limit?: number;
+}
+
+/** The ledger, newest first (by insertion, which is the order files were finished in). */
+export function listFiles(db: Database, options: FileListing = {}): FileRow[] {
   const limit = checkedLimit(db, options.limit);
   if (options.status !== undefined && !FILE_STATUSES.includes(options.status)) {
     throw new Error(`${db.name}: listing files: status is '${String(options.status)}'; expected one of ${FILE_STATUSES.join(', ')}`);
   }
-  return prepared<[{ status: string | null; sensor: string | null; limit: number }], FileRow>(db, LIST_FILES).all({
+  return prepared<[{ status: string | null; sensor: string | null; before: number | null; limit: number }], FileRow>(db, LIST_FILES).all({
     status: options.status ?? null,
     sensor: options.sensor ?? null,
+    before: options.before ?? null,
     limit,
   });
 }

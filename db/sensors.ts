@@ -1,6 +1,10 @@
 import type { Database } from 'better-sqlite3';
 import { contextError, prepared } from './statements.js';
 
+/** A sensor's name: short, and safe in a file name, a URL and a log line. */
+export const SENSOR_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const SENSOR_NAME_RULE = '1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit';
+
 /** A sensor the database has files from, with how many. */
 export interface SensorFiles {
   sensor: string;
@@ -12,6 +16,13 @@ const SENSORS = `SELECT sensor, count(*) AS files FROM files GROUP BY sensor ORD
 /** Every sensor the ledger has files from ('' for rows recorded before sensors were named, until one takes them). */
 export function listSensors(db: Database): SensorFiles[] {
   return prepared<[], SensorFiles>(db, SENSORS).all();
+}
+
+const SENSOR_NAMES = `SELECT DISTINCT sensor FROM files WHERE sensor <> '' ORDER BY sensor`;
+
+/** The sensors the ledger has files from, by name. */
+export function sensorNames(db: Database): string[] {
+  return prepared<[], string>(db, SENSOR_NAMES).pluck().all();
 }
 
 /** How many rows of each table `adoptUnnamedRows` gave to the sensor. */

@@ -1,12 +1,15 @@
 // node:test runs and awaits every test() and describe() it registers; their promises are not ours to await.
 import * as assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { hostname } from 'node:os';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { queryAnomalies } from '../db/anomalies.js';
+import { listFiles } from '../db/files.js';
+import { queryFindings } from '../db/findings.js';
 import { ANOMALY_RECORD_KEYS } from '../db/export-format.js';
 import { openDatabase } from '../db/open-database.js';
 import { launchChromium } from '../notebooks-ts/browser.js';
@@ -214,6 +217,57 @@ describe('the dashboard in a browser', () => {
       await page.close();
     }
   });
+
+  test("with two sensors' files in the database, the files, anomalies and findings pages filter by sensor and show each row's, still fitting 800 px", async () => {
+    // rita's database with every other file and finding moved to a second sensor.
+    const file = join(rita.dirs.root, 'two-sensors.sqlite');
+    const source = openDatabase(rita.dirs.db);
+    try {
+      source.prepare('VACUUM INTO ?').run(file);
+    } finally {
+      source.close();
+    }
+    const db = openDatabase(file);
+    let moved: { files: number; anomalies: number; findings: number };
+    try {
+      db.exec(`UPDATE files SET sensor = 'edge-b' WHERE id % 2 = 0; UPDATE findings SET sensor = 'edge-b' WHERE id % 2 = 0`);
+      moved = {
+        files: listFiles(db, { sensor: 'edge-b' }).length,
+        anomalies: queryAnomalies(db, { sensor: 'edge-b', limit: 100 }).length,
+        findings: queryFindings(db, { sensor: 'edge-b' }).length,
+      };
+    } finally {
+      db.close();
+    }
+    assert.ok(moved.files > 0 && moved.anomalies > 0 && moved.findings > 0, JSON.stringify(moved));
+    const dashboard = await startDashboard({ db: file, host: '127.0.0.1', port: 0, token: '', logDir: rita.dirs.logDir, allow: [], log: quiet, liveSeconds: 1 });
+    try {
+      for (const path of ['/files', '/anomalies?order=score', '/findings?all=1']) {
+        const { page, problems } = await open(dashboard.url, path, 800);
+        try {
+          assert.deepEqual(await problems(), [], path);
+          assert.ok((await page.locator('th', { hasText: /^sensor$/ }).count()) === 1, `${path}: a sensor column`);
+        } finally {
+          await page.close();
+        }
+      }
+      const sensorCells = async (path: string): Promise<string[]> => {
+        const html = await (await fetch(new URL(path, dashboard.url))).text();
+        return [...html.matchAll(/<td class="nowrap">(edge-b|[^<]*)<\/td>/g)].map((m) => m[1]!).filter((cell) => cell === 'edge-b' || cell === hostname());
+      };
+      // As many as the sensor has, up to a page (100 files, 100 anomalies, 50 findings), all of them its own.
+      assert.deepEqual(await sensorCells('/files?sensor=edge-b'), Array(Math.min(moved.files, 100)).fill('edge-b'));
+      assert.deepEqual(await sensorCells('/anomalies?sensor=edge-b'), Array(moved.anomalies).fill('edge-b'));
+      assert.deepEqual(await sensorCells('/findings?all=1&sensor=edge-b'), Array(Math.min(moved.findings, 50)).fill('edge-b'));
+      const all = await sensorCells('/files');
+      assert.ok(all.includes('edge-b') && all.includes(hostname()), 'unfiltered, both sensors');
+      const refused = await fetch(new URL('/findings?sensor=edge%20b', dashboard.url));
+      assert.equal(refused.status, 400);
+      assert.match((await refused.text()).replaceAll('&quot;', '"'), /sensor is "edge b"; allowed: 1 to 64 letters, digits/);
+    } finally {
+      await dashboard.stop();
+    }
+  });
 });
 
 describe('the dashboard over HTTP', () => {
@@ -226,7 +280,7 @@ describe('the dashboard over HTTP', () => {
       ['/anomalies?since=yesterday', /since is "yesterday"; allowed: a date/],
       ['/findings?until=2024-02-30', /until is "2024-02-30"; allowed: a date/],
       ['/anomalies?after=1e3', /after is "1e3"; allowed: a cursor/],
-      ['/anomalies?limit=5', /limit is not a parameter of this page; allowed: since, until, host, minScore, file, order, after/],
+      ['/anomalies?limit=5', /limit is not a parameter of this page; allowed: since, until, host, sensor, minScore, file, order, after/],
       ['/findings?severity=urgent', /severity is "urgent"; allowed: info, low, medium, high, critical/],
       ['/findings?type=botnet', /type is "botnet"; allowed: beacon, /],
       ['/findings?page=0', /page is "0"; allowed: a whole number of 1 or more/],

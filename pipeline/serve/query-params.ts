@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { SENSOR_NAME, SENSOR_NAME_RULE } from '../../db/sensors.js';
 
 // Every page's query string, checked against a fixed list before any of it reaches a query: a
 // value that is not allowed is a 400 that says which parameter, what it was and what is allowed.
@@ -37,6 +38,8 @@ export const hostParam = described(
   z.string().refine((value) => isIP(value) !== 0, { error: 'is not an address' }),
   'an IPv4 or IPv6 address (10.1.0.5, 2001:db8::1)',
 );
+
+export const sensorParam = described(z.string().regex(SENSOR_NAME, { error: 'is not a sensor name' }), SENSOR_NAME_RULE);
 
 export function choiceParam<const T extends readonly string[]>(values: T) {
   return described(z.enum(values), values.join(', '));

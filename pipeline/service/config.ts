@@ -5,6 +5,7 @@ import cron from 'node-cron';
 import { z } from 'zod';
 import { THRESHOLD_MODES } from '../../db/files.js';
 import { DEFAULT_DATABASE_NAME, defaultDatabasePath } from '../../db/open-database.js';
+import { SENSOR_NAME, SENSOR_NAME_RULE } from '../../db/sensors.js';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../../model/autoencoder.js';
 import type { Preset } from '../../preprocess/feature-spec.js';
 import { PRESETS, type PresetName } from '../../preprocess/presets.js';
@@ -41,9 +42,6 @@ function oneOf<const T extends readonly string[]>(values: T) {
 
 const path = (what: string) => z.string().describe(what);
 
-/** A sensor's name: short, and safe in a file name, a URL and a log line. */
-export const SENSOR_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const SENSOR_NAME_RULE = '1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit';
 const sensorName = z
   .string()
   .refine((value) => value === '' || SENSOR_NAME.test(value), { error: 'is not a sensor name' })

@@ -1,13 +1,15 @@
 import { countAnomalies, queryAnomalies, type AnomalyQuery, type StoredAnomalyRow } from '../../../db/anomalies.js';
 import { ANOMALY_RECORD_KEYS, anomalyCsvCells, formatCsv, significant, why } from '../../../db/export-format.js';
+import { sensorNames } from '../../../db/sensors.js';
 import type { DashboardDeps } from '../dashboard-deps.js';
-import { choiceParam, cursorParam, hostParam, parseQuery, scoreParam, timeParam, wholeParam } from '../query-params.js';
-import { bytes, count, Empty, HostLink, Layout, utc, Wide, withQuery } from './parts.js';
+import { choiceParam, cursorParam, hostParam, parseQuery, scoreParam, sensorParam, timeParam, wholeParam } from '../query-params.js';
+import { bytes, count, Empty, HostLink, Layout, SensorChoice, utc, Wide, withQuery } from './parts.js';
 
 export const ANOMALIES_QUERY = {
   since: timeParam,
   until: timeParam,
   host: hostParam,
+  sensor: sensorParam,
   minScore: scoreParam,
   file: wholeParam(1),
   order: choiceParam(['ts', 'score']),
@@ -24,7 +26,7 @@ type Filters = Omit<AnomalyQuery, 'limit' | 'after'>;
 function filtersOf(search: URLSearchParams): { filters: Filters; after: AnomalyQuery['after'] } {
   const query = parseQuery(search, ANOMALIES_QUERY);
   return {
-    filters: { since: query.since, until: query.until, host: query.host, minScore: query.minScore, fileId: query.file, order: query.order ?? 'ts' },
+    filters: { since: query.since, until: query.until, host: query.host, sensor: query.sensor, minScore: query.minScore, fileId: query.file, order: query.order ?? 'ts' },
     after: query.after,
   };
 }
@@ -38,6 +40,7 @@ export function anomaliesPage(deps: DashboardDeps, search: URLSearchParams) {
   const plain = Object.fromEntries([...search].filter(([key]) => key !== 'after'));
   const next = rows.length > PAGE_SIZE && last !== undefined ? withQuery('/anomalies', { ...plain, after: `${filters.order === 'score' ? last.score : last.ts}_${last.id}` }) : null;
   const order = filters.order ?? 'ts';
+  const sensors = sensorNames(deps.db);
 
   return (
     <Layout title="Anomalies" section="anomalies">
@@ -54,6 +57,7 @@ export function anomaliesPage(deps: DashboardDeps, search: URLSearchParams) {
           host
           <input type="text" name="host" value={filters.host ?? ''} placeholder="either end" />
         </label>
+        <SensorChoice sensors={sensors} selected={filters.sensor} />
         <label>
           score at least
           <input type="number" name="minScore" step="any" min="0" value={search.get('minScore') ?? ''} />
@@ -80,7 +84,7 @@ export function anomaliesPage(deps: DashboardDeps, search: URLSearchParams) {
         {filters.fileId === undefined ? '' : `file ${filters.fileId} only · `}
         {`${count(countAnomalies(deps.db))} flagged connections stored; ${order === 'ts' ? 'newest' : 'highest score'} first, ${PAGE_SIZE} a page`}
       </p>
-      {page.length === 0 ? <Empty>No flagged connections match.</Empty> : <AnomaliesTable rows={page} />}
+      {page.length === 0 ? <Empty>No flagged connections match.</Empty> : <AnomaliesTable rows={page} showSensor={sensors.length > 1} />}
       <div class="pager">
         {after === undefined ? null : <a href={withQuery('/anomalies', plain)}>⇤ first page</a>}
         {next === null ? <span class="muted">no more rows</span> : <a href={next}>next page →</a>}
@@ -89,13 +93,15 @@ export function anomaliesPage(deps: DashboardDeps, search: URLSearchParams) {
   );
 }
 
-export function AnomaliesTable(props: { rows: readonly StoredAnomalyRow[] }) {
+/** `showSensor`: a column for each row's sensor, when the database holds more than one. */
+export function AnomaliesTable(props: { rows: readonly StoredAnomalyRow[]; showSensor: boolean }) {
   return (
     <Wide>
       <table class="anomalies">
         <thead>
           <tr>
             <th>time (UTC)</th>
+            {props.showSensor ? <th>sensor</th> : null}
             <th>source</th>
             <th>destination</th>
             <th>proto/service</th>
@@ -109,6 +115,7 @@ export function AnomaliesTable(props: { rows: readonly StoredAnomalyRow[] }) {
           {props.rows.map((a) => (
             <tr>
               <td class="nowrap">{utc(a.ts)}</td>
+              {props.showSensor ? <td class="nowrap">{a.sensor}</td> : null}
               <td class="nowrap">
                 <HostLink host={a.origH} />
                 {`:${a.origP}`}

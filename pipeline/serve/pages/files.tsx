@@ -1,20 +1,21 @@
-import { ledgerPage } from '../../../db/dashboard-queries.js';
-import { countFiles, FILE_STATUSES } from '../../../db/files.js';
+import { countFiles, FILE_STATUSES, listFiles } from '../../../db/files.js';
+import { sensorNames } from '../../../db/sensors.js';
 import { significant } from '../../../db/export-format.js';
 import type { DashboardDeps } from '../dashboard-deps.js';
-import { choiceParam, parseQuery, wholeParam } from '../query-params.js';
+import { choiceParam, parseQuery, sensorParam, wholeParam } from '../query-params.js';
 import { count, Empty, Layout, utc, Wide, withQuery } from './parts.js';
 
-export const FILES_QUERY = { status: choiceParam(FILE_STATUSES), before: wholeParam(1) };
+export const FILES_QUERY = { status: choiceParam(FILE_STATUSES), sensor: sensorParam, before: wholeParam(1) };
 
 const PAGE_SIZE = 100;
 
 export function filesPage(deps: DashboardDeps, search: URLSearchParams) {
   const query = parseQuery(search, FILES_QUERY);
-  const rows = ledgerPage(deps.db, { status: query.status ?? null, before: query.before ?? null, limit: PAGE_SIZE + 1 });
+  const rows = listFiles(deps.db, { status: query.status, sensor: query.sensor, before: query.before, limit: PAGE_SIZE + 1 });
   const page = rows.slice(0, PAGE_SIZE);
-  const counts = countFiles(deps.db);
-  const next = rows.length > PAGE_SIZE ? withQuery('/files', { status: query.status, before: page.at(-1)!.id }) : null;
+  const counts = countFiles(deps.db, query.sensor);
+  const sensors = sensorNames(deps.db);
+  const next = rows.length > PAGE_SIZE ? withQuery('/files', { status: query.status, sensor: query.sensor, before: page.at(-1)!.id }) : null;
 
   return (
     <Layout title="Files" section="files">
@@ -25,12 +26,22 @@ export function filesPage(deps: DashboardDeps, search: URLSearchParams) {
             {status === query.status ? (
               <strong>{status ?? 'all'}</strong>
             ) : (
-              <a href={withQuery('/files', { status })}>{status ?? 'all'}</a>
+              <a href={withQuery('/files', { status, sensor: query.sensor })}>{status ?? 'all'}</a>
             )}
             {` (${count(status === undefined ? counts.done + counts.failed + counts.skipped : counts[status])}) `}
           </>
         ))}
       </p>
+      {sensors.length > 1 ? (
+        <p>
+          {'Sensor: '}
+          {[undefined, ...sensors].map((sensor) => (
+            <>
+              {sensor === query.sensor ? <strong>{sensor ?? 'all'}</strong> : <a href={withQuery('/files', { status: query.status, sensor })}>{sensor ?? 'all'}</a>}{' '}
+            </>
+          ))}
+        </p>
+      ) : null}
       {page.length === 0 ? (
         <Empty>No files.</Empty>
       ) : (
@@ -39,6 +50,7 @@ export function filesPage(deps: DashboardDeps, search: URLSearchParams) {
             <thead>
               <tr>
                 <th class="num">id</th>
+                {sensors.length > 1 ? <th>sensor</th> : null}
                 <th>status</th>
                 <th>file</th>
                 <th>data from (UTC)</th>
@@ -54,6 +66,7 @@ export function filesPage(deps: DashboardDeps, search: URLSearchParams) {
               {page.map((f) => (
                 <tr>
                   <td class="num">{f.id}</td>
+                  {sensors.length > 1 ? <td class="nowrap">{f.sensor}</td> : null}
                   <td>
                     <span class={`badge st-${f.status}`}>{f.status}</span>
                   </td>
@@ -76,7 +89,7 @@ export function filesPage(deps: DashboardDeps, search: URLSearchParams) {
         </Wide>
       )}
       <div class="pager">
-        {query.before === undefined ? null : <a href={withQuery('/files', { status: query.status })}>⇤ newest</a>}
+        {query.before === undefined ? null : <a href={withQuery('/files', { status: query.status, sensor: query.sensor })}>⇤ newest</a>}
         {next === null ? <span class="muted">no more files</span> : <a href={next}>older →</a>}
       </div>
     </Layout>

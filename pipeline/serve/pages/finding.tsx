@@ -35,6 +35,7 @@ export function findingPage(deps: DashboardDeps, id: number, search: URLSearchPa
           <Facts
             rows={[
               ['score', `${finding.score.toFixed(1)} of 100`],
+              ['sensor', finding.sensor],
               ['source', <HostLink host={finding.src} />],
               ['destination', <><HostLink host={finding.dst} />{finding.port === null ? '' : `:${finding.port}${finding.proto === null ? '' : `/${finding.proto}`}`}</>],
               ['seen (UTC)', `${utc(finding.firstTs)} to ${utc(finding.lastTs)}`],
@@ -80,7 +81,7 @@ export function findingPage(deps: DashboardDeps, id: number, search: URLSearchPa
       {anomalies.length === 0 ? (
         <Empty>None of its connections was among the flagged rows: this finding comes from the pattern, not from single rows.</Empty>
       ) : (
-        <AnomaliesTable rows={anomalies.slice(0, LISTED_ANOMALIES)} />
+        <AnomaliesTable rows={anomalies.slice(0, LISTED_ANOMALIES)} showSensor={false} />
       )}
       {anomaliesLink !== null ? (
         <p>

@@ -1,13 +1,15 @@
 import { queryFindings, SEVERITIES, type StoredFinding } from '../../../db/findings.js';
+import { sensorNames } from '../../../db/sensors.js';
 import { FINDING_TYPES } from '../../findings/detector.js';
 import type { DashboardDeps } from '../dashboard-deps.js';
-import { choiceParam, flagParam, hostParam, parseQuery, timeParam, wholeParam } from '../query-params.js';
-import { Choice, count, Empty, HostLink, Layout, SeverityBadge, utc, Wide, withQuery } from './parts.js';
+import { choiceParam, flagParam, hostParam, parseQuery, sensorParam, timeParam, wholeParam } from '../query-params.js';
+import { Choice, count, Empty, HostLink, Layout, SensorChoice, SeverityBadge, utc, Wide, withQuery } from './parts.js';
 
 export const FINDINGS_QUERY = {
   since: timeParam,
   until: timeParam,
   host: hostParam,
+  sensor: sensorParam,
   type: choiceParam(FINDING_TYPES),
   severity: choiceParam(SEVERITIES),
   all: flagParam,
@@ -25,7 +27,9 @@ export function findingsPage(deps: DashboardDeps, search: URLSearchParams) {
     host: query.host,
     type: query.type,
     minSeverity: query.severity,
+    sensor: query.sensor,
   });
+  const sensors = sensorNames(deps.db);
   const shown = query.all === undefined ? matching.filter((f) => deps.allowList.allowing(f) === null) : matching;
   const hidden = matching.length - shown.length;
   const page = query.page ?? 1;
@@ -48,6 +52,7 @@ export function findingsPage(deps: DashboardDeps, search: URLSearchParams) {
           host
           <input type="text" name="host" value={query.host ?? ''} placeholder="either end" />
         </label>
+        <SensorChoice sensors={sensors} selected={query.sensor} />
         <Choice label="type" name="type" options={FINDING_TYPES} selected={query.type} />
         <Choice label="severity at least" name="severity" options={SEVERITIES} selected={query.severity} />
         <label class="check">
@@ -60,7 +65,7 @@ export function findingsPage(deps: DashboardDeps, search: URLSearchParams) {
         {`${count(shown.length)} finding${shown.length === 1 ? '' : 's'}, highest score first`}
         {hidden > 0 ? `; ${count(hidden)} hidden by the allow-list (findings.allow)` : ''}
       </p>
-      {rows.length === 0 ? <Empty>No findings match.</Empty> : <FindingsTable rows={rows} />}
+      {rows.length === 0 ? <Empty>No findings match.</Empty> : <FindingsTable rows={rows} showSensor={sensors.length > 1} />}
       {pages > 1 ? (
         <div class="pager">
           {page > 1 ? <a href={link({ page: page - 1 })}>← previous</a> : null}
@@ -72,7 +77,8 @@ export function findingsPage(deps: DashboardDeps, search: URLSearchParams) {
   );
 }
 
-export function FindingsTable(props: { rows: readonly StoredFinding[] }) {
+/** `showSensor`: a column for each finding's sensor, when the database holds more than one. */
+export function FindingsTable(props: { rows: readonly StoredFinding[]; showSensor: boolean }) {
   return (
     <Wide>
       <table class="findings">
@@ -81,6 +87,7 @@ export function FindingsTable(props: { rows: readonly StoredFinding[] }) {
             <th class="num">score</th>
             <th>severity</th>
             <th>type</th>
+            {props.showSensor ? <th>sensor</th> : null}
             <th>source</th>
             <th>destination</th>
             <th>last seen (UTC)</th>
@@ -100,6 +107,7 @@ export function FindingsTable(props: { rows: readonly StoredFinding[] }) {
               <td class="nowrap">
                 <a href={`/findings/${f.id}`}>{f.type}</a>
               </td>
+              {props.showSensor ? <td class="nowrap">{f.sensor}</td> : null}
               <td class="nowrap">
                 <HostLink host={f.src} />
               </td>

@@ -1,6 +1,7 @@
 import { hostFlaggedPerBin, hostPeers } from '../../../db/dashboard-queries.js';
 import { queryAnomalies } from '../../../db/anomalies.js';
 import { queryFindings } from '../../../db/findings.js';
+import { sensorNames } from '../../../db/sensors.js';
 import type { DashboardDeps } from '../dashboard-deps.js';
 import { flagParam, parseQuery } from '../query-params.js';
 import { AnomaliesTable } from './anomalies.js';
@@ -26,6 +27,8 @@ export function hostPage(deps: DashboardDeps, host: string, search: URLSearchPar
   const peers = hostPeers(deps.db, host, { sample: SAMPLE, limit: PEERS });
   const perHour = hostFlaggedPerBin(deps.db, host, { sample: SAMPLE, bin: BIN_SECONDS });
   const sampled = perHour.reduce((n, bin) => n + bin.outbound + bin.inbound, 0);
+  // An address may be on more than one sensor's network: each row says whose it is.
+  const showSensor = sensorNames(deps.db).length > 1;
 
   return (
     <Layout title={`Host ${host}`} section="hosts">
@@ -40,7 +43,7 @@ export function hostPage(deps: DashboardDeps, host: string, search: URLSearchPar
           <a href={withQuery(hostHref(host), { all: '1' })}>show them</a>
         </p>
       ) : null}
-      {findings.length === 0 ? <Empty>None.</Empty> : <FindingsTable rows={findings.slice(0, LISTED_FINDINGS)} />}
+      {findings.length === 0 ? <Empty>None.</Empty> : <FindingsTable rows={findings.slice(0, LISTED_FINDINGS)} showSensor={showSensor} />}
       {findings.length > LISTED_FINDINGS ? (
         <p>
           <a href={withQuery('/findings', { host, all: query.all })}>{`The highest ${LISTED_FINDINGS} shown; all ${count(findings.length)} →`}</a>
@@ -94,7 +97,7 @@ export function hostPage(deps: DashboardDeps, host: string, search: URLSearchPar
         </Wide>
       )}
       <h2>Latest flagged connections</h2>
-      {anomalies.length === 0 ? <Empty>None stored.</Empty> : <AnomaliesTable rows={anomalies} />}
+      {anomalies.length === 0 ? <Empty>None stored.</Empty> : <AnomaliesTable rows={anomalies} showSensor={showSensor} />}
       <p>
         <a href={withQuery('/anomalies', { host })}>{`All flagged connections of ${host} →`}</a>
       </p>

@@ -111,6 +111,14 @@ export function Choice(props: { label: string; name: string; options: readonly s
   );
 }
 
+/**
+ * The sensor filter, shown only when the database holds more than one sensor's files: beside a
+ * single sensor it would offer one choice.
+ */
+export function SensorChoice(props: { sensors: readonly string[]; selected: string | undefined }) {
+  return props.sensors.length > 1 ? <Choice label="sensor" name="sensor" options={props.sensors} selected={props.selected} /> : null;
+}
+
 /** Definition list rows: a label and its value. */
 export function Facts(props: { rows: readonly [string, Child][] }) {
   return (
