@@ -3,33 +3,40 @@ import { prepared } from './statements.js';
 
 // The aggregates the `anomalies` report draws. Each is a GROUP BY (or a count), so SQLite streams
 // the table and only the groups come back: memory grows with the number of bars, not of anomalies.
+// Each takes a sensor: only that sensor's rows (an anomaly's is its file's), or every sensor's for null.
 
-const ANOMALY_TOTALS = `SELECT count(*) AS count, min(ts) AS first, max(ts) AS last FROM anomalies`;
+const SCOPED_ANOMALY = `(@sensor IS NULL OR anomalies.file_id IN (SELECT id FROM files WHERE sensor = @sensor))`;
+const SCOPED_FILE = `(@sensor IS NULL OR sensor = @sensor)`;
+
+type Sensor = { sensor: string | null };
+
+const ANOMALY_TOTALS = `SELECT count(*) AS count, min(ts) AS first, max(ts) AS last FROM anomalies WHERE ${SCOPED_ANOMALY}`;
 
 /** How many anomalies there are, and the `ts` of the first and last (null when there are none). */
-export function anomalyTotals(db: Database): { count: number; first: number | null; last: number | null } {
-  return prepared<[], { count: number; first: number | null; last: number | null }>(db, ANOMALY_TOTALS).get()!;
+export function anomalyTotals(db: Database, sensor: string | null = null): { count: number; first: number | null; last: number | null } {
+  return prepared<[Sensor], { count: number; first: number | null; last: number | null }>(db, ANOMALY_TOTALS).get({ sensor })!;
 }
 
-const ANOMALIES_PER_MODEL = `SELECT model_version AS model, count(*) AS count FROM anomalies GROUP BY model_version ORDER BY count DESC, model`;
+const ANOMALIES_PER_MODEL = `SELECT model_version AS model, count(*) AS count FROM anomalies WHERE ${SCOPED_ANOMALY} GROUP BY model_version ORDER BY count DESC, model`;
 
 /** Anomalies per model version, most first. */
-export function anomaliesPerModel(db: Database): { model: string; count: number }[] {
-  return prepared<[], { model: string; count: number }>(db, ANOMALIES_PER_MODEL).all();
+export function anomaliesPerModel(db: Database, sensor: string | null = null): { model: string; count: number }[] {
+  return prepared<[Sensor], { model: string; count: number }>(db, ANOMALIES_PER_MODEL).all({ sensor });
 }
 
-const SCORED_TOTALS = `SELECT coalesce(sum(rows), 0) AS rows, coalesce(sum(flagged), 0) AS flagged FROM files WHERE status = 'done'`;
+const SCORED_TOTALS = `SELECT coalesce(sum(rows), 0) AS rows, coalesce(sum(flagged), 0) AS flagged FROM files WHERE status = 'done' AND ${SCOPED_FILE}`;
 
 /** Connections scored and flagged, over every file scored. */
-export function scoredTotals(db: Database): { rows: number; flagged: number } {
-  return prepared<[], { rows: number; flagged: number }>(db, SCORED_TOTALS).get()!;
+export function scoredTotals(db: Database, sensor: string | null = null): { rows: number; flagged: number } {
+  return prepared<[Sensor], { rows: number; flagged: number }>(db, SCORED_TOTALS).get({ sensor })!;
 }
 
-const FILES_PER_THRESHOLD_MODE = `SELECT threshold_mode AS mode, count(*) AS files FROM files WHERE status = 'done' GROUP BY threshold_mode ORDER BY files DESC, mode`;
+const FILES_PER_THRESHOLD_MODE = `SELECT threshold_mode AS mode, count(*) AS files FROM files WHERE status = 'done' AND ${SCOPED_FILE}
+  GROUP BY threshold_mode ORDER BY files DESC, mode`;
 
 /** Scored files per threshold mode (null for a file recorded without one). */
-export function scoredFilesPerThresholdMode(db: Database): { mode: string | null; files: number }[] {
-  return prepared<[], { mode: string | null; files: number }>(db, FILES_PER_THRESHOLD_MODE).all();
+export function scoredFilesPerThresholdMode(db: Database, sensor: string | null = null): { mode: string | null; files: number }[] {
+  return prepared<[Sensor], { mode: string | null; files: number }>(db, FILES_PER_THRESHOLD_MODE).all({ sensor });
 }
 
 /**
@@ -54,21 +61,27 @@ function bandParams(db: Database, floors: readonly number[]): Record<string, num
 }
 
 /** Anomalies per score band (0-based index into `floors`, the bands' floors as multiples of the threshold). */
-export function anomaliesPerBand(db: Database, floors: readonly number[]): { band: number; count: number }[] {
-  const params = bandParams(db, floors);
+export function anomaliesPerBand(db: Database, floors: readonly number[], sensor: string | null = null): { band: number; count: number }[] {
+  const params = { ...bandParams(db, floors), sensor };
   return prepared<[typeof params], { band: number; count: number }>(
     db,
-    `SELECT ${bandCase(floors.length)} AS band, count(*) AS count FROM anomalies GROUP BY 1 ORDER BY 1`,
+    `SELECT ${bandCase(floors.length)} AS band, count(*) AS count FROM anomalies WHERE ${SCOPED_ANOMALY} GROUP BY 1 ORDER BY 1`,
   ).all(params);
 }
 
 /** Anomalies per time bin (`time`: the bin's start, epoch seconds, by `ts`) and score band, in time order. */
-export function anomaliesPerTimeAndBand(db: Database, binSeconds: number, floors: readonly number[]): { time: number; band: number; count: number }[] {
+export function anomaliesPerTimeAndBand(
+  db: Database,
+  binSeconds: number,
+  floors: readonly number[],
+  sensor: string | null = null,
+): { time: number; band: number; count: number }[] {
   if (!(Number.isSafeInteger(binSeconds) && binSeconds > 0)) throw new Error(`${db.name}: the time bin is ${binSeconds} s; expected a whole number above 0`);
-  const params = { ...bandParams(db, floors), bin: binSeconds };
+  const params = { ...bandParams(db, floors), bin: binSeconds, sensor };
   return prepared<[typeof params], { time: number; band: number; count: number }>(
     db,
-    `SELECT CAST(ts / @bin AS INTEGER) * @bin AS time, ${bandCase(floors.length)} AS band, count(*) AS count FROM anomalies GROUP BY 1, 2 ORDER BY 1, 2`,
+    `SELECT CAST(ts / @bin AS INTEGER) * @bin AS time, ${bandCase(floors.length)} AS band, count(*) AS count FROM anomalies WHERE ${SCOPED_ANOMALY}
+     GROUP BY 1, 2 ORDER BY 1, 2`,
   ).all(params);
 }
 
@@ -78,58 +91,60 @@ export type HostSide = 'orig_h' | 'resp_h';
 // One statement per side, so each is grouped through its own (host, ts) index: SQLite walks it in
 // order and keeps one group at a time.
 const TOP_HOSTS: Record<HostSide, string> = {
-  orig_h: `SELECT orig_h AS host, count(*) AS count, max(score / CASE WHEN threshold > 0 THEN threshold ELSE 1 END) AS worst FROM anomalies GROUP BY orig_h ORDER BY count DESC, host LIMIT ?`,
-  resp_h: `SELECT resp_h AS host, count(*) AS count, max(score / CASE WHEN threshold > 0 THEN threshold ELSE 1 END) AS worst FROM anomalies GROUP BY resp_h ORDER BY count DESC, host LIMIT ?`,
+  orig_h: `SELECT orig_h AS host, count(*) AS count, max(score / CASE WHEN threshold > 0 THEN threshold ELSE 1 END) AS worst FROM anomalies
+    WHERE ${SCOPED_ANOMALY} GROUP BY orig_h ORDER BY count DESC, host LIMIT @limit`,
+  resp_h: `SELECT resp_h AS host, count(*) AS count, max(score / CASE WHEN threshold > 0 THEN threshold ELSE 1 END) AS worst FROM anomalies
+    WHERE ${SCOPED_ANOMALY} GROUP BY resp_h ORDER BY count DESC, host LIMIT @limit`,
 };
 
 /** The `limit` hosts on `side` with the most anomalies, with the highest score among them as a multiple of its threshold. */
-export function topHosts(db: Database, side: HostSide, limit: number): { host: string; count: number; worst: number }[] {
-  return prepared<[number], { host: string; count: number; worst: number }>(db, TOP_HOSTS[side]).all(limit);
+export function topHosts(db: Database, side: HostSide, limit: number, sensor: string | null = null): { host: string; count: number; worst: number }[] {
+  return prepared<[Sensor & { limit: number }], { host: string; count: number; worst: number }>(db, TOP_HOSTS[side]).all({ limit, sensor });
 }
 
 const DISTINCT_HOSTS: Record<HostSide, string> = {
-  orig_h: `SELECT count(DISTINCT orig_h) FROM anomalies`,
-  resp_h: `SELECT count(DISTINCT resp_h) FROM anomalies`,
+  orig_h: `SELECT count(DISTINCT orig_h) FROM anomalies WHERE ${SCOPED_ANOMALY}`,
+  resp_h: `SELECT count(DISTINCT resp_h) FROM anomalies WHERE ${SCOPED_ANOMALY}`,
 };
 
 /** How many different hosts appear on `side` of the anomalies. */
-export function distinctHosts(db: Database, side: HostSide): number {
-  return prepared<[], number>(db, DISTINCT_HOSTS[side]).pluck().get() ?? 0;
+export function distinctHosts(db: Database, side: HostSide, sensor: string | null = null): number {
+  return prepared<[Sensor], number>(db, DISTINCT_HOSTS[side]).pluck().get({ sensor }) ?? 0;
 }
 
 // json_each's key is the position in the explanation: 0 is the feature with the largest share.
 const EXPLANATION_FEATURE_RANKS = `
   SELECT json_extract(e.value, '$.feature') AS feature, e.key AS rank, count(*) AS count
-  FROM anomalies, json_each(anomalies.explanation) AS e GROUP BY 1, 2 ORDER BY 1, 2`;
+  FROM anomalies, json_each(anomalies.explanation) AS e WHERE ${SCOPED_ANOMALY} GROUP BY 1, 2 ORDER BY 1, 2`;
 
 /** How often each feature is named at each place (`rank`, 0 first) in the anomalies' explanations. */
-export function explanationFeatureRanks(db: Database): { feature: string; rank: number; count: number }[] {
-  return prepared<[], { feature: unknown; rank: number; count: number }>(db, EXPLANATION_FEATURE_RANKS)
-    .all()
+export function explanationFeatureRanks(db: Database, sensor: string | null = null): { feature: string; rank: number; count: number }[] {
+  return prepared<[Sensor], { feature: unknown; rank: number; count: number }>(db, EXPLANATION_FEATURE_RANKS)
+    .all({ sensor })
     .filter((row): row is { feature: string; rank: number; count: number } => typeof row.feature === 'string');
 }
 
-const SCORED_FILES_WITH_ROWS = `SELECT count(*) FROM files WHERE status = 'done' AND rows > 0`;
+const SCORED_FILES_WITH_ROWS = `SELECT count(*) FROM files WHERE status = 'done' AND rows > 0 AND ${SCOPED_FILE}`;
 
 /** Scored files that held at least one row. */
-export function countScoredFilesWithRows(db: Database): number {
-  return prepared<[], number>(db, SCORED_FILES_WITH_ROWS).pluck().get() ?? 0;
+export function countScoredFilesWithRows(db: Database, sensor: string | null = null): number {
+  return prepared<[Sensor], number>(db, SCORED_FILES_WITH_ROWS).pluck().get({ sensor }) ?? 0;
 }
 
 const FLAGGED_PER_DAY = `
   SELECT CAST(coalesce(first_ts, 0) / 86400 AS INTEGER) * 86400 AS day, sum(rows) AS rows, coalesce(sum(flagged), 0) AS flagged, count(*) AS files
-  FROM files WHERE status = 'done' AND rows > 0 GROUP BY 1 ORDER BY 1`;
+  FROM files WHERE status = 'done' AND rows > 0 AND ${SCOPED_FILE} GROUP BY 1 ORDER BY 1`;
 
 /** Rows and flagged rows of the scored files, per UTC day of their first connection (`day`: epoch seconds). */
-export function flaggedPerDay(db: Database): { day: number; rows: number; flagged: number; files: number }[] {
-  return prepared<[], { day: number; rows: number; flagged: number; files: number }>(db, FLAGGED_PER_DAY).all();
+export function flaggedPerDay(db: Database, sensor: string | null = null): { day: number; rows: number; flagged: number; files: number }[] {
+  return prepared<[Sensor], { day: number; rows: number; flagged: number; files: number }>(db, FLAGGED_PER_DAY).all({ sensor });
 }
 
 const FLAGGED_PER_FILE = `
   SELECT path, first_ts AS firstTs, rows, coalesce(flagged, 0) AS flagged, threshold_mode AS mode
-  FROM files WHERE status = 'done' AND rows > 0 ORDER BY first_ts, id`;
+  FROM files WHERE status = 'done' AND rows > 0 AND ${SCOPED_FILE} ORDER BY first_ts, id`;
 
 /** Rows and flagged rows of each scored file, by its first connection. */
-export function flaggedPerFile(db: Database): { path: string; firstTs: number | null; rows: number; flagged: number; mode: string | null }[] {
-  return prepared<[], { path: string; firstTs: number | null; rows: number; flagged: number; mode: string | null }>(db, FLAGGED_PER_FILE).all();
+export function flaggedPerFile(db: Database, sensor: string | null = null): { path: string; firstTs: number | null; rows: number; flagged: number; mode: string | null }[] {
+  return prepared<[Sensor], { path: string; firstTs: number | null; rows: number; flagged: number; mode: string | null }>(db, FLAGGED_PER_FILE).all({ sensor });
 }

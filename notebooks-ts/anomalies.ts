@@ -2,6 +2,7 @@ import { join, relative } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { countFiles } from '../db/files.js';
 import { openDatabase } from '../db/open-database.js';
+import { listSensors } from '../db/sensors.js';
 import {
   anomaliesPerBand,
   anomaliesPerModel,
@@ -28,6 +29,14 @@ import { displayPath, utcTime, type NotebookBase, type NotebookResult } from './
  */
 export interface AnomaliesNotebookOptions extends NotebookBase {
   db: string;
+  /** One sensor's anomalies and files; every sensor's when not given. */
+  sensor?: string;
+}
+
+/** The database, and whose rows the report covers. */
+interface Scope {
+  db: Database;
+  sensor: string | null;
 }
 
 /** Score bands, as multiples of the threshold the row was flagged against. */
@@ -52,27 +61,33 @@ const MAX_FILE_POINTS = 2000;
 export async function anomaliesNotebook(options: AnomaliesNotebookOptions): Promise<NotebookResult> {
   const log = options.log ?? (() => {});
   const db = openDatabase(options.db, { readonly: true });
+  const scope: Scope = { db, sensor: options.sensor ?? null };
   let charts: Chart[];
   let facts: [string, string][];
   const warnings: string[] = [];
   try {
-    const totals = anomalyTotals(db);
-    const files = countFiles(db);
+    const totals = anomalyTotals(db, scope.sensor);
+    const files = countFiles(db, options.sensor);
+    const sensors = listSensors(db);
+    if (options.sensor !== undefined && !sensors.some((s) => s.sensor === options.sensor)) {
+      warnings.push(`The database has no files from sensor ${options.sensor}; it has ${sensors.map((s) => s.sensor || '(unnamed)').join(', ') || 'none'}.`);
+    }
     if (totals.count === 0) warnings.push(`The database holds no anomalies yet (${files.done} files scored): the charts are empty.`);
     log(`${formatCount(totals.count)} anomalies in ${options.db}; aggregating`);
-    const models = anomaliesPerModel(db);
-    const rows = scoredTotals(db);
-    const modes = scoredFilesPerThresholdMode(db).map((m) => `${m.mode ?? 'unknown'} (${m.files} files)`);
+    const models = anomaliesPerModel(db, scope.sensor);
+    const rows = scoredTotals(db, scope.sensor);
+    const modes = scoredFilesPerThresholdMode(db, scope.sensor).map((m) => `${m.mode ?? 'unknown'} (${m.files} files)`);
     charts = [
-      overTimeChart(db, totals.first, totals.last),
-      bandChart(db, totals.count),
-      hostChart(db, 'orig_h', totals.count),
-      hostChart(db, 'resp_h', totals.count),
-      explanationChart(db, totals.count),
-      perFileChart(db),
+      overTimeChart(scope, totals.first, totals.last),
+      bandChart(scope, totals.count),
+      hostChart(scope, 'orig_h', totals.count),
+      hostChart(scope, 'resp_h', totals.count),
+      explanationChart(scope, totals.count),
+      perFileChart(scope),
     ];
     facts = [
       ['Database', displayPath(options.db)],
+      ['Sensor', options.sensor ?? (sensors.map((s) => `${s.sensor || '(unnamed)'} (${formatCount(s.files)} files)`).join(', ') || 'none yet')],
       ['Anomalies', `${formatCount(totals.count)} flagged of ${formatCount(rows.rows)} connections scored (${formatShare(rows.flagged / Math.max(1, rows.rows))})`],
       ['Files', `${formatCount(files.done)} scored, ${formatCount(files.failed)} failed, ${formatCount(files.skipped)} skipped as duplicates`],
       ['Time range', `${utcTime(totals.first)} – ${utcTime(totals.last)}`],
@@ -96,12 +111,12 @@ export async function anomaliesNotebook(options: AnomaliesNotebookOptions): Prom
   return { name: 'anomalies', report, chartsDir, charts: rendered, warnings };
 }
 
-function overTimeChart(db: Database, first: number | null, last: number | null): Chart {
+function overTimeChart(scope: Scope, first: number | null, last: number | null): Chart {
   const span = first === null || last === null ? 0 : last - first;
   let level = BIN_SECONDS.findIndex((s) => span / s <= MAX_TIME_BINS);
   if (level < 0) level = BIN_SECONDS.length - 1;
   const bin = BIN_SECONDS[level]!;
-  const values = anomaliesPerTimeAndBand(db, bin, BAND_FLOORS).map((r) => ({
+  const values = anomaliesPerTimeAndBand(scope.db, bin, BAND_FLOORS, scope.sensor).map((r) => ({
     time: r.time * 1000,
     end: (r.time + bin) * 1000,
     band: BANDS[r.band]!.name,
@@ -134,8 +149,8 @@ function overTimeChart(db: Database, first: number | null, last: number | null):
   };
 }
 
-function bandChart(db: Database, total: number): Chart {
-  const counts = new Map(anomaliesPerBand(db, BAND_FLOORS).map((r) => [r.band, r.count]));
+function bandChart(scope: Scope, total: number): Chart {
+  const counts = new Map(anomaliesPerBand(scope.db, BAND_FLOORS, scope.sensor).map((r) => [r.band, r.count]));
   const values = BANDS.map((b, i) => ({ band: b.name, count: counts.get(i) ?? 0, label: `${formatCount(counts.get(i) ?? 0)} (${formatShare((counts.get(i) ?? 0) / Math.max(1, total))})` }));
   return {
     name: 'score-bands',
@@ -158,9 +173,9 @@ function bandChart(db: Database, total: number): Chart {
   };
 }
 
-function hostChart(db: Database, column: 'orig_h' | 'resp_h', total: number): Chart {
-  const top = topHosts(db, column, TOP_SHOWN);
-  const distinct = distinctHosts(db, column);
+function hostChart(scope: Scope, column: 'orig_h' | 'resp_h', total: number): Chart {
+  const top = topHosts(scope.db, column, TOP_SHOWN, scope.sensor);
+  const distinct = distinctHosts(scope.db, column, scope.sensor);
   const values = top.map((r) => ({ host: r.host, count: r.count, label: `${formatCount(r.count)} (${formatShare(r.count / Math.max(1, total))}), worst ${r.worst.toPrecision(3)}×` }));
   const source = column === 'orig_h';
   return {
@@ -189,8 +204,8 @@ function hostChart(db: Database, column: 'orig_h' | 'resp_h', total: number): Ch
   };
 }
 
-function explanationChart(db: Database, total: number): Chart {
-  const rows = explanationFeatureRanks(db).map((r) => ({ feature: r.feature, rank: r.rank, n: r.count }));
+function explanationChart(scope: Scope, total: number): Chart {
+  const rows = explanationFeatureRanks(scope.db, scope.sensor).map((r) => ({ feature: r.feature, rank: r.rank, n: r.count }));
   const byFeature = new Map<string, number>();
   for (const r of rows) if (r.rank === 0) byFeature.set(r.feature, (byFeature.get(r.feature) ?? 0) + r.n);
   for (const r of rows) if (!byFeature.has(r.feature)) byFeature.set(r.feature, 0);
@@ -233,12 +248,12 @@ function explanationChart(db: Database, total: number): Chart {
   };
 }
 
-function perFileChart(db: Database): Chart {
-  const count = countScoredFilesWithRows(db);
+function perFileChart(scope: Scope): Chart {
+  const count = countScoredFilesWithRows(scope.db, scope.sensor);
   const perDay = count > MAX_FILE_POINTS;
   const values = perDay
-    ? flaggedPerDay(db).map((r) => ({ time: r.day * 1000, share: r.flagged / r.rows, rows: r.rows, flagged: r.flagged, file: `${r.files} files`, mode: 'per day' }))
-    : flaggedPerFile(db).map((r) => ({
+    ? flaggedPerDay(scope.db, scope.sensor).map((r) => ({ time: r.day * 1000, share: r.flagged / r.rows, rows: r.rows, flagged: r.flagged, file: `${r.files} files`, mode: 'per day' }))
+    : flaggedPerFile(scope.db, scope.sensor).map((r) => ({
         time: (r.firstTs ?? 0) * 1000,
         share: r.flagged / r.rows,
         rows: r.rows,

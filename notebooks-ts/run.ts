@@ -17,6 +17,8 @@ export interface RunNotebookOptions {
   until?: Date;
   /** model: the version (default: the active one). */
   model?: string;
+  /** anomalies: one sensor's (default: every sensor's). */
+  sensor?: string;
   out: string;
   dataDir: string;
   db: string;
@@ -35,7 +37,7 @@ export async function runNotebook(options: RunNotebookOptions): Promise<Notebook
     case 'model':
       return modelNotebook({ ...base, dataDir: options.dataDir, version: options.model, logs: options.logs });
     case 'anomalies':
-      return anomaliesNotebook({ ...base, db: options.db });
+      return anomaliesNotebook({ ...base, db: options.db, sensor: options.sensor });
   }
 }
 

@@ -360,12 +360,13 @@ withConfig(
     .option('--since <date>', 'explore: only rows at or after this time (YYYY-MM-DD or ISO 8601)', date)
     .option('--until <date>', 'explore: only rows before this time', date)
     .option('--model <version>', 'model: the version to report on [default: the active one]')
+    .option('--sensor <name>', 'anomalies: only this sensor’s anomalies and files [default: every sensor’s]')
     .option('--out <dir>', 'where the report and its charts go [default: reports/<name>/]'),
   { logDir: true },
 ).action(
   async (
     name: 'explore' | 'model' | 'anomalies',
-    flags: ConfigFlags & { logs?: string[]; since?: Date; until?: Date; model?: string; out?: string },
+    flags: ConfigFlags & { sensor?: string; logs?: string[]; since?: Date; until?: Date; model?: string; out?: string },
   ) => {
     const config = configFrom(flags);
     const { notebookCommand } = await import('./commands/notebook.js');
@@ -376,6 +377,7 @@ withConfig(
         since: flags.since,
         until: flags.until,
         model: flags.model,
+        sensor: flags.sensor,
         out: flags.out,
       },
       config,

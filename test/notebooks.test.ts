@@ -2,6 +2,7 @@
 import * as assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
@@ -226,3 +227,18 @@ for (const name of ['explore', 'model', 'anomalies'] as const) {
     });
   });
 }
+
+describe('the anomalies notebook and sensors', () => {
+  test("names the sensors it covers; for one sensor, that sensor's rows alone, and a warning for a sensor the database does not know", async () => {
+    checkPrerequisites();
+    const everyone = await readFile(reports.anomalies!, 'utf8');
+    assert.match(everyone, new RegExp(`<th scope="row">Sensor</th><td>${hostname().replaceAll('.', '\\.')} \\(24 files\\)</td>`));
+    const own = await readFile(reportOf(ok(await cli('notebook', 'anomalies', '--sensor', hostname(), '--data-dir', join(work.dir, 'data'), '--out', 'out/own'), 'notebook anomalies --sensor')), 'utf8');
+    const anomaliesFact = (html: string): string | undefined => /<th scope="row">Anomalies<\/th><td>([^<]*)<\/td>/.exec(html)?.[1];
+    assert.ok(anomaliesFact(own) !== undefined && anomaliesFact(own) === anomaliesFact(everyone), "the only sensor's figures are every sensor's");
+    const stranger = await readFile(reportOf(ok(await cli('notebook', 'anomalies', '--sensor', 'elsewhere', '--data-dir', join(work.dir, 'data'), '--out', 'out/elsewhere'), 'notebook anomalies --sensor elsewhere')), 'utf8');
+    assert.match(stranger, /The database has no files from sensor elsewhere; it has /);
+    assert.match(anomaliesFact(stranger) ?? '', /^0 flagged of 0 connections scored/);
+  });
+});
+

@@ -175,6 +175,35 @@ describe('the anomalies report’s queries', () => {
       { day: T0 + DAY, rows: 500, flagged: 2, files: 1 },
     ]);
   });
+
+  // Last in this block: it adds a second sensor's file to the database the others read.
+  test("given a sensor, every query counts only that sensor's files and anomalies; without one, every sensor's", () => {
+    const figures = (sensor: string | null): unknown => ({
+      totals: anomalyTotals(db, sensor),
+      scored: scoredTotals(db, sensor),
+      models: anomaliesPerModel(db, sensor),
+      modes: scoredFilesPerThresholdMode(db, sensor),
+      bands: anomaliesPerBand(db, FLOORS, sensor),
+      overTime: anomaliesPerTimeAndBand(db, 3600, FLOORS, sensor),
+      top: topHosts(db, 'orig_h', 5, sensor),
+      distinct: distinctHosts(db, 'resp_h', sensor),
+      features: explanationFeatureRanks(db, sensor),
+      files: countScoredFilesWithRows(db, sensor),
+      perFile: flaggedPerFile(db, sensor),
+      perDay: flaggedPerDay(db, sensor),
+    });
+    const before = figures(null);
+    recordScoredFile(
+      db,
+      { ...common, sensor: 'sensor-b', path: '/logs/a.log', sha256: 'a'.repeat(64), rows: 10, flagged: 1, threshold: 1, thresholdMode: 'per-file', modelVersion: 'v0009', firstTs: T0, lastTs: T0 + 1 },
+      [anomaly({ ts: T0 + 1, origH: '10.9.9.9', respH: '192.0.2.9', score: 3, threshold: 1, modelVersion: 'v0009', explanation: [{ feature: 'resp_p', share: 1 }] })],
+    );
+    assert.deepEqual(figures('sensor-a'), before, "sensor-a's figures are what every sensor's were before sensor-b came");
+    assert.deepEqual(anomalyTotals(db, 'sensor-b'), { count: 1, first: T0 + 1, last: T0 + 1 });
+    assert.deepEqual(topHosts(db, 'orig_h', 5, 'sensor-b'), [{ host: '10.9.9.9', count: 1, worst: 3 }]);
+    assert.deepEqual(scoredTotals(db, null), { rows: 1510, flagged: 6 });
+    assert.equal(anomalyTotals(db, 'sensor-c').count, 0);
+  });
 });
 
 describe('all SQL lives in db/', () => {

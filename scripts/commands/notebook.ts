@@ -7,6 +7,8 @@ export interface NotebookCommandOptions {
   since?: Date;
   until?: Date;
   model?: string;
+  /** anomalies: one sensor's. */
+  sensor?: string;
   /** Default: reports/<name>/ under the current folder. */
   out?: string;
 }
@@ -22,6 +24,7 @@ export async function notebookCommand(options: NotebookCommandOptions, config: R
     since: options.since,
     until: options.until,
     model: options.model,
+    sensor: options.sensor,
     out: options.out ?? join('reports', options.name),
     dataDir: config.dataDir,
     db: config.db,
