@@ -232,7 +232,7 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'sensors',
     sql: `
       -- Every instance names its sensor (config \`sensor\`, by default the host name), and the
-      -- ledger, the findings and the context state are each sensor's own: the same content met
+      -- ledger, the findings, the context state and the models mirror are each sensor's own: the same content met
       -- by two sensors is scored by both, once each, and a host on one sensor's network is not
       -- the same entity as its namesake on another's. An anomaly belongs to its file's sensor.
       -- Rows from before this migration get '' (no name yet): the first instance to write after
@@ -274,6 +274,21 @@ export const MIGRATIONS: readonly Migration[] = [
       INSERT INTO context_state_by_sensor SELECT '', part, piece, file_id, saved_at, bytes FROM context_state;
       DROP TABLE context_state;
       ALTER TABLE context_state_by_sensor RENAME TO context_state;
+
+      -- Each sensor's scorer has its model store on its own disk: which versions it has, and which
+      -- one it runs, are its own (two hosts may each have a v0001).
+      CREATE TABLE models_by_sensor (
+        sensor     TEXT    NOT NULL,
+        version    TEXT    NOT NULL,
+        created_at TEXT    NOT NULL,
+        active     INTEGER NOT NULL CHECK (active IN (0, 1)),
+        preset     TEXT,
+        metrics    TEXT    NOT NULL,
+        PRIMARY KEY (sensor, version)
+      );
+      INSERT INTO models_by_sensor SELECT '', version, created_at, active, preset, metrics FROM models;
+      DROP TABLE models;
+      ALTER TABLE models_by_sensor RENAME TO models;
     `,
   },
 ];

@@ -31,6 +31,7 @@ export interface AdoptedRows {
   findings: number;
   tracks: number;
   contextPieces: number;
+  models: number;
 }
 
 const ADOPT = {
@@ -38,12 +39,13 @@ const ADOPT = {
   findings: `UPDATE findings SET sensor = ? WHERE sensor = ''`,
   tracks: `UPDATE finding_tracks SET sensor = ? WHERE sensor = ''`,
   contextPieces: `UPDATE context_state SET sensor = ? WHERE sensor = ''`,
+  models: `UPDATE models SET sensor = ? WHERE sensor = ''`,
 } as const;
 
 /**
  * Gives `sensor` the rows recorded before sensors were named (migration 7 left them ''), in one
  * transaction. Until then one instance wrote each database, so they are the first writer's: its
- * ledger, findings and context state carry on as they were, with no file scored again.
+ * ledger, findings, context state and models carry on as they were, with no file scored again.
  */
 export function adoptUnnamedRows(db: Database, sensor: string): AdoptedRows {
   try {
@@ -54,6 +56,7 @@ export function adoptUnnamedRows(db: Database, sensor: string): AdoptedRows {
           findings: prepared<[string]>(db, ADOPT.findings).run(sensor).changes,
           tracks: prepared<[string]>(db, ADOPT.tracks).run(sensor).changes,
           contextPieces: prepared<[string]>(db, ADOPT.contextPieces).run(sensor).changes,
+          models: prepared<[string]>(db, ADOPT.models).run(sensor).changes,
         }),
       )
       .immediate();

@@ -219,7 +219,7 @@ async function generate(file: string): Promise<void> {
   const db = openDatabase(file);
   const random = seededRandom(20240501);
   try {
-    upsertModel(db, { version: 'v0001-bench', createdAt: '2024-05-01T00:00:00.000Z', active: true, preset: 'default', metrics: benchMetrics(random) });
+    upsertModel(db, BENCH_SENSOR, { version: 'v0001-bench', createdAt: '2024-05-01T00:00:00.000Z', active: true, preset: 'default', metrics: benchMetrics(random) });
     // The worst finding to show: the busy host's cluster of flagged connections, going on in every
     // file for the whole month, linked to all of its 100,000 anomalies.
     let busyFinding: number | null = null;

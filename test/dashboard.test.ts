@@ -218,7 +218,7 @@ describe('the dashboard in a browser', () => {
     }
   });
 
-  test("with two sensors' files in the database, the files, anomalies and findings pages filter by sensor and show each row's, still fitting 800 px", async () => {
+  test("with two sensors in the database, the files, anomalies and findings pages filter by sensor, and they, the models page and the overview show each row's, still fitting 800 px", async () => {
     // rita's database with every other file and finding moved to a second sensor.
     const file = join(rita.dirs.root, 'two-sensors.sqlite');
     const source = openDatabase(rita.dirs.db);
@@ -230,7 +230,8 @@ describe('the dashboard in a browser', () => {
     const db = openDatabase(file);
     let moved: { files: number; anomalies: number; findings: number };
     try {
-      db.exec(`UPDATE files SET sensor = 'edge-b' WHERE id % 2 = 0; UPDATE findings SET sensor = 'edge-b' WHERE id % 2 = 0`);
+      db.exec(`UPDATE files SET sensor = 'edge-b' WHERE id % 2 = 0; UPDATE findings SET sensor = 'edge-b' WHERE id % 2 = 0;
+        INSERT INTO models SELECT 'edge-b', version, created_at, active, preset, metrics FROM models`);
       moved = {
         files: listFiles(db, { sensor: 'edge-b' }).length,
         anomalies: queryAnomalies(db, { sensor: 'edge-b', limit: 100 }).length,
@@ -242,7 +243,7 @@ describe('the dashboard in a browser', () => {
     assert.ok(moved.files > 0 && moved.anomalies > 0 && moved.findings > 0, JSON.stringify(moved));
     const dashboard = await startDashboard({ db: file, host: '127.0.0.1', port: 0, token: '', logDir: rita.dirs.logDir, allow: [], log: quiet, liveSeconds: 1 });
     try {
-      for (const path of ['/files', '/anomalies?order=score', '/findings?all=1']) {
+      for (const path of ['/files', '/anomalies?order=score', '/findings?all=1', '/models']) {
         const { page, problems } = await open(dashboard.url, path, 800);
         try {
           assert.deepEqual(await problems(), [], path);
@@ -250,6 +251,13 @@ describe('the dashboard in a browser', () => {
         } finally {
           await page.close();
         }
+      }
+      const overview = await open(dashboard.url, '/', 800);
+      try {
+        assert.deepEqual(await overview.problems(), []);
+        assert.match((await overview.page.locator('#tile-model-note').textContent()) ?? '', new RegExp(`edge-b: v0001-.*|${hostname()}: v0001-.*edge-b`));
+      } finally {
+        await overview.page.close();
       }
       const sensorCells = async (path: string): Promise<string[]> => {
         const html = await (await fetch(new URL(path, dashboard.url))).text();

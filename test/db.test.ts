@@ -582,7 +582,7 @@ describe('sensors', () => {
     });
   });
 
-  test("migration 7, on a version-6 database: its files, findings, tracks and context state are no one's ('') until the first writer takes them, and then its rescan finds every file already seen", () => {
+  test("migration 7, on a version-6 database: its files, findings, tracks, context state and models are no one's ('') until the first writer takes them, and then its rescan finds every file already seen", () => {
     const file = join(dir, 'version-6.sqlite');
     const v6 = databaseAtVersion(file, 6);
     const sha = '6'.repeat(64);
@@ -591,14 +591,16 @@ describe('sensors', () => {
       VALUES (1, 'flood', 'low', 30, 1, 1, 3, 0, 0, 's', '{}', 'C', 'U')`);
     v6.exec(`INSERT INTO finding_tracks (entity, type, first_ts, last_ts, connections, bytes_out, bytes_in, evidence) VALUES ('k', 'beacon', 1, 2, 3, 4, 5, '{}')`);
     v6.exec(`INSERT INTO context_state (part, piece, file_id, saved_at, bytes) VALUES (0, 0, 1, 'T', x'0102')`);
+    v6.exec(`INSERT INTO models (version, created_at, active, preset, metrics) VALUES ('v0001-20240419T000000Z', 'C', 1, 'default', '{}')`);
     v6.close();
 
     withDatabase((db) => {
       const unnamed = (table: string): unknown => db.prepare(`SELECT count(*) FROM ${table} WHERE sensor = ''`).pluck().get();
-      for (const table of ['files', 'findings', 'finding_tracks', 'context_state']) assert.equal(unnamed(table), 1, table);
-      assert.deepEqual(adoptUnnamedRows(db, SENSOR), { files: 1, findings: 1, tracks: 1, contextPieces: 1 });
-      for (const table of ['files', 'findings', 'finding_tracks', 'context_state']) assert.equal(unnamed(table), 0, table);
-      assert.deepEqual(adoptUnnamedRows(db, OTHER), { files: 0, findings: 0, tracks: 0, contextPieces: 0 }, 'the second writer finds nothing left to take');
+      for (const table of ['files', 'findings', 'finding_tracks', 'context_state', 'models']) assert.equal(unnamed(table), 1, table);
+      assert.deepEqual(adoptUnnamedRows(db, SENSOR), { files: 1, findings: 1, tracks: 1, contextPieces: 1, models: 1 });
+      for (const table of ['files', 'findings', 'finding_tracks', 'context_state', 'models']) assert.equal(unnamed(table), 0, table);
+      assert.deepEqual(listModels(db, SENSOR).map((m) => [m.version, m.active]), [['v0001-20240419T000000Z', true]]);
+      assert.deepEqual(adoptUnnamedRows(db, OTHER), { files: 0, findings: 0, tracks: 0, contextPieces: 0, models: 0 }, 'the second writer finds nothing left to take');
       assert.equal(recordScoredFile(db, scoredFile({ path: '/a.log', sha256: sha }), [anomaly()]).status, 'already-seen');
       assert.deepEqual([...(readContextState(db, SENSOR)?.parts[0] ?? [])], [1, 2]);
       assert.deepEqual(queryFindings(db, { sensor: SENSOR }).map((f) => f.id), [1]);
@@ -733,24 +735,29 @@ describe('pruning', () => {
 });
 
 describe('models', () => {
-  test('upsertModel and setActiveModel leave exactly one active; an unknown version changes nothing', () => {
+  test('upsertModel and setActiveModel leave exactly one active per sensor; an unknown version changes nothing', () => {
     withDatabase((db) => {
-      const active = (): string[] => listModels(db).filter((m) => m.active).map((m) => m.version);
+      const active = (sensor = SENSOR): string[] => listModels(db, sensor).filter((m) => m.active).map((m) => m.version);
       const model = (version: string, isActive: boolean) => ({ version, createdAt: `2024-04-1${version.at(-1)}T00:00:00Z`, active: isActive, preset: 'default', metrics: { testLoss: 0.1, rows: { used: 5 } } });
-      upsertModel(db, model('v1', true));
-      upsertModel(db, model('v2', false));
+      upsertModel(db, SENSOR, model('v1', true));
+      upsertModel(db, SENSOR, model('v2', false));
       assert.deepEqual(active(), ['v1']);
-      upsertModel(db, model('v3', true));
+      upsertModel(db, SENSOR, model('v3', true));
       assert.deepEqual(active(), ['v3'], 'a new active model deactivates the others');
-      setActiveModel(db, 'v2');
+      setActiveModel(db, SENSOR, 'v2');
       assert.deepEqual(active(), ['v2']);
-      setActiveModel(db, 'v2');
+      setActiveModel(db, SENSOR, 'v2');
       assert.deepEqual(active(), ['v2']);
-      assert.throws(() => setActiveModel(db, 'v9'), { message: `${db.name}: no model version 'v9' in the models table` });
+      assert.throws(() => setActiveModel(db, SENSOR, 'v9'), { message: `${db.name}: no model version 'v9' of sensor ${SENSOR} in the models table` });
       assert.deepEqual(active(), ['v2']);
-      upsertModel(db, { ...model('v1', false), preset: null, metrics: { testLoss: 0.05 } });
+      // Another sensor's store has versions of the same names: its own rows, its own active one.
+      upsertModel(db, 'sensor-b', model('v1', true));
+      assert.deepEqual(active('sensor-b'), ['v1']);
+      assert.deepEqual(active(), ['v2'], "the other sensor's active model leaves this one's as it was");
+      assert.throws(() => setActiveModel(db, 'sensor-b', 'v3'), { message: `${db.name}: no model version 'v3' of sensor sensor-b in the models table` });
+      upsertModel(db, SENSOR, { ...model('v1', false), preset: null, metrics: { testLoss: 0.05 } });
       assert.deepEqual(
-        listModels(db).map((m) => [m.version, m.active, m.preset, m.metrics]),
+        listModels(db, SENSOR).map((m) => [m.version, m.active, m.preset, m.metrics]),
         [
           ['v1', false, null, { testLoss: 0.05 }],
           ['v2', true, 'default', { testLoss: 0.1, rows: { used: 5 } }],

@@ -60,7 +60,7 @@ export class ActiveModel {
       if (!(error instanceof ModelLoadError)) throw error;
       return this.refuse(active, error.message);
     }
-    mirrorModels(this.options.db, await store.list());
+    mirrorModels(this.options.db, this.options.config.sensor, await store.list());
     return this.loaded;
   }
 
@@ -99,18 +99,18 @@ export class ActiveModel {
       return false;
     }
     await store.activate(outcome.version);
-    mirrorModels(db, await store.list());
+    mirrorModels(db, config.sensor, await store.list());
     log.info('bootstrap', { trained: true, version: outcome.version, rows: outcome.rowsUsed, seconds: Math.round(outcome.seconds * 1000) / 1000 });
     return true;
   }
 }
 
-/** Keeps the `models` table in step with the store, so anomalies can be joined with their model. */
-export function mirrorModels(db: Database, versions: readonly ModelVersionInfo[]): void {
+/** Keeps `sensor`'s rows of the `models` table in step with its store, so anomalies can be joined with their model. */
+export function mirrorModels(db: Database, sensor: string, versions: readonly ModelVersionInfo[]): void {
   for (const info of versions) {
     const metrics = info.metrics as { preset?: string };
-    upsertModel(db, { version: info.version, createdAt: info.createdAt, active: info.active, preset: metrics.preset ?? null, metrics: info.metrics });
-    if (info.active) setActiveModel(db, info.version);
+    upsertModel(db, sensor, { version: info.version, createdAt: info.createdAt, active: info.active, preset: metrics.preset ?? null, metrics: info.metrics });
+    if (info.active) setActiveModel(db, sensor, info.version);
   }
 }
 

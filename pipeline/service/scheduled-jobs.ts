@@ -55,7 +55,7 @@ async function scheduledRetrain({ backend, store, db, config, log, signal }: Sch
   if (outcome.status === 'failed') log.error('retrain', { reason: outcome.reason });
   else if (outcome.status === 'aborted') log.info('retrain', { stopped: true });
   else log.info('retrain', { version: outcome.version, rows: outcome.rowsUsed, seconds: Math.round(outcome.seconds * 1000) / 1000 });
-  mirrorModels(db, await store.list());
+  mirrorModels(db, config.sensor, await store.list());
 }
 
 function pruneOld({ db, config, log }: ScheduledJobsOptions): void {

@@ -29,9 +29,11 @@ export function modelsPage(deps: DashboardDeps, search: URLSearchParams) {
   parseQuery(search, {});
   // Newest first.
   const models = listModels(deps.db).reverse().map((model) => ({ model, metrics: metricsOf(model) }));
+  // Each sensor's scorer has a store of its own: with more than one, each row says whose it is.
+  const showSensor = new Set(models.map(({ model }) => model.sensor)).size > 1;
   return (
     <Layout title="Models" section="models">
-      <p class="muted">Every version in the store; the active one scores new files. `zeek-anomaly models activate VERSION` rolls back.</p>
+      <p class="muted">Every version in the store; the active one scores new files (one per sensor). `zeek-anomaly models activate VERSION` rolls back.</p>
       {models.length === 0 ? (
         <Empty>No model yet: the service trains one from the archives present, or run `npm run retrain`.</Empty>
       ) : (
@@ -39,6 +41,7 @@ export function modelsPage(deps: DashboardDeps, search: URLSearchParams) {
           <table class="models">
             <thead>
               <tr>
+                {showSensor ? <th>sensor</th> : null}
                 <th>version</th>
                 <th>created (UTC)</th>
                 <th>preset</th>
@@ -53,6 +56,7 @@ export function modelsPage(deps: DashboardDeps, search: URLSearchParams) {
             <tbody>
               {models.map(({ model, metrics }) => (
                 <tr>
+                  {showSensor ? <td class="nowrap">{model.sensor}</td> : null}
                   <td class="nowrap">
                     {model.version} {model.active ? <span class="badge active">active</span> : null}
                   </td>
@@ -74,7 +78,7 @@ export function modelsPage(deps: DashboardDeps, search: URLSearchParams) {
         {models.slice(0, CHARTED_VERSIONS).map(({ model, metrics }, i) => (
           <Chart
             id={`chart-loss-${i}`}
-            title={`Training loss: ${model.version}${model.active ? ' (active)' : ''}`}
+            title={`Training loss: ${showSensor ? `${model.sensor} ` : ''}${model.version}${model.active ? ' (active)' : ''}`}
             spec={{ axis: 'category', categories: lossEpochs(metrics).map(String), yName: 'loss', series: lossSeries(metrics), empty: 'no training curve saved with this version' }}
           />
         ))}

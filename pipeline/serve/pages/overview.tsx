@@ -51,7 +51,8 @@ export async function overviewData(deps: DashboardDeps, search: URLSearchParams,
   const perFile = filesPerHour(db, new Date(now - seconds * 1000).toISOString());
   const files = countFiles(db);
   const totals = scoredTotals(db);
-  const active = listModels(db).find((m) => m.active);
+  // One active model per sensor.
+  const active = listModels(db).filter((m) => m.active);
   const lastDone = lastFileWithStatus(db, 'done');
   const lastFailed = lastFileWithStatus(db, 'failed');
   const lag = deps.lag === null ? null : await deps.lag.read();
@@ -77,10 +78,15 @@ export async function overviewData(deps: DashboardDeps, search: URLSearchParams,
     behindTile(lag, lastDone?.lastTs ?? null),
     {
       id: 'model',
-      label: 'active model',
-      value: active?.version ?? 'none',
-      note: active === undefined ? 'the service trains one from the archives present' : `since ${active.createdAt.slice(0, 16).replace('T', ' ')} UTC`,
-      tone: active === undefined ? 'warn' : 'ok',
+      label: active.length > 1 ? 'active models' : 'active model',
+      value: active.length > 1 ? `${active.length} sensors` : (active[0]?.version ?? 'none'),
+      note:
+        active.length > 1
+          ? active.map((m) => `${m.sensor}: ${m.version}`).join(', ')
+          : active[0] === undefined
+            ? 'the service trains one from the archives present'
+            : `since ${active[0].createdAt.slice(0, 16).replace('T', ' ')} UTC`,
+      tone: active.length === 0 ? 'warn' : 'ok',
     },
     {
       id: 'last-failure',
