@@ -105,7 +105,7 @@ describe('the write lock', () => {
         // it would fail with SQLITE_BUSY if this one held the lock while the rows were made.
         anomalies(5000, (i) => {
           if (i === 2500) {
-            other.prepare(`INSERT INTO models (version, created_at, active, metrics) VALUES ('v1', 'T', 1, '{}')`).run();
+            other.prepare(`INSERT INTO models (sensor, version, created_at, active, metrics) VALUES ('sensor-a', 'v1', 'T', 1, '{}')`).run();
             otherWrites++;
           }
         }),
