@@ -18,11 +18,9 @@ export function listSensors(db: Database): SensorFiles[] {
   return prepared<[], SensorFiles>(db, SENSORS).all();
 }
 
-const SENSOR_NAMES = `SELECT DISTINCT sensor FROM files WHERE sensor <> '' ORDER BY sensor`;
-
-/** The sensors the ledger has files from, by name. */
+/** The sensors the ledger has files from, by name (not rows from before sensors were named). */
 export function sensorNames(db: Database): string[] {
-  return prepared<[], string>(db, SENSOR_NAMES).pluck().all();
+  return listSensors(db).flatMap(({ sensor }) => (sensor === '' ? [] : [sensor]));
 }
 
 /** How many rows of each table `adoptUnnamedRows` gave to the sensor. */

@@ -3,8 +3,8 @@
 // to the old space: on a loaded machine it cut a 10M-row file's peak RSS from 900 to 700 MB and
 // sped scoring up by a third (docs/benchmarks.md). The flag has no effect once Node has started,
 // so it is here, in the npm scripts and in the systemd unit.
-// Each command's module is imported when that command runs: TensorFlow.js and playwright take about
-// a second to load, and a query such as `findings` needs neither.
+// Each command's module is imported when that command runs: import() of TensorFlow.js alone took
+// 0.8 s here and of playwright-core 1.0 s, and a query such as `findings` needs neither.
 import { readFileSync } from 'node:fs';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { SEVERITIES, type Severity } from '../db/findings.js';
