@@ -23,8 +23,8 @@ import { placeArchive, SERVICE_ENV, ServiceProcess, serviceDirs, trainModel, typ
 
 // The dashboard over two databases the service itself wrote: one from the real rita-missing-host
 // archives in ../shared/data, one from the demo's network with its attacks. Pages are opened in
-// Debian's headless Chromium. They take no screenshots: a full-page one cost a second or more a page
-// (33 of the file's 80 s). `scripts/dashboard-screenshots.ts` takes them for people to look at.
+// Debian's headless Chromium. The tests take no screenshots: `scripts/dashboard-screenshots.ts`
+// takes them for people to look at.
 
 const RITA = shared('rotated', 'rita-missing-host');
 const WIDTHS = [1280, 800] as const;
