@@ -22,6 +22,7 @@ import { readContextState, writeContextState } from '../db/context-state.js';
 import { countFiles, findByPathAndSha256, findDoneBySha256, findFileById, insertFile, listFiles } from '../db/files.js';
 import { anomaliesOfFinding, insertFinding, queryFindings, saveTrack, trackOf } from '../db/findings.js';
 import { adoptUnnamedRows, listSensors } from '../db/sensors.js';
+import { startSensor } from '../pipeline/score/sensor-start.js';
 import { listModels, setActiveModel, upsertModel } from '../db/models.js';
 import { MIGRATIONS } from '../db/migrations.js';
 import { openDatabase, SCHEMA_VERSION } from '../db/open-database.js';
@@ -579,6 +580,21 @@ describe('sensors', () => {
       insertFinding(db, OTHER, fields, 'now');
       assert.deepEqual(queryFindings(db, { sensor: SENSOR }), []);
       assert.deepEqual(queryFindings(db, { sensor: OTHER }).map((f) => f.sensor), [OTHER]);
+    });
+  });
+
+  test("a writer's start tells the operator what it took, and warns when the ledger knows other sensors but not its own", () => {
+    withDatabase((db) => {
+      const addFile = db.prepare(`INSERT INTO files (sensor, path, size, sha256, status, started_at, finished_at) VALUES (?, ?, 1, ?, 'done', 'S', 'F')`);
+      assert.deepEqual(startSensor(db, SENSOR), [], 'an empty database: nothing to say');
+      addFile.run('', '/old.log', '1'.repeat(64));
+      assert.deepEqual(startSensor(db, SENSOR), [
+        `took the rows recorded before sensors were named as sensor ${SENSOR}'s: 1 files, 0 findings, 0 tracks, 0 pieces of context state, 0 models`,
+      ]);
+      assert.deepEqual(startSensor(db, SENSOR), [], 'its own files, nothing left to take');
+      const [renamed, ...more] = startSensor(db, 'renamed-host');
+      assert.match(renamed ?? '', new RegExp(`^the database has files from ${SENSOR} \\(1 files\\) but none from sensor renamed-host: .* set sensor back`));
+      assert.deepEqual(more, []);
     });
   });
 

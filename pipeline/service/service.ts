@@ -5,7 +5,7 @@ import { findConnLogs } from '../discover/log-files.js';
 import { watchLogs } from '../discover/watch-logs.js';
 import { FindingsStage } from '../findings/findings-stage.js';
 import { ContextKeeper } from '../score/context-keeper.js';
-import { renamedSensorWarning, startSensor } from '../score/sensor-start.js';
+import { startSensor } from '../score/sensor-start.js';
 import { processFile, type FileOutcome } from '../score/process-file.js';
 import { ActiveModel } from './active-model.js';
 import { badLinePolicy, type Config } from './config.js';
@@ -41,7 +41,7 @@ export async function runService(options: ServiceOptions): Promise<void> {
   const jobs = new JobRunner();
   const model = new ActiveModel({ backend, store, db, config, log });
   // Before the context state is read: rows from before sensors were named become this sensor's.
-  const sensor = startSensor(db, config.sensor);
+  const sensorNotices = startSensor(db, config.sensor);
   const context = ContextKeeper.load(db, config.sensor, config.context.maxKeys);
   const findings = new FindingsStage(config.findings);
   if (context.problem !== null) log.error('context', { error: context.problem });
@@ -72,9 +72,7 @@ export async function runService(options: ServiceOptions): Promise<void> {
       backend: backend.name,
       following: !options.once,
     });
-    if (sensor.adopted.files > 0) log.info('sensor', { sensor: config.sensor, message: 'took the rows recorded before sensors were named', ...sensor.adopted });
-    const renamed = renamedSensorWarning(sensor);
-    if (renamed !== null) log.info('sensor', { sensor: config.sensor, warning: renamed });
+    for (const message of sensorNotices) log.info('sensor', { sensor: config.sensor, message });
 
     while (!signal.aborted) {
       const file = queue.next();

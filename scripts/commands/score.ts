@@ -5,7 +5,7 @@ import { CONTEXT_FEATURE_NAMES } from '../../pipeline/context/context-features.j
 import { ModelStore } from '../../model/store.js';
 import { archiveStartMs } from '../../pipeline/discover/log-files.js';
 import { ContextKeeper } from '../../pipeline/score/context-keeper.js';
-import { renamedSensorWarning, startSensor } from '../../pipeline/score/sensor-start.js';
+import { startSensor } from '../../pipeline/score/sensor-start.js';
 import { FindingsStage } from '../../pipeline/findings/findings-stage.js';
 import { badLinePolicy, type Config } from '../../pipeline/service/config.js';
 import { processFile, type FileOutcome } from '../../pipeline/score/process-file.js';
@@ -18,10 +18,7 @@ export async function scoreCommand(files: string[], config: Readonly<Config>, op
   const db = openDatabase(config.db);
   let failed = 0;
   try {
-    const sensor = startSensor(db, config.sensor);
-    if (sensor.adopted.files > 0) process.stderr.write(`zeek-anomaly score: the ${sensor.adopted.files} files recorded before sensors were named are now sensor ${config.sensor}'s\n`);
-    const renamed = renamedSensorWarning(sensor);
-    if (renamed !== null) process.stderr.write(`zeek-anomaly score: ${renamed}\n`);
+    for (const notice of startSensor(db, config.sensor)) process.stderr.write(`zeek-anomaly score: ${notice}\n`);
     const context = ContextKeeper.load(db, config.sensor, config.context.maxKeys);
     const findings = new FindingsStage(config.findings);
     if (context.problem !== null) process.stderr.write(`zeek-anomaly score: ${context.problem}\n`);
