@@ -1,5 +1,4 @@
-import type { Database } from 'better-sqlite3';
-import { checkedLimit, contextError, prepared } from './statements.js';
+import { checkedLimit, value, type Db } from './connection.js';
 import type { FeatureShare } from '../preprocess/feature-share.js';
 
 /** One feature's share of a connection's reconstruction error, 0 to 1. */
@@ -50,155 +49,6 @@ export interface StoredAnomalyRow extends AnomalyRow {
   sensor: string;
 }
 
-// A file's anomalies are written in two steps, so that the write lock is held only for the part
-// that needs it (see record-file.ts):
-//  1. `stageAnomalies`, before the lock: every row is made, checked and bound into a TEMP table of
-//     this connection. TEMP tables live in a temporary file of their own (temp_store = FILE, set
-//     at open), with their own page cache, so 500k staged rows cost disk, not heap; and writing
-//     them takes no lock on the database, so readers and other writers carry on.
-//  2. `insertStagedAnomalies`, under the lock: one INSERT … SELECT copies them into `anomalies`
-//     inside SQLite, with no call back into JavaScript per row.
-// The stage has the constraints of `anomalies`, so a bad row is refused at step 1, naming it.
-const CREATE_STAGE = `
-  CREATE TEMP TABLE IF NOT EXISTS staged_anomalies (
-    ts            REAL    NOT NULL,
-    uid           TEXT,
-    orig_h        TEXT    NOT NULL,
-    orig_p        INTEGER NOT NULL,
-    resp_h        TEXT    NOT NULL,
-    resp_p        INTEGER NOT NULL,
-    proto         TEXT    NOT NULL,
-    service       TEXT,
-    duration      REAL,
-    orig_bytes    INTEGER,
-    resp_bytes    INTEGER,
-    conn_state    TEXT,
-    history       TEXT,
-    orig_pkts     INTEGER,
-    resp_pkts     INTEGER,
-    score         REAL    NOT NULL,
-    threshold     REAL    NOT NULL,
-    model_version TEXT    NOT NULL,
-    explanation   TEXT    NOT NULL,
-    conn_score    REAL,
-    context_score REAL
-  )`;
-
-const STAGED_COLUMNS = `ts, uid, orig_h, orig_p, resp_h, resp_p, proto, service, duration, orig_bytes, resp_bytes, conn_state,
-  history, orig_pkts, resp_pkts, score, threshold, model_version, explanation, conn_score, context_score`;
-
-// Positional parameters: binding 21 values in order makes no object per row.
-const STAGE_ANOMALY = `INSERT INTO temp.staged_anomalies (${STAGED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-const CLEAR_STAGE = `DELETE FROM temp.staged_anomalies`;
-const COUNT_STAGED = `SELECT count(*) FROM temp.staged_anomalies`;
-// In staging order (the rowid), which is the file's row order.
-const INSERT_STAGED = `INSERT INTO main.anomalies (file_id, ${STAGED_COLUMNS}) SELECT ?, ${STAGED_COLUMNS} FROM temp.staged_anomalies ORDER BY rowid`;
-
-type StageParams = [
-  number, string | null, string, number, string, number, string, string | null, number | null, number | null, number | null,
-  string | null, string | null, number | null, number | null, number, number, string, string, number | null, number | null,
-];
-
-// The stage is written once from start to end and read once in order, so a small cache serves
-// it: 2 MiB instead of the 16 MiB every attached database gets by default.
-const STAGE_CACHE_KIB = 2048;
-
-// Made on first use by each connection; IF NOT EXISTS makes it a no-op after that. Not remembered
-// on the JS side: a caller's transaction that rolls back takes the table's creation with it.
-function ensureStage(db: Database): void {
-  prepared(db, CREATE_STAGE).run();
-  db.pragma(`temp.cache_size = -${STAGE_CACHE_KIB}`);
-}
-
-/**
- * Stages `rows` for `insertStagedAnomalies`, replacing whatever was staged before, and returns how
- * many there are. Takes no lock on the database: call it before the write transaction. All or
- * none: a row that is refused (a NaN in its explanation, a missing value in a NOT NULL column)
- * leaves nothing staged and throws, naming it (`source`, the file's path, says whose it is).
- */
-export function stageAnomalies(db: Database, rows: Iterable<AnomalyRow>, source?: string): number {
-  ensureStage(db);
-  const stage = prepared<StageParams>(db, STAGE_ANOMALY);
-  // A transaction on TEMP alone: one commit for all the rows, and no lock on the main database.
-  return db.transaction((): number => {
-    prepared(db, CLEAR_STAGE).run();
-    let i = 0;
-    for (const row of rows) {
-      i++;
-      try {
-        stage.run(
-          row.ts,
-          row.uid ?? null,
-          row.origH,
-          row.origP,
-          row.respH,
-          row.respP,
-          row.proto,
-          row.service ?? null,
-          row.duration ?? null,
-          row.origBytes ?? null,
-          row.respBytes ?? null,
-          row.connState ?? null,
-          row.history ?? null,
-          row.origPkts ?? null,
-          row.respPkts ?? null,
-          // SQLite stores NaN as NULL, which the NOT NULL columns then refuse with a message naming the column.
-          row.score,
-          row.threshold,
-          row.modelVersion,
-          explanationJson(row.explanation),
-          row.connScore ?? null,
-          row.contextScore ?? null,
-        );
-      } catch (error) {
-        throw contextError(`${db.name}: anomaly ${i}${source === undefined ? '' : ` of ${source}`} (uid ${row.uid ?? 'unset'}, ts ${row.ts})`, error);
-      }
-    }
-    return i;
-  })();
-}
-
-/**
- * Inserts the staged rows as file `fileId`'s anomalies, in the order they were staged, with one
- * statement, and returns how many went in. It opens no transaction: the caller wraps it with the
- * file's own row (see record-file.ts), so that both are written or neither. The stage is left as
- * it was; `clearStagedAnomalies` empties it.
- */
-export function insertStagedAnomalies(db: Database, fileId: number): number {
-  ensureStage(db);
-  try {
-    return prepared<[number]>(db, INSERT_STAGED).run(fileId).changes;
-  } catch (error) {
-    throw contextError(`${db.name}: inserting the anomalies of file ${fileId}`, error);
-  }
-}
-
-/** How many rows are staged. */
-export function countStagedAnomalies(db: Database): number {
-  ensureStage(db);
-  return prepared<[], number>(db, COUNT_STAGED).pluck().get() ?? 0;
-}
-
-/** Empties the stage, so its rows do not sit in the temporary file until the next file. */
-export function clearStagedAnomalies(db: Database): void {
-  ensureStage(db);
-  prepared(db, CLEAR_STAGE).run();
-}
-
-/**
- * Inserts a file's anomalies (stages them, then inserts them). It opens no write transaction of
- * its own: the caller wraps it with the file's own row, so that both are written or neither.
- * For a file's worth of rows, use `recordScoredFile`, which stages them before taking the lock.
- */
-export function insertAnomalies(db: Database, fileId: number, rows: Iterable<AnomalyRow>): number {
-  stageAnomalies(db, rows, `file ${fileId}`);
-  try {
-    return insertStagedAnomalies(db, fileId);
-  } finally {
-    clearStagedAnomalies(db);
-  }
-}
-
 export type AnomalyOrder = 'ts' | 'score';
 
 export interface AnomalyQuery {
@@ -224,19 +74,19 @@ export interface AnomalyQuery {
 }
 
 export const ANOMALY_COLUMNS = `
-  a.id AS id, a.file_id AS fileId, f.path AS filePath, f.sensor AS sensor, a.ts AS ts, a.uid AS uid, a.orig_h AS origH, a.orig_p AS origP,
-  a.resp_h AS respH, a.resp_p AS respP, a.proto AS proto, a.service AS service, a.duration AS duration,
-  a.orig_bytes AS origBytes, a.resp_bytes AS respBytes, a.conn_state AS connState, a.history AS history,
-  a.orig_pkts AS origPkts, a.resp_pkts AS respPkts, a.score AS score, a.threshold AS threshold,
-  a.model_version AS modelVersion, a.explanation AS explanation, a.conn_score AS connScore, a.context_score AS contextScore`;
+  a.id AS id, a.file_id AS "fileId", f.path AS "filePath", f.sensor AS sensor, a.ts AS ts, a.uid AS uid, a.orig_h AS "origH", a.orig_p AS "origP",
+  a.resp_h AS "respH", a.resp_p AS "respP", a.proto AS proto, a.service AS service, a.duration AS duration,
+  a.orig_bytes AS "origBytes", a.resp_bytes AS "respBytes", a.conn_state AS "connState", a.history AS history,
+  a.orig_pkts AS "origPkts", a.resp_pkts AS "respPkts", a.score AS score, a.threshold AS threshold,
+  a.model_version AS "modelVersion", a.explanation AS explanation, a.conn_score AS "connScore", a.context_score AS "contextScore"`;
 
 type StoredAnomalyText = Omit<StoredAnomalyRow, 'explanation'> & { explanation: string };
 
 /** Anomalies matching every filter given, newest (or highest scoring) first. */
-export function queryAnomalies(db: Database, query: AnomalyQuery = {}): StoredAnomalyRow[] {
+export function queryAnomalies(db: Db, query: AnomalyQuery = {}): StoredAnomalyRow[] {
   const params = anomalyQueryParams(db, query);
-  return prepared<[typeof params], StoredAnomalyText>(db, anomalyQuerySql(query, query.order ?? 'ts'))
-    .all(params)
+  return db
+    .all<StoredAnomalyText>(anomalyQuerySql(query, query.order ?? 'ts'), params)
     .map((row) => ({ ...row, explanation: parseExplanation(db, row.id, row.explanation) }));
 }
 
@@ -244,15 +94,16 @@ export function queryAnomalies(db: Database, query: AnomalyQuery = {}): StoredAn
  * SQLite's plan for `queryAnomalies(db, query)`, one line per step (`SEARCH a USING INDEX
  * anomalies_by_ts (ts>? AND ts<?)`): the tests check that no query reads the whole table.
  */
-export function explainAnomalyQuery(db: Database, query: AnomalyQuery = {}): string[] {
+export function explainAnomalyQuery(db: Db, query: AnomalyQuery = {}): string[] {
   const params = anomalyQueryParams(db, query);
-  return prepared<[typeof params], { detail: string }>(db, `EXPLAIN QUERY PLAN ${anomalyQuerySql(query, query.order ?? 'ts')}`)
-    .all(params)
+  if (db.engine !== 'sqlite') throw new Error(`${db.name}: the query plans the tests check are SQLite's`);
+  return db
+    .all<{ detail: string }>(`EXPLAIN QUERY PLAN ${anomalyQuerySql(query, query.order ?? 'ts')}`, params)
     .map((step) => step.detail);
 }
 
 /** The bound values for `query`, checked. */
-function anomalyQueryParams(db: Database, query: AnomalyQuery): Record<string, number | string | null> {
+function anomalyQueryParams(db: Db, query: AnomalyQuery): Record<string, number | string | null> {
   const order = query.order ?? 'ts';
   if (order !== 'ts' && order !== 'score') throw new Error(`${db.name}: querying anomalies: order is '${String(order)}'; expected 'ts' or 'score'`);
   for (const key of ['since', 'until', 'minScore'] as const) {
@@ -309,18 +160,19 @@ function anomalyQuerySql(query: AnomalyQuery, order: AnomalyOrder): string {
 const PRUNE_BEFORE = `DELETE FROM anomalies WHERE ts < ?`;
 
 /** Deletes the anomalies older than `ts` (epoch seconds) and returns how many went. The files ledger is kept. */
-export function pruneAnomaliesBefore(db: Database, ts: number): number {
+export function pruneAnomaliesBefore(db: Db, ts: number): number {
   if (Number.isNaN(ts)) throw new Error(`${db.name}: pruning anomalies: ts is NaN; expected epoch seconds`);
-  return prepared<[number]>(db, PRUNE_BEFORE).run(ts).changes;
+  return db.run(PRUNE_BEFORE, [ts]);
 }
 
 const COUNT_ANOMALIES = `SELECT count(*) FROM anomalies`;
 
-export function countAnomalies(db: Database): number {
-  return prepared<[], number>(db, COUNT_ANOMALIES).pluck().get() ?? 0;
+export function countAnomalies(db: Db): number {
+  return value<number>(db, COUNT_ANOMALIES) ?? 0;
 }
 
-function explanationJson(explanation: readonly ExplainedFeature[]): string {
+/** The explanation as stored: JSON, checked (a NaN share is refused, not turned into null). */
+export function explanationJson(explanation: readonly ExplainedFeature[]): string {
   // Checked at run time too: the scorer's numbers can be NaN, which JSON would turn into null.
   const items: unknown = explanation;
   if (!Array.isArray(items)) throw new Error(`explanation is ${JSON.stringify(items)}; expected an array of { feature, share }`);
@@ -335,7 +187,7 @@ function explanationJson(explanation: readonly ExplainedFeature[]): string {
   return JSON.stringify(shares);
 }
 
-export function parseExplanation(db: Database, id: number, text: string): ExplainedFeature[] {
+export function parseExplanation(db: Db, id: number, text: string): ExplainedFeature[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

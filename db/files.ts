@@ -1,5 +1,5 @@
-import type { Database } from 'better-sqlite3';
-import { checkedLimit, contextError, prepared } from './statements.js';
+import type { Db } from './connection.js';
+import { checkedLimit, contextError } from './connection.js';
 
 export const FILE_STATUSES = ['done', 'failed', 'skipped'] as const;
 export type FileStatus = (typeof FILE_STATUSES)[number];
@@ -36,18 +36,19 @@ export interface FileRow {
 export type NewFileRow = Omit<FileRow, 'id'>;
 
 const COLUMNS = `
-  id, sensor, path, size, sha256, status, rows, bad_lines AS badLines, flagged, threshold,
-  threshold_mode AS thresholdMode, error, duplicate_of AS duplicateOf, model_version AS modelVersion,
-  first_ts AS firstTs, last_ts AS lastTs, started_at AS startedAt, finished_at AS finishedAt`;
+  id, sensor, path, size, sha256, status, rows, bad_lines AS "badLines", flagged, threshold,
+  threshold_mode AS "thresholdMode", error, duplicate_of AS "duplicateOf", model_version AS "modelVersion",
+  first_ts AS "firstTs", last_ts AS "lastTs", started_at AS "startedAt", finished_at AS "finishedAt"`;
 
 const INSERT_FILE = `
   INSERT INTO files (sensor, path, size, sha256, status, rows, bad_lines, flagged, threshold, threshold_mode, error,
                      duplicate_of, model_version, first_ts, last_ts, started_at, finished_at)
   VALUES (@sensor, @path, @size, @sha256, @status, @rows, @badLines, @flagged, @threshold, @thresholdMode, @error,
-          @duplicateOf, @modelVersion, @firstTs, @lastTs, @startedAt, @finishedAt)`;
+          @duplicateOf, @modelVersion, @firstTs, @lastTs, @startedAt, @finishedAt)
+  RETURNING id`;
 
 /** Adds a row to the ledger and returns its id. */
-export function insertFile(db: Database, row: NewFileRow): number {
+export function insertFile(db: Db, row: NewFileRow): number {
   // Spelled out rather than passing `row`: a caller's object may carry other keys, and an
   // undefined optional must go in as NULL.
   const params = {
@@ -70,7 +71,7 @@ export function insertFile(db: Database, row: NewFileRow): number {
     finishedAt: row.finishedAt,
   };
   try {
-    return Number(prepared<[typeof params]>(db, INSERT_FILE).run(params).lastInsertRowid);
+    return db.get<{ id: number }>(INSERT_FILE, params)!.id;
   } catch (error) {
     const duplicate = row.duplicateOf != null ? `, duplicate of file ${row.duplicateOf}` : '';
     throw contextError(`${db.name}: recording file ${row.path} of sensor ${row.sensor} (status ${row.status}${duplicate})`, error);
@@ -80,15 +81,15 @@ export function insertFile(db: Database, row: NewFileRow): number {
 const FIND_DONE_BY_SHA256 = `SELECT ${COLUMNS} FROM files WHERE sha256 = ? AND sensor = ? AND status = 'done' ORDER BY id LIMIT 1`;
 
 /** The first file `sensor` scored with this content: a later copy of it is a duplicate of this one. */
-export function findDoneBySha256(db: Database, sensor: string, sha256: string): FileRow | undefined {
-  return prepared<[string, string], FileRow>(db, FIND_DONE_BY_SHA256).get(sha256, sensor);
+export function findDoneBySha256(db: Db, sensor: string, sha256: string): FileRow | undefined {
+  return db.get<FileRow>(FIND_DONE_BY_SHA256, [sha256, sensor]);
 }
 
 const FIND_BY_PATH_AND_SHA256 = `SELECT ${COLUMNS} FROM files WHERE path = ? AND sha256 = ? AND sensor = ? ORDER BY id DESC LIMIT 1`;
 
 /** `sensor`'s latest attempt at this path with this content, if any. */
-export function findByPathAndSha256(db: Database, sensor: string, path: string, sha256: string): FileRow | undefined {
-  return prepared<[string, string, string], FileRow>(db, FIND_BY_PATH_AND_SHA256).get(path, sha256, sensor);
+export function findByPathAndSha256(db: Db, sensor: string, path: string, sha256: string): FileRow | undefined {
+  return db.get<FileRow>(FIND_BY_PATH_AND_SHA256, [path, sha256, sensor]);
 }
 
 // The same path at the same size (a restart, a rescan), or a scored file of exactly this size (a
@@ -100,19 +101,19 @@ const MAY_KNOW_CONTENT = `SELECT 1 FROM files WHERE sensor = @sensor AND ((path 
  * Whether `sensor`'s ledger may already know a file of this path and size. When it cannot, the content
  * is new for certain, and the file can be hashed in the read that scores it rather than read once more.
  */
-export function mayKnowContent(db: Database, sensor: string, path: string, size: number): boolean {
-  return prepared<[{ sensor: string; path: string; size: number }]>(db, MAY_KNOW_CONTENT).get({ sensor, path, size }) !== undefined;
+export function mayKnowContent(db: Db, sensor: string, path: string, size: number): boolean {
+  return db.get(MAY_KNOW_CONTENT, { sensor, path, size }) !== undefined;
 }
 
 const FIND_BY_ID = `SELECT ${COLUMNS} FROM files WHERE id = ?`;
 
-export function findFileById(db: Database, id: number): FileRow | undefined {
-  return prepared<[number], FileRow>(db, FIND_BY_ID).get(id);
+export function findFileById(db: Db, id: number): FileRow | undefined {
+  return db.get<FileRow>(FIND_BY_ID, [id]);
 }
 
-// -1 is SQLite's "no limit"; a NULL filter is no filter.
-const LIST_FILES = `SELECT ${COLUMNS} FROM files WHERE (@status IS NULL OR status = @status) AND (@sensor IS NULL OR sensor = @sensor)
-  AND (@before IS NULL OR id < @before) ORDER BY id DESC LIMIT @limit`;
+// A NULL filter is no filter.
+const LIST_FILES = `SELECT ${COLUMNS} FROM files WHERE (CAST(@status AS TEXT) IS NULL OR status = @status) AND (CAST(@sensor AS TEXT) IS NULL OR sensor = @sensor)
+  AND (CAST(@before AS BIGINT) IS NULL OR id < @before) ORDER BY id DESC LIMIT @limit`;
 
 export interface FileListing {
   status?: FileStatus;
@@ -124,12 +125,12 @@ export interface FileListing {
 }
 
 /** The ledger, newest first (by insertion, which is the order files were finished in). */
-export function listFiles(db: Database, options: FileListing = {}): FileRow[] {
+export function listFiles(db: Db, options: FileListing = {}): FileRow[] {
   const limit = checkedLimit(db, options.limit);
   if (options.status !== undefined && !FILE_STATUSES.includes(options.status)) {
     throw new Error(`${db.name}: listing files: status is '${String(options.status)}'; expected one of ${FILE_STATUSES.join(', ')}`);
   }
-  return prepared<[{ status: string | null; sensor: string | null; before: number | null; limit: number }], FileRow>(db, LIST_FILES).all({
+  return db.all<FileRow>(LIST_FILES, {
     status: options.status ?? null,
     sensor: options.sensor ?? null,
     before: options.before ?? null,
@@ -137,12 +138,12 @@ export function listFiles(db: Database, options: FileListing = {}): FileRow[] {
   });
 }
 
-const COUNT_FILES = `SELECT status, count(*) AS n FROM files WHERE (@sensor IS NULL OR sensor = @sensor) GROUP BY status`;
+const COUNT_FILES = `SELECT status, count(*) AS n FROM files WHERE (CAST(@sensor AS TEXT) IS NULL OR sensor = @sensor) GROUP BY status`;
 
 /** How many files the ledger holds in each status (0 for a status it has none of): all sensors', or `sensor`'s. */
-export function countFiles(db: Database, sensor?: string): Record<FileStatus, number> {
+export function countFiles(db: Db, sensor?: string): Record<FileStatus, number> {
   const counts: Record<FileStatus, number> = { done: 0, failed: 0, skipped: 0 };
-  for (const { status, n } of prepared<[{ sensor: string | null }], { status: FileStatus; n: number }>(db, COUNT_FILES).all({ sensor: sensor ?? null })) {
+  for (const { status, n } of db.all<{ status: FileStatus; n: number }>(COUNT_FILES, { sensor: sensor ?? null })) {
     counts[status] = n;
   }
   return counts;

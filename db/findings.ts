@@ -1,6 +1,5 @@
-import type { Database } from 'better-sqlite3';
 import { ANOMALY_COLUMNS, parseExplanation, type StoredAnomalyRow } from './anomalies.js';
-import { checkedLimit, contextError, prepared } from './statements.js';
+import { checkedLimit, contextError, forEngine, value, type Db } from './connection.js';
 
 export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';
 
@@ -42,32 +41,39 @@ export interface StoredFinding extends FindingFields {
   updatedAt: string;
 }
 
-const FINDING_COLUMNS = `id, sensor, type, severity, score, src, dst, port, proto, first_ts AS firstTs, last_ts AS lastTs, connections,
-  bytes_out AS bytesOut, bytes_in AS bytesIn, summary, evidence, model_version AS modelVersion, created_at AS createdAt, updated_at AS updatedAt`;
+const FINDING_COLUMNS = `id, sensor, type, severity, score, src, dst, port, proto, first_ts AS "firstTs", last_ts AS "lastTs", connections,
+  bytes_out AS "bytesOut", bytes_in AS "bytesIn", summary, evidence, model_version AS "modelVersion", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 type StoredFindingText = Omit<StoredFinding, 'evidence'> & { evidence: string };
 
-// `IS` matches NULL to NULL, so one statement serves every shape of entity, and the planner still
-// uses findings_by_entity for it.
-const LATEST_OF_ENTITY = `SELECT ${FINDING_COLUMNS} FROM findings
-  WHERE sensor = @sensor AND type = @type AND src IS @src AND dst IS @dst AND port IS @port AND proto IS @proto
-  ORDER BY last_ts DESC LIMIT 1`;
+// `IS` (PostgreSQL's IS NOT DISTINCT FROM) matches NULL to NULL, so one statement serves every
+// shape of entity, and the planner still uses findings_by_entity for it.
+const LATEST_OF_ENTITY = {
+  sqlite: `SELECT ${FINDING_COLUMNS} FROM findings
+    WHERE sensor = @sensor AND type = @type AND src IS @src AND dst IS @dst AND port IS @port AND proto IS @proto
+    ORDER BY last_ts DESC LIMIT 1`,
+  postgres: `SELECT ${FINDING_COLUMNS} FROM findings
+    WHERE sensor = @sensor AND type = @type AND src IS NOT DISTINCT FROM @src::text AND dst IS NOT DISTINCT FROM @dst::text
+      AND port IS NOT DISTINCT FROM @port::integer AND proto IS NOT DISTINCT FROM @proto::text
+    ORDER BY last_ts DESC LIMIT 1`,
+};
 
 /** `sensor`'s most recent finding of this type on this entity, if any. */
-export function latestFindingOf(db: Database, sensor: string, entity: FindingEntity): StoredFinding | undefined {
-  const row = prepared<[FindingEntity & { sensor: string }], StoredFindingText>(db, LATEST_OF_ENTITY).get({ ...entityParams(entity), sensor });
+export function latestFindingOf(db: Db, sensor: string, entity: FindingEntity): StoredFinding | undefined {
+  const row = db.get<StoredFindingText>(forEngine(db, LATEST_OF_ENTITY), { ...entityParams(entity), sensor });
   return row === undefined ? undefined : parsed(db, row);
 }
 
 const INSERT_FINDING = `INSERT INTO findings (sensor, type, severity, score, src, dst, port, proto, first_ts, last_ts, connections, bytes_out,
   bytes_in, summary, evidence, model_version, created_at, updated_at)
   VALUES (@sensor, @type, @severity, @score, @src, @dst, @port, @proto, @firstTs, @lastTs, @connections, @bytesOut, @bytesIn, @summary,
-  @evidence, @modelVersion, @now, @now)`;
+  @evidence, @modelVersion, @now, @now)
+  RETURNING id`;
 
 /** Inserts a finding of `sensor`'s and returns its id. Opens no transaction: the caller writes it with its file's results. */
-export function insertFinding(db: Database, sensor: string, finding: FindingFields, now: string): number {
+export function insertFinding(db: Db, sensor: string, finding: FindingFields, now: string): number {
   try {
-    return Number(prepared(db, INSERT_FINDING).run({ ...fieldParams(finding), sensor, now }).lastInsertRowid);
+    return db.get<{ id: number }>(INSERT_FINDING, { ...fieldParams(finding), sensor, now })!.id;
   } catch (error) {
     throw contextError(`${db.name}: inserting a ${finding.type} finding of sensor ${sensor} (${describeEntity(finding)})`, error);
   }
@@ -79,9 +85,9 @@ const UPDATE_FINDING = `UPDATE findings SET severity = @severity, score = @score
   WHERE id = @id`;
 
 /** Rewrites finding `id` with `finding` (its entity stays). Opens no transaction. */
-export function updateFinding(db: Database, id: number, finding: FindingFields, now: string): void {
+export function updateFinding(db: Db, id: number, finding: FindingFields, now: string): void {
   try {
-    prepared(db, UPDATE_FINDING).run({ ...fieldParams(finding), id, now });
+    db.run(UPDATE_FINDING, { ...fieldParams(finding), id, now });
   } catch (error) {
     throw contextError(`${db.name}: updating finding ${id} (${finding.type}, ${describeEntity(finding)})`, error);
   }
@@ -90,29 +96,41 @@ export function updateFinding(db: Database, id: number, finding: FindingFields, 
 const LINK_FILE = `INSERT INTO finding_files (finding_id, file_id, connections) VALUES (?, ?, ?)`;
 
 /** Records that file `fileId` raised or updated finding `findingId` with `connections` of its rows. */
-export function linkFindingFile(db: Database, findingId: number, fileId: number, connections: number): void {
-  prepared<[number, number, number]>(db, LINK_FILE).run(findingId, fileId, connections);
+export function linkFindingFile(db: Db, findingId: number, fileId: number, connections: number): void {
+  db.run(LINK_FILE, [findingId, fileId, connections]);
 }
 
 // The file's anomalies on the finding's entity, each part of the entity that is set matching,
 // found through the host's index over the entity's time span in the file: a file's 50,000 anomalies
-// are not read once per finding.
-const ENTITY_FILTER = `a.file_id = @fileId AND (@dst IS NULL OR a.resp_h = @dst) AND (@port IS NULL OR a.resp_p = @port) AND (@proto IS NULL OR a.proto = @proto)`;
-const LINK_BY_SOURCE = `INSERT OR IGNORE INTO finding_anomalies (finding_id, anomaly_id, score)
-  SELECT @id, a.id, a.score FROM anomalies a INDEXED BY anomalies_by_orig_h
-  WHERE a.orig_h = @src AND a.ts >= @firstTs AND a.ts <= @lastTs AND ${ENTITY_FILTER}`;
-const LINK_BY_DESTINATION = `INSERT OR IGNORE INTO finding_anomalies (finding_id, anomaly_id, score)
-  SELECT @id, a.id, a.score FROM anomalies a INDEXED BY anomalies_by_resp_h
-  WHERE a.resp_h = @dst AND a.ts >= @firstTs AND a.ts <= @lastTs AND ${ENTITY_FILTER}`;
+// are not read once per finding. SQLite is told the index (INDEXED BY); PostgreSQL's planner,
+// which keeps statistics per column, finds it.
+const ENTITY_FILTER = `a.file_id = @fileId AND (CAST(@dst AS TEXT) IS NULL OR a.resp_h = @dst) AND (CAST(@port AS INTEGER) IS NULL OR a.resp_p = @port)
+  AND (CAST(@proto AS TEXT) IS NULL OR a.proto = @proto)`;
+const LINK_BY_SOURCE = {
+  sqlite: `INSERT INTO finding_anomalies (finding_id, anomaly_id, score)
+    SELECT @id, a.id, a.score FROM anomalies a INDEXED BY anomalies_by_orig_h
+    WHERE a.orig_h = @src AND a.ts >= @firstTs AND a.ts <= @lastTs AND ${ENTITY_FILTER} ON CONFLICT DO NOTHING`,
+  postgres: `INSERT INTO finding_anomalies (finding_id, anomaly_id, score)
+    SELECT @id, a.id, a.score FROM anomalies a
+    WHERE a.orig_h = @src AND a.ts >= @firstTs AND a.ts <= @lastTs AND ${ENTITY_FILTER} ON CONFLICT DO NOTHING`,
+};
+const LINK_BY_DESTINATION = {
+  sqlite: `INSERT INTO finding_anomalies (finding_id, anomaly_id, score)
+    SELECT @id, a.id, a.score FROM anomalies a INDEXED BY anomalies_by_resp_h
+    WHERE a.resp_h = @dst AND a.ts >= @firstTs AND a.ts <= @lastTs AND ${ENTITY_FILTER} ON CONFLICT DO NOTHING`,
+  postgres: `INSERT INTO finding_anomalies (finding_id, anomaly_id, score)
+    SELECT @id, a.id, a.score FROM anomalies a
+    WHERE a.resp_h = @dst AND a.ts >= @firstTs AND a.ts <= @lastTs AND ${ENTITY_FILTER} ON CONFLICT DO NOTHING`,
+};
 
 /**
  * Links finding `findingId` to file `fileId`'s anomalies on its entity whose time is within
  * `span` (the entity's first and last connection in the file), and returns how many.
  */
-export function linkFindingAnomalies(db: Database, findingId: number, fileId: number, entity: FindingEntity, span: { firstTs: number; lastTs: number }): number {
+export function linkFindingAnomalies(db: Db, findingId: number, fileId: number, entity: FindingEntity, span: { firstTs: number; lastTs: number }): number {
   const sql = entity.src !== null ? LINK_BY_SOURCE : entity.dst !== null ? LINK_BY_DESTINATION : null;
   if (sql === null) return 0;
-  return prepared(db, sql).run({ ...entityParams(entity), id: findingId, fileId, firstTs: span.firstTs, lastTs: span.lastTs }).changes;
+  return db.run(forEngine(db, sql), { ...entityParams(entity), id: findingId, fileId, firstTs: span.firstTs, lastTs: span.lastTs });
 }
 
 export interface FindingQuery {
@@ -130,7 +148,7 @@ export interface FindingQuery {
 }
 
 /** Findings matching every filter given, highest score first (then the most recent). */
-export function queryFindings(db: Database, query: FindingQuery = {}): StoredFinding[] {
+export function queryFindings(db: Db, query: FindingQuery = {}): StoredFinding[] {
   const minSeverity = query.minSeverity ?? 'info';
   if (!SEVERITIES.includes(minSeverity)) throw new Error(`${db.name}: querying findings: minSeverity is '${String(minSeverity)}'; expected one of ${SEVERITIES.join(', ')}`);
   for (const key of ['since', 'until'] as const) {
@@ -143,43 +161,53 @@ export function queryFindings(db: Database, query: FindingQuery = {}): StoredFin
     host: query.host ?? null,
     type: query.type ?? null,
     sensor: query.sensor ?? null,
-    severities: JSON.stringify(SEVERITIES.slice(SEVERITIES.indexOf(minSeverity))),
+    severities: SEVERITIES.slice(SEVERITIES.indexOf(minSeverity)),
     limit: checkedLimit(db, query.limit),
   };
-  return prepared<[typeof params], StoredFindingText>(db, QUERY_FINDINGS)
-    .all(params)
+  return db
+    .all<StoredFindingText>(forEngine(db, QUERY_FINDINGS), db.engine === 'sqlite' ? { ...params, severities: JSON.stringify(params.severities) } : params)
     .map((row) => parsed(db, row));
 }
 
 // Findings are few (a short list per day, not a row per connection), so one statement with
 // optional filters serves: the table is small enough that its scan costs nothing.
-const QUERY_FINDINGS = `SELECT ${FINDING_COLUMNS} FROM findings
-  WHERE (@since IS NULL OR last_ts >= @since) AND (@until IS NULL OR first_ts < @until)
-    AND (@host IS NULL OR src = @host OR dst = @host) AND (@type IS NULL OR type = @type)
-    AND (@sensor IS NULL OR sensor = @sensor) AND severity IN (SELECT value FROM json_each(@severities))
-  ORDER BY score DESC, last_ts DESC, id DESC LIMIT @limit`;
+const FINDING_FILTERS = `(CAST(@since AS DOUBLE PRECISION) IS NULL OR last_ts >= @since) AND (CAST(@until AS DOUBLE PRECISION) IS NULL OR first_ts < @until)
+    AND (CAST(@host AS TEXT) IS NULL OR src = @host OR dst = @host) AND (CAST(@type AS TEXT) IS NULL OR type = @type)
+    AND (CAST(@sensor AS TEXT) IS NULL OR sensor = @sensor)`;
+// The severities at or above the floor: a JSON array on SQLite, an array on PostgreSQL.
+const QUERY_FINDINGS = {
+  sqlite: `SELECT ${FINDING_COLUMNS} FROM findings WHERE ${FINDING_FILTERS} AND severity IN (SELECT value FROM json_each(@severities))
+    ORDER BY score DESC, last_ts DESC, id DESC LIMIT @limit`,
+  postgres: `SELECT ${FINDING_COLUMNS} FROM findings WHERE ${FINDING_FILTERS} AND severity = ANY(@severities::text[])
+    ORDER BY score DESC, last_ts DESC, id DESC LIMIT @limit`,
+};
 
 const FINDING_BY_ID = `SELECT ${FINDING_COLUMNS} FROM findings WHERE id = ?`;
 
-export function findingById(db: Database, id: number): StoredFinding | undefined {
-  const row = prepared<[number], StoredFindingText>(db, FINDING_BY_ID).get(id);
+export function findingById(db: Db, id: number): StoredFinding | undefined {
+  const row = db.get<StoredFindingText>(FINDING_BY_ID, [id]);
   return row === undefined ? undefined : parsed(db, row);
 }
 
 // Walked down finding_anomalies_by_score (which holds anomaly_id too, the table's key): only the
 // rows returned are read from anomalies, however many the finding holds.
-const FINDING_ANOMALIES = `SELECT ${ANOMALY_COLUMNS} FROM finding_anomalies fa INDEXED BY finding_anomalies_by_score
-  JOIN anomalies a ON a.id = fa.anomaly_id JOIN files f ON f.id = a.file_id
-  WHERE fa.finding_id = ? ORDER BY fa.score DESC, fa.anomaly_id DESC LIMIT ?`;
+const FINDING_ANOMALIES = {
+  sqlite: `SELECT ${ANOMALY_COLUMNS} FROM finding_anomalies fa INDEXED BY finding_anomalies_by_score
+    JOIN anomalies a ON a.id = fa.anomaly_id JOIN files f ON f.id = a.file_id
+    WHERE fa.finding_id = ? ORDER BY fa.score DESC, fa.anomaly_id DESC LIMIT ?`,
+  postgres: `SELECT ${ANOMALY_COLUMNS} FROM finding_anomalies fa
+    JOIN anomalies a ON a.id = fa.anomaly_id JOIN files f ON f.id = a.file_id
+    WHERE fa.finding_id = ? ORDER BY fa.score DESC, fa.anomaly_id DESC LIMIT ?`,
+};
 
 /** The flagged connections supporting finding `id`, highest score first. */
-export function anomaliesOfFinding(db: Database, id: number, limit?: number): StoredAnomalyRow[] {
-  return prepared<[number, number], Omit<StoredAnomalyRow, 'explanation'> & { explanation: string }>(db, FINDING_ANOMALIES)
-    .all(id, checkedLimit(db, limit))
+export function anomaliesOfFinding(db: Db, id: number, limit?: number): StoredAnomalyRow[] {
+  return db
+    .all<Omit<StoredAnomalyRow, 'explanation'> & { explanation: string }>(forEngine(db, FINDING_ANOMALIES), [id, checkedLimit(db, limit)])
     .map((row) => ({ ...row, explanation: parseExplanation(db, row.id, row.explanation) }));
 }
 
-const FILES_OF_FINDING = `SELECT f.id AS fileId, f.path AS path, ff.connections AS connections, f.first_ts AS firstTs, f.last_ts AS lastTs
+const FILES_OF_FINDING = `SELECT f.id AS "fileId", f.path AS path, ff.connections AS connections, f.first_ts AS "firstTs", f.last_ts AS "lastTs"
   FROM finding_files ff JOIN files f ON f.id = ff.file_id WHERE ff.finding_id = ? ORDER BY f.first_ts, f.id`;
 
 /** A file that raised or updated a finding: how many of the finding's connections it held, and the span of its own. */
@@ -192,8 +220,8 @@ export interface FindingFile {
 }
 
 /** The files that raised or updated finding `id`, oldest first, with what each added. */
-export function filesOfFinding(db: Database, id: number): FindingFile[] {
-  return prepared<[number], FindingFile>(db, FILES_OF_FINDING).all(id);
+export function filesOfFinding(db: Db, id: number): FindingFile[] {
+  return db.all<FindingFile>(FILES_OF_FINDING, [id]);
 }
 
 /** What a detector has gathered on an entity below its threshold (see migration 4). */
@@ -206,23 +234,22 @@ export interface FindingTrack extends FindingEntity {
   evidence: Record<string, unknown>;
 }
 
-const TRACK_OF_ENTITY = `SELECT first_ts AS firstTs, last_ts AS lastTs, connections, bytes_out AS bytesOut, bytes_in AS bytesIn, evidence
+const TRACK_OF_ENTITY = `SELECT first_ts AS "firstTs", last_ts AS "lastTs", connections, bytes_out AS "bytesOut", bytes_in AS "bytesIn", evidence
   FROM finding_tracks WHERE sensor = ? AND entity = ?`;
 
-export function trackOf(db: Database, sensor: string, entity: FindingEntity): FindingTrack | undefined {
-  const row = prepared<[string, string], Omit<FindingTrack, keyof FindingEntity | 'evidence'> & { evidence: string }>(db, TRACK_OF_ENTITY).get(
-    sensor,
-    entityKey(entity),
-  );
+export function trackOf(db: Db, sensor: string, entity: FindingEntity): FindingTrack | undefined {
+  const row = db.get<Omit<FindingTrack, keyof FindingEntity | 'evidence'> & { evidence: string }>(TRACK_OF_ENTITY, [sensor, entityKey(entity)]);
   return row === undefined ? undefined : { ...entityParams(entity), ...row, evidence: JSON.parse(row.evidence) as Record<string, unknown> };
 }
 
-const SAVE_TRACK = `INSERT OR REPLACE INTO finding_tracks (sensor, entity, type, first_ts, last_ts, connections, bytes_out, bytes_in, evidence)
-  VALUES (@sensor, @entity, @type, @firstTs, @lastTs, @connections, @bytesOut, @bytesIn, @evidence)`;
+const SAVE_TRACK = `INSERT INTO finding_tracks (sensor, entity, type, first_ts, last_ts, connections, bytes_out, bytes_in, evidence)
+  VALUES (@sensor, @entity, @type, @firstTs, @lastTs, @connections, @bytesOut, @bytesIn, @evidence)
+  ON CONFLICT (sensor, entity) DO UPDATE SET type = excluded.type, first_ts = excluded.first_ts, last_ts = excluded.last_ts,
+    connections = excluded.connections, bytes_out = excluded.bytes_out, bytes_in = excluded.bytes_in, evidence = excluded.evidence`;
 
 /** Writes (or replaces) `sensor`'s track of `track`'s entity. Opens no transaction. */
-export function saveTrack(db: Database, sensor: string, track: FindingTrack): void {
-  prepared(db, SAVE_TRACK).run({
+export function saveTrack(db: Db, sensor: string, track: FindingTrack): void {
+  db.run(SAVE_TRACK, {
     sensor,
     entity: entityKey(track),
     type: track.type,
@@ -237,30 +264,30 @@ export function saveTrack(db: Database, sensor: string, track: FindingTrack): vo
 
 const DELETE_TRACK = `DELETE FROM finding_tracks WHERE sensor = ? AND entity = ?`;
 
-export function deleteTrack(db: Database, sensor: string, entity: FindingEntity): void {
-  prepared<[string, string]>(db, DELETE_TRACK).run(sensor, entityKey(entity));
+export function deleteTrack(db: Db, sensor: string, entity: FindingEntity): void {
+  db.run(DELETE_TRACK, [sensor, entityKey(entity)]);
 }
 
 // One sensor's at a time: a sensor catching up on last month's archives has its own clock.
 const PRUNE_TRACKS = `DELETE FROM finding_tracks WHERE sensor = ? AND last_ts < ?`;
 
 /** Forgets `sensor`'s tracks not added to since `ts` (epoch seconds), and returns how many. */
-export function pruneTracksBefore(db: Database, sensor: string, ts: number): number {
-  return prepared<[string, number]>(db, PRUNE_TRACKS).run(sensor, ts).changes;
+export function pruneTracksBefore(db: Db, sensor: string, ts: number): number {
+  return db.run(PRUNE_TRACKS, [sensor, ts]);
 }
 
 const COUNT_TRACKS = `SELECT count(*) FROM finding_tracks`;
 
-export function countTracks(db: Database): number {
-  return prepared<[], number>(db, COUNT_TRACKS).pluck().get() ?? 0;
+export function countTracks(db: Db): number {
+  return value<number>(db, COUNT_TRACKS) ?? 0;
 }
 
 const PRUNE_BEFORE = `DELETE FROM findings WHERE last_ts < ?`;
 
 /** Deletes the findings whose last connection is older than `ts` and returns how many went. */
-export function pruneFindingsBefore(db: Database, ts: number): number {
+export function pruneFindingsBefore(db: Db, ts: number): number {
   if (Number.isNaN(ts)) throw new Error(`${db.name}: pruning findings: ts is NaN; expected epoch seconds`);
-  return prepared<[number]>(db, PRUNE_BEFORE).run(ts).changes;
+  return db.run(PRUNE_BEFORE, [ts]);
 }
 
 function entityParams(entity: FindingEntity): FindingEntity {
@@ -288,7 +315,7 @@ function fieldParams(finding: FindingFields): Record<string, string | number | n
   };
 }
 
-function parsed(db: Database, row: StoredFindingText): StoredFinding {
+function parsed(db: Db, row: StoredFindingText): StoredFinding {
   try {
     return { ...row, evidence: JSON.parse(row.evidence) as Record<string, unknown> };
   } catch (error) {

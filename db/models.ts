@@ -1,5 +1,5 @@
-import type { Database } from 'better-sqlite3';
-import { contextError, prepared } from './statements.js';
+import type { Db } from './connection.js';
+import { contextError } from './connection.js';
 
 /** A row of `models`, the database's mirror of a sensor's model store. */
 export interface ModelRow {
@@ -27,7 +27,7 @@ const DEACTIVATE_OTHERS = `UPDATE models SET active = 0 WHERE sensor = ? AND act
  * Adds or updates a version of `sensor`'s. When it comes in active, the sensor's others are made
  * inactive in the same transaction: a sensor never has more than one active model.
  */
-export function upsertModel(db: Database, sensor: string, model: ModelRow): void {
+export function upsertModel(db: Db, sensor: string, model: ModelRow): void {
   const metrics = JSON.stringify(model.metrics);
   if (metrics === undefined) throw new Error(`${db.name}: model ${model.version}: metrics is ${String(model.metrics)}; expected a JSON value`);
   const params = {
@@ -39,47 +39,45 @@ export function upsertModel(db: Database, sensor: string, model: ModelRow): void
     metrics,
   };
   try {
-    // IMMEDIATE: take the write lock at BEGIN, so a concurrent writer waits (busy_timeout) here
-    // rather than failing part-way.
-    db.transaction(() => {
-      if (model.active) prepared<[string, string]>(db, DEACTIVATE_OTHERS).run(sensor, model.version);
-      prepared<[typeof params]>(db, UPSERT_MODEL).run(params);
-    }).immediate();
+    db.transaction(modelsLock(sensor), () => {
+      if (model.active) db.run(DEACTIVATE_OTHERS, [sensor, model.version]);
+      db.run(UPSERT_MODEL, params);
+    });
   } catch (error) {
     throw contextError(`${db.name}: recording model ${model.version} of sensor ${sensor}`, error);
   }
 }
 
 const MODEL_EXISTS = `SELECT 1 FROM models WHERE sensor = ? AND version = ?`;
-const ACTIVATE_ONLY = `UPDATE models SET active = (version = @version) WHERE sensor = @sensor AND (active = 1 OR version = @version)`;
+const ACTIVATE_ONLY = `UPDATE models SET active = CASE WHEN version = @version THEN 1 ELSE 0 END WHERE sensor = @sensor AND (active = 1 OR version = @version)`;
 
 /** Makes `version` `sensor`'s one active model. Throws, naming it, when the sensor has no such version. */
-export function setActiveModel(db: Database, sensor: string, version: string): void {
-  // IMMEDIATE: the transaction reads before it writes; a deferred one would fail with SQLITE_BUSY,
-  // without waiting, if another connection wrote in between.
-  db.transaction(() => {
-    if (prepared<[string, string]>(db, MODEL_EXISTS).get(sensor, version) === undefined) {
+export function setActiveModel(db: Db, sensor: string, version: string): void {
+  db.transaction(modelsLock(sensor), () => {
+    if (db.get(MODEL_EXISTS, [sensor, version]) === undefined) {
       throw new Error(`${db.name}: no model version '${version}' of sensor ${sensor} in the models table`);
     }
-    prepared<[{ sensor: string; version: string }]>(db, ACTIVATE_ONLY).run({ sensor, version });
-  }).immediate();
+    db.run(ACTIVATE_ONLY, { sensor, version });
+  });
 }
 
 const LIST_MODELS = `
-  SELECT sensor, version, created_at AS createdAt, active, preset, metrics FROM models WHERE (@sensor IS NULL OR sensor = @sensor)
+  SELECT sensor, version, created_at AS "createdAt", active, preset, metrics FROM models WHERE (CAST(@sensor AS TEXT) IS NULL OR sensor = @sensor)
   ORDER BY created_at, version, sensor`;
 
 /** Every version of every sensor (or of `sensor`), oldest first. */
-export function listModels(db: Database, sensor?: string): SensorModelRow[] {
-  return prepared<[{ sensor: string | null }], { sensor: string; version: string; createdAt: string; active: number; preset: string | null; metrics: string }>(
-    db,
-    LIST_MODELS,
-  )
-    .all({ sensor: sensor ?? null })
+export function listModels(db: Db, sensor?: string): SensorModelRow[] {
+  return db
+    .all<{ sensor: string; version: string; createdAt: string; active: number; preset: string | null; metrics: string }>(LIST_MODELS, { sensor: sensor ?? null })
     .map((row) => ({ ...row, active: row.active === 1, metrics: parseMetrics(db, row.version, row.metrics) }));
 }
 
-function parseMetrics(db: Database, version: string, text: string): unknown {
+// The models of one sensor are written one transaction at a time: one active model per sensor.
+function modelsLock(sensor: string): string {
+  return `models/${sensor}`;
+}
+
+function parseMetrics(db: Db, version: string, text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {

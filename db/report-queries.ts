@@ -1,42 +1,39 @@
-import type { Database } from 'better-sqlite3';
-import { prepared } from './statements.js';
+import { binStart, forEngine, perEngine, value, type Db } from './connection.js';
 
 // The aggregates the `anomalies` report draws. Each is a GROUP BY (or a count), so SQLite streams
 // the table and only the groups come back: memory grows with the number of bars, not of anomalies.
 // Each takes a sensor: only that sensor's rows (an anomaly's is its file's), or every sensor's for null.
 
-const SCOPED_ANOMALY = `(@sensor IS NULL OR anomalies.file_id IN (SELECT id FROM files WHERE sensor = @sensor))`;
-const SCOPED_FILE = `(@sensor IS NULL OR sensor = @sensor)`;
-
-type Sensor = { sensor: string | null };
+const SCOPED_ANOMALY = `(CAST(@sensor AS TEXT) IS NULL OR anomalies.file_id IN (SELECT id FROM files WHERE sensor = @sensor))`;
+const SCOPED_FILE = `(CAST(@sensor AS TEXT) IS NULL OR sensor = @sensor)`;
 
 const ANOMALY_TOTALS = `SELECT count(*) AS count, min(ts) AS first, max(ts) AS last FROM anomalies WHERE ${SCOPED_ANOMALY}`;
 
 /** How many anomalies there are, and the `ts` of the first and last (null when there are none). */
-export function anomalyTotals(db: Database, sensor: string | null = null): { count: number; first: number | null; last: number | null } {
-  return prepared<[Sensor], { count: number; first: number | null; last: number | null }>(db, ANOMALY_TOTALS).get({ sensor })!;
+export function anomalyTotals(db: Db, sensor: string | null = null): { count: number; first: number | null; last: number | null } {
+  return db.get<{ count: number; first: number | null; last: number | null }>(ANOMALY_TOTALS, { sensor })!;
 }
 
 const ANOMALIES_PER_MODEL = `SELECT model_version AS model, count(*) AS count FROM anomalies WHERE ${SCOPED_ANOMALY} GROUP BY model_version ORDER BY count DESC, model`;
 
 /** Anomalies per model version, most first. */
-export function anomaliesPerModel(db: Database, sensor: string | null = null): { model: string; count: number }[] {
-  return prepared<[Sensor], { model: string; count: number }>(db, ANOMALIES_PER_MODEL).all({ sensor });
+export function anomaliesPerModel(db: Db, sensor: string | null = null): { model: string; count: number }[] {
+  return db.all<{ model: string; count: number }>(ANOMALIES_PER_MODEL, { sensor });
 }
 
 const SCORED_TOTALS = `SELECT coalesce(sum(rows), 0) AS rows, coalesce(sum(flagged), 0) AS flagged FROM files WHERE status = 'done' AND ${SCOPED_FILE}`;
 
 /** Connections scored and flagged, over every file scored. */
-export function scoredTotals(db: Database, sensor: string | null = null): { rows: number; flagged: number } {
-  return prepared<[Sensor], { rows: number; flagged: number }>(db, SCORED_TOTALS).get({ sensor })!;
+export function scoredTotals(db: Db, sensor: string | null = null): { rows: number; flagged: number } {
+  return db.get<{ rows: number; flagged: number }>(SCORED_TOTALS, { sensor })!;
 }
 
 const FILES_PER_THRESHOLD_MODE = `SELECT threshold_mode AS mode, count(*) AS files FROM files WHERE status = 'done' AND ${SCOPED_FILE}
   GROUP BY threshold_mode ORDER BY files DESC, mode`;
 
 /** Scored files per threshold mode (null for a file recorded without one). */
-export function scoredFilesPerThresholdMode(db: Database, sensor: string | null = null): { mode: string | null; files: number }[] {
-  return prepared<[Sensor], { mode: string | null; files: number }>(db, FILES_PER_THRESHOLD_MODE).all({ sensor });
+export function scoredFilesPerThresholdMode(db: Db, sensor: string | null = null): { mode: string | null; files: number }[] {
+  return db.all<{ mode: string | null; files: number }>(FILES_PER_THRESHOLD_MODE, { sensor });
 }
 
 /**
@@ -52,7 +49,7 @@ function bandCase(bands: number): string {
 }
 
 /** The floors as bound parameters, checked: finite, above 0 and rising. */
-function bandParams(db: Database, floors: readonly number[]): Record<string, number> {
+function bandParams(db: Db, floors: readonly number[]): Record<string, number> {
   if (floors.length === 0 || floors.some((floor, i) => !(Number.isFinite(floor) && floor > 0 && (i === 0 || floor > floors[i - 1]!)))) {
     throw new Error(`${db.name}: score bands are ${JSON.stringify(floors)}; expected one or more finite numbers above 0, rising`);
   }
@@ -61,28 +58,28 @@ function bandParams(db: Database, floors: readonly number[]): Record<string, num
 }
 
 /** Anomalies per score band (0-based index into `floors`, the bands' floors as multiples of the threshold). */
-export function anomaliesPerBand(db: Database, floors: readonly number[], sensor: string | null = null): { band: number; count: number }[] {
+export function anomaliesPerBand(db: Db, floors: readonly number[], sensor: string | null = null): { band: number; count: number }[] {
   const params = { ...bandParams(db, floors), sensor };
-  return prepared<[typeof params], { band: number; count: number }>(
-    db,
+  return db.all<{ band: number; count: number }>(
     `SELECT ${bandCase(floors.length)} AS band, count(*) AS count FROM anomalies WHERE ${SCOPED_ANOMALY} GROUP BY 1 ORDER BY 1`,
-  ).all(params);
+    params,
+  );
 }
 
 /** Anomalies per time bin (`time`: the bin's start, epoch seconds, by `ts`) and score band, in time order. */
 export function anomaliesPerTimeAndBand(
-  db: Database,
+  db: Db,
   binSeconds: number,
   floors: readonly number[],
   sensor: string | null = null,
 ): { time: number; band: number; count: number }[] {
   if (!(Number.isSafeInteger(binSeconds) && binSeconds > 0)) throw new Error(`${db.name}: the time bin is ${binSeconds} s; expected a whole number above 0`);
   const params = { ...bandParams(db, floors), bin: binSeconds, sensor };
-  return prepared<[typeof params], { time: number; band: number; count: number }>(
-    db,
-    `SELECT CAST(ts / @bin AS INTEGER) * @bin AS time, ${bandCase(floors.length)} AS band, count(*) AS count FROM anomalies WHERE ${SCOPED_ANOMALY}
+  return db.all<{ time: number; band: number; count: number }>(
+    `SELECT ${binStart(db.engine, 'ts')} AS time, ${bandCase(floors.length)} AS band, count(*) AS count FROM anomalies WHERE ${SCOPED_ANOMALY}
      GROUP BY 1, 2 ORDER BY 1, 2`,
-  ).all(params);
+    params,
+  );
 }
 
 /** Which end of a connection: the originator or the responder. */
@@ -98,8 +95,8 @@ const TOP_HOSTS: Record<HostSide, string> = {
 };
 
 /** The `limit` hosts on `side` with the most anomalies, with the highest score among them as a multiple of its threshold. */
-export function topHosts(db: Database, side: HostSide, limit: number, sensor: string | null = null): { host: string; count: number; worst: number }[] {
-  return prepared<[Sensor & { limit: number }], { host: string; count: number; worst: number }>(db, TOP_HOSTS[side]).all({ limit, sensor });
+export function topHosts(db: Db, side: HostSide, limit: number, sensor: string | null = null): { host: string; count: number; worst: number }[] {
+  return db.all<{ host: string; count: number; worst: number }>(TOP_HOSTS[side], { limit, sensor });
 }
 
 const DISTINCT_HOSTS: Record<HostSide, string> = {
@@ -108,43 +105,49 @@ const DISTINCT_HOSTS: Record<HostSide, string> = {
 };
 
 /** How many different hosts appear on `side` of the anomalies. */
-export function distinctHosts(db: Database, side: HostSide, sensor: string | null = null): number {
-  return prepared<[Sensor], number>(db, DISTINCT_HOSTS[side]).pluck().get({ sensor }) ?? 0;
+export function distinctHosts(db: Db, side: HostSide, sensor: string | null = null): number {
+  return value<number>(db, DISTINCT_HOSTS[side], { sensor }) ?? 0;
 }
 
-// json_each's key is the position in the explanation: 0 is the feature with the largest share.
-const EXPLANATION_FEATURE_RANKS = `
-  SELECT json_extract(e.value, '$.feature') AS feature, e.key AS rank, count(*) AS count
-  FROM anomalies, json_each(anomalies.explanation) AS e WHERE ${SCOPED_ANOMALY} GROUP BY 1, 2 ORDER BY 1, 2`;
+// Each item's position in the explanation (0 is the feature with the largest share): json_each's
+// key on SQLite, the ordinality (from 1) on PostgreSQL.
+const EXPLANATION_FEATURE_RANKS = {
+  sqlite: `SELECT json_extract(e.value, '$.feature') AS feature, e.key AS rank, count(*) AS count
+    FROM anomalies, json_each(anomalies.explanation) AS e WHERE ${SCOPED_ANOMALY} GROUP BY 1, 2 ORDER BY 1, 2`,
+  postgres: `SELECT e.item ->> 'feature' AS feature, e.position - 1 AS rank, count(*) AS count
+    FROM anomalies, jsonb_array_elements(anomalies.explanation::jsonb) WITH ORDINALITY AS e(item, position) WHERE ${SCOPED_ANOMALY}
+    GROUP BY 1, 2 ORDER BY 1, 2`,
+};
 
 /** How often each feature is named at each place (`rank`, 0 first) in the anomalies' explanations. */
-export function explanationFeatureRanks(db: Database, sensor: string | null = null): { feature: string; rank: number; count: number }[] {
-  return prepared<[Sensor], { feature: unknown; rank: number; count: number }>(db, EXPLANATION_FEATURE_RANKS)
-    .all({ sensor })
+export function explanationFeatureRanks(db: Db, sensor: string | null = null): { feature: string; rank: number; count: number }[] {
+  return db
+    .all<{ feature: unknown; rank: number; count: number }>(forEngine(db, EXPLANATION_FEATURE_RANKS), { sensor })
     .filter((row): row is { feature: string; rank: number; count: number } => typeof row.feature === 'string');
 }
 
 const SCORED_FILES_WITH_ROWS = `SELECT count(*) FROM files WHERE status = 'done' AND rows > 0 AND ${SCOPED_FILE}`;
 
 /** Scored files that held at least one row. */
-export function countScoredFilesWithRows(db: Database, sensor: string | null = null): number {
-  return prepared<[Sensor], number>(db, SCORED_FILES_WITH_ROWS).pluck().get({ sensor }) ?? 0;
+export function countScoredFilesWithRows(db: Db, sensor: string | null = null): number {
+  return value<number>(db, SCORED_FILES_WITH_ROWS, { sensor }) ?? 0;
 }
 
-const FLAGGED_PER_DAY = `
-  SELECT CAST(coalesce(first_ts, 0) / 86400 AS INTEGER) * 86400 AS day, sum(rows) AS rows, coalesce(sum(flagged), 0) AS flagged, count(*) AS files
-  FROM files WHERE status = 'done' AND rows > 0 AND ${SCOPED_FILE} GROUP BY 1 ORDER BY 1`;
+const FLAGGED_PER_DAY = perEngine(
+  (engine) => `SELECT ${binStart(engine, 'coalesce(first_ts, 0)')} AS day, sum(rows) AS rows, coalesce(sum(flagged), 0) AS flagged, count(*) AS files
+    FROM files WHERE status = 'done' AND rows > 0 AND ${SCOPED_FILE} GROUP BY 1 ORDER BY 1`,
+);
 
 /** Rows and flagged rows of the scored files, per UTC day of their first connection (`day`: epoch seconds). */
-export function flaggedPerDay(db: Database, sensor: string | null = null): { day: number; rows: number; flagged: number; files: number }[] {
-  return prepared<[Sensor], { day: number; rows: number; flagged: number; files: number }>(db, FLAGGED_PER_DAY).all({ sensor });
+export function flaggedPerDay(db: Db, sensor: string | null = null): { day: number; rows: number; flagged: number; files: number }[] {
+  return db.all<{ day: number; rows: number; flagged: number; files: number }>(forEngine(db, FLAGGED_PER_DAY), { sensor, bin: 86400 });
 }
 
 const FLAGGED_PER_FILE = `
-  SELECT path, first_ts AS firstTs, rows, coalesce(flagged, 0) AS flagged, threshold_mode AS mode
+  SELECT path, first_ts AS "firstTs", rows, coalesce(flagged, 0) AS flagged, threshold_mode AS mode
   FROM files WHERE status = 'done' AND rows > 0 AND ${SCOPED_FILE} ORDER BY first_ts, id`;
 
 /** Rows and flagged rows of each scored file, by its first connection. */
-export function flaggedPerFile(db: Database, sensor: string | null = null): { path: string; firstTs: number | null; rows: number; flagged: number; mode: string | null }[] {
-  return prepared<[Sensor], { path: string; firstTs: number | null; rows: number; flagged: number; mode: string | null }>(db, FLAGGED_PER_FILE).all({ sensor });
+export function flaggedPerFile(db: Db, sensor: string | null = null): { path: string; firstTs: number | null; rows: number; flagged: number; mode: string | null }[] {
+  return db.all<{ path: string; firstTs: number | null; rows: number; flagged: number; mode: string | null }>(FLAGGED_PER_FILE, { sensor });
 }

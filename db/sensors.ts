@@ -1,5 +1,5 @@
-import type { Database } from 'better-sqlite3';
-import { contextError, prepared } from './statements.js';
+import type { Db } from './connection.js';
+import { contextError } from './connection.js';
 
 /** A sensor's name: short, and safe in a file name, a URL and a log line. */
 export const SENSOR_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -14,12 +14,12 @@ export interface SensorFiles {
 const SENSORS = `SELECT sensor, count(*) AS files FROM files GROUP BY sensor ORDER BY sensor`;
 
 /** Every sensor the ledger has files from ('' for rows recorded before sensors were named, until one takes them). */
-export function listSensors(db: Database): SensorFiles[] {
-  return prepared<[], SensorFiles>(db, SENSORS).all();
+export function listSensors(db: Db): SensorFiles[] {
+  return db.all<SensorFiles>(SENSORS);
 }
 
 /** The sensors the ledger has files from, by name (not rows from before sensors were named). */
-export function sensorNames(db: Database): string[] {
+export function sensorNames(db: Db): string[] {
   return listSensors(db).flatMap(({ sensor }) => (sensor === '' ? [] : [sensor]));
 }
 
@@ -31,6 +31,9 @@ export interface AdoptedRows {
   contextPieces: number;
   models: number;
 }
+
+// One lock for every sensor: two starting at once must not both take the same rows.
+const ADOPTION_LOCK = 'zeek-anomaly/adopt-unnamed-rows';
 
 const ADOPT = {
   files: `UPDATE files SET sensor = ? WHERE sensor = ''`,
@@ -45,19 +48,18 @@ const ADOPT = {
  * transaction. Until then one instance wrote each database, so they are the first writer's: its
  * ledger, findings, context state and models carry on as they were, with no file scored again.
  */
-export function adoptUnnamedRows(db: Database, sensor: string): AdoptedRows {
+export function adoptUnnamedRows(db: Db, sensor: string): AdoptedRows {
   try {
-    return db
-      .transaction(
-        (): AdoptedRows => ({
-          files: prepared<[string]>(db, ADOPT.files).run(sensor).changes,
-          findings: prepared<[string]>(db, ADOPT.findings).run(sensor).changes,
-          tracks: prepared<[string]>(db, ADOPT.tracks).run(sensor).changes,
-          contextPieces: prepared<[string]>(db, ADOPT.contextPieces).run(sensor).changes,
-          models: prepared<[string]>(db, ADOPT.models).run(sensor).changes,
-        }),
-      )
-      .immediate();
+    return db.transaction(
+      ADOPTION_LOCK,
+      (): AdoptedRows => ({
+        files: db.run(ADOPT.files, [sensor]),
+        findings: db.run(ADOPT.findings, [sensor]),
+        tracks: db.run(ADOPT.tracks, [sensor]),
+        contextPieces: db.run(ADOPT.contextPieces, [sensor]),
+        models: db.run(ADOPT.models, [sensor]),
+      }),
+    );
   } catch (error) {
     throw contextError(`${db.name}: giving the rows recorded before sensor names to sensor ${sensor}`, error);
   }

@@ -1,7 +1,7 @@
 import { join, relative } from 'node:path';
-import type { Database } from 'better-sqlite3';
+import type { Db } from '../db/connection.js';
 import { countFiles } from '../db/files.js';
-import { openDatabase } from '../db/open-database.js';
+import { isPostgresUrl, openDatabase, storeName } from '../db/open-database.js';
 import { listSensors } from '../db/sensors.js';
 import {
   anomaliesPerBand,
@@ -35,7 +35,7 @@ export interface AnomaliesNotebookOptions extends NotebookBase {
 
 /** The database, and whose rows the report covers. */
 interface Scope {
-  db: Database;
+  db: Db;
   sensor: string | null;
 }
 
@@ -73,7 +73,7 @@ export async function anomaliesNotebook(options: AnomaliesNotebookOptions): Prom
       warnings.push(`The database has no files from sensor ${options.sensor}; it has ${sensors.map((s) => s.sensor || '(unnamed)').join(', ') || 'none'}.`);
     }
     if (totals.count === 0) warnings.push(`The database holds no anomalies yet (${files.done} files scored): the charts are empty.`);
-    log(`${formatCount(totals.count)} anomalies in ${options.db}; aggregating`);
+    log(`${formatCount(totals.count)} anomalies in ${db.name}; aggregating`);
     const models = anomaliesPerModel(db, scope.sensor);
     const rows = scoredTotals(db, scope.sensor);
     const modes = scoredFilesPerThresholdMode(db, scope.sensor).map((m) => `${m.mode ?? 'unknown'} (${m.files} files)`);
@@ -86,7 +86,7 @@ export async function anomaliesNotebook(options: AnomaliesNotebookOptions): Prom
       perFileChart(scope),
     ];
     facts = [
-      ['Database', displayPath(options.db)],
+      ['Db', shownStore(options.db)],
       ['Sensor', options.sensor ?? (sensors.map((s) => `${s.sensor || '(unnamed)'} (${formatCount(s.files)} files)`).join(', ') || 'none yet')],
       ['Anomalies', `${formatCount(totals.count)} flagged of ${formatCount(rows.rows)} connections scored (${formatShare(rows.flagged / Math.max(1, rows.rows))})`],
       ['Files', `${formatCount(files.done)} scored, ${formatCount(files.failed)} failed, ${formatCount(files.skipped)} skipped as duplicates`],
@@ -101,7 +101,7 @@ export async function anomaliesNotebook(options: AnomaliesNotebookOptions): Prom
   const rendered = await renderCharts(charts, chartsDir);
   const report = await writeReport(options.out, {
     title: 'Flagged connections',
-    lead: `What zeek-anomaly flagged, from the database \`${displayPath(options.db)}\` (opened read-only): when, how far above the threshold, between which hosts, why, and in which files. Scores are each row's reconstruction error; a row is flagged when it is above its file's threshold (the top share of the file in \`per-file\` mode, the model's saved threshold in \`baseline\` mode). Times are UTC.`,
+    lead: `What zeek-anomaly flagged, from the database \`${shownStore(options.db)}\` (opened read-only): when, how far above the threshold, between which hosts, why, and in which files. Scores are each row's reconstruction error; a row is flagged when it is above its file's threshold (the top share of the file in \`per-file\` mode, the model's saved threshold in \`baseline\` mode). Times are UTC.`,
     facts,
     warnings,
     charts: rendered,
@@ -286,4 +286,9 @@ function perFileChart(scope: Scope): Chart {
       },
     },
   };
+}
+
+/** The store as the report names it: a file relative to here, or the URL without its password. */
+function shownStore(target: string): string {
+  return isPostgresUrl(target) ? storeName(target) : displayPath(target);
 }

@@ -58,7 +58,7 @@ const withConfig = (command: Command, extra: { logDir?: boolean; threshold?: boo
   command
     .option('--config <file>', 'JSON config file [env ZEEK_ANOMALY_CONFIG]')
     .option('--data-dir <dir>', `where models (and by default the database) are kept [env ZEEK_ANOMALY_DATA_DIR; default ${DEFAULTS.dataDir}]`)
-    .option('--db <file>', `the SQLite database [env ZEEK_ANOMALY_DB; default <data-dir>/${DEFAULT_DATABASE_NAME}]`);
+    .option('--db <file-or-url>', `the SQLite database, or a postgres:// URL [env ZEEK_ANOMALY_DB; default <data-dir>/${DEFAULT_DATABASE_NAME}]`);
   if (extra.logDir) command.option('--log-dir <dir>', `the Zeek log directory to watch [env ZEEK_ANOMALY_LOG_DIR; default ${DEFAULTS.logDir}]`);
   if (extra.threshold) {
     command

@@ -157,7 +157,7 @@ describe('the dashboard in a browser', () => {
   test('the anomalies explorer filters by host, sorts by score, pages on, and downloads the whole filter as CSV', async () => {
     const handle = openDatabase(rita.dirs.db, { readonly: true });
     // The source with the most flagged connections: enough for several pages.
-    const host = handle.prepare<[], string>('SELECT orig_h FROM anomalies GROUP BY orig_h ORDER BY count(*) DESC LIMIT 1').pluck().get()!;
+    const host = handle.get<{ host: string }>('SELECT orig_h AS host FROM anomalies GROUP BY orig_h ORDER BY count(*) DESC LIMIT 1')!.host;
     const expected = queryAnomalies(handle, { host, order: 'score' });
     handle.close();
     assert.ok(expected.length > 100, `${host} has more than a page of flagged connections (${expected.length})`);
@@ -223,7 +223,7 @@ describe('the dashboard in a browser', () => {
     const file = join(rita.dirs.root, 'two-sensors.sqlite');
     const source = openDatabase(rita.dirs.db);
     try {
-      source.prepare('VACUUM INTO ?').run(file);
+      source.run('VACUUM INTO ?', [file]);
     } finally {
       source.close();
     }
@@ -346,9 +346,9 @@ describe('the dashboard over HTTP', () => {
     const { dir, cleanup } = await tempDir('zeek-anomaly-dashboard-xss-');
     const file = join(dir, 'xss.sqlite');
     const db = openDatabase(file);
-    db.prepare(`INSERT INTO files (id, path, size, sha256, status, rows, flagged, started_at, finished_at, first_ts, last_ts) VALUES (1, '<b>f</b>.log.gz', 1, 'x', 'done', 1, 1, '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z', 0, 1)`).run();
-    db.prepare(`INSERT INTO anomalies (file_id, ts, uid, orig_h, orig_p, resp_h, resp_p, proto, service, score, threshold, model_version, explanation)
-      VALUES (1, 1, 'C1', '10.0.0.1', 1, '10.0.0.2', 80, 'tcp', '<script>alert(1)</script>', 2, 1, 'v1', '[{"feature":"</script><img src=x onerror=alert(1)>","share":1}]')`).run();
+    db.run(`INSERT INTO files (id, path, size, sha256, status, rows, flagged, started_at, finished_at, first_ts, last_ts) VALUES (1, '<b>f</b>.log.gz', 1, 'x', 'done', 1, 1, '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z', 0, 1)`);
+    db.run(`INSERT INTO anomalies (file_id, ts, uid, orig_h, orig_p, resp_h, resp_p, proto, service, score, threshold, model_version, explanation)
+      VALUES (1, 1, 'C1', '10.0.0.1', 1, '10.0.0.2', 80, 'tcp', '<script>alert(1)</script>', 2, 1, 'v1', '[{"feature":"</script><img src=x onerror=alert(1)>","share":1}]')`);
     db.close();
     const dashboard = await startDashboard({ db: file, host: '127.0.0.1', port: 0, token: '', logDir: null, allow: [], log: quiet });
     try {

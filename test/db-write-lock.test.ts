@@ -3,10 +3,10 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
-import type { Database } from 'better-sqlite3';
+import type { SqliteDb } from '../db/connection.js';
 import { countAnomalies, type AnomalyRow } from '../db/anomalies.js';
 import { countFiles } from '../db/files.js';
-import { openDatabase } from '../db/open-database.js';
+import { openSqlite } from '../db/sqlite/open-sqlite.js';
 import { recordScoredFile, type ScoredFile } from '../db/record-file.js';
 import { holdWriteLock } from './support/hold-write-lock.js';
 import { tempDir } from './support/paths.js';
@@ -77,8 +77,8 @@ function* anomalies(count: number, onRow: (i: number) => void = () => {}): Gener
 }
 
 /** A writer that gives up at once instead of waiting: a blocked write shows as SQLITE_BUSY. */
-function impatient(db: Database): Database {
-  db.pragma('busy_timeout = 0');
+function impatient(db: SqliteDb): SqliteDb {
+  db.raw.pragma('busy_timeout = 0');
   return db;
 }
 
@@ -94,8 +94,8 @@ function largeInsertSql(count: number): string {
 describe('the write lock', () => {
   test('the flagged rows are made before the write lock is taken: while they are produced, another connection writes without waiting', () => {
     const file = freshPath();
-    const db = openDatabase(file);
-    const other = impatient(openDatabase(file));
+    const db = openSqlite(file);
+    const other = impatient(openSqlite(file));
     try {
       let otherWrites = 0;
       const recorded = recordScoredFile(
@@ -105,7 +105,7 @@ describe('the write lock', () => {
         // it would fail with SQLITE_BUSY if this one held the lock while the rows were made.
         anomalies(5000, (i) => {
           if (i === 2500) {
-            other.prepare(`INSERT INTO models (sensor, version, created_at, active, metrics) VALUES ('sensor-a', 'v1', 'T', 1, '{}')`).run();
+            other.raw.prepare(`INSERT INTO models (sensor, version, created_at, active, metrics) VALUES ('sensor-a', 'v1', 'T', 1, '{}')`).run();
             otherWrites++;
           }
         }),
@@ -122,14 +122,14 @@ describe('the write lock', () => {
 
   test('storing a file checkpoints the WAL after the commit, outside the lock time, and leaves the automatic checkpoint as it was', () => {
     const file = freshPath();
-    const db = openDatabase(file);
+    const db = openSqlite(file);
     try {
       const before = statSync(file).size;
-      assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), 1000);
+      assert.equal(db.raw.pragma('wal_autocheckpoint', { simple: true }), 1000);
       recordScoredFile(db, scoredFile('/logs/a.log', 'a', 5000), anomalies(5000));
       // Under 1,000 pages: SQLite's automatic checkpoint would not have run; this one did.
       assert.ok(statSync(file).size > before + 1_000_000, `the pages reached the database file (${before} → ${statSync(file).size} bytes)`);
-      assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), 1000);
+      assert.equal(db.raw.pragma('wal_autocheckpoint', { simple: true }), 1000);
     } finally {
       db.close();
     }
@@ -137,14 +137,14 @@ describe('the write lock', () => {
 
   test("a second writer waits for another process's large insert to commit, then writes; with no busy timeout it would have failed with SQLITE_BUSY", async () => {
     const file = freshPath();
-    const db = openDatabase(file);
+    const db = openSqlite(file);
     try {
-      assert.ok((db.pragma('busy_timeout', { simple: true }) as number) >= 30_000);
+      assert.ok((db.raw.pragma('busy_timeout', { simple: true }) as number) >= 30_000);
       const held = holdWriteLock(file, largeInsertSql(100_000), 500);
       await held.locked;
 
       // The control, first: not waiting is failing.
-      const control = openDatabase(file);
+      const control = openSqlite(file);
       try {
         impatient(control);
         assert.throws(() => recordScoredFile(control, scoredFile('/logs/control.log', 'c', 10), anomalies(10)), { code: 'SQLITE_BUSY' });
@@ -168,13 +168,13 @@ describe('the write lock', () => {
 
   test("a reader (openDatabase readonly, as the CLI and notebooks open it) during another process's large insert reads at once, the data committed before it", async () => {
     const file = freshPath();
-    const writer = openDatabase(file);
+    const writer = openSqlite(file);
     recordScoredFile(writer, scoredFile('/logs/a.log', 'a', 50), anomalies(50));
     writer.close();
 
-    const reader = openDatabase(file, { readonly: true });
+    const reader = openSqlite(file, { readonly: true });
     try {
-      assert.ok((reader.pragma('busy_timeout', { simple: true }) as number) >= 30_000, 'readers wait too');
+      assert.ok((reader.raw.pragma('busy_timeout', { simple: true }) as number) >= 30_000, 'readers wait too');
       impatient(reader); // so that a reader that had to wait here would fail instead
       const held = holdWriteLock(file, largeInsertSql(100_000), 500);
       await held.locked;
@@ -191,7 +191,7 @@ describe('the write lock', () => {
 
   test('a reader opening the database while SQLite locks the whole file (as it does to recover a WAL, or to checkpoint it when the last connection closes) waits and then reads; with no busy timeout it fails with SQLITE_BUSY', async () => {
     const file = freshPath();
-    const writer = openDatabase(file);
+    const writer = openSqlite(file);
     recordScoredFile(writer, scoredFile('/logs/a.log', 'a', 50), anomalies(50));
     writer.close();
 
@@ -205,7 +205,7 @@ describe('the write lock', () => {
       impatientReader.close();
     }
     const started = performance.now();
-    const reader = openDatabase(file, { readonly: true });
+    const reader = openSqlite(file, { readonly: true });
     try {
       const count = countAnomalies(reader);
       const waited = performance.now() - started;

@@ -9,15 +9,8 @@ import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
-import {
-  countAnomalies,
-  countStagedAnomalies,
-  explainAnomalyQuery,
-  insertAnomalies,
-  pruneAnomaliesBefore,
-  queryAnomalies,
-  type AnomalyRow,
-} from '../db/anomalies.js';
+import { countAnomalies, explainAnomalyQuery, pruneAnomaliesBefore, queryAnomalies, type AnomalyRow } from '../db/anomalies.js';
+import type { Db, Engine, SqliteDb } from '../db/connection.js';
 import { readContextState, writeContextState } from '../db/context-state.js';
 import { countFiles, findByPathAndSha256, findDoneBySha256, findFileById, insertFile, listFiles } from '../db/files.js';
 import { anomaliesOfFinding, insertFinding, queryFindings, saveTrack, trackOf } from '../db/findings.js';
@@ -25,18 +18,32 @@ import { adoptUnnamedRows, listSensors } from '../db/sensors.js';
 import { startSensor } from '../pipeline/score/sensor-start.js';
 import { listModels, setActiveModel, upsertModel } from '../db/models.js';
 import { MIGRATIONS } from '../db/migrations.js';
-import { openDatabase, SCHEMA_VERSION } from '../db/open-database.js';
-import { recordFailedFile, recordScoredFile, recordSkippedFile, type ScoredFile } from '../db/record-file.js';
+import { openDatabase } from '../db/open-database.js';
+import { SCHEMA_VERSION } from '../db/migrations.js';
+import { insertAnomalies, recordFailedFile, recordScoredFile, recordSkippedFile, type ScoredFile } from '../db/record-file.js';
+import { openSqlite } from '../db/sqlite/open-sqlite.js';
+import { countStagedAnomalies } from '../db/sqlite/staged-anomalies.js';
 import { holdWriteLock } from './support/hold-write-lock.js';
 import { repoRoot, tempDir } from './support/paths.js';
+import { startPostgres, type TestPostgres } from './support/postgres.js';
 
 /** The sensor the tests record as (the migration tests' older rows have none: ''). */
 const SENSOR = 'sensor-a';
 
+/** The ledger and query tests run on both engines; the rest are about SQLite's file, locks and upgrades. */
+const ENGINES: readonly Engine[] = ['sqlite', 'postgres'];
+
 let dir: string;
 let cleanup: () => Promise<void>;
-before(async () => ({ dir, cleanup } = await tempDir('zeek-anomaly-db-')));
-after(() => cleanup());
+let postgres: TestPostgres;
+before(async () => {
+  ({ dir, cleanup } = await tempDir('zeek-anomaly-db-'));
+  postgres = await startPostgres();
+});
+after(async () => {
+  postgres.stop();
+  await cleanup();
+});
 
 let fileCount = 0;
 /** A fresh database file path in the test's temp dir, in a folder that does not exist yet. */
@@ -98,8 +105,22 @@ function sha256(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
-function withDatabase<T>(fn: (db: Database, file: string) => T, file = freshPath()): T {
-  const db = openDatabase(file);
+/** A new, empty store of `engine`'s: a SQLite file, or a database on the test's PostgreSQL server. */
+function storeFor(engine: Engine): string {
+  return engine === 'sqlite' ? freshPath() : postgres.newDatabaseUrl();
+}
+
+function withStore<T>(engine: Engine, fn: (db: Db) => T): T {
+  const db = openDatabase(storeFor(engine));
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+function withDatabase<T>(fn: (db: SqliteDb, file: string) => T, file = freshPath()): T {
+  const db = openSqlite(file);
   try {
     return fn(db, file);
   } finally {
@@ -107,18 +128,41 @@ function withDatabase<T>(fn: (db: Database, file: string) => T, file = freshPath
   }
 }
 
+/** A ledger row written past the code's checks, as a bug or another program might. */
+const INSERT_RAW_FILE = `INSERT INTO files (sensor, path, size, sha256, status, started_at, finished_at) VALUES (?, ?, 1, ?, ?, 'S', 'F')`;
+
+/** A trigger that refuses the anomaly with uid 'boom', as only the anomalies table could (a full disk, say). */
+const REFUSE_BOOM: Record<Engine, { create: string; drop: string }> = {
+  sqlite: {
+    create: `CREATE TEMP TRIGGER refuse_boom BEFORE INSERT ON main.anomalies WHEN NEW.uid = 'boom' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`,
+    drop: 'DROP TRIGGER temp.refuse_boom',
+  },
+  postgres: {
+    create: `CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.uid = 'boom' THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$;
+      CREATE TRIGGER refuse_boom BEFORE INSERT ON anomalies FOR EACH ROW EXECUTE FUNCTION refuse_boom()`,
+    drop: 'DROP TRIGGER refuse_boom ON anomalies; DROP FUNCTION refuse_boom()',
+  },
+};
+
+/** How each engine refuses a second 'done' row for one sensor and content. */
+const UNIQUE_DONE_ROW: Record<Engine, { code: string; message: RegExp }> = {
+  sqlite: { code: 'SQLITE_CONSTRAINT_UNIQUE', message: /UNIQUE constraint failed: files\.sensor, files\.sha256/ },
+  postgres: { code: '23505', message: /duplicate key value violates unique constraint "files_done_by_sha256" \(Key \(sensor, sha256\)=\(sensor-a, 5{64}\) already exists\.\)/ },
+};
+
 describe('openDatabase', () => {
   test('a fresh file: creates its folder, applies the migrations (user_version 7), WAL, NORMAL, foreign keys, busy timeout', () => {
     const file = freshPath();
     assert.equal(existsSync(join(file, '..')), false);
     withDatabase((db) => {
       assert.equal(SCHEMA_VERSION, 7);
-      assert.equal(db.pragma('user_version', { simple: true }), 7);
-      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-      assert.equal(db.pragma('synchronous', { simple: true }), 1, 'NORMAL');
-      assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
-      assert.equal(db.pragma('busy_timeout', { simple: true }), 60_000);
-      const tables = db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`).pluck().all();
+      assert.equal(db.raw.pragma('user_version', { simple: true }), 7);
+      assert.equal(db.raw.pragma('journal_mode', { simple: true }), 'wal');
+      assert.equal(db.raw.pragma('synchronous', { simple: true }), 1, 'NORMAL');
+      assert.equal(db.raw.pragma('foreign_keys', { simple: true }), 1);
+      assert.equal(db.raw.pragma('busy_timeout', { simple: true }), 60_000);
+      const tables = db.raw.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`).pluck().all();
       assert.deepEqual(tables, ['anomalies', 'context_state', 'files', 'finding_anomalies', 'finding_files', 'finding_tracks', 'findings', 'models']);
     }, file);
   });
@@ -127,11 +171,11 @@ describe('openDatabase', () => {
     const file = freshPath();
     withDatabase((db) => recordScoredFile(db, scoredFile(), [anomaly()]), file);
     withDatabase((db) => {
-      assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+      assert.equal(db.raw.pragma('user_version', { simple: true }), SCHEMA_VERSION);
       assert.equal(countAnomalies(db), 1);
       assert.equal(listFiles(db).length, 1);
     }, file);
-    const reader = openDatabase(file, { readonly: true });
+    const reader = openSqlite(file, { readonly: true });
     try {
       assert.equal(countAnomalies(reader), 1);
     } finally {
@@ -141,10 +185,10 @@ describe('openDatabase', () => {
 
   test('a database with a newer schema (user_version 99) is refused, read-write and read-only, and left as it was', () => {
     const file = freshPath();
-    withDatabase((db) => db.pragma('user_version = 99'), file);
+    withDatabase((db) => db.raw.pragma('user_version = 99'), file);
     const message = `${file}: the database schema is version 99, newer than this zeek-anomaly knows (${SCHEMA_VERSION}); upgrade zeek-anomaly or use another --db`;
-    assert.throws(() => openDatabase(file), { message });
-    assert.throws(() => openDatabase(file, { readonly: true }), { message });
+    assert.throws(() => openSqlite(file), { message });
+    assert.throws(() => openSqlite(file, { readonly: true }), { message });
     const raw = new BetterSqlite3(file, { readonly: true });
     assert.equal(raw.pragma('user_version', { simple: true }), 99);
     raw.close();
@@ -169,7 +213,7 @@ describe('openDatabase', () => {
     const other = new BetterSqlite3(file);
     other.exec('CREATE TABLE users (id INTEGER PRIMARY KEY)');
     other.close();
-    assert.throws(() => openDatabase(file), { message: `${file} is a SQLite database, but not zeek-anomaly's (it has the tables users and no schema version); use another --db` });
+    assert.throws(() => openSqlite(file), { message: `${file} is a SQLite database, but not zeek-anomaly's (it has the tables users and no schema version); use another --db` });
   });
 
   test('opening a SQLite file that is not ours changes nothing in it: refused, naming the file, same bytes, no -wal or -shm, journal mode still delete', () => {
@@ -215,7 +259,7 @@ describe('openDatabase', () => {
 
     const file = freshPath();
     withDatabase(() => undefined, file);
-    const reader = openDatabase(file, { readonly: true });
+    const reader = openSqlite(file, { readonly: true });
     try {
       assert.throws(() => recordScoredFile(reader, scoredFile(), []), /readonly/);
     } finally {
@@ -226,158 +270,422 @@ describe('openDatabase', () => {
   test('read-only: an empty database (never migrated) is refused rather than failing on a missing table', () => {
     const file = join(dir, 'empty.sqlite');
     new BetterSqlite3(file).close();
-    assert.throws(() => openDatabase(file, { readonly: true }), { message: `${file} is an empty database, not one zeek-anomaly has written to: score or watch some logs first, or use another --db` });
+    assert.throws(() => openSqlite(file, { readonly: true }), { message: `${file} is an empty database, not one zeek-anomaly has written to: score or watch some logs first, or use another --db` });
   });
 });
 
-describe('recording files', () => {
-  test('recordScoredFile refuses a NOT NULL violation in the 3rd anomaly while staging, before the lock, naming the row and the file, and stores nothing', () => {
-    withDatabase((db) => {
-      const file = scoredFile();
-      const rows = [anomaly(), anomaly(), anomaly({ origH: null as unknown as string }), anomaly(), anomaly()];
-      assert.throws(
-        () => recordScoredFile(db, file, rows),
-        (error: Error) => {
-          assert.ok(error.message.startsWith(`${db.name}: anomaly 3 of ${file.path} (uid CHhAvVGS1DHFjwGM9, ts 1713484800.123456): `), error.message);
-          assert.match(error.message, /NOT NULL constraint failed: staged_anomalies\.orig_h/);
-          return true;
-        },
-      );
-      assert.equal(db.inTransaction, false);
-      assert.deepEqual(countFiles(db), { done: 0, failed: 0, skipped: 0 });
-      assert.equal(countAnomalies(db), 0);
-      assert.equal(countStagedAnomalies(db), 0, 'the two rows staged before it are gone too');
+for (const engine of ENGINES) {
+  describe(`the ledger on ${engine}`, () => {
+    test('recordScoredFile refuses a NOT NULL violation in the 3rd anomaly (on SQLite while staging, before the lock), naming the row and the file, and stores nothing', () => {
+      withStore(engine, (db) => {
+        const file = scoredFile();
+        const rows = [anomaly(), anomaly(), anomaly({ origH: null as unknown as string }), anomaly(), anomaly()];
+        assert.throws(
+          () => recordScoredFile(db, file, rows),
+          (error: Error) => {
+            assert.ok(error.message.startsWith(`${db.name}: anomaly 3 of ${file.path} (uid CHhAvVGS1DHFjwGM9, ts 1713484800.123456): `), error.message);
+            assert.match(error.message, engine === 'sqlite' ? /NOT NULL constraint failed: staged_anomalies\.orig_h/ : /origH is null; the column takes no NULL/);
+            return true;
+          },
+        );
+        if (db.engine === 'sqlite') assert.equal(db.raw.inTransaction, false);
+        assert.deepEqual(countFiles(db), { done: 0, failed: 0, skipped: 0 });
+        assert.equal(countAnomalies(db), 0);
+        if (db.engine === 'sqlite') assert.equal(countStagedAnomalies(db), 0, 'the two rows staged before it are gone too');
 
-      // A NaN score (NULL to SQLite) is refused the same way.
-      assert.throws(() => recordScoredFile(db, scoredFile(), [anomaly({ score: NaN })]), /NOT NULL constraint failed: staged_anomalies\.score/);
-      assert.equal(countAnomalies(db), 0);
+        // A NaN score (NULL to SQLite; a value to PostgreSQL, but not one an anomaly may have) is refused the same way.
+        assert.throws(
+          () => recordScoredFile(db, scoredFile(), [anomaly({ score: NaN })]),
+          engine === 'sqlite' ? /NOT NULL constraint failed: staged_anomalies\.score/ : /score is null; the column takes no NULL \(nor NaN\)/,
+        );
+        assert.equal(countAnomalies(db), 0);
 
-      // Nothing of the refused attempts is left staged to slip in with the next file.
-      const recorded = recordScoredFile(db, scoredFile(), [anomaly(), anomaly()]);
-      assert.equal(recorded.status, 'done');
-      assert.equal(countAnomalies(db), 2);
-      assert.equal(findFileById(db, recorded.fileId)?.status, 'done');
-      assert.equal(countStagedAnomalies(db), 0, 'the stage is emptied after the commit');
-    });
-  });
-
-  test('recordScoredFile is atomic under the lock: an insert that fails on the 3rd staged anomaly leaves neither the file nor any anomaly', () => {
-    withDatabase((db) => {
-      // A failure only the main table can raise (a full disk, say), from a trigger of this connection.
-      db.exec(`CREATE TEMP TRIGGER refuse_boom BEFORE INSERT ON main.anomalies WHEN NEW.uid = 'boom' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`);
-      const rows = [anomaly(), anomaly(), anomaly({ uid: 'boom' }), anomaly()];
-      assert.throws(() => recordScoredFile(db, scoredFile(), rows), (error: Error) => {
-        assert.match(error.message, /: inserting the anomalies of file \d+: refused by the test$/);
-        return true;
+        // Nothing of the refused attempts is left staged to slip in with the next file.
+        const recorded = recordScoredFile(db, scoredFile(), [anomaly(), anomaly()]);
+        assert.equal(recorded.status, 'done');
+        assert.equal(countAnomalies(db), 2);
+        assert.equal(findFileById(db, recorded.fileId)?.status, 'done');
+        if (db.engine === 'sqlite') assert.equal(countStagedAnomalies(db), 0, 'the stage is emptied after the commit');
       });
-      assert.equal(db.inTransaction, false);
-      assert.deepEqual(countFiles(db), { done: 0, failed: 0, skipped: 0 });
-      assert.equal(countAnomalies(db), 0);
-      assert.equal(countStagedAnomalies(db), 0);
-      db.exec('DROP TRIGGER temp.refuse_boom');
-      assert.equal(recordScoredFile(db, scoredFile(), rows).status, 'done');
-      assert.deepEqual(queryAnomalies(db, { order: 'ts' }).map((a) => a.uid).reverse(), ['CHhAvVGS1DHFjwGM9', 'CHhAvVGS1DHFjwGM9', 'boom', 'CHhAvVGS1DHFjwGM9']);
+    });
+
+    test('recordScoredFile is atomic under the lock: an insert that fails on the 3rd anomaly leaves neither the file nor any anomaly', () => {
+      withStore(engine, (db) => {
+        // A failure only the anomalies table can raise (a full disk, say), from a trigger.
+        db.exec(REFUSE_BOOM[engine].create);
+        const rows = [anomaly(), anomaly(), anomaly({ uid: 'boom' }), anomaly()];
+        assert.throws(() => recordScoredFile(db, scoredFile(), rows), (error: Error) => {
+          assert.match(error.message, engine === 'sqlite' ? /: inserting the anomalies of file \d+: refused by the test$/ : /: inserting anomalies 1 to 4 of \/opt\/zeek\/.*: refused by the test$/);
+          return true;
+        });
+        if (db.engine === 'sqlite') assert.equal(db.raw.inTransaction, false);
+        assert.deepEqual(countFiles(db), { done: 0, failed: 0, skipped: 0 });
+        assert.equal(countAnomalies(db), 0);
+        if (db.engine === 'sqlite') assert.equal(countStagedAnomalies(db), 0);
+        db.exec(REFUSE_BOOM[engine].drop);
+        assert.equal(recordScoredFile(db, scoredFile(), rows).status, 'done');
+        assert.deepEqual(queryAnomalies(db, { order: 'ts' }).map((a) => a.uid).reverse(), ['CHhAvVGS1DHFjwGM9', 'CHhAvVGS1DHFjwGM9', 'boom', 'CHhAvVGS1DHFjwGM9']);
+      });
+    });
+
+    test('a file row round-trips with every field; failed and skipped files; status, limit and counts', () => {
+      withStore(engine, (db) => {
+        const file = scoredFile();
+        const doneId = recordScoredFile(db, file, []).fileId;
+        assert.deepEqual(findFileById(db, doneId), { ...file, id: doneId, status: 'done', error: null, duplicateOf: null });
+
+        const failedId = recordFailedFile(
+          db,
+          { sensor: SENSOR, path: '/logs/broken.log.gz', size: 10, sha256: 'b'.repeat(64), startedAt: 'S', finishedAt: 'F', modelVersion: 'v0001-20240419T000000Z' },
+          'truncated-gzip: the gzip stream ends before its end marker',
+        ).fileId;
+        const failed = findFileById(db, failedId);
+        assert.equal(failed?.status, 'failed');
+        assert.equal(failed?.error, 'truncated-gzip: the gzip stream ends before its end marker');
+        assert.equal(failed?.modelVersion, 'v0001-20240419T000000Z');
+        assert.equal(failed?.rows, null);
+
+        const copyId = recordSkippedFile(db, { sensor: SENSOR, path: '/elsewhere/copy.log.gz', size: file.size, sha256: file.sha256, startedAt: 'S', finishedAt: 'F' }, doneId).fileId;
+        assert.equal(findFileById(db, copyId)?.duplicateOf, doneId);
+        assert.throws(
+          () => recordSkippedFile(db, { sensor: SENSOR, path: '/x.log', size: 1, sha256: 'c', startedAt: 'S', finishedAt: 'F' }, 999),
+          (error: Error) => {
+            const refusal = engine === 'sqlite' ? 'FOREIGN KEY constraint failed' : 'insert or update on table "files" violates foreign key constraint';
+            assert.ok(error.message.startsWith(`${db.name}: recording file /x.log of sensor ${SENSOR} (status skipped, duplicate of file 999): ${refusal}`), error.message);
+            return true;
+          },
+        );
+
+        assert.deepEqual(listFiles(db).map((f) => f.id), [copyId, failedId, doneId], 'newest first');
+        assert.deepEqual(listFiles(db, { limit: 2 }).map((f) => f.id), [copyId, failedId]);
+        assert.deepEqual(listFiles(db, { status: 'failed' }).map((f) => f.id), [failedId]);
+        assert.deepEqual(countFiles(db), { done: 1, failed: 1, skipped: 1 });
+        assert.throws(() => listFiles(db, { limit: 0 }), { message: `${db.name}: limit is 0; expected a whole number of 1 or more` });
+        assert.throws(() => listFiles(db, { status: 'lost' as 'done' }), /status is 'lost'; expected one of done, failed, skipped/);
+      });
+    });
+
+    test('recording a scored file checks the ledger again inside its transaction: a path seen before, or content done under another path, stores nothing', () => {
+      withStore(engine, (db) => {
+        const sha = 'd'.repeat(64);
+        const identity = { sensor: SENSOR, size: 1, sha256: sha, startedAt: 'S', finishedAt: 'F' };
+        recordFailedFile(db, { ...identity, path: '/a.log' }, 'boom');
+        assert.equal(findDoneBySha256(db, SENSOR, sha), undefined, 'a failed file is not an original');
+        const failedId = findByPathAndSha256(db, SENSOR, '/a.log', sha)?.id;
+        const again = recordScoredFile(db, scoredFile({ path: '/a.log', sha256: sha }), [anomaly()]);
+        assert.deepEqual({ ...again, lockSeconds: 0 }, { status: 'already-seen', fileId: failedId, previous: 'failed', lockSeconds: 0 });
+        assert.ok(again.lockSeconds >= 0 && again.lockSeconds < 5, `lockSeconds ${again.lockSeconds}`);
+        const first = recordScoredFile(db, scoredFile({ path: '/b.log', sha256: sha }), []);
+        assert.equal(first.status, 'done');
+        const copy = recordScoredFile(db, scoredFile({ path: '/c.log', sha256: sha }), [anomaly()]);
+        assert.equal(copy.status, 'skipped');
+        assert.equal(findFileById(db, copy.fileId)?.duplicateOf, first.fileId);
+        assert.equal(findDoneBySha256(db, SENSOR, sha)?.id, first.fileId);
+        assert.equal(findDoneBySha256(db, SENSOR, 'e'.repeat(64)), undefined);
+        assert.equal(countAnomalies(db), 0, 'neither the already-seen nor the duplicate stored anomalies');
+
+        assert.equal(findByPathAndSha256(db, SENSOR, '/a.log', sha)?.id, failedId, 'the failed attempt stays the one on record');
+        assert.equal(findByPathAndSha256(db, SENSOR, '/a.log', 'e'.repeat(64)), undefined);
+      });
+    });
+
+    test('insertAnomalies without a transaction of the caller writes each row; an explanation with NaN is refused, naming the row', () => {
+      withStore(engine, (db) => {
+        const fileId = insertFile(db, { ...scoredFile(), status: 'done', error: null, duplicateOf: null });
+        insertAnomalies(db, fileId, [anomaly()]);
+        assert.equal(countAnomalies(db), 1);
+        assert.throws(
+          () => insertAnomalies(db, fileId, [anomaly({ explanation: [{ feature: 'duration', share: NaN }] })]),
+          /anomaly 1 of file \d+ .*explanation item \{"feature":"duration","share":null\}/,
+        );
+      });
+    });
+    test("the database itself refuses a second 'done' row for one content: an INSERT that bypasses the code's check fails on the unique index", () => {
+      withStore(engine, (db) => {
+        const sha = '5'.repeat(64);
+        recordScoredFile(db, scoredFile({ path: '/first.log', sha256: sha }), [anomaly()]);
+        const insert = (...values: string[]): number => db.run(INSERT_RAW_FILE, values);
+        const unique = UNIQUE_DONE_ROW[engine];
+        assert.throws(() => insert(SENSOR, '/second.log', sha, 'done'), (error: Error & { code?: string }) => unique.code === error.code && unique.message.test(error.message));
+        // The code's own statement is refused the same way, and says which file.
+        assert.throws(
+          () => insertFile(db, { ...scoredFile({ path: '/second.log', sha256: sha }), status: 'done', error: null, duplicateOf: null }),
+          (error: Error) =>
+            error.message.startsWith(`${db.name}: recording file /second.log of sensor ${SENSOR} (status done): `) &&
+            unique.message.test(error.message) &&
+            (error.cause as { code?: string }).code === unique.code,
+        );
+        // Only 'done' rows are unique per content: failed and skipped attempts at it, and other content, go in.
+        insert(SENSOR, '/third.log', sha, 'failed');
+        insert(SENSOR, '/fourth.log', sha, 'skipped');
+        insert(SENSOR, '/other.log', '6'.repeat(64), 'done');
+        // Unique per sensor: another sensor's copy of the content is its own.
+        insert('sensor-b', '/second.log', sha, 'done');
+        assert.deepEqual(countFiles(db, SENSOR), { done: 2, failed: 1, skipped: 1 });
+        assert.deepEqual(countFiles(db), { done: 3, failed: 1, skipped: 1 });
+        assert.equal(countAnomalies(db), 1);
+      });
+    });
+
+    test('a saved context state is stored in pieces of at most 1 MiB and read back byte for byte, an empty part included', () => {
+      withStore(engine, (db) => {
+        const fileId = recordScoredFile(db, scoredFile(), []).fileId;
+        const big = Buffer.from(Array.from({ length: 2.5 * 1024 * 1024 }, (_, i) => (i * 7) % 256));
+        const parts = [Buffer.from('header'), big, Buffer.alloc(0)];
+        db.transaction('test', () => writeContextState(db, SENSOR, fileId, parts));
+        const pieces = db
+          .all<{ part: number; piece: number; bytes: number }>('SELECT part, piece, length(bytes) AS bytes FROM context_state ORDER BY part, piece')
+          .map((row) => [row.part, row.piece, row.bytes]);
+        assert.deepEqual(pieces, [[0, 0, 6], [1, 0, 1024 * 1024], [1, 1, 1024 * 1024], [1, 2, 0.5 * 1024 * 1024], [2, 0, 0]]);
+        assert.deepEqual(readContextState(db, SENSOR)?.parts.map((p) => Buffer.from(p)), parts);
+        // Saving again replaces the state: no piece of the larger one is left behind.
+        db.transaction('test', () => writeContextState(db, SENSOR, fileId, [Buffer.from('smaller')]));
+        assert.deepEqual(readContextState(db, SENSOR)?.parts.map((p) => Buffer.from(p)), [Buffer.from('smaller')]);
+      });
+    });
+
+    test('recording a failed or a skipped file a second time for the same path and content adds nothing and says already-seen, naming the first row', () => {
+      withStore(engine, (db) => {
+        const original = recordScoredFile(db, scoredFile({ path: '/original.log', sha256: '9'.repeat(64) }), []).fileId;
+        const broken = { sensor: SENSOR, path: '/broken.log', size: 1, sha256: 'b'.repeat(64), startedAt: 'S', finishedAt: 'F' };
+        const failed = recordFailedFile(db, broken, 'boom');
+        assert.equal(failed.status, 'failed');
+        assert.deepEqual(recordFailedFile(db, broken, 'boom again'), { status: 'already-seen', fileId: failed.fileId, previous: 'failed' });
+
+        const copy = { sensor: SENSOR, path: '/copy.log', size: 1, sha256: '9'.repeat(64), startedAt: 'S', finishedAt: 'F' };
+        const skipped = recordSkippedFile(db, copy, original);
+        assert.equal(skipped.status, 'skipped');
+        assert.deepEqual(recordSkippedFile(db, copy, original), { status: 'already-seen', fileId: skipped.fileId, previous: 'skipped' });
+        assert.deepEqual(countFiles(db), { done: 1, failed: 1, skipped: 1 });
+      });
     });
   });
 
-  test('a file row round-trips with every field; failed and skipped files; status, limit and counts', () => {
-    withDatabase((db) => {
-      const file = scoredFile();
-      const doneId = recordScoredFile(db, file, []).fileId;
-      assert.deepEqual(findFileById(db, doneId), { ...file, id: doneId, status: 'done', error: null, duplicateOf: null });
+  describe(`sensors on ${engine}`, () => {
+    const OTHER = 'sensor-b';
 
-      const failedId = recordFailedFile(
-        db,
-        { sensor: SENSOR, path: '/logs/broken.log.gz', size: 10, sha256: 'b'.repeat(64), startedAt: 'S', finishedAt: 'F', modelVersion: 'v0001-20240419T000000Z' },
-        'truncated-gzip: the gzip stream ends before its end marker',
-      ).fileId;
-      const failed = findFileById(db, failedId);
-      assert.equal(failed?.status, 'failed');
-      assert.equal(failed?.error, 'truncated-gzip: the gzip stream ends before its end marker');
-      assert.equal(failed?.modelVersion, 'v0001-20240419T000000Z');
-      assert.equal(failed?.rows, null);
+    test('one content met by two sensors is done once for each; met again by either it is already-seen; files, counts and anomalies filter by sensor', () => {
+      withStore(engine, (db) => {
+        const sha = '5'.repeat(64);
+        const a = recordScoredFile(db, scoredFile({ path: '/logs/a.log', sha256: sha }), [anomaly({ uid: 'from-a' })]);
+        const b = recordScoredFile(db, scoredFile({ sensor: OTHER, path: '/logs/a.log', sha256: sha }), [anomaly({ uid: 'from-b' })]);
+        assert.equal(a.status, 'done');
+        assert.equal(b.status, 'done', "the other sensor's copy is its own, not a duplicate");
+        assert.equal(recordScoredFile(db, scoredFile({ path: '/logs/a.log', sha256: sha }), [anomaly()]).status, 'already-seen');
+        assert.equal(recordScoredFile(db, scoredFile({ sensor: OTHER, path: '/logs/copy.log', sha256: sha }), [anomaly()]).status, 'skipped');
+        assert.equal(findDoneBySha256(db, OTHER, sha)?.id, b.fileId);
+        assert.deepEqual(listFiles(db, { sensor: SENSOR }).map((f) => [f.sensor, f.status]), [[SENSOR, 'done']]);
+        assert.deepEqual(listFiles(db, { sensor: OTHER }).map((f) => [f.sensor, f.status]), [[OTHER, 'skipped'], [OTHER, 'done']]);
+        assert.equal(listFiles(db).length, 3);
+        assert.deepEqual(countFiles(db, OTHER), { done: 1, failed: 0, skipped: 1 });
+        assert.deepEqual(queryAnomalies(db, { sensor: OTHER }).map((row) => [row.uid, row.sensor]), [['from-b', OTHER]]);
+        assert.deepEqual(queryAnomalies(db).map((row) => row.sensor).sort(), [SENSOR, OTHER]);
+        assert.deepEqual(listSensors(db), [
+          { sensor: SENSOR, files: 1 },
+          { sensor: OTHER, files: 2 },
+        ]);
+      });
+    });
 
-      const copyId = recordSkippedFile(db, { sensor: SENSOR, path: '/elsewhere/copy.log.gz', size: file.size, sha256: file.sha256, startedAt: 'S', finishedAt: 'F' }, doneId).fileId;
-      assert.equal(findFileById(db, copyId)?.duplicateOf, doneId);
-      assert.throws(
-        () => recordSkippedFile(db, { sensor: SENSOR, path: '/x.log', size: 1, sha256: 'c', startedAt: 'S', finishedAt: 'F' }, 999),
-        { message: `${db.name}: recording file /x.log of sensor ${SENSOR} (status skipped, duplicate of file 999): FOREIGN KEY constraint failed` },
-      );
+    test("each sensor's context state, findings and tracks are its own: saving one's leaves the other's as it was", () => {
+      withStore(engine, (db) => {
+        const fileA = recordScoredFile(db, scoredFile({ sha256: '1'.repeat(64) }), [], { contextState: [Buffer.from('state of a')] }).fileId;
+        recordScoredFile(db, scoredFile({ sensor: OTHER, sha256: '2'.repeat(64) }), [], { contextState: [Buffer.from('state of b')] });
+        db.transaction('test', () => writeContextState(db, SENSOR, fileA, [Buffer.from('a again')]));
+        assert.deepEqual(readContextState(db, SENSOR)?.parts.map((p) => Buffer.from(p).toString()), ['a again']);
+        assert.deepEqual(readContextState(db, OTHER)?.parts.map((p) => Buffer.from(p).toString()), ['state of b']);
 
-      assert.deepEqual(listFiles(db).map((f) => f.id), [copyId, failedId, doneId], 'newest first');
-      assert.deepEqual(listFiles(db, { limit: 2 }).map((f) => f.id), [copyId, failedId]);
-      assert.deepEqual(listFiles(db, { status: 'failed' }).map((f) => f.id), [failedId]);
-      assert.deepEqual(countFiles(db), { done: 1, failed: 1, skipped: 1 });
-      assert.throws(() => listFiles(db, { limit: 0 }), { message: `${db.name}: limit is 0; expected a whole number of 1 or more` });
-      assert.throws(() => listFiles(db, { status: 'lost' as 'done' }), /status is 'lost'; expected one of done, failed, skipped/);
+        const entity = { type: 'beacon', src: '10.0.0.1', dst: '10.0.0.2', port: 443, proto: 'tcp' };
+        const track = { ...entity, firstTs: 1, lastTs: 2, connections: 3, bytesOut: 4, bytesIn: 5, evidence: { seen: 'by a' } };
+        saveTrack(db, SENSOR, track);
+        assert.equal(trackOf(db, OTHER, entity), undefined, 'the same entity on another sensor has no track');
+        saveTrack(db, OTHER, { ...track, evidence: { seen: 'by b' } });
+        assert.deepEqual(trackOf(db, SENSOR, entity)?.evidence, { seen: 'by a' });
+        const fields = { ...entity, severity: 'low' as const, score: 20, firstTs: 1, lastTs: 2, connections: 3, bytesOut: 4, bytesIn: 5, summary: 's', evidence: {}, modelVersion: null };
+        insertFinding(db, OTHER, fields, 'now');
+        assert.deepEqual(queryFindings(db, { sensor: SENSOR }), []);
+        assert.deepEqual(queryFindings(db, { sensor: OTHER }).map((f) => f.sensor), [OTHER]);
+      });
+    });
+
+    test("a writer's start tells the operator what it took, and warns when the ledger knows other sensors but not its own", () => {
+      withStore(engine, (db) => {
+        const addFile = (...values: string[]): number =>
+          db.run(`INSERT INTO files (sensor, path, size, sha256, status, started_at, finished_at) VALUES (?, ?, 1, ?, 'done', 'S', 'F')`, values);
+        assert.deepEqual(startSensor(db, SENSOR), [], 'an empty database: nothing to say');
+        addFile('', '/old.log', '1'.repeat(64));
+        assert.deepEqual(startSensor(db, SENSOR), [
+          `took the rows recorded before sensors were named as sensor ${SENSOR}'s: 1 files, 0 findings, 0 tracks, 0 pieces of context state, 0 models`,
+        ]);
+        assert.deepEqual(startSensor(db, SENSOR), [], 'its own files, nothing left to take');
+        const [renamed, ...more] = startSensor(db, 'renamed-host');
+        assert.match(renamed ?? '', new RegExp(`^the database has files from ${SENSOR} \\(1 files\\) but none from sensor renamed-host: .* set sensor back`));
+        assert.deepEqual(more, []);
+      });
     });
   });
 
-  test('recording a scored file checks the ledger again inside its transaction: a path seen before, or content done under another path, stores nothing', () => {
-    withDatabase((db) => {
-      const sha = 'd'.repeat(64);
-      const identity = { sensor: SENSOR, size: 1, sha256: sha, startedAt: 'S', finishedAt: 'F' };
-      recordFailedFile(db, { ...identity, path: '/a.log' }, 'boom');
-      assert.equal(findDoneBySha256(db, SENSOR, sha), undefined, 'a failed file is not an original');
-      const failedId = findByPathAndSha256(db, SENSOR, '/a.log', sha)?.id;
-      const again = recordScoredFile(db, scoredFile({ path: '/a.log', sha256: sha }), [anomaly()]);
-      assert.deepEqual({ ...again, lockSeconds: 0 }, { status: 'already-seen', fileId: failedId, previous: 'failed', lockSeconds: 0 });
-      assert.ok(again.lockSeconds >= 0 && again.lockSeconds < 5, `lockSeconds ${again.lockSeconds}`);
-      const first = recordScoredFile(db, scoredFile({ path: '/b.log', sha256: sha }), []);
-      assert.equal(first.status, 'done');
-      const copy = recordScoredFile(db, scoredFile({ path: '/c.log', sha256: sha }), [anomaly()]);
-      assert.equal(copy.status, 'skipped');
-      assert.equal(findFileById(db, copy.fileId)?.duplicateOf, first.fileId);
-      assert.equal(findDoneBySha256(db, SENSOR, sha)?.id, first.fileId);
-      assert.equal(findDoneBySha256(db, SENSOR, 'e'.repeat(64)), undefined);
-      assert.equal(countAnomalies(db), 0, 'neither the already-seen nor the duplicate stored anomalies');
+    describe(`querying anomalies on ${engine}`, () => {
+    const T0 = 1713484800; // 2024-04-19T00:00:00Z
+    let db: Db;
+    let fileA: number;
+    let fileB: number;
 
-      assert.equal(findByPathAndSha256(db, SENSOR, '/a.log', sha)?.id, failedId, 'the failed attempt stays the one on record');
-      assert.equal(findByPathAndSha256(db, SENSOR, '/a.log', 'e'.repeat(64)), undefined);
+    before(() => {
+      db = openDatabase(storeFor(engine));
+      fileA = recordScoredFile(db, scoredFile({ path: '/logs/a.log' }), [
+        anomaly({ ts: T0 + 10, uid: 'a1', origH: '10.0.0.1', respH: '10.0.0.2', score: 5 }),
+        anomaly({ ts: T0 + 20, uid: 'a2', origH: '10.0.0.2', respH: '10.0.0.1', score: 1 }),
+        anomaly({ ts: T0 + 30, uid: 'a3', origH: '10.0.0.3', respH: '10.0.0.4', score: 9 }),
+        // A connection from the host to itself must come back once, not twice.
+        anomaly({ ts: T0 + 40, uid: 'a4', origH: '10.0.0.1', respH: '10.0.0.1', score: 3 }),
+      ]).fileId;
+      fileB = recordScoredFile(db, scoredFile({ path: '/logs/b.log', sha256: 'b'.repeat(64) }), [
+        anomaly({ ts: T0 + 50, uid: 'b1', origH: '10.0.0.9', respH: '10.0.0.1', score: 7 }),
+        anomaly({ ts: T0 + 60, uid: 'b2', origH: '10.0.0.9', respH: '10.0.0.8', score: 2, explanation: [{ feature: 'resp_p', share: 1 }] }),
+      ]).fileId;
+    });
+    after(() => db.close());
+
+    const uids = (query: Parameters<typeof queryAnomalies>[1]): (string | null)[] => queryAnomalies(db, query).map((a) => a.uid);
+    test('all, newest first, with their ids, file path and parsed explanation', () => {
+      const rows = queryAnomalies(db);
+      assert.deepEqual(rows.map((a) => a.uid), ['b2', 'b1', 'a4', 'a3', 'a2', 'a1']);
+      const b2 = rows[0]!;
+      assert.equal(b2.fileId, fileB);
+      assert.equal(b2.filePath, '/logs/b.log');
+      assert.deepEqual(b2.explanation, [{ feature: 'resp_p', share: 1 }]);
+      assert.equal(b2.sensor, SENSOR, "its file's sensor");
+      const { id: _id, fileId: _fileId, filePath: _filePath, sensor: _sensor, ...stored } = rows[5]!;
+      assert.deepEqual(stored, anomaly({ ts: T0 + 10, uid: 'a1', origH: '10.0.0.1', respH: '10.0.0.2', score: 5 }), 'every column round-trips');
+    });
+
+    test('filters: since (inclusive), until (exclusive), host on either side, min score, file, limit, order', () => {
+      assert.deepEqual(uids({ since: T0 + 30 }), ['b2', 'b1', 'a4', 'a3']);
+      assert.deepEqual(uids({ until: T0 + 30 }), ['a2', 'a1']);
+      assert.deepEqual(uids({ since: T0 + 20, until: T0 + 50 }), ['a4', 'a3', 'a2']);
+      assert.deepEqual(uids({ host: '10.0.0.1' }), ['b1', 'a4', 'a2', 'a1'], 'orig_h or resp_h, the self-connection once');
+      assert.deepEqual(uids({ host: '10.0.0.1', since: T0 + 15, until: T0 + 45 }), ['a4', 'a2']);
+      assert.deepEqual(uids({ host: '10.0.0.8' }), ['b2'], 'responder only');
+      assert.deepEqual(uids({ host: '192.0.2.1' }), []);
+      assert.deepEqual(uids({ minScore: 5 }), ['b1', 'a3', 'a1'], 'inclusive');
+      assert.deepEqual(uids({ fileId: fileA }), ['a4', 'a3', 'a2', 'a1']);
+      assert.deepEqual(uids({ limit: 2 }), ['b2', 'b1']);
+      assert.deepEqual(uids({ order: 'score' }), ['a3', 'b1', 'a1', 'a4', 'b2', 'a2']);
+      assert.deepEqual(uids({ order: 'score', host: '10.0.0.1', limit: 3 }), ['b1', 'a1', 'a4']);
+      assert.deepEqual(uids({ order: 'score', minScore: 2, since: T0 + 40, fileId: fileB }), ['b1', 'b2']);
+      assert.throws(() => queryAnomalies(db, { limit: -5 }), { message: `${db.name}: limit is -5; expected a whole number of 1 or more` });
+      assert.throws(() => queryAnomalies(db, { since: NaN }), { message: `${db.name}: querying anomalies: since is NaN; expected a number` });
+    });
+
+    test('after: pages of two, each starting after the last row of the one before, give every row once in order, ties included', () => {
+      for (const order of ['ts', 'score'] as const) {
+        for (const host of [undefined, '10.0.0.1']) {
+          const all = queryAnomalies(db, { order, host });
+          const paged: string[] = [];
+          let after: { value: number; id: number } | undefined;
+          for (;;) {
+            const page = queryAnomalies(db, { order, host, after, limit: 2 });
+            paged.push(...page.map((row) => row.uid!));
+            const last = page.at(-1);
+            if (page.length < 2 || last === undefined) break;
+            after = { value: order === 'score' ? last.score : last.ts, id: last.id };
+          }
+          assert.deepEqual(paged, all.map((row) => row.uid), `${order}, host ${host ?? 'any'}`);
+        }
+      }
+      assert.throws(() => queryAnomalies(db, { after: { value: Number.NaN, id: 1 } }), /after is .*expected \{ value: a finite number, id: a whole number \}/);
+
+      // Rows alike in time and score are told apart by id: a page boundary between them loses none and repeats none.
+      withStore(engine, (tied) => {
+        recordScoredFile(tied, scoredFile(), Array.from({ length: 5 }, (_, i) => anomaly({ ts: T0, uid: `t${i}`, score: 4 })));
+        for (const order of ['ts', 'score'] as const) {
+          const first = queryAnomalies(tied, { order, limit: 2 });
+          const last = first.at(-1)!;
+          const rest = queryAnomalies(tied, { order, after: { value: order === 'ts' ? last.ts : last.score, id: last.id } });
+          assert.deepEqual([...first, ...rest].map((row) => row.uid), ['t4', 't3', 't2', 't1', 't0'], order);
+        }
+      });
+    });
+
+    if (engine === 'sqlite') {
+      test('EXPLAIN QUERY PLAN: time and host queries search an index, never scan the table', () => {
+        const cases: [Parameters<typeof explainAnomalyQuery>[1], RegExp[]][] = [
+          [{ since: T0, until: T0 + 100, limit: 10 }, [/SEARCH a USING INDEX anomalies_by_ts \(ts>\? AND ts<\?\)/]],
+          [{ since: T0 }, [/SEARCH a USING INDEX anomalies_by_ts/]],
+          [{ limit: 10 }, [/SCAN a USING INDEX anomalies_by_ts/]],
+          [{ host: '10.0.0.1', limit: 10 }, [/SEARCH a USING INDEX anomalies_by_orig_h \(orig_h=\?\)/, /SEARCH a USING INDEX anomalies_by_resp_h \(resp_h=\?\)/, /MERGE \(UNION ALL\)/]],
+          [{ host: '10.0.0.1', since: T0, until: T0 + 100 }, [/anomalies_by_orig_h \(orig_h=\? AND ts>\? AND ts<\?\)/, /anomalies_by_resp_h \(resp_h=\? AND ts>\? AND ts<\?\)/]],
+          [{ order: 'score', minScore: 3 }, [/SEARCH a USING INDEX anomalies_by_score \(score>\?\)/]],
+          [{ fileId: 1 }, [/anomalies_by_file \(file_id=\?\)/]],
+          // The dashboard's next page: a range on the sort column's index, however deep.
+          [{ after: { value: T0 + 50, id: 7 }, limit: 10 }, [/SEARCH a USING INDEX anomalies_by_ts \(ts<\?\)/]],
+          [{ order: 'score', after: { value: 3, id: 7 }, limit: 10 }, [/SEARCH a USING INDEX anomalies_by_score \(score<\?\)/]],
+        ];
+        for (const [query, expected] of cases) {
+          const plan = explainAnomalyQuery(db, query);
+          const text = plan.join('\n');
+          for (const pattern of expected) assert.match(text, pattern, `${JSON.stringify(query)}:\n${text}`);
+          // A bare "SCAN a" (no index) would read every anomaly; the ts order with no filter walks the index instead.
+          assert.ok(!plan.some((step) => /^SCAN a$|^SCAN anomalies$/.test(step)), `${JSON.stringify(query)} scans the table:\n${text}`);
+          // Time and host queries walk their index in order and stop at the limit. (One file's
+          // anomalies are few enough to sort: anomalies_by_file has no ts.)
+          if (query?.fileId === undefined && query?.order !== 'score') {
+            assert.ok(!plan.some((step) => step.includes('TEMP B-TREE')), `${JSON.stringify(query)} sorts instead of walking an index:\n${text}`);
+          }
+        }
+      });
+    }
+  });
+
+  describe(`pruning on ${engine}`, () => {
+    test('pruneAnomaliesBefore deletes only the rows older than the cut, and keeps the files ledger', () => {
+      withStore(engine, (db) => {
+        recordScoredFile(db, scoredFile(), [anomaly({ ts: 100 }), anomaly({ ts: 199.999 }), anomaly({ ts: 200 }), anomaly({ ts: 300 })]);
+        assert.equal(pruneAnomaliesBefore(db, 200), 2);
+        assert.deepEqual(queryAnomalies(db).map((a) => a.ts), [300, 200]);
+        assert.equal(pruneAnomaliesBefore(db, 200), 0);
+        assert.equal(listFiles(db).length, 1);
+      });
     });
   });
 
-  test('insertAnomalies without a transaction of the caller writes each row; an explanation with NaN is refused, naming the row', () => {
-    withDatabase((db) => {
-      const fileId = insertFile(db, { ...scoredFile(), status: 'done', error: null, duplicateOf: null });
-      insertAnomalies(db, fileId, [anomaly()]);
-      assert.equal(countAnomalies(db), 1);
-      assert.throws(
-        () => insertAnomalies(db, fileId, [anomaly({ explanation: [{ feature: 'duration', share: NaN }] })]),
-        /anomaly 1 of file \d+ .*explanation item \{"feature":"duration","share":null\}/,
-      );
+  describe(`models on ${engine}`, () => {
+    test('upsertModel and setActiveModel leave exactly one active per sensor; an unknown version changes nothing', () => {
+      withStore(engine, (db) => {
+        const active = (sensor = SENSOR): string[] => listModels(db, sensor).filter((m) => m.active).map((m) => m.version);
+        const model = (version: string, isActive: boolean) => ({ version, createdAt: `2024-04-1${version.at(-1)}T00:00:00Z`, active: isActive, preset: 'default', metrics: { testLoss: 0.1, rows: { used: 5 } } });
+        upsertModel(db, SENSOR, model('v1', true));
+        upsertModel(db, SENSOR, model('v2', false));
+        assert.deepEqual(active(), ['v1']);
+        upsertModel(db, SENSOR, model('v3', true));
+        assert.deepEqual(active(), ['v3'], 'a new active model deactivates the others');
+        setActiveModel(db, SENSOR, 'v2');
+        assert.deepEqual(active(), ['v2']);
+        setActiveModel(db, SENSOR, 'v2');
+        assert.deepEqual(active(), ['v2']);
+        assert.throws(() => setActiveModel(db, SENSOR, 'v9'), { message: `${db.name}: no model version 'v9' of sensor ${SENSOR} in the models table` });
+        assert.deepEqual(active(), ['v2']);
+        // Another sensor's store has versions of the same names: its own rows, its own active one.
+        upsertModel(db, 'sensor-b', model('v1', true));
+        assert.deepEqual(active('sensor-b'), ['v1']);
+        assert.deepEqual(active(), ['v2'], "the other sensor's active model leaves this one's as it was");
+        assert.throws(() => setActiveModel(db, 'sensor-b', 'v3'), { message: `${db.name}: no model version 'v3' of sensor sensor-b in the models table` });
+        upsertModel(db, SENSOR, { ...model('v1', false), preset: null, metrics: { testLoss: 0.05 } });
+        assert.deepEqual(
+          listModels(db, SENSOR).map((m) => [m.version, m.active, m.preset, m.metrics]),
+          [
+            ['v1', false, null, { testLoss: 0.05 }],
+            ['v2', true, 'default', { testLoss: 0.1, rows: { used: 5 } }],
+            ['v3', false, 'default', { testLoss: 0.1, rows: { used: 5 } }],
+          ],
+        );
+      });
     });
   });
-});
+}
 
-describe('exactly once, in the schema', () => {
-  const INSERT_RAW_FILE = `INSERT INTO files (sensor, path, size, sha256, status, started_at, finished_at) VALUES (?, ?, 1, ?, ?, 'S', 'F')`;
-
-  test("the database itself refuses a second 'done' row for one content: an INSERT that bypasses the code's check fails with SQLITE_CONSTRAINT_UNIQUE", () => {
-    withDatabase((db) => {
-      const sha = '5'.repeat(64);
-      recordScoredFile(db, scoredFile({ path: '/first.log', sha256: sha }), [anomaly()]);
-      const insert = db.prepare(INSERT_RAW_FILE);
-      assert.throws(() => insert.run(SENSOR, '/second.log', sha, 'done'), { code: 'SQLITE_CONSTRAINT_UNIQUE', message: 'UNIQUE constraint failed: files.sensor, files.sha256' });
-      // The code's own statement is refused the same way, and says which file.
-      assert.throws(
-        () => insertFile(db, { ...scoredFile({ path: '/second.log', sha256: sha }), status: 'done', error: null, duplicateOf: null }),
-        (error: Error) =>
-          error.message === `${db.name}: recording file /second.log of sensor ${SENSOR} (status done): UNIQUE constraint failed: files.sensor, files.sha256` &&
-          (error.cause as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE',
-      );
-      // Only 'done' rows are unique per content: failed and skipped attempts at it, and other content, go in.
-      insert.run(SENSOR, '/third.log', sha, 'failed');
-      insert.run(SENSOR, '/fourth.log', sha, 'skipped');
-      insert.run(SENSOR, '/other.log', '6'.repeat(64), 'done');
-      // Unique per sensor: another sensor's copy of the content is its own.
-      insert.run('sensor-b', '/second.log', sha, 'done');
-      assert.deepEqual(countFiles(db, SENSOR), { done: 2, failed: 1, skipped: 1 });
-      assert.deepEqual(countFiles(db), { done: 3, failed: 1, skipped: 1 });
-      assert.equal(countAnomalies(db), 1);
-    });
-  });
-
+describe('exactly once, in the schema: the SQLite migrations', () => {
   test("migration 2, on a version-1 database with three 'done' rows for one content, keeps the first, turns the later ones into skipped duplicates of it and deletes their anomalies", () => {
     const file = join(dir, 'version-1-duplicates.sqlite');
     const v1 = databaseAtVersion(file, 1);
@@ -402,8 +710,8 @@ describe('exactly once, in the schema', () => {
     v1.close();
 
     withDatabase((db) => {
-      assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION, 'migrated to the latest version');
-      const withSensor = db.prepare('SELECT * FROM files ORDER BY id').all() as Record<string, unknown>[];
+      assert.equal(db.raw.pragma('user_version', { simple: true }), SCHEMA_VERSION, 'migrated to the latest version');
+      const withSensor = db.raw.prepare('SELECT * FROM files ORDER BY id').all() as Record<string, unknown>[];
       assert.ok(withSensor.every((row) => row.sensor === ''), "rows from before migration 7 are no sensor's yet");
       const rows = withSensor.map(({ sensor: _, ...row }) => row);
       const demoted = (before: Record<string, unknown>) => ({
@@ -427,11 +735,11 @@ describe('exactly once, in the schema', () => {
         rowsBefore[4], // a failed attempt stays
         demoted(rowsBefore[5]!),
       ]);
-      assert.deepEqual(db.prepare('SELECT file_id, ts FROM anomalies ORDER BY id').raw().all(), [[1, 10], [1, 11], [2, 20]]);
+      assert.deepEqual(db.raw.prepare('SELECT file_id, ts FROM anomalies ORDER BY id').raw().all(), [[1, 10], [1, 11], [2, 20]]);
       assert.equal(findDoneBySha256(db, '', X)?.id, 1);
       // A rescan of a demoted path is still recognised: it is in the ledger, now as skipped.
       assert.equal(findByPathAndSha256(db, '', '/c.log', X)?.status, 'skipped');
-      assert.throws(() => db.prepare(INSERT_RAW_FILE).run('', '/g.log', X, 'done'), { code: 'SQLITE_CONSTRAINT_UNIQUE' });
+      assert.throws(() => db.raw.prepare(INSERT_RAW_FILE).run('', '/g.log', X, 'done'), { code: 'SQLITE_CONSTRAINT_UNIQUE' });
     }, file);
   });
 
@@ -448,8 +756,8 @@ describe('exactly once, in the schema', () => {
     v4.close();
 
     withDatabase((db) => {
-      assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
-      assert.deepEqual(db.prepare('SELECT anomaly_id, score FROM finding_anomalies ORDER BY anomaly_id').raw().all(), [[1, 3], [2, 9], [3, 5]]);
+      assert.equal(db.raw.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+      assert.deepEqual(db.raw.prepare('SELECT anomaly_id, score FROM finding_anomalies ORDER BY anomaly_id').raw().all(), [[1, 3], [2, 9], [3, 5]]);
       assert.deepEqual(anomaliesOfFinding(db, 1).map((a) => a.id), [2, 3, 1]);
     }, file);
   });
@@ -464,49 +772,18 @@ describe('exactly once, in the schema', () => {
     v5.close();
 
     withDatabase((db) => {
-      assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+      assert.equal(db.raw.pragma('user_version', { simple: true }), SCHEMA_VERSION);
       const saved = readContextState(db, '');
       assert.equal(saved?.fileId, 7);
       assert.deepEqual(saved.parts.map((p) => Buffer.from(p)), parts);
-      assert.deepEqual(db.prepare('SELECT part, piece FROM context_state ORDER BY part').raw().all(), [[0, 0], [1, 0], [2, 0]]);
+      assert.deepEqual(db.raw.prepare('SELECT part, piece FROM context_state ORDER BY part').raw().all(), [[0, 0], [1, 0], [2, 0]]);
     }, file);
-  });
-
-  test('a saved context state is stored in pieces of at most 1 MiB and read back byte for byte, an empty part included', () => {
-    withDatabase((db) => {
-      const fileId = recordScoredFile(db, scoredFile(), []).fileId;
-      const big = Buffer.from(Array.from({ length: 2.5 * 1024 * 1024 }, (_, i) => (i * 7) % 256));
-      const parts = [Buffer.from('header'), big, Buffer.alloc(0)];
-      db.transaction(() => writeContextState(db, SENSOR, fileId, parts))();
-      const pieces = db.prepare('SELECT part, piece, length(bytes) FROM context_state ORDER BY part, piece').raw().all();
-      assert.deepEqual(pieces, [[0, 0, 6], [1, 0, 1024 * 1024], [1, 1, 1024 * 1024], [1, 2, 0.5 * 1024 * 1024], [2, 0, 0]]);
-      assert.deepEqual(readContextState(db, SENSOR)?.parts.map((p) => Buffer.from(p)), parts);
-      // Saving again replaces the state: no piece of the larger one is left behind.
-      db.transaction(() => writeContextState(db, SENSOR, fileId, [Buffer.from('smaller')]))();
-      assert.deepEqual(readContextState(db, SENSOR)?.parts.map((p) => Buffer.from(p)), [Buffer.from('smaller')]);
-    });
-  });
-
-  test('recording a failed or a skipped file a second time for the same path and content adds nothing and says already-seen, naming the first row', () => {
-    withDatabase((db) => {
-      const original = recordScoredFile(db, scoredFile({ path: '/original.log', sha256: '9'.repeat(64) }), []).fileId;
-      const broken = { sensor: SENSOR, path: '/broken.log', size: 1, sha256: 'b'.repeat(64), startedAt: 'S', finishedAt: 'F' };
-      const failed = recordFailedFile(db, broken, 'boom');
-      assert.equal(failed.status, 'failed');
-      assert.deepEqual(recordFailedFile(db, broken, 'boom again'), { status: 'already-seen', fileId: failed.fileId, previous: 'failed' });
-
-      const copy = { sensor: SENSOR, path: '/copy.log', size: 1, sha256: '9'.repeat(64), startedAt: 'S', finishedAt: 'F' };
-      const skipped = recordSkippedFile(db, copy, original);
-      assert.equal(skipped.status, 'skipped');
-      assert.deepEqual(recordSkippedFile(db, copy, original), { status: 'already-seen', fileId: skipped.fileId, previous: 'skipped' });
-      assert.deepEqual(countFiles(db), { done: 1, failed: 1, skipped: 1 });
-    });
   });
 
   test('the check for a failed or skipped file is made under the write lock: a row another process adds while this one waits for the lock is seen, and nothing is added', async () => {
     for (const kind of ['failed', 'skipped'] as const) {
       const file = freshPath();
-      const db = openDatabase(file);
+      const db = openSqlite(file);
       try {
         const original = recordScoredFile(db, scoredFile({ path: '/original.log', sha256: '9'.repeat(64) }), []).fileId;
         const sha = kind === 'failed' ? 'f'.repeat(64) : '9'.repeat(64);
@@ -526,7 +803,7 @@ describe('exactly once, in the schema', () => {
         const waited = performance.now() - started;
         assert.equal(await other.committed, 0);
         assert.ok(waited >= 200, `${kind}: it waited for the other process's lock (${waited.toFixed(0)} ms)`);
-        const rows = db.prepare(`SELECT id, status FROM files WHERE path = '/x.log'`).all() as { id: number; status: string }[];
+        const rows = db.raw.prepare(`SELECT id, status FROM files WHERE path = '/x.log'`).all() as { id: number; status: string }[];
         assert.equal(rows.length, 1, `${kind}: one row for /x.log, not two`);
         assert.deepEqual(recorded, { status: 'already-seen', fileId: rows[0]!.id, previous: kind });
       } finally {
@@ -536,67 +813,8 @@ describe('exactly once, in the schema', () => {
   });
 });
 
-describe('sensors', () => {
+describe('sensors: migration 7 on SQLite', () => {
   const OTHER = 'sensor-b';
-
-  test('one content met by two sensors is done once for each; met again by either it is already-seen; files, counts and anomalies filter by sensor', () => {
-    withDatabase((db) => {
-      const sha = '5'.repeat(64);
-      const a = recordScoredFile(db, scoredFile({ path: '/logs/a.log', sha256: sha }), [anomaly({ uid: 'from-a' })]);
-      const b = recordScoredFile(db, scoredFile({ sensor: OTHER, path: '/logs/a.log', sha256: sha }), [anomaly({ uid: 'from-b' })]);
-      assert.equal(a.status, 'done');
-      assert.equal(b.status, 'done', "the other sensor's copy is its own, not a duplicate");
-      assert.equal(recordScoredFile(db, scoredFile({ path: '/logs/a.log', sha256: sha }), [anomaly()]).status, 'already-seen');
-      assert.equal(recordScoredFile(db, scoredFile({ sensor: OTHER, path: '/logs/copy.log', sha256: sha }), [anomaly()]).status, 'skipped');
-      assert.equal(findDoneBySha256(db, OTHER, sha)?.id, b.fileId);
-      assert.deepEqual(listFiles(db, { sensor: SENSOR }).map((f) => [f.sensor, f.status]), [[SENSOR, 'done']]);
-      assert.deepEqual(listFiles(db, { sensor: OTHER }).map((f) => [f.sensor, f.status]), [[OTHER, 'skipped'], [OTHER, 'done']]);
-      assert.equal(listFiles(db).length, 3);
-      assert.deepEqual(countFiles(db, OTHER), { done: 1, failed: 0, skipped: 1 });
-      assert.deepEqual(queryAnomalies(db, { sensor: OTHER }).map((row) => [row.uid, row.sensor]), [['from-b', OTHER]]);
-      assert.deepEqual(queryAnomalies(db).map((row) => row.sensor).sort(), [SENSOR, OTHER]);
-      assert.deepEqual(listSensors(db), [
-        { sensor: SENSOR, files: 1 },
-        { sensor: OTHER, files: 2 },
-      ]);
-    });
-  });
-
-  test("each sensor's context state, findings and tracks are its own: saving one's leaves the other's as it was", () => {
-    withDatabase((db) => {
-      const fileA = recordScoredFile(db, scoredFile({ sha256: '1'.repeat(64) }), [], { contextState: [Buffer.from('state of a')] }).fileId;
-      recordScoredFile(db, scoredFile({ sensor: OTHER, sha256: '2'.repeat(64) }), [], { contextState: [Buffer.from('state of b')] });
-      db.transaction(() => writeContextState(db, SENSOR, fileA, [Buffer.from('a again')]))();
-      assert.deepEqual(readContextState(db, SENSOR)?.parts.map((p) => Buffer.from(p).toString()), ['a again']);
-      assert.deepEqual(readContextState(db, OTHER)?.parts.map((p) => Buffer.from(p).toString()), ['state of b']);
-
-      const entity = { type: 'beacon', src: '10.0.0.1', dst: '10.0.0.2', port: 443, proto: 'tcp' };
-      const track = { ...entity, firstTs: 1, lastTs: 2, connections: 3, bytesOut: 4, bytesIn: 5, evidence: { seen: 'by a' } };
-      saveTrack(db, SENSOR, track);
-      assert.equal(trackOf(db, OTHER, entity), undefined, 'the same entity on another sensor has no track');
-      saveTrack(db, OTHER, { ...track, evidence: { seen: 'by b' } });
-      assert.deepEqual(trackOf(db, SENSOR, entity)?.evidence, { seen: 'by a' });
-      const fields = { ...entity, severity: 'low' as const, score: 20, firstTs: 1, lastTs: 2, connections: 3, bytesOut: 4, bytesIn: 5, summary: 's', evidence: {}, modelVersion: null };
-      insertFinding(db, OTHER, fields, 'now');
-      assert.deepEqual(queryFindings(db, { sensor: SENSOR }), []);
-      assert.deepEqual(queryFindings(db, { sensor: OTHER }).map((f) => f.sensor), [OTHER]);
-    });
-  });
-
-  test("a writer's start tells the operator what it took, and warns when the ledger knows other sensors but not its own", () => {
-    withDatabase((db) => {
-      const addFile = db.prepare(`INSERT INTO files (sensor, path, size, sha256, status, started_at, finished_at) VALUES (?, ?, 1, ?, 'done', 'S', 'F')`);
-      assert.deepEqual(startSensor(db, SENSOR), [], 'an empty database: nothing to say');
-      addFile.run('', '/old.log', '1'.repeat(64));
-      assert.deepEqual(startSensor(db, SENSOR), [
-        `took the rows recorded before sensors were named as sensor ${SENSOR}'s: 1 files, 0 findings, 0 tracks, 0 pieces of context state, 0 models`,
-      ]);
-      assert.deepEqual(startSensor(db, SENSOR), [], 'its own files, nothing left to take');
-      const [renamed, ...more] = startSensor(db, 'renamed-host');
-      assert.match(renamed ?? '', new RegExp(`^the database has files from ${SENSOR} \\(1 files\\) but none from sensor renamed-host: .* set sensor back`));
-      assert.deepEqual(more, []);
-    });
-  });
 
   test("migration 7, on a version-6 database: its files, findings, tracks, context state and models are no one's ('') until the first writer takes them, and then its rescan finds every file already seen", () => {
     const file = join(dir, 'version-6.sqlite');
@@ -611,7 +829,7 @@ describe('sensors', () => {
     v6.close();
 
     withDatabase((db) => {
-      const unnamed = (table: string): unknown => db.prepare(`SELECT count(*) FROM ${table} WHERE sensor = ''`).pluck().get();
+      const unnamed = (table: string): unknown => db.raw.prepare(`SELECT count(*) FROM ${table} WHERE sensor = ''`).pluck().get();
       for (const table of ['files', 'findings', 'finding_tracks', 'context_state', 'models']) assert.equal(unnamed(table), 1, table);
       assert.deepEqual(adoptUnnamedRows(db, SENSOR), { files: 1, findings: 1, tracks: 1, contextPieces: 1, models: 1 });
       for (const table of ['files', 'findings', 'finding_tracks', 'context_state', 'models']) assert.equal(unnamed(table), 0, table);
@@ -624,166 +842,6 @@ describe('sensors', () => {
   });
 });
 
-describe('querying anomalies', () => {
-  const T0 = 1713484800; // 2024-04-19T00:00:00Z
-  let file: string;
-  let db: Database;
-  let fileA: number;
-  let fileB: number;
-
-  before(() => {
-    file = freshPath();
-    db = openDatabase(file);
-    fileA = recordScoredFile(db, scoredFile({ path: '/logs/a.log' }), [
-      anomaly({ ts: T0 + 10, uid: 'a1', origH: '10.0.0.1', respH: '10.0.0.2', score: 5 }),
-      anomaly({ ts: T0 + 20, uid: 'a2', origH: '10.0.0.2', respH: '10.0.0.1', score: 1 }),
-      anomaly({ ts: T0 + 30, uid: 'a3', origH: '10.0.0.3', respH: '10.0.0.4', score: 9 }),
-      // A connection from the host to itself must come back once, not twice.
-      anomaly({ ts: T0 + 40, uid: 'a4', origH: '10.0.0.1', respH: '10.0.0.1', score: 3 }),
-    ]).fileId;
-    fileB = recordScoredFile(db, scoredFile({ path: '/logs/b.log', sha256: 'b'.repeat(64) }), [
-      anomaly({ ts: T0 + 50, uid: 'b1', origH: '10.0.0.9', respH: '10.0.0.1', score: 7 }),
-      anomaly({ ts: T0 + 60, uid: 'b2', origH: '10.0.0.9', respH: '10.0.0.8', score: 2, explanation: [{ feature: 'resp_p', share: 1 }] }),
-    ]).fileId;
-  });
-  after(() => db.close());
-
-  const uids = (query: Parameters<typeof queryAnomalies>[1]): (string | null)[] => queryAnomalies(db, query).map((a) => a.uid);
-
-  test('all, newest first, with their ids, file path and parsed explanation', () => {
-    const rows = queryAnomalies(db);
-    assert.deepEqual(rows.map((a) => a.uid), ['b2', 'b1', 'a4', 'a3', 'a2', 'a1']);
-    const b2 = rows[0]!;
-    assert.equal(b2.fileId, fileB);
-    assert.equal(b2.filePath, '/logs/b.log');
-    assert.deepEqual(b2.explanation, [{ feature: 'resp_p', share: 1 }]);
-    assert.equal(b2.sensor, SENSOR, "its file's sensor");
-    const { id: _id, fileId: _fileId, filePath: _filePath, sensor: _sensor, ...stored } = rows[5]!;
-    assert.deepEqual(stored, anomaly({ ts: T0 + 10, uid: 'a1', origH: '10.0.0.1', respH: '10.0.0.2', score: 5 }), 'every column round-trips');
-  });
-
-  test('filters: since (inclusive), until (exclusive), host on either side, min score, file, limit, order', () => {
-    assert.deepEqual(uids({ since: T0 + 30 }), ['b2', 'b1', 'a4', 'a3']);
-    assert.deepEqual(uids({ until: T0 + 30 }), ['a2', 'a1']);
-    assert.deepEqual(uids({ since: T0 + 20, until: T0 + 50 }), ['a4', 'a3', 'a2']);
-    assert.deepEqual(uids({ host: '10.0.0.1' }), ['b1', 'a4', 'a2', 'a1'], 'orig_h or resp_h, the self-connection once');
-    assert.deepEqual(uids({ host: '10.0.0.1', since: T0 + 15, until: T0 + 45 }), ['a4', 'a2']);
-    assert.deepEqual(uids({ host: '10.0.0.8' }), ['b2'], 'responder only');
-    assert.deepEqual(uids({ host: '192.0.2.1' }), []);
-    assert.deepEqual(uids({ minScore: 5 }), ['b1', 'a3', 'a1'], 'inclusive');
-    assert.deepEqual(uids({ fileId: fileA }), ['a4', 'a3', 'a2', 'a1']);
-    assert.deepEqual(uids({ limit: 2 }), ['b2', 'b1']);
-    assert.deepEqual(uids({ order: 'score' }), ['a3', 'b1', 'a1', 'a4', 'b2', 'a2']);
-    assert.deepEqual(uids({ order: 'score', host: '10.0.0.1', limit: 3 }), ['b1', 'a1', 'a4']);
-    assert.deepEqual(uids({ order: 'score', minScore: 2, since: T0 + 40, fileId: fileB }), ['b1', 'b2']);
-    assert.throws(() => queryAnomalies(db, { limit: -5 }), { message: `${file}: limit is -5; expected a whole number of 1 or more` });
-    assert.throws(() => queryAnomalies(db, { since: NaN }), { message: `${file}: querying anomalies: since is NaN; expected a number` });
-  });
-
-  test('after: pages of two, each starting after the last row of the one before, give every row once in order, ties included', () => {
-    for (const order of ['ts', 'score'] as const) {
-      for (const host of [undefined, '10.0.0.1']) {
-        const all = queryAnomalies(db, { order, host });
-        const paged: string[] = [];
-        let after: { value: number; id: number } | undefined;
-        for (;;) {
-          const page = queryAnomalies(db, { order, host, after, limit: 2 });
-          paged.push(...page.map((row) => row.uid!));
-          const last = page.at(-1);
-          if (page.length < 2 || last === undefined) break;
-          after = { value: order === 'score' ? last.score : last.ts, id: last.id };
-        }
-        assert.deepEqual(paged, all.map((row) => row.uid), `${order}, host ${host ?? 'any'}`);
-      }
-    }
-    assert.throws(() => queryAnomalies(db, { after: { value: Number.NaN, id: 1 } }), /after is .*expected \{ value: a finite number, id: a whole number \}/);
-
-    // Rows alike in time and score are told apart by id: a page boundary between them loses none and repeats none.
-    withDatabase((tied) => {
-      recordScoredFile(tied, scoredFile(), Array.from({ length: 5 }, (_, i) => anomaly({ ts: T0, uid: `t${i}`, score: 4 })));
-      for (const order of ['ts', 'score'] as const) {
-        const first = queryAnomalies(tied, { order, limit: 2 });
-        const last = first.at(-1)!;
-        const rest = queryAnomalies(tied, { order, after: { value: order === 'ts' ? last.ts : last.score, id: last.id } });
-        assert.deepEqual([...first, ...rest].map((row) => row.uid), ['t4', 't3', 't2', 't1', 't0'], order);
-      }
-    });
-  });
-
-  test('EXPLAIN QUERY PLAN: time and host queries search an index, never scan the table', () => {
-    const cases: [Parameters<typeof explainAnomalyQuery>[1], RegExp[]][] = [
-      [{ since: T0, until: T0 + 100, limit: 10 }, [/SEARCH a USING INDEX anomalies_by_ts \(ts>\? AND ts<\?\)/]],
-      [{ since: T0 }, [/SEARCH a USING INDEX anomalies_by_ts/]],
-      [{ limit: 10 }, [/SCAN a USING INDEX anomalies_by_ts/]],
-      [{ host: '10.0.0.1', limit: 10 }, [/SEARCH a USING INDEX anomalies_by_orig_h \(orig_h=\?\)/, /SEARCH a USING INDEX anomalies_by_resp_h \(resp_h=\?\)/, /MERGE \(UNION ALL\)/]],
-      [{ host: '10.0.0.1', since: T0, until: T0 + 100 }, [/anomalies_by_orig_h \(orig_h=\? AND ts>\? AND ts<\?\)/, /anomalies_by_resp_h \(resp_h=\? AND ts>\? AND ts<\?\)/]],
-      [{ order: 'score', minScore: 3 }, [/SEARCH a USING INDEX anomalies_by_score \(score>\?\)/]],
-      [{ fileId: 1 }, [/anomalies_by_file \(file_id=\?\)/]],
-      // The dashboard's next page: a range on the sort column's index, however deep.
-      [{ after: { value: T0 + 50, id: 7 }, limit: 10 }, [/SEARCH a USING INDEX anomalies_by_ts \(ts<\?\)/]],
-      [{ order: 'score', after: { value: 3, id: 7 }, limit: 10 }, [/SEARCH a USING INDEX anomalies_by_score \(score<\?\)/]],
-    ];
-    for (const [query, expected] of cases) {
-      const plan = explainAnomalyQuery(db, query);
-      const text = plan.join('\n');
-      for (const pattern of expected) assert.match(text, pattern, `${JSON.stringify(query)}:\n${text}`);
-      // A bare "SCAN a" (no index) would read every anomaly; the ts order with no filter walks the index instead.
-      assert.ok(!plan.some((step) => /^SCAN a$|^SCAN anomalies$/.test(step)), `${JSON.stringify(query)} scans the table:\n${text}`);
-      // Time and host queries walk their index in order and stop at the limit. (One file's
-      // anomalies are few enough to sort: anomalies_by_file has no ts.)
-      if (query?.fileId === undefined && query?.order !== 'score') {
-        assert.ok(!plan.some((step) => step.includes('TEMP B-TREE')), `${JSON.stringify(query)} sorts instead of walking an index:\n${text}`);
-      }
-    }
-  });
-});
-
-describe('pruning', () => {
-  test('pruneAnomaliesBefore deletes only the rows older than the cut, and keeps the files ledger', () => {
-    withDatabase((db) => {
-      recordScoredFile(db, scoredFile(), [anomaly({ ts: 100 }), anomaly({ ts: 199.999 }), anomaly({ ts: 200 }), anomaly({ ts: 300 })]);
-      assert.equal(pruneAnomaliesBefore(db, 200), 2);
-      assert.deepEqual(queryAnomalies(db).map((a) => a.ts), [300, 200]);
-      assert.equal(pruneAnomaliesBefore(db, 200), 0);
-      assert.equal(listFiles(db).length, 1);
-    });
-  });
-});
-
-describe('models', () => {
-  test('upsertModel and setActiveModel leave exactly one active per sensor; an unknown version changes nothing', () => {
-    withDatabase((db) => {
-      const active = (sensor = SENSOR): string[] => listModels(db, sensor).filter((m) => m.active).map((m) => m.version);
-      const model = (version: string, isActive: boolean) => ({ version, createdAt: `2024-04-1${version.at(-1)}T00:00:00Z`, active: isActive, preset: 'default', metrics: { testLoss: 0.1, rows: { used: 5 } } });
-      upsertModel(db, SENSOR, model('v1', true));
-      upsertModel(db, SENSOR, model('v2', false));
-      assert.deepEqual(active(), ['v1']);
-      upsertModel(db, SENSOR, model('v3', true));
-      assert.deepEqual(active(), ['v3'], 'a new active model deactivates the others');
-      setActiveModel(db, SENSOR, 'v2');
-      assert.deepEqual(active(), ['v2']);
-      setActiveModel(db, SENSOR, 'v2');
-      assert.deepEqual(active(), ['v2']);
-      assert.throws(() => setActiveModel(db, SENSOR, 'v9'), { message: `${db.name}: no model version 'v9' of sensor ${SENSOR} in the models table` });
-      assert.deepEqual(active(), ['v2']);
-      // Another sensor's store has versions of the same names: its own rows, its own active one.
-      upsertModel(db, 'sensor-b', model('v1', true));
-      assert.deepEqual(active('sensor-b'), ['v1']);
-      assert.deepEqual(active(), ['v2'], "the other sensor's active model leaves this one's as it was");
-      assert.throws(() => setActiveModel(db, 'sensor-b', 'v3'), { message: `${db.name}: no model version 'v3' of sensor sensor-b in the models table` });
-      upsertModel(db, SENSOR, { ...model('v1', false), preset: null, metrics: { testLoss: 0.05 } });
-      assert.deepEqual(
-        listModels(db, SENSOR).map((m) => [m.version, m.active, m.preset, m.metrics]),
-        [
-          ['v1', false, null, { testLoss: 0.05 }],
-          ['v2', true, 'default', { testLoss: 0.1, rows: { used: 5 } }],
-          ['v3', false, 'default', { testLoss: 0.1, rows: { used: 5 } }],
-        ],
-      );
-    });
-  });
-});
-
 describe('WAL: readers never block the writer', () => {
   function seeded(file: string): void {
     withDatabase((db) => {
@@ -792,19 +850,19 @@ describe('WAL: readers never block the writer', () => {
   }
 
   /** The writer gives up at once instead of waiting: a blocked write shows as an error, not a slow test. */
-  function impatientWriter(file: string): Database {
-    const db = openDatabase(file);
-    db.pragma('busy_timeout = 0');
+  function impatientWriter(file: string): SqliteDb {
+    const db = openSqlite(file);
+    db.raw.pragma('busy_timeout = 0');
     return db;
   }
 
   test('a reader holding a SELECT open (iterate) on one connection does not block a write transaction on another', () => {
     const file = freshPath();
     seeded(file);
-    const reader = openDatabase(file, { readonly: true });
+    const reader = openSqlite(file, { readonly: true });
     const writer = impatientWriter(file);
     try {
-      const rows = reader.prepare('SELECT ts FROM anomalies ORDER BY ts').pluck().iterate() as IterableIterator<number>;
+      const rows = reader.raw.prepare('SELECT ts FROM anomalies ORDER BY ts').pluck().iterate() as IterableIterator<number>;
       assert.equal(rows.next().value, 1000);
       const started = performance.now();
       recordScoredFile(writer, scoredFile({ sha256: '1'.repeat(64) }), [anomaly({ ts: 5000 })]);
@@ -852,7 +910,7 @@ describe('WAL: readers never block the writer', () => {
         '-e',
         `import { openDatabase } from ${JSON.stringify(openDatabaseUrl)};
          const db = openDatabase(${JSON.stringify(file)}, { readonly: true });
-         const rows = db.prepare('SELECT id FROM anomalies').pluck().iterate();
+         const rows = db.raw.prepare('SELECT id FROM anomalies').pluck().iterate();
          rows.next();
          let n = 1;
          console.log('reading');
@@ -886,7 +944,7 @@ describe('WAL: readers never block the writer', () => {
 function databaseAtVersion(file: string, version: number): Database {
   const db = new BetterSqlite3(file);
   db.pragma('foreign_keys = ON');
-  for (const migration of MIGRATIONS.slice(0, version)) db.exec(migration.sql);
+  for (const migration of MIGRATIONS.slice(0, version)) db.exec(migration.sqlite);
   db.pragma(`user_version = ${version}`);
   return db;
 }

@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
+import { value } from '../db/connection.js';
 import { countTracks, queryFindings } from '../db/findings.js';
 import { openDatabase } from '../db/open-database.js';
 import { DEFAULT_FINDINGS } from '../pipeline/findings/findings-options.js';
@@ -91,7 +92,7 @@ describe('zeek-anomaly findings', () => {
       const findings = queryFindings(handle);
       assert.ok(findings.length > 0);
       assert.ok(findings.every((f) => f.src !== BEACON.src));
-      assert.equal(handle.prepare(`SELECT count(*) FROM finding_tracks WHERE entity LIKE ?`).pluck().get(`%"${BEACON.src}"%`), 0);
+      assert.equal(value(handle, `SELECT count(*) FROM finding_tracks WHERE entity LIKE ?`, [`%"${BEACON.src}"%`]), 0);
       assert.ok(countTracks(handle) > 0, 'other tracks were kept');
     } finally {
       handle.close();

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Database } from 'better-sqlite3';
+import { value, type Db } from '../db/connection.js';
 import { filesOfFinding, queryFindings, type StoredFinding } from '../db/findings.js';
 import { openDatabase } from '../db/open-database.js';
 import { recordScoredFile } from '../db/record-file.js';
@@ -24,7 +24,7 @@ after(async () => {
 });
 
 /** Every file through the context and findings stages, in order, then the findings, highest score first. */
-async function findingsOf(db: Database, files: readonly string[], stage = new FindingsStage(DEFAULT_FINDINGS)): Promise<StoredFinding[]> {
+async function findingsOf(db: Db, files: readonly string[], stage = new FindingsStage(DEFAULT_FINDINGS)): Promise<StoredFinding[]> {
   await replayFindings(db, files, stage);
   return queryFindings(db);
 }
@@ -53,7 +53,7 @@ describe('findings', () => {
 
   describe('on the demo network', () => {
     let findings: StoredFinding[];
-    let db: Database;
+    let db: Db;
     before(async () => {
       const logDir = join(scratch.dir, 'demo');
       // One normal day, then the attack day.
@@ -173,8 +173,8 @@ describe('findings', () => {
       );
       assert.ok(written > 0, 'findings were written before the failure');
       assert.equal(queryFindings(db).length, 0);
-      assert.equal(db.prepare('SELECT count(*) FROM finding_files').pluck().get(), 0);
-      assert.equal(db.prepare('SELECT count(*) FROM files').pluck().get(), 0);
+      assert.equal(value(db, 'SELECT count(*) FROM finding_files'), 0);
+      assert.equal(value(db, 'SELECT count(*) FROM files'), 0);
     } finally {
       db.close();
     }

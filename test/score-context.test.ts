@@ -4,7 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
-import type { Database } from 'better-sqlite3';
+import type { Db } from '../db/connection.js';
 import { queryAnomalies, type StoredAnomalyRow } from '../db/anomalies.js';
 import { readContextState } from '../db/context-state.js';
 import { listFiles } from '../db/files.js';
@@ -61,13 +61,13 @@ after(async () => {
 });
 
 /** Scores `names` in order into `db`, with the context state `keeper` carries. */
-async function scoreAll(db: Database, keeper: ContextKeeper, names: readonly string[]): Promise<FileOutcome[]> {
+async function scoreAll(db: Db, keeper: ContextKeeper, names: readonly string[]): Promise<FileOutcome[]> {
   const outcomes: FileOutcome[] = [];
   for (const file of names) outcomes.push(await processFile({ db, sensor: SENSOR, tf: backend.tf, model, context: keeper, options: OPTIONS }, file));
   return outcomes;
 }
 
-function anomaliesOf(db: Database, file: string): StoredAnomalyRow[] {
+function anomaliesOf(db: Db, file: string): StoredAnomalyRow[] {
   return queryAnomalies(db, { limit: 100_000, order: 'ts' })
     .filter((row) => row.filePath === file)
     .sort((a, b) => a.ts - b.ts || (a.uid ?? '').localeCompare(b.uid ?? ''));

@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { Db } from '../../db/connection.js';
 import type { ContextState } from '../context/context-state.js';
 import { detectCandidates, makeDetectors } from './detect-findings.js';
 import type { Candidate, Detector, FindingType } from './detector.js';
@@ -13,7 +13,7 @@ const DAY = 86_400;
 /** A file's findings, worked out and ready to be written inside its transaction. */
 export interface DetectedFindings {
   candidates: Candidate[];
-  write(db: Database, file: { id: number; sensor: string }): FindingsWritten;
+  write(db: Db, file: { id: number; sensor: string }): FindingsWritten;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { Db } from '../../db/connection.js';
 import {
   deleteTrack,
   insertFinding,
@@ -43,7 +43,7 @@ export interface RecordFindingsInput {
  * it reaches the threshold. Opens no transaction: run it inside the file's (record-file.ts'
  * `withinTransaction`), so a file's part in the findings is written once or not at all.
  */
-export function recordFindings(db: Database, input: RecordFindingsInput): FindingsWritten {
+export function recordFindings(db: Db, input: RecordFindingsInput): FindingsWritten {
   const { fileId, sensor, candidates, detectors, around, modelVersion } = input;
   const gap = input.mergeGapHours * 3600;
   const now = new Date().toISOString();
@@ -84,7 +84,7 @@ export function recordFindings(db: Database, input: RecordFindingsInput): Findin
   return written;
 }
 
-function link(db: Database, findingId: number, fileId: number, fresh: Candidate, connections: number): void {
+function link(db: Db, findingId: number, fileId: number, fresh: Candidate, connections: number): void {
   linkFindingFile(db, findingId, fileId, connections);
   linkFindingAnomalies(db, findingId, fileId, fresh, fresh);
 }

@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { Db } from '../../db/connection.js';
 import { readContextState } from '../../db/context-state.js';
 import { ContextState, type ContextLimits } from '../context/context-state.js';
 import { ContextStateError, decodeContextState, encodeContextState } from '../context/state-codec.js';
@@ -11,7 +11,7 @@ import { ContextStateError, decodeContextState, encodeContextState } from '../co
  */
 export class ContextKeeper {
   private constructor(
-    private readonly db: Database,
+    private readonly db: Db,
     private readonly sensor: string,
     private readonly limits: Readonly<ContextLimits>,
     private current: ContextState,
@@ -20,7 +20,7 @@ export class ContextKeeper {
   ) {}
 
   /** `sensor`'s saved state, or an empty one before its first file (or when the saved one cannot be read: see `problem`). */
-  static load(db: Database, sensor: string, limits: Readonly<ContextLimits>): ContextKeeper {
+  static load(db: Db, sensor: string, limits: Readonly<ContextLimits>): ContextKeeper {
     const { state, problem } = readSaved(db, sensor, limits);
     return new ContextKeeper(db, sensor, limits, state, problem);
   }
@@ -46,7 +46,7 @@ export class ContextKeeper {
   }
 }
 
-function readSaved(db: Database, sensor: string, limits: Readonly<ContextLimits>): { state: ContextState; problem: string | null } {
+function readSaved(db: Db, sensor: string, limits: Readonly<ContextLimits>): { state: ContextState; problem: string | null } {
   const saved = readContextState(db, sensor);
   if (saved === undefined) return { state: new ContextState(limits), problem: null };
   try {

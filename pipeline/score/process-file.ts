@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import type { Database } from 'better-sqlite3';
+import type { Db } from '../../db/connection.js';
 import { findByPathAndSha256, findDoneBySha256, mayKnowContent } from '../../db/files.js';
 import { recordFailedFile, recordScoredFile, recordSkippedFile, type RecordedScore } from '../../db/record-file.js';
 import type { Tf } from '../../model/backend.js';
@@ -38,7 +38,7 @@ export type FileOutcome =
   | { status: 'aborted'; file: string };
 
 export interface ProcessContext {
-  db: Database;
+  db: Db;
   /** The sensor whose logs these are: the ledger, findings and context state written are its own. */
   sensor: string;
   tf: Tf;

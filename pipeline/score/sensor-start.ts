@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { Db } from '../../db/connection.js';
 import { adoptUnnamedRows, listSensors, type AdoptedRows } from '../../db/sensors.js';
 
 /**
@@ -7,7 +7,7 @@ import { adoptUnnamedRows, listSensors, type AdoptedRows } from '../../db/sensor
  * Returns what the operator should be told, if anything: the rows it took, and a warning when the
  * ledger knows other sensors but not this one.
  */
-export function startSensor(db: Database, sensor: string): string[] {
+export function startSensor(db: Db, sensor: string): string[] {
   const notices: string[] = [];
   const adopted = adoptUnnamedRows(db, sensor);
   if (adopted.files > 0) notices.push(`took the rows recorded before sensors were named as sensor ${sensor}'s: ${describeAdopted(adopted)}`);

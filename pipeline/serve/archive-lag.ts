@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { Db } from '../../db/connection.js';
 import { isPathInLedger } from '../../db/dashboard-queries.js';
 import { findConnLogs } from '../discover/log-files.js';
 
@@ -19,7 +19,7 @@ export class ArchiveLagReader {
   private last: { at: number; lag: Promise<ArchiveLag> } | null = null;
 
   constructor(
-    private readonly db: Database,
+    private readonly db: Db,
     private readonly logDir: string,
     private readonly now: () => number = Date.now,
   ) {}

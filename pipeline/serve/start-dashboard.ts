@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
-import { openDatabase } from '../../db/open-database.js';
+import { openDatabase, storeName } from '../../db/open-database.js';
 import { AllowList, type AllowEntry } from '../findings/allow-list.js';
 import type { Logger } from '../service/logger.js';
 import { bindRefusal, isLoopback } from './access.js';
@@ -55,7 +55,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
     const url = `http://${shownHost}:${address.port}/`;
     options.log.info('dashboard', {
       url,
-      db: options.db,
+      db: storeName(options.db),
       access: options.token === '' ? 'loopback only, no token' : `token required (bearer, or basic auth password)${isLoopback(options.host) ? '' : `; listening on ${options.host}`}`,
     });
     return {

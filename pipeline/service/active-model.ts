@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { Db } from '../../db/connection.js';
 import { setActiveModel, upsertModel } from '../../db/models.js';
 import type { Backend } from '../../model/backend.js';
 import { disposeScoringModel, loadScoringModel, type ScoringModel } from '../../model/load-scoring-model.js';
@@ -11,7 +11,7 @@ import type { Logger } from './logger.js';
 export interface ActiveModelOptions {
   backend: Backend;
   store: ModelStore;
-  db: Database;
+  db: Db;
   config: Readonly<Config>;
   log: Logger;
 }
@@ -106,7 +106,7 @@ export class ActiveModel {
 }
 
 /** Keeps `sensor`'s rows of the `models` table in step with its store, so anomalies can be joined with their model. */
-export function mirrorModels(db: Database, sensor: string, versions: readonly ModelVersionInfo[]): void {
+export function mirrorModels(db: Db, sensor: string, versions: readonly ModelVersionInfo[]): void {
   for (const info of versions) {
     const metrics = info.metrics as { preset?: string };
     upsertModel(db, sensor, { version: info.version, createdAt: info.createdAt, active: info.active, preset: metrics.preset ?? null, metrics: info.metrics });

@@ -4,7 +4,7 @@ import { isAbsolute, resolve } from 'node:path';
 import cron from 'node-cron';
 import { z } from 'zod';
 import { THRESHOLD_MODES } from '../../db/files.js';
-import { DEFAULT_DATABASE_NAME, defaultDatabasePath } from '../../db/open-database.js';
+import { DEFAULT_DATABASE_NAME, defaultDatabasePath, isPostgresUrl } from '../../db/open-database.js';
 import { SENSOR_NAME, SENSOR_NAME_RULE } from '../../db/sensors.js';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../../model/autoencoder.js';
 import type { Preset } from '../../preprocess/feature-spec.js';
@@ -104,8 +104,11 @@ const CONFIG_SCHEMA = z.strictObject({
   sensor: sensorName,
   /** Models live in `<dataDir>/models`; the database defaults to `<dataDir>/<DEFAULT_DATABASE_NAME>`. */
   dataDir: path('a folder'),
-  /** The SQLite file; '' (the default) is `<dataDir>/<DEFAULT_DATABASE_NAME>`. */
-  db: path(`a file, or "" for <dataDir>/${DEFAULT_DATABASE_NAME}`),
+  /** The store: a SQLite file, or a postgres:// URL; '' (the default) is `<dataDir>/<DEFAULT_DATABASE_NAME>`. */
+  db: z
+    .string()
+    .refine((value) => !isPostgresUrl(value) || URL.canParse(value), { error: 'is not a URL (postgres://user@host:port/database)' })
+    .describe(`a SQLite file, a postgres:// URL, or "" for <dataDir>/${DEFAULT_DATABASE_NAME}`),
   /** The Zeek log directory the service watches (zeekctl's `logdir`). */
   logDir: path('a folder'),
   threshold: z.strictObject({ mode: oneOf(THRESHOLD_MODES), quantile: numberFrom(0.5, 0.9999) }),
@@ -253,7 +256,7 @@ export function resolveConfig(options: ResolveOptions = {}): Readonly<Config> {
     config.sensor = host;
   }
   config.dataDir = resolve(cwd, config.dataDir);
-  config.db = config.db === '' ? defaultDatabasePath(config.dataDir) : isAbsolute(config.db) ? config.db : resolve(cwd, config.db);
+  config.db = config.db === '' ? defaultDatabasePath(config.dataDir) : isPostgresUrl(config.db) || isAbsolute(config.db) ? config.db : resolve(cwd, config.db);
   config.logDir = resolve(cwd, config.logDir);
   return deepFreeze(config);
 }

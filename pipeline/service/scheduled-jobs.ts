@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { Db } from '../../db/connection.js';
 import cron, { type ScheduledTask } from 'node-cron';
 import { pruneAnomaliesBefore } from '../../db/anomalies.js';
 import { pruneFindingsBefore } from '../../db/findings.js';
@@ -13,7 +13,7 @@ import type { Logger } from './logger.js';
 export interface ScheduledJobsOptions {
   backend: Backend;
   store: ModelStore;
-  db: Database;
+  db: Db;
   config: Readonly<Config>;
   log: Logger;
   /** Jobs run here, one at a time with the files being scored. */

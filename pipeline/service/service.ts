@@ -1,4 +1,4 @@
-import { openDatabase } from '../../db/open-database.js';
+import { openDatabase, storeName } from '../../db/open-database.js';
 import { initBackend } from '../../model/backend.js';
 import { ModelStore } from '../../model/store.js';
 import { findConnLogs } from '../discover/log-files.js';
@@ -66,7 +66,7 @@ export async function runService(options: ServiceOptions): Promise<void> {
     log.info('start', {
       sensor: config.sensor,
       logDir: config.logDir,
-      db: config.db,
+      db: storeName(config.db),
       dataDir: config.dataDir,
       archives: present.files.length,
       backend: backend.name,

@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { Db } from '../../db/connection.js';
 import { createHash } from 'node:crypto';
 import { recordScoredFile } from '../../db/record-file.js';
 import { ContextState, DEFAULT_CONTEXT_LIMITS } from '../context/context-state.js';
@@ -16,7 +16,7 @@ export const REPLAY_SENSOR = 'replay';
  * `anomaly-cluster` detector, which reads a model's flags, finds nothing this way.) `onRecord`
  * sees every row as it is read.
  */
-export async function replayFindings(db: Database, files: readonly string[], stage: FindingsStage, onRecord?: (record: ConnRecord, file: string) => void): Promise<void> {
+export async function replayFindings(db: Db, files: readonly string[], stage: FindingsStage, onRecord?: (record: ConnRecord, file: string) => void): Promise<void> {
   const context = new ContextState(DEFAULT_CONTEXT_LIMITS);
   for (const file of files) {
     const activity = stage.newActivity();

@@ -47,7 +47,7 @@ export async function anomaliesCommand(options: AnomaliesCommandOptions, out: No
         break;
       case 'table':
         if (rows.length === 0) {
-          await print(`no anomalies match, of ${countAnomalies(db).toLocaleString('en-US')} in ${options.db}\n`, out);
+          await print(`no anomalies match, of ${countAnomalies(db).toLocaleString('en-US')} in ${db.name}\n`, out);
         } else {
           const more = rows.length === options.limit ? `(the first ${options.limit}; raise --limit for more)\n` : '';
           await print(formatTable(TABLE_COLUMNS, rows.map(tableRow)) + more, out);

@@ -68,7 +68,7 @@ export async function showFindingCommand(options: { db: string; id: number; form
   try {
     const finding = findingById(db, options.id);
     if (finding === undefined) {
-      process.stderr.write(`zeek-anomaly findings show: no finding ${options.id} in ${options.db}\n`);
+      process.stderr.write(`zeek-anomaly findings show: no finding ${options.id} in ${db.name}\n`);
       return 1;
     }
     const files = filesOfFinding(db, finding.id);

@@ -1,4 +1,4 @@
-import { openDatabase } from '../../db/open-database.js';
+import { openDatabase, storeName } from '../../db/open-database.js';
 import { initBackend } from '../../model/backend.js';
 import { loadScoringModel } from '../../model/load-scoring-model.js';
 import { CONTEXT_FEATURE_NAMES } from '../../pipeline/context/context-features.js';
@@ -34,7 +34,7 @@ export async function scoreCommand(files: string[], config: Readonly<Config>, op
   } finally {
     db.close();
   }
-  if (!options.json) process.stderr.write(`database: ${config.db}\n`);
+  if (!options.json) process.stderr.write(`database: ${storeName(config.db)}\n`);
   return failed > 0 ? 1 : 0;
 }
 

@@ -25,16 +25,3 @@ export function prepared<Params extends unknown[] | object = unknown[], Row = un
   }
   return statement as unknown as Statement<Params extends unknown[] ? Params : [Params], Row>;
 }
-
-/** `error`'s message, with `context` (the database file, the key and the value at fault) in front. */
-export function contextError(context: string, error: unknown): Error {
-  const message = error instanceof Error ? error.message : String(error);
-  return new Error(`${context}: ${message}`, { cause: error });
-}
-
-/** `limit` as bound to `LIMIT ?`: a whole number of 1 or more, or -1 (none) when not given. */
-export function checkedLimit(db: Database, limit: number | undefined): number {
-  if (limit === undefined) return -1;
-  if (!Number.isSafeInteger(limit) || limit < 1) throw new Error(`${db.name}: limit is ${limit}; expected a whole number of 1 or more`);
-  return limit;
-}
