@@ -1,5 +1,5 @@
 import { ANOMALY_COLUMNS, parseExplanation, type StoredAnomalyRow } from './anomalies.js';
-import { checkedLimit, contextError, forEngine, value, type Db } from './connection.js';
+import { checkedLimit, contextError, forEngine, perEngine, value, type Db, type Engine } from './connection.js';
 
 export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';
 
@@ -102,26 +102,17 @@ export function linkFindingFile(db: Db, findingId: number, fileId: number, conne
 
 // The file's anomalies on the finding's entity, each part of the entity that is set matching,
 // found through the host's index over the entity's time span in the file: a file's 50,000 anomalies
-// are not read once per finding. SQLite is told the index (INDEXED BY); PostgreSQL's planner,
-// which keeps statistics per column, finds it.
+// are not read once per finding.
 const ENTITY_FILTER = `a.file_id = @fileId AND (CAST(@dst AS TEXT) IS NULL OR a.resp_h = @dst) AND (CAST(@port AS INTEGER) IS NULL OR a.resp_p = @port)
   AND (CAST(@proto AS TEXT) IS NULL OR a.proto = @proto)`;
-const LINK_BY_SOURCE = {
-  sqlite: `INSERT INTO finding_anomalies (finding_id, anomaly_id, score)
-    SELECT @id, a.id, a.score FROM anomalies a INDEXED BY anomalies_by_orig_h
-    WHERE a.orig_h = @src AND a.ts >= @firstTs AND a.ts <= @lastTs AND ${ENTITY_FILTER} ON CONFLICT DO NOTHING`,
-  postgres: `INSERT INTO finding_anomalies (finding_id, anomaly_id, score)
-    SELECT @id, a.id, a.score FROM anomalies a
-    WHERE a.orig_h = @src AND a.ts >= @firstTs AND a.ts <= @lastTs AND ${ENTITY_FILTER} ON CONFLICT DO NOTHING`,
-};
-const LINK_BY_DESTINATION = {
-  sqlite: `INSERT INTO finding_anomalies (finding_id, anomaly_id, score)
-    SELECT @id, a.id, a.score FROM anomalies a INDEXED BY anomalies_by_resp_h
-    WHERE a.resp_h = @dst AND a.ts >= @firstTs AND a.ts <= @lastTs AND ${ENTITY_FILTER} ON CONFLICT DO NOTHING`,
-  postgres: `INSERT INTO finding_anomalies (finding_id, anomaly_id, score)
-    SELECT @id, a.id, a.score FROM anomalies a
-    WHERE a.resp_h = @dst AND a.ts >= @firstTs AND a.ts <= @lastTs AND ${ENTITY_FILTER} ON CONFLICT DO NOTHING`,
-};
+// SQLite is told the host's index; PostgreSQL's planner finds it.
+function linkByHost(engine: Engine, column: 'orig_h' | 'resp_h', host: '@src' | '@dst'): string {
+  return `INSERT INTO finding_anomalies (finding_id, anomaly_id, score)
+    SELECT @id, a.id, a.score FROM anomalies a ${engine === 'sqlite' ? `INDEXED BY anomalies_by_${column}` : ''}
+    WHERE a.${column} = ${host} AND a.ts >= @firstTs AND a.ts <= @lastTs AND ${ENTITY_FILTER} ON CONFLICT DO NOTHING`;
+}
+const LINK_BY_SOURCE = perEngine((engine) => linkByHost(engine, 'orig_h', '@src'));
+const LINK_BY_DESTINATION = perEngine((engine) => linkByHost(engine, 'resp_h', '@dst'));
 
 /**
  * Links finding `findingId` to file `fileId`'s anomalies on its entity whose time is within

@@ -442,6 +442,34 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE models_by_sensor RENAME TO models;
     `,
   },
+  {
+    version: 8,
+    name: 'sensor leases',
+    postgres: `
+      -- Which scorer is scoring each sensor's files (docs/scale-out.md): one at a time, so that the
+      -- sensor's context state goes from file to file in order. A scorer holds the lease while it
+      -- scores, renews it, and lets it go when it has nothing left; one that dies stops renewing,
+      -- and once \`expires_at\` (epoch seconds, by the database's clock) has passed another takes it.
+      CREATE TABLE sensor_leases (
+        sensor     text             PRIMARY KEY,
+        holder     text             NOT NULL,
+        expires_at double precision NOT NULL,
+        file       text,
+        file_since double precision
+      );
+    `,
+    sqlite: `
+      -- As on PostgreSQL: one scorer at a time per sensor (several processes on one host can share
+      -- a SQLite file). Times are epoch seconds by the host's clock, the one all of them share.
+      CREATE TABLE sensor_leases (
+        sensor     TEXT PRIMARY KEY,
+        holder     TEXT NOT NULL,
+        expires_at REAL NOT NULL,
+        file       TEXT,
+        file_since REAL
+      );
+    `,
+  },
 ];
 
 /** The schema version this code writes and reads: the last migration's. */

@@ -3,6 +3,7 @@ import type { Db, PostgresDb, SqliteDb } from './connection.js';
 import { writeContextState } from './context-state.js';
 import type { AnomalyRow } from './anomalies.js';
 import { findByPathAndSha256, findDoneBySha256, insertFile, type FileRow, type FileStatus } from './files.js';
+import { checkLeaseHeld, type LeaseHolder } from './leases.js';
 import { insertAnomalyBatches } from './postgres/anomaly-batches.js';
 import { clearStagedAnomalies, insertStagedAnomalies, stageAnomalies } from './sqlite/staged-anomalies.js';
 
@@ -36,7 +37,11 @@ export type RecordedFailure = { status: 'failed'; fileId: number } | AlreadySeen
 /** What `recordSkippedFile` wrote: the skipped file, or nothing when this path and content were recorded meanwhile. */
 export type RecordedSkip = { status: 'skipped'; fileId: number } | AlreadySeen;
 
+/** The sensor lease the writer holds: checked inside the file's transaction (LeaseLostError when lost), see db/leases.ts. */
+export type HeldLease = Pick<LeaseHolder, 'sensor' | 'holder'>;
+
 export interface ScoredFileExtras {
+  lease?: HeldLease;
   /** The context stage's state after this file, as byte parts: saved with its results. */
   contextState?: readonly Uint8Array[];
   /** Writes more of the file's results (its findings) inside the transaction, once the file has its id and its anomalies are in. */
@@ -104,9 +109,10 @@ function recordScoredIntoPostgres(db: PostgresDb, file: ScoredFile, anomalies: I
 function recordWithin(
   db: Db,
   file: ScoredFile,
-  { contextState, withinTransaction }: ScoredFileExtras,
+  { contextState, withinTransaction, lease }: ScoredFileExtras,
   insertAnomalies: (fileId: number) => void,
 ): Recorded {
+  if (lease !== undefined) checkLeaseHeld(db, lease);
   const seen = alreadySeen(db, file);
   if (seen !== undefined) return seen;
   const original = findDoneBySha256(db, file.sensor, file.sha256);
@@ -139,25 +145,26 @@ export function insertAnomalies(db: Db, fileId: number, rows: Iterable<AnomalyRo
  * ledger by the time the write lock is held: the check is made again inside the transaction, so
  * two processes failing on the same file add one row, not two.
  */
-export function recordFailedFile(db: Db, file: FailedFile, error: string): RecordedFailure {
+export function recordFailedFile(db: Db, file: FailedFile, error: string, lease?: HeldLease): RecordedFailure {
   return db.transaction(ledgerLock(file.sensor), (): RecordedFailure => {
-      const seen = alreadySeen(db, file);
-      if (seen !== undefined) return seen;
-      const fileId = insertFile(db, {
-        rows: null,
-        badLines: null,
-        modelVersion: null,
-        firstTs: null,
-        lastTs: null,
-        ...file,
-        status: 'failed',
-        flagged: null,
-        threshold: null,
-        thresholdMode: null,
-        error,
-        duplicateOf: null,
-      });
-      return { status: 'failed', fileId };
+    if (lease !== undefined) checkLeaseHeld(db, lease);
+    const seen = alreadySeen(db, file);
+    if (seen !== undefined) return seen;
+    const fileId = insertFile(db, {
+      rows: null,
+      badLines: null,
+      modelVersion: null,
+      firstTs: null,
+      lastTs: null,
+      ...file,
+      status: 'failed',
+      flagged: null,
+      threshold: null,
+      thresholdMode: null,
+      error,
+      duplicateOf: null,
+    });
+    return { status: 'failed', fileId };
   });
 }
 
@@ -166,8 +173,9 @@ export function recordFailedFile(db: Db, file: FailedFile, error: string): Recor
  * this path with this content is in the ledger by the time the write lock is held (checked again
  * inside the transaction, as for scored and failed files).
  */
-export function recordSkippedFile(db: Db, file: FileIdentity, duplicateOf: number): RecordedSkip {
+export function recordSkippedFile(db: Db, file: FileIdentity, duplicateOf: number, lease?: HeldLease): RecordedSkip {
   return db.transaction(ledgerLock(file.sensor), (): RecordedSkip => {
+    if (lease !== undefined) checkLeaseHeld(db, lease);
     const seen = alreadySeen(db, file);
     if (seen !== undefined) return seen;
     return { status: 'skipped', fileId: insertSkipped(db, file, duplicateOf) };

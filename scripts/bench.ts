@@ -25,7 +25,10 @@ import { initBackend } from '../model/backend.js';
 import { loadScoringModel } from '../model/load-scoring-model.js';
 import { retrain } from '../pipeline/train/retrain.js';
 import { ModelStore } from '../model/store.js';
+import type { Engine } from '../db/connection.js';
+import { countFiles, listFiles } from '../db/files.js';
 import { openDatabase } from '../db/open-database.js';
+import { startPostgres } from './local-postgres.js';
 import { DEFAULTS, retrainSettings } from '../pipeline/service/config.js';
 import { CONN_TSV_FIELDS, SYNTHETIC_NON_DATA_LINES, writeSyntheticConnLog } from './synthetic-conn-log.js';
 
@@ -77,7 +80,10 @@ type CaseName =
   | 'score-e2e-1m-findings'
   | 'score-e2e-10m-context'
   | 'seed-peer'
-  | 'score-e2e-10m';
+  | 'score-e2e-10m'
+  | 'score-e2e-1m-context-postgres'
+  | 'catch-up-1-scorer'
+  | 'catch-up-3-scorers';
 
 interface BenchCase {
   name: CaseName;
@@ -122,6 +128,9 @@ const CASES: readonly BenchCase[] = [
   { name: 'score-e2e-10m', file: FILES['10m'], run: (file) => scoreEndToEnd(file, false) },
   { name: 'score-e2e-10m-context', file: FILES['10m'], run: (file) => scoreEndToEnd(file, true) },
   { name: 'seed-peer', file: FILES['1m'], run: seedPeer },
+  { name: 'score-e2e-1m-context-postgres', file: FILES['1m'], run: (file) => scoreEndToEnd(file, true, false, 'postgres') },
+  { name: 'catch-up-1-scorer', file: FILES['1m'], run: () => catchUp(1) },
+  { name: 'catch-up-3-scorers', file: FILES['1m'], run: () => catchUp(3) },
 ];
 const DEFAULT_CASES: readonly CaseName[] = [
   'gunzip-only',
@@ -137,6 +146,9 @@ const DEFAULT_CASES: readonly CaseName[] = [
   'score-e2e-1m',
   'score-e2e-1m-context',
   'score-e2e-1m-findings',
+  'score-e2e-1m-context-postgres',
+  'catch-up-1-scorer',
+  'catch-up-3-scorers',
   'seed-peer',
 ];
 const REFERENCE_CASE: CaseName = 'split-tabs';
@@ -362,10 +374,11 @@ async function retrainCase(file: BenchFile): Promise<{ rows: number; seconds: nu
 }
 
 /**
- * `score` of a whole file into a fresh SQLite database with a model trained (once, cached) on a
- * sample of the 1M file: hashing, reading, featurising, scoring, the exact top 5% and the insert.
+ * `score` of a whole file into a fresh store (a SQLite file, or a database on a PostgreSQL server
+ * this process starts, with PostgreSQL's default durability) with a model trained (once, cached) on
+ * a sample of the 1M file: hashing, reading, featurising, scoring, the exact top 5% and the insert.
  */
-async function scoreEndToEnd(file: BenchFile, withContext: boolean, withFindings = false): Promise<Measured> {
+async function scoreEndToEnd(file: BenchFile, withContext: boolean, withFindings = false, engine: Engine = 'sqlite'): Promise<Measured> {
   const backend = await initBackend({ prefer: 'wasm' });
   const store = new ModelStore({ dataDir: join(OUTPUT_DIR, withContext ? 'model-for-scoring-context' : 'model-for-scoring') });
   if ((await store.activeVersion()) === null) {
@@ -382,7 +395,8 @@ async function scoreEndToEnd(file: BenchFile, withContext: boolean, withFindings
   }
   const model = await loadScoringModel(backend.tf, store, { contextColumns: CONTEXT_FEATURE_NAMES });
   const dir = await mkdtemp(join(tmpdir(), 'zeek-anomaly-bench-'));
-  const db = openDatabase(join(dir, 'bench.sqlite'));
+  const server = engine === 'postgres' ? await startPostgres({ durable: true }) : null;
+  const db = openDatabase(server === null ? join(dir, 'bench.sqlite') : server.newDatabaseUrl());
   try {
     const started = performance.now();
     const context = withContext ? ContextKeeper.load(db, BENCH_SENSOR, DEFAULT_CONTEXT_LIMITS) : undefined;
@@ -396,7 +410,54 @@ async function scoreEndToEnd(file: BenchFile, withContext: boolean, withFindings
     return { rows: outcome.rows, seconds, lockSeconds: outcome.lockSeconds };
   } finally {
     db.close();
+    server?.stop();
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+// The catch-up: a scorer down for most of a day comes back to this many hourly archives.
+const CATCH_UP_ARCHIVES = 20;
+const CATCH_UP_ROWS_PER_ARCHIVE = 50_000;
+
+/**
+ * `scorers` processes of `watch --once`, one sensor, one log directory of 20 hourly archives
+ * (50,000 rows each, generated once and cached) and one PostgreSQL store: the wall time from
+ * their start until the last has exited, every archive done. Rows/s is of all 20 archives' rows.
+ */
+async function catchUp(scorers: number): Promise<Measured> {
+  const logDir = join(OUTPUT_DIR, `catch-up-${CATCH_UP_ARCHIVES}x${CATCH_UP_ROWS_PER_ARCHIVE}-${GENERATOR_TAG}`);
+  for (let hour = 0; hour < CATCH_UP_ARCHIVES; hour++) {
+    const name = `conn.${String(hour).padStart(2, '0')}:00:00-${String(hour + 1).padStart(2, '0')}:00:00.log.gz`;
+    const path = join(logDir, '2024-04-19', name);
+    if (existsSync(path)) continue;
+    await mkdir(dirname(path), { recursive: true });
+    await writeSyntheticConnLog(path, { rows: CATCH_UP_ROWS_PER_ARCHIVE, seed: SEED + hour, gzip: true, startTs: 1713484800 + hour * 3600 });
+  }
+  const dataDir = join(OUTPUT_DIR, 'model-for-scoring-context');
+  if (!existsSync(join(dataDir, 'models'))) await scoreEndToEnd(FILES['1m'], true); // trains and caches the model
+  const server = await startPostgres({ durable: true });
+  try {
+    const url = server.newDatabaseUrl();
+    openDatabase(url).close(); // migrated before the clock starts
+    const cli = join(ROOT, 'dist', 'scripts', 'cli.js');
+    const args = [...SERVICE_NODE_FLAGS, cli, 'watch', '--once', '--log-format', 'json', '--log-dir', logDir, '--data-dir', dataDir, '--db', url, '--sensor', BENCH_SENSOR];
+    const env = { ...process.env, ZEEK_ANOMALY_BACKEND: 'wasm', ZEEK_ANOMALY_CONFIG: '' };
+    const started = performance.now();
+    const codes = await Promise.all(Array.from({ length: scorers }, () => execFileAsync(process.execPath, args, { env, maxBuffer: 64 * 1024 * 1024 }).then(() => 0)));
+    const seconds = (performance.now() - started) / 1000;
+    if (codes.some((code) => code !== 0)) throw new Error(`a scorer failed: ${JSON.stringify(codes)}`);
+    const db = openDatabase(url, { readonly: true });
+    try {
+      const done = countFiles(db, BENCH_SENSOR).done;
+      if (done !== CATCH_UP_ARCHIVES) throw new Error(`catch-up: ${done} archives done, not ${CATCH_UP_ARCHIVES}`);
+      const rows = listFiles(db, { sensor: BENCH_SENSOR }).reduce((sum, file) => sum + (file.rows ?? 0), 0);
+      process.stderr.write(`catch-up with ${scorers} scorer(s): ${CATCH_UP_ARCHIVES} archives in ${seconds.toFixed(1)} s\n`);
+      return { rows, seconds };
+    } finally {
+      db.close();
+    }
+  } finally {
+    server.stop();
   }
 }
 
@@ -600,6 +661,7 @@ async function runParent(args: string[], runs: number, selected: readonly BenchC
     `- command: \`${['node', relative(process.cwd(), SCRIPT), ...args].join(' ')}\``,
     ...[...skipped].map(([name, why]) => `- ${name}: skipped: ${why}`),
     ...peerLines(summaries),
+    ...fleetLines(summaries),
     '',
   ].join('\n');
   console.log(`\n${report}`);
@@ -626,6 +688,30 @@ function peerLines(summaries: readonly CaseSummary[]): string[] {
       const target = s.name === 'score-e2e-1m-context' ? ` (target ≥ ${PEER_TARGET_RATIO}×: ${ratio >= PEER_TARGET_RATIO ? 'met' : 'NOT met'})` : '';
       return `- ${s.name} against ${PEER_CASE}: ${thousands(s.rowsPerSecond)} / ${thousands(peer.rowsPerSecond)} rows/s = ${ratio.toFixed(2)}×${target}`;
     });
+}
+
+// Issue 13's targets: PostgreSQL at 70% or more of SQLite's rows/s; three scorers faster than one.
+const POSTGRES_TARGET_RATIO = 0.7;
+
+/** The PostgreSQL store against SQLite, and three scorers against one, each pair from this run. */
+function fleetLines(summaries: readonly CaseSummary[]): string[] {
+  const named = (name: CaseName): CaseSummary | undefined => summaries.find((s) => s.name === name);
+  const lines: string[] = [];
+  const sqlite = named('score-e2e-1m-context');
+  const postgres = named('score-e2e-1m-context-postgres');
+  if (sqlite !== undefined && postgres !== undefined) {
+    const ratio = postgres.rowsPerSecond / sqlite.rowsPerSecond;
+    lines.push(
+      `- score-e2e-1m-context-postgres against score-e2e-1m-context: ${thousands(postgres.rowsPerSecond)} / ${thousands(sqlite.rowsPerSecond)} rows/s = ${ratio.toFixed(2)}× (target ≥ ${POSTGRES_TARGET_RATIO}×: ${ratio >= POSTGRES_TARGET_RATIO ? 'met' : 'NOT met'})`,
+    );
+  }
+  const one = named('catch-up-1-scorer');
+  const three = named('catch-up-3-scorers');
+  if (one !== undefined && three !== undefined) {
+    const ratio = three.rowsPerSecond / one.rowsPerSecond;
+    lines.push(`- catch-up-3-scorers against catch-up-1-scorer: ${ratio.toFixed(2)}× the rows/s (target: above 1×, ${ratio > 1 ? 'met' : 'NOT met'})`);
+  }
+  return lines;
 }
 
 function selectCases(only: string | undefined, large: boolean): BenchCase[] {

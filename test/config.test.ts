@@ -178,7 +178,7 @@ describe('config errors name the source and key, the value, and what is allowed'
     const file = await configFile('misplaced.json', { quantile: 0.9 });
     assertRefused(
       { file },
-      `config file ${file}, key 'quantile': unknown key; did you mean 'threshold.quantile'? allowed: sensor, dataDir, db, logDir, threshold, badLines, bootstrap, retrain, retention, watch, context, findings, serve`,
+      `config file ${file}, key 'quantile': unknown key; did you mean 'threshold.quantile'? allowed: sensor, dataDir, db, logDir, threshold, badLines, bootstrap, retrain, retention, watch, lease, context, findings, serve`,
       'file',
     );
   });

@@ -15,6 +15,7 @@ import { readContextState, writeContextState } from '../db/context-state.js';
 import { countFiles, findByPathAndSha256, findDoneBySha256, findFileById, insertFile, listFiles } from '../db/files.js';
 import { anomaliesOfFinding, insertFinding, queryFindings, saveTrack, trackOf } from '../db/findings.js';
 import { adoptUnnamedRows, listSensors } from '../db/sensors.js';
+import { claimSensorLease, LeaseLostError, listSensorLeases, releaseSensorLease, renewSensorLease } from '../db/leases.js';
 import { startSensor } from '../pipeline/score/sensor-start.js';
 import { listModels, setActiveModel, upsertModel } from '../db/models.js';
 import { MIGRATIONS } from '../db/migrations.js';
@@ -25,7 +26,7 @@ import { openSqlite } from '../db/sqlite/open-sqlite.js';
 import { countStagedAnomalies } from '../db/sqlite/staged-anomalies.js';
 import { holdWriteLock } from './support/hold-write-lock.js';
 import { repoRoot, tempDir } from './support/paths.js';
-import { startPostgres, type TestPostgres } from './support/postgres.js';
+import { startPostgres, type LocalPostgres } from '../scripts/local-postgres.js';
 
 /** The sensor the tests record as (the migration tests' older rows have none: ''). */
 const SENSOR = 'sensor-a';
@@ -35,7 +36,7 @@ const ENGINES: readonly Engine[] = ['sqlite', 'postgres'];
 
 let dir: string;
 let cleanup: () => Promise<void>;
-let postgres: TestPostgres;
+let postgres: LocalPostgres;
 before(async () => {
   ({ dir, cleanup } = await tempDir('zeek-anomaly-db-'));
   postgres = await startPostgres();
@@ -152,18 +153,18 @@ const UNIQUE_DONE_ROW: Record<Engine, { code: string; message: RegExp }> = {
 };
 
 describe('openDatabase', () => {
-  test('a fresh file: creates its folder, applies the migrations (user_version 7), WAL, NORMAL, foreign keys, busy timeout', () => {
+  test('a fresh file: creates its folder, applies the migrations (user_version 8), WAL, NORMAL, foreign keys, busy timeout', () => {
     const file = freshPath();
     assert.equal(existsSync(join(file, '..')), false);
     withDatabase((db) => {
-      assert.equal(SCHEMA_VERSION, 7);
-      assert.equal(db.raw.pragma('user_version', { simple: true }), 7);
+      assert.equal(SCHEMA_VERSION, 8);
+      assert.equal(db.raw.pragma('user_version', { simple: true }), 8);
       assert.equal(db.raw.pragma('journal_mode', { simple: true }), 'wal');
       assert.equal(db.raw.pragma('synchronous', { simple: true }), 1, 'NORMAL');
       assert.equal(db.raw.pragma('foreign_keys', { simple: true }), 1);
       assert.equal(db.raw.pragma('busy_timeout', { simple: true }), 60_000);
       const tables = db.raw.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`).pluck().all();
-      assert.deepEqual(tables, ['anomalies', 'context_state', 'files', 'finding_anomalies', 'finding_files', 'finding_tracks', 'findings', 'models']);
+      assert.deepEqual(tables, ['anomalies', 'context_state', 'files', 'finding_anomalies', 'finding_files', 'finding_tracks', 'findings', 'models', 'sensor_leases']);
     }, file);
   });
 
@@ -636,6 +637,41 @@ for (const engine of ENGINES) {
         }
       });
     }
+  });
+
+  describe(`sensor leases on ${engine}`, () => {
+    const lease = (holder: string, seconds = 30) => ({ sensor: SENSOR, holder, seconds });
+
+    test('one scorer holds a sensor at a time: a second is refused until the first lets go, and a release by a non-holder changes nothing', () => {
+      withStore(engine, (db) => {
+        assert.equal(claimSensorLease(db, lease('scorer-1')), true);
+        assert.equal(claimSensorLease(db, lease('scorer-2')), false, 'held by scorer-1');
+        assert.equal(claimSensorLease(db, lease('scorer-1')), true, 'the holder claims again (renews)');
+        assert.equal(claimSensorLease(db, { ...lease('scorer-2'), sensor: 'sensor-b' }), true, "another sensor's lease is its own");
+        releaseSensorLease(db, lease('scorer-2'));
+        assert.deepEqual(listSensorLeases(db).map((row) => [row.sensor, row.holder]), [[SENSOR, 'scorer-1'], ['sensor-b', 'scorer-2']]);
+        assert.equal(renewSensorLease(db, lease('scorer-1'), '/logs/a.log'), true);
+        assert.equal(listSensorLeases(db)[0]?.file, '/logs/a.log', 'the file in hand is shown');
+        releaseSensorLease(db, lease('scorer-1'));
+        assert.equal(claimSensorLease(db, lease('scorer-2')), true, 'released: the next takes it at once');
+      });
+    });
+
+    test("an expired lease is taken over; the old holder's renewal then fails and its file's write stores nothing", () => {
+      withStore(engine, (db) => {
+        // A lease that ran out a second ago: its holder stopped renewing (killed, or paused).
+        assert.equal(claimSensorLease(db, lease('scorer-1', -1)), true);
+        assert.equal(claimSensorLease(db, lease('scorer-2')), true, 'expired: taken over');
+        assert.equal(renewSensorLease(db, lease('scorer-1'), null), false, 'the old holder learns it lost the lease');
+        const written = () => recordScoredFile(db, scoredFile(), [anomaly()], { lease: lease('scorer-1'), contextState: [Buffer.from('old')] });
+        assert.throws(written, (error: Error) => error instanceof LeaseLostError && /lease is held by scorer-2, no longer by scorer-1/.test(error.message));
+        assert.throws(() => recordFailedFile(db, { ...scoredFile(), path: '/x.log' }, 'boom', lease('scorer-1')), LeaseLostError);
+        assert.deepEqual(countFiles(db), { done: 0, failed: 0, skipped: 0 });
+        assert.equal(countAnomalies(db), 0);
+        assert.equal(readContextState(db, SENSOR), undefined, 'nor its context state');
+        assert.equal(recordScoredFile(db, scoredFile(), [anomaly()], { lease: lease('scorer-2') }).status, 'done', 'the holder writes');
+      });
+    });
   });
 
   describe(`pruning on ${engine}`, () => {

@@ -6,7 +6,7 @@ import type { Db, Engine } from '../db/connection.js';
 import type { AnomalyRow } from '../db/anomalies.js';
 import { openDatabase } from '../db/open-database.js';
 import { recordFailedFile, recordScoredFile } from '../db/record-file.js';
-import { startPostgres, type TestPostgres } from './support/postgres.js';
+import { startPostgres, type LocalPostgres } from '../scripts/local-postgres.js';
 import {
   anomaliesPerBand,
   anomaliesPerModel,
@@ -57,7 +57,7 @@ function anomaly(overrides: Partial<AnomalyRow>): AnomalyRow {
 
 /** The report's queries run on both engines, each on the same rows. */
 const ENGINES: readonly Engine[] = ['sqlite', 'postgres'];
-let postgres: TestPostgres;
+let postgres: LocalPostgres;
 before(async () => (postgres = await startPostgres()));
 after(() => postgres.stop());
 

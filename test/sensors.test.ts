@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Engine } from '../db/connection.js';
 import { jsonLines, zeekAnomaly, type CliResult } from './support/cli.js';
 import { shared } from './support/paths.js';
-import { startPostgres, type TestPostgres } from './support/postgres.js';
+import { startPostgres, type LocalPostgres } from '../scripts/local-postgres.js';
 import { archivesIn, SERVICE_ENV, serviceDirs, trainModel, type ServiceDirs } from './support/service.js';
 
 // Two sensors scoring into one store: the same six real archives (rita-missing-host, 2024-04-20)
@@ -18,7 +18,7 @@ const ENGINES: readonly Engine[] = ['sqlite', 'postgres'];
 
 let dirs: ServiceDirs;
 let archives: string[];
-let postgres: TestPostgres;
+let postgres: LocalPostgres;
 /** Each engine's store: the SQLite file in the data directory, or a database on the test's server. */
 const stores = new Map<Engine, string>();
 

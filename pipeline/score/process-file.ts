@@ -1,7 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { Db } from '../../db/connection.js';
 import { findByPathAndSha256, findDoneBySha256, mayKnowContent } from '../../db/files.js';
-import { recordFailedFile, recordScoredFile, recordSkippedFile, type RecordedScore } from '../../db/record-file.js';
+import { LeaseLostError } from '../../db/leases.js';
+import { recordFailedFile, recordScoredFile, recordSkippedFile, type HeldLease, type RecordedScore } from '../../db/record-file.js';
 import type { Tf } from '../../model/backend.js';
 import type { ScoringModel } from '../../model/load-scoring-model.js';
 import type { ContextKeeper } from './context-keeper.js';
@@ -35,7 +36,9 @@ export type FileOutcome =
   /** This path with this content is in the ledger already (a restart, a rescan): nothing is written. */
   | { status: 'already-seen'; file: string; fileId: number; previous: string }
   /** Stopped (SIGINT, SIGTERM) before the file was finished: nothing is written; it is scored at the next start. */
-  | { status: 'aborted'; file: string };
+  | { status: 'aborted'; file: string }
+  /** The sensor's lease went to another scorer before the file was written: nothing is written; that scorer takes the file. */
+  | { status: 'lease-lost'; file: string; heldBy: string | null };
 
 export interface ProcessContext {
   db: Db;
@@ -48,6 +51,8 @@ export interface ProcessContext {
   context?: ContextKeeper;
   /** Detects findings in each file and writes them with its results; without it, none are. */
   findings?: FindingsStage;
+  /** The sensor's lease this scorer holds: each write checks it is still held (db/leases.ts). */
+  lease?: HeldLease;
 }
 
 /**
@@ -57,11 +62,21 @@ export interface ProcessContext {
  * anomalies are written in one transaction.
  */
 export async function processFile(context: ProcessContext, file: string): Promise<FileOutcome> {
-  const { db, sensor, tf, model, options, context: keeper, findings } = context;
+  try {
+    return await processFileOnce(context, file);
+  } catch (error) {
+    // The write's transaction found the lease gone and rolled back: the context state went back with it.
+    if (error instanceof LeaseLostError) return { status: 'lease-lost', file, heldBy: error.heldBy };
+    throw error;
+  }
+}
+
+async function processFileOnce(context: ProcessContext, file: string): Promise<FileOutcome> {
+  const { db, sensor, tf, model, options, context: keeper, findings, lease } = context;
   const startedAt = new Date().toISOString();
   const failedUnread = (size: number, error: string): FileOutcome => {
     // The failed row's content is unknown: the path alone says it was met, and it is recorded once.
-    const recorded = recordFailedFile(db, { sensor, path: file, size, sha256: UNKNOWN_CONTENT, startedAt, finishedAt: new Date().toISOString() }, error);
+    const recorded = recordFailedFile(db, { sensor, path: file, size, sha256: UNKNOWN_CONTENT, startedAt, finishedAt: new Date().toISOString() }, error, lease);
     if (recorded.status === 'already-seen') return { status: 'already-seen', file, fileId: recorded.fileId, previous: recorded.previous };
     return { status: 'failed', file, fileId: recorded.fileId, error };
   };
@@ -80,7 +95,7 @@ export async function processFile(context: ProcessContext, file: string): Promis
     if (seen !== undefined) return { status: 'already-seen', file, fileId: seen.id, previous: seen.status };
     const original = findDoneBySha256(db, sensor, known.sha256);
     if (original !== undefined) {
-      const recorded = recordSkippedFile(db, { sensor, path: file, size: known.size, sha256: known.sha256, startedAt, finishedAt: new Date().toISOString() }, original.id);
+      const recorded = recordSkippedFile(db, { sensor, path: file, size: known.size, sha256: known.sha256, startedAt, finishedAt: new Date().toISOString() }, original.id, lease);
       // Another process recorded this path with this content between the check above and the write.
       if (recorded.status === 'already-seen') return { status: 'already-seen', file, fileId: recorded.fileId, previous: recorded.previous };
       return { status: 'skipped', file, fileId: recorded.fileId, duplicateOf: { id: original.id, path: original.path } };
@@ -112,7 +127,7 @@ export async function processFile(context: ProcessContext, file: string): Promis
   if (outcome.status === 'failed' || change !== null) {
     if (outcome.status === 'scored') keeper?.discard();
     const error = outcome.status === 'failed' ? outcome.error.message : `${file}: ${change}; it is scored again once it is stable`;
-    const recorded = recordFailedFile(db, { ...base, finishedAt, modelVersion: model.version }, error);
+    const recorded = recordFailedFile(db, { ...base, finishedAt, modelVersion: model.version }, error, lease);
     if (recorded.status === 'already-seen') return { status: 'already-seen', file, fileId: recorded.fileId, previous: recorded.previous };
     return { status: 'failed', file, fileId: recorded.fileId, error };
   }
@@ -133,6 +148,7 @@ export async function processFile(context: ProcessContext, file: string): Promis
   try {
     recorded = recordScoredFile(db, scored, activity === undefined ? outcome.flagged : countingFlags(outcome.flagged, activity), {
       contextState: keeper?.encode(),
+      lease,
       withinTransaction: detected === null ? undefined : (fileId) => (findingsWritten = detected.write(db, { id: fileId, sensor })),
     });
   } catch (error) {

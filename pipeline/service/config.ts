@@ -127,6 +127,11 @@ const CONFIG_SCHEMA = z.strictObject({
   retention: z.strictObject({ schedule, days: wholeFrom(1, 36_500) }),
   /** A file is taken once its size has not changed for this long (Zeek may still be writing it). */
   watch: z.strictObject({ stableMs: wholeFrom(0, 3_600_000) }),
+  /**
+   * Several scorers of one sensor take turns: the one scoring holds the sensor's lease, renewed every
+   * third of this, and another takes over this long after it dies (docs/scale-out.md).
+   */
+  lease: z.strictObject({ seconds: wholeFrom(2, 3600) }),
   /** The most keys each context table holds before it evicts its idle half. */
   context: z.strictObject({ maxKeys: z.strictObject({ hosts: wholeFrom(2), pairs: wholeFrom(2), channels: wholeFrom(2) }) }),
   /** What the findings detectors look for: see pipeline/findings/. */
@@ -171,6 +176,9 @@ export const DEFAULTS: Readonly<Config> = deepFreeze({
   },
   retention: { schedule: '30 4 * * *', days: 90 },
   watch: { stableMs: 5000 },
+  // Longer than the longest stretch a scorer writes without renewing (a 10M-row file's transaction
+  // holds its thread for some seconds); short enough that a dead scorer's files wait half a minute.
+  lease: { seconds: 30 },
   context: { maxKeys: { ...DEFAULT_CONTEXT_LIMITS } },
   findings: structuredClone(DEFAULT_FINDINGS),
   serve: { host: '127.0.0.1', port: 8080, token: '' },
@@ -185,6 +193,7 @@ export const ENVIRONMENT: Readonly<Record<string, string>> = {
   ZEEK_ANOMALY_THRESHOLD_MODE: 'threshold.mode',
   ZEEK_ANOMALY_THRESHOLD_QUANTILE: 'threshold.quantile',
   ZEEK_ANOMALY_RETENTION_DAYS: 'retention.days',
+  ZEEK_ANOMALY_LEASE_SECONDS: 'lease.seconds',
   ZEEK_ANOMALY_SERVE_HOST: 'serve.host',
   ZEEK_ANOMALY_SERVE_PORT: 'serve.port',
   // The token belongs in the environment (a systemd EnvironmentFile readable by root alone) rather

@@ -5,6 +5,7 @@ import { findConnLogs } from '../discover/log-files.js';
 import { watchLogs } from '../discover/watch-logs.js';
 import { FindingsStage } from '../findings/findings-stage.js';
 import { ContextKeeper } from '../score/context-keeper.js';
+import { SensorLease } from '../score/sensor-lease.js';
 import { startSensor } from '../score/sensor-start.js';
 import { processFile, type FileOutcome } from '../score/process-file.js';
 import { ActiveModel } from './active-model.js';
@@ -42,9 +43,10 @@ export async function runService(options: ServiceOptions): Promise<void> {
   const model = new ActiveModel({ backend, store, db, config, log });
   // Before the context state is read: rows from before sensors were named become this sensor's.
   const sensorNotices = startSensor(db, config.sensor);
-  const context = ContextKeeper.load(db, config.sensor, config.context.maxKeys);
+  const lease = new SensorLease({ db, sensor: config.sensor, seconds: config.lease.seconds, onWait: (message) => log.info('lease', { message }) });
+  // Read when the lease is taken: another scorer of this sensor may have moved it on meanwhile.
+  let context: ContextKeeper | null = null;
   const findings = new FindingsStage(config.findings);
-  if (context.problem !== null) log.error('context', { error: context.problem });
   const stops: (() => Promise<void> | void)[] = [];
 
   try {
@@ -77,10 +79,21 @@ export async function runService(options: ServiceOptions): Promise<void> {
     while (!signal.aborted) {
       const file = queue.next();
       if (file === undefined) {
+        // Nothing left: another scorer of this sensor may take its next files.
+        lease.release();
         if (options.once) break;
         await queue.waitForMore(signal);
         continue;
       }
+      if (!lease.held) {
+        if (!(await lease.acquire(signal))) {
+          queue.putBack(file);
+          break;
+        }
+        context = ContextKeeper.load(db, config.sensor, config.context.maxKeys);
+        if (context.problem !== null) log.error('context', { error: context.problem });
+      }
+      const keeper = context!;
       const step = await jobs.run(async (): Promise<'next' | 'no-model' | 'stopped'> => {
         const scoring = await model.forNextFile(signal);
         if (scoring === null) {
@@ -89,10 +102,26 @@ export async function runService(options: ServiceOptions): Promise<void> {
         }
         // `scoring` is logged only for a file that is new (not seen before, not a duplicate), as its scoring begins.
         const onStart = (): void => log.info('scoring', { file, model: scoring.version });
+        lease.working(file);
         let outcome: FileOutcome;
         try {
           outcome = await processFile(
-            { db, sensor: config.sensor, tf: backend.tf, model: scoring, context, findings, options: { mode: config.threshold.mode, quantile: config.threshold.quantile, badLines: badLinePolicy(config), signal, onStart } },
+            {
+              db,
+              sensor: config.sensor,
+              tf: backend.tf,
+              model: scoring,
+              context: keeper,
+              findings,
+              lease: lease.lease,
+              options: {
+                mode: config.threshold.mode,
+                quantile: config.threshold.quantile,
+                badLines: badLinePolicy(config),
+                signal: AbortSignal.any([signal, lease.lost]),
+                onStart,
+              },
+            },
             file,
           );
         } catch (error) {
@@ -101,7 +130,16 @@ export async function runService(options: ServiceOptions): Promise<void> {
           log.error('file', { status: 'error', file, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
           return 'next';
         }
-        if (outcome.status === 'aborted') return 'stopped';
+        if (outcome.status === 'aborted' && signal.aborted) return 'stopped';
+        if (outcome.status === 'aborted' || outcome.status === 'lease-lost') {
+          // Another scorer took the sensor while this file was scored: it is that scorer's now, and
+          // it is tried again here once this scorer has the lease back (and finds it done).
+          log.info('lease', { message: `sensor ${config.sensor}'s lease went to another scorer while scoring ${file}; nothing of it was written` });
+          lease.release();
+          queue.putBack(file);
+          return 'next';
+        }
+        lease.working(null);
         logOutcome(log, outcome);
         options.onFile?.(outcome);
         return 'next';
@@ -115,6 +153,7 @@ export async function runService(options: ServiceOptions): Promise<void> {
     }
   } finally {
     for (const stop of stops) await stop();
+    lease.release();
     // A scheduled retrain or retention job may still be running: it sees the abort and ends, and
     // only then may the database it writes to be closed.
     await jobs.idle();
@@ -148,6 +187,7 @@ function logOutcome(log: Logger, outcome: FileOutcome): void {
       break;
     case 'already-seen':
     case 'aborted':
+    case 'lease-lost':
       break;
   }
 }

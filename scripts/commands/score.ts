@@ -6,6 +6,7 @@ import { ModelStore } from '../../model/store.js';
 import { archiveStartMs } from '../../pipeline/discover/log-files.js';
 import { ContextKeeper } from '../../pipeline/score/context-keeper.js';
 import { startSensor } from '../../pipeline/score/sensor-start.js';
+import { SensorLease } from '../../pipeline/score/sensor-lease.js';
 import { FindingsStage } from '../../pipeline/findings/findings-stage.js';
 import { badLinePolicy, type Config } from '../../pipeline/service/config.js';
 import { processFile, type FileOutcome } from '../../pipeline/score/process-file.js';
@@ -16,22 +17,44 @@ export async function scoreCommand(files: string[], config: Readonly<Config>, op
   const store = new ModelStore({ dataDir: config.dataDir });
   const model = await loadScoringModel(backend.tf, store, { contextColumns: CONTEXT_FEATURE_NAMES });
   const db = openDatabase(config.db);
+  const lease = new SensorLease({ db, sensor: config.sensor, seconds: config.lease.seconds, onWait: (message) => process.stderr.write(`zeek-anomaly score: ${message}\n`) });
   let failed = 0;
   try {
     for (const notice of startSensor(db, config.sensor)) process.stderr.write(`zeek-anomaly score: ${notice}\n`);
-    const context = ContextKeeper.load(db, config.sensor, config.context.maxKeys);
     const findings = new FindingsStage(config.findings);
-    if (context.problem !== null) process.stderr.write(`zeek-anomaly score: ${context.problem}\n`);
+    const never = new AbortController().signal;
+    let context: ContextKeeper | null = null;
     // The context state counts connections in time order: archives go oldest first, as the service takes them.
     for (const file of inTimeOrder(files)) {
-      const outcome = await processFile(
-        { db, sensor: config.sensor, tf: backend.tf, model, context, findings, options: { mode: config.threshold.mode, quantile: config.threshold.quantile, badLines: badLinePolicy(config) } },
-        file,
-      );
+      let outcome: FileOutcome;
+      do {
+        // A service (or another scorer) of this sensor scoring beside it has its turn first.
+        if (!lease.held) {
+          await lease.acquire(never);
+          context = ContextKeeper.load(db, config.sensor, config.context.maxKeys);
+          if (context.problem !== null) process.stderr.write(`zeek-anomaly score: ${context.problem}\n`);
+        }
+        lease.working(file);
+        outcome = await processFile(
+          {
+            db,
+            sensor: config.sensor,
+            tf: backend.tf,
+            model,
+            context: context!,
+            findings,
+            lease: lease.lease,
+            options: { mode: config.threshold.mode, quantile: config.threshold.quantile, badLines: badLinePolicy(config), signal: lease.lost },
+          },
+          file,
+        );
+        // Lost to another scorer part-way: nothing was written; the file is tried again with the lease back.
+      } while (outcome.status === 'lease-lost' || outcome.status === 'aborted');
       if (outcome.status === 'failed') failed++;
       process.stdout.write(options.json ? `${JSON.stringify(jsonOf(outcome))}\n` : `${textOf(outcome)}\n`);
     }
   } finally {
+    lease.release();
     db.close();
   }
   if (!options.json) process.stderr.write(`database: ${storeName(config.db)}\n`);
@@ -55,6 +78,8 @@ function textOf(outcome: FileOutcome): string {
       return `${outcome.file}: already in the database (${outcome.previous})`;
     case 'aborted':
       return `${outcome.file}: stopped before the end; nothing written`;
+    case 'lease-lost':
+      return `${outcome.file}: another scorer took the sensor's files; nothing written`;
   }
 }
 

@@ -85,8 +85,11 @@ export class ServiceProcess {
     return this.stderrText;
   }
 
-  /** The first line (from index `from` on) that `matches`; fails when the child exits first or `timeoutMs` passes. */
-  waitFor(what: string, matches: (line: LogLine) => boolean, options: { from?: number; timeoutMs?: number } = {}): Promise<LogLine> {
+  /**
+   * The first line (from index `from` on) that `matches`; fails when the child exits first, `timeoutMs`
+   * passes or `signal` aborts (the caller no longer needs it: a race another child won).
+   */
+  waitFor(what: string, matches: (line: LogLine) => boolean, options: { from?: number; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<LogLine> {
     const timeoutMs = options.timeoutMs ?? WAIT_MS;
     return new Promise((resolve, reject) => {
       const check = (): void => {
@@ -103,10 +106,16 @@ export class ServiceProcess {
         finish();
         reject(new Error(`no ${what} within ${timeoutMs / 1000} s\n${this.transcript()}`));
       }, timeoutMs);
+      const abandon = (): void => {
+        finish();
+        reject(new Error(`no longer waiting for ${what}`));
+      };
       const finish = (): void => {
         clearTimeout(timer);
         this.events.off('change', check);
+        options.signal?.removeEventListener('abort', abandon);
       };
+      options.signal?.addEventListener('abort', abandon, { once: true });
       this.events.on('change', check);
       check();
     });

@@ -3,10 +3,11 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { connectPostgres } from '../../db/postgres/postgres-db.js';
+import { createDatabase } from '../db/postgres/create-database.js';
+import { connectPostgres } from '../db/postgres/postgres-db.js';
 
-/** A PostgreSQL server of the test's own, in a temporary directory, on a free port of 127.0.0.1. */
-export interface TestPostgres {
+/** A PostgreSQL server of the tests' (or the benchmark's) own, in a temporary directory, on a free port of 127.0.0.1. */
+export interface LocalPostgres {
   /** The URL of a new, empty database on it: one per test, so no test sees another's rows. */
   newDatabaseUrl(): string;
   /** Stops the server (immediately: its data is thrown away) and removes its directory. */
@@ -17,10 +18,10 @@ let databases = 0;
 
 /**
  * Starts a PostgreSQL server from Debian's `postgresql` package (.ci/run installs it): `initdb`
- * and `pg_ctl` into a temporary directory. The server refuses to run as root, so as root it runs
+ * and `pg_ctl` into a temporary directory, for the tests and the benchmark (no mock of the store). The server refuses to run as root, so as root it runs
  * as the `postgres` user (or `nobody`). Throws, saying what to install, when there is no server.
  */
-export async function startPostgres(): Promise<TestPostgres> {
+export async function startPostgres(options: { durable?: boolean } = {}): Promise<LocalPostgres> {
   const bin = serverBinaries();
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'zeek-anomaly-pg-'));
@@ -33,9 +34,10 @@ export async function startPostgres(): Promise<TestPostgres> {
   };
   try {
     run('initdb', ['-D', data, '-U', 'zeek', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
-    // fsync off: the tests' data is thrown away, and durability is not what they test.
-    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=50`;
-    run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
+    // fsync off for the tests: their data is thrown away, and durability is not what they test.
+    // `durable` (the benchmark) keeps PostgreSQL's defaults, as a store in service has them.
+    const settings = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=50${options.durable === true ? '' : ' -c fsync=off -c full_page_writes=off'}`;
+    run('pg_ctl', ['-D', data, '-o', settings, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
   } catch (error) {
     const log = join(dir, 'server.log');
     const detail = existsSync(log) ? `\n${readFileSync(log, 'utf8')}` : '';
@@ -47,7 +49,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   return {
     newDatabaseUrl() {
       const name = `test_${process.pid}_${++databases}`;
-      admin.run(`CREATE DATABASE ${name}`);
+      createDatabase(admin, name);
       return `${base}/${name}`;
     },
     stop() {
