@@ -19,6 +19,8 @@ export interface SensorLease {
   /** The file in hand, and since when; null between files. */
   file: string | null;
   fileSince: number | null;
+  /** Past its expiry and not let go: its scorer stopped renewing (killed, or stuck), and the next claim takes it. */
+  expired: boolean;
 }
 
 /** The file's transaction found the sensor's lease with another scorer: it wrote nothing. */
@@ -112,9 +114,15 @@ export function checkLeaseHeld(db: Db, lease: Pick<LeaseHolder, 'sensor' | 'hold
   if (row?.holder !== lease.holder) throw new LeaseLostError(lease.sensor, lease.holder, row === undefined || row.holder === '' ? null : row.holder);
 }
 
-const LIST = `SELECT sensor, holder, expires_at AS "expiresAt", file, file_since AS "fileSince" FROM sensor_leases WHERE holder <> '' ORDER BY sensor`;
+const LIST = {
+  sqlite: `SELECT sensor, holder, expires_at AS "expiresAt", file, file_since AS "fileSince", expires_at < ${NOW.sqlite} AS expired
+    FROM sensor_leases WHERE holder <> '' ORDER BY sensor`,
+  postgres: `SELECT sensor, holder, expires_at AS "expiresAt", file, file_since AS "fileSince", expires_at < ${NOW.postgres} AS expired
+    FROM sensor_leases WHERE holder <> '' ORDER BY sensor`,
+};
 
-/** The leases held now (or held until they expire), by sensor. */
+/** The leases held, or held until they expired and nobody has taken them since, by sensor. */
 export function listSensorLeases(db: Db): SensorLease[] {
-  return db.all<SensorLease>(LIST);
+  // SQLite answers a comparison with 1 or 0.
+  return db.all<Omit<SensorLease, 'expired'> & { expired: boolean | number }>(forEngine(db, LIST)).map((row) => ({ ...row, expired: Boolean(row.expired) }));
 }

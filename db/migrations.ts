@@ -457,6 +457,11 @@ export const MIGRATIONS: readonly Migration[] = [
         file       text,
         file_since double precision
       );
+
+      -- The context state is rewritten with every file (85 MB after the 1M-row benchmark file):
+      -- stored out of line as it is, without PostgreSQL first trying to compress each 1 MiB piece
+      -- of numbers that barely compress (docs/scale-out.md).
+      ALTER TABLE context_state ALTER COLUMN bytes SET STORAGE EXTERNAL;
     `,
     sqlite: `
       -- As on PostgreSQL: one scorer at a time per sensor (several processes on one host can share

@@ -11,6 +11,7 @@ import { queryAnomalies } from '../db/anomalies.js';
 import { listFiles } from '../db/files.js';
 import { queryFindings } from '../db/findings.js';
 import { ANOMALY_RECORD_KEYS } from '../db/export-format.js';
+import { claimSensorLease, renewSensorLease } from '../db/leases.js';
 import { openDatabase } from '../db/open-database.js';
 import { launchChromium } from '../notebooks-ts/browser.js';
 import type { Logger } from '../pipeline/service/logger.js';
@@ -232,6 +233,10 @@ describe('the dashboard in a browser', () => {
     try {
       db.exec(`UPDATE files SET sensor = 'edge-b' WHERE id % 2 = 0; UPDATE findings SET sensor = 'edge-b' WHERE id % 2 = 0;
         INSERT INTO models SELECT 'edge-b', version, created_at, active, preset, metrics FROM models`);
+      // edge-b's scorer is part-way through a file; edge-a's died holding its lease (expired a second ago).
+      claimSensorLease(db, { sensor: 'edge-b', holder: 'scorer-b:42:x', seconds: 600 });
+      renewSensorLease(db, { sensor: 'edge-b', holder: 'scorer-b:42:x', seconds: 600 }, '/logs/edge-b/conn.10:00:00-11:00:00.log.gz');
+      claimSensorLease(db, { sensor: 'edge-a', holder: 'scorer-a:7:y', seconds: -1 });
       moved = {
         files: listFiles(db, { sensor: 'edge-b' }).length,
         anomalies: queryAnomalies(db, { sensor: 'edge-b', limit: 100 }).length,
@@ -256,6 +261,11 @@ describe('the dashboard in a browser', () => {
       try {
         assert.deepEqual(await overview.problems(), []);
         assert.match((await overview.page.locator('#tile-model-note').textContent()) ?? '', new RegExp(`edge-b: v0001-.*|${hostname()}: v0001-.*edge-b`));
+        assert.equal(await overview.page.locator('#tile-scoring-value').textContent(), '2 sensors');
+        assert.equal(
+          await overview.page.locator('#tile-scoring-note').textContent(),
+          'edge-a: scorer-a:7:y, between files (expired: its scorer stopped renewing); edge-b: scorer-b:42:x on /logs/edge-b/conn.10:00:00-11:00:00.log.gz',
+        );
       } finally {
         await overview.page.close();
       }

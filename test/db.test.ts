@@ -661,7 +661,9 @@ for (const engine of ENGINES) {
       withStore(engine, (db) => {
         // A lease that ran out a second ago: its holder stopped renewing (killed, or paused).
         assert.equal(claimSensorLease(db, lease('scorer-1', -1)), true);
+        assert.deepEqual(listSensorLeases(db).map((row) => [row.holder, row.expired]), [['scorer-1', true]], 'shown as expired until taken');
         assert.equal(claimSensorLease(db, lease('scorer-2')), true, 'expired: taken over');
+        assert.deepEqual(listSensorLeases(db).map((row) => [row.holder, row.expired]), [['scorer-2', false]]);
         assert.equal(renewSensorLease(db, lease('scorer-1'), null), false, 'the old holder learns it lost the lease');
         const written = () => recordScoredFile(db, scoredFile(), [anomaly()], { lease: lease('scorer-1'), contextState: [Buffer.from('old')] });
         assert.throws(written, (error: Error) => error instanceof LeaseLostError && /lease is held by scorer-2, no longer by scorer-1/.test(error.message));

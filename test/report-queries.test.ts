@@ -21,6 +21,7 @@ import {
   scoredTotals,
   topHosts,
 } from '../db/report-queries.js';
+import { filesPerHour, hostFlaggedPerBin, hostPeers, isPathInLedger, lastFileWithStatus, newestScoredTs, scoredPerBin } from '../db/dashboard-queries.js';
 import { repoRoot } from './support/paths.js';
 
 const T0 = 1713484800; // 2024-04-19T00:00:00Z, a whole hour and day
@@ -104,6 +105,35 @@ for (const engine of ENGINES) {
     test('totals: how many anomalies, the first and last ts; rows scored and flagged over the done files', () => {
       assert.deepEqual(anomalyTotals(db), { count: 5, first: T0 + 10, last: T0 + DAY + 6 });
       assert.deepEqual(scoredTotals(db), { rows: 1500, flagged: 5 });
+    });
+
+    test("the dashboard's reads: per bin, per hour, the newest data, the last of a status, a path known, a host's peers and bins", () => {
+      assert.deepEqual(scoredPerBin(db, T0, DAY), [
+        { time: T0, rows: 1000, flagged: 3 },
+        { time: T0 + DAY, rows: 500, flagged: 2 },
+      ]);
+      assert.deepEqual(filesPerHour(db, '2024-04-19T00:00:00Z'), [
+        { hour: '2024-04-19T01:00:00Z', status: 'done', files: 3 },
+        { hour: '2024-04-19T01:00:00Z', status: 'failed', files: 1 },
+      ]);
+      assert.equal(newestScoredTs(db), T0 + DAY + 3599);
+      assert.deepEqual(lastFileWithStatus(db, 'failed'), { id: 4, path: '/logs/broken.log.gz', finishedAt: common.finishedAt, lastTs: null, error: 'truncated-gzip' });
+      assert.equal(isPathInLedger(db, '/logs/a.log'), true);
+      assert.equal(isPathInLedger(db, '/logs/never.log'), false);
+      assert.deepEqual(hostPeers(db, '192.0.2.1', { sample: 10, limit: 10 }), [
+        { peer: '10.0.0.5', outbound: 0, inbound: 1, bytesSent: 200, bytesReceived: 100, lastTs: T0 + 10 },
+        { peer: '10.0.0.6', outbound: 0, inbound: 1, bytesSent: 200, bytesReceived: 100, lastTs: T0 + 800 },
+        { peer: '10.0.0.7', outbound: 0, inbound: 1, bytesSent: 200, bytesReceived: 100, lastTs: T0 + DAY + 6 },
+      ]);
+      assert.deepEqual(
+        hostPeers(db, '10.0.0.5', { sample: 1, limit: 10 }),
+        [{ peer: '192.0.2.3', outbound: 1, inbound: 0, bytesSent: 100, bytesReceived: 200, lastTs: T0 + DAY + 5 }],
+        'the latest `sample` connections only',
+      );
+      assert.deepEqual(hostFlaggedPerBin(db, '192.0.2.1', { sample: 10, bin: DAY }), [
+        { time: T0, outbound: 0, inbound: 2, bytesSent: 400, bytesReceived: 200 },
+        { time: T0 + DAY, outbound: 0, inbound: 1, bytesSent: 200, bytesReceived: 100 },
+      ]);
     });
 
     test('an empty database gives zero counts and no time range, not nulls to guard against', () => {

@@ -8,7 +8,7 @@ export interface SensorLeaseOptions {
   sensor: string;
   /** How long a claim or renewal lasts (config `lease.seconds`). */
   seconds: number;
-  /** Told, once per wait, who holds the lease this scorer is waiting for. */
+  /** Told, once per wait, that another scorer holds the lease; and each time the store cannot be reached to claim it. */
   onWait?: (message: string) => void;
 }
 
@@ -46,7 +46,14 @@ export class SensorLease {
   async acquire(signal: AbortSignal): Promise<boolean> {
     let told = false;
     while (!signal.aborted) {
-      if (claimSensorLease(this.options.db, this.lease)) {
+      let claimed = false;
+      try {
+        claimed = claimSensorLease(this.options.db, this.lease);
+      } catch (error) {
+        // The store is down or unreachable: not this scorer's end; it tries again.
+        this.options.onWait?.(error instanceof Error ? error.message : String(error));
+      }
+      if (claimed) {
         this.lostController = new AbortController();
         this.timer = setInterval(() => this.renew(), this.periodMs());
         // A lease must not keep a finished process alive.
@@ -74,7 +81,11 @@ export class SensorLease {
   release(): void {
     if (this.timer === null) return;
     this.stopRenewing();
-    releaseSensorLease(this.options.db, this.lease);
+    try {
+      releaseSensorLease(this.options.db, this.lease);
+    } catch {
+      // The store is unreachable: the lease expires by itself, and then another scorer takes it.
+    }
   }
 
   private renew(): void {

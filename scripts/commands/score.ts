@@ -48,7 +48,8 @@ export async function scoreCommand(files: string[], config: Readonly<Config>, op
           },
           file,
         );
-        // Lost to another scorer part-way: nothing was written; the file is tried again with the lease back.
+        // Lost to another scorer part-way: nothing was written; the file is tried again once the lease is back.
+        if (outcome.status === 'lease-lost' || outcome.status === 'aborted') lease.release();
       } while (outcome.status === 'lease-lost' || outcome.status === 'aborted');
       if (outcome.status === 'failed') failed++;
       process.stdout.write(options.json ? `${JSON.stringify(jsonOf(outcome))}\n` : `${textOf(outcome)}\n`);

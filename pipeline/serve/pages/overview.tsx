@@ -1,6 +1,7 @@
 import { filesPerHour, findingHeadsSince, lastFileWithStatus, newestScoredTs, scoredPerBin } from '../../../db/dashboard-queries.js';
 import { countFiles } from '../../../db/files.js';
 import { SEVERITIES } from '../../../db/findings.js';
+import { listSensorLeases, type SensorLease } from '../../../db/leases.js';
 import { listModels } from '../../../db/models.js';
 import { scoredTotals } from '../../../db/report-queries.js';
 import type { ArchiveLag } from '../archive-lag.js';
@@ -55,6 +56,7 @@ export async function overviewData(deps: DashboardDeps, search: URLSearchParams,
   const active = listModels(db).filter((m) => m.active);
   const lastDone = lastFileWithStatus(db, 'done');
   const lastFailed = lastFileWithStatus(db, 'failed');
+  const leases = listSensorLeases(db);
   const lag = deps.lag === null ? null : await deps.lag.read();
 
   const severe = findings.filter((f) => SEVERITIES.indexOf(f.severity) >= SEVERITIES.indexOf('medium')).length;
@@ -76,6 +78,7 @@ export async function overviewData(deps: DashboardDeps, search: URLSearchParams,
       tone: 'ok',
     },
     behindTile(lag, lastDone?.lastTs ?? null),
+    scoringTile(leases),
     {
       id: 'model',
       label: active.length > 1 ? 'active models' : 'active model',
@@ -221,6 +224,20 @@ function behindTile(lag: ArchiveLag | null, lastScoredTs: number | null): Tile {
     note: `${count(lag.archives)} in the log directory${behind === null || lag.unscored === 0 ? '' : `; ${duration(behind)} of data not yet scored`}`,
     // One archive waiting is the normal moment between rotation and scoring.
     tone: lag.unscored > 2 ? 'warn' : 'ok',
+  };
+}
+
+/** Which scorer holds each sensor's lease, and on which file: a lease past its expiry means a scorer died. */
+function scoringTile(leases: readonly SensorLease[]): Tile {
+  const expired = leases.filter((lease) => lease.expired);
+  const describe = (lease: SensorLease): string =>
+    `${lease.sensor}: ${lease.holder}${lease.file === null ? ', between files' : ` on ${lease.file}`}${lease.expired ? ' (expired: its scorer stopped renewing)' : ''}`;
+  return {
+    id: 'scoring',
+    label: 'scoring now',
+    value: leases.length === 0 ? 'idle' : leases.length === 1 ? leases[0]!.sensor : `${leases.length} sensors`,
+    note: leases.length === 0 ? 'no scorer holds a sensor; each takes one as archives arrive' : leases.map(describe).join('; '),
+    tone: expired.length > 0 ? 'warn' : 'ok',
   };
 }
 
