@@ -70,6 +70,32 @@ export function claimSensorLease(db: Db, lease: LeaseHolder): boolean {
   }
 }
 
+const HOLDER_OF = `SELECT holder FROM sensor_leases WHERE sensor = ? AND holder <> ''`;
+
+/** Who holds the sensor's lease (or held it, until it is taken or let go); null when no one. */
+export function sensorLeaseHolder(db: Db, sensor: string): string | null {
+  return db.get<{ holder: string }>(HOLDER_OF, [sensor])?.holder ?? null;
+}
+
+const TAKE_FROM = {
+  sqlite: `UPDATE sensor_leases SET holder = @holder, expires_at = ${NOW.sqlite} + @seconds, file = NULL, file_since = NULL
+    WHERE sensor = @sensor AND holder = @from`,
+  postgres: `UPDATE sensor_leases SET holder = @holder, expires_at = ${NOW.postgres} + @seconds, file = NULL, file_since = NULL
+    WHERE sensor = @sensor AND holder = @from`,
+};
+
+/**
+ * Takes the lease from `from`, before it expires, when the caller knows that holder is dead (a
+ * process of this host that is gone). Only if `from` still holds it: returns whether it was taken.
+ */
+export function takeSensorLeaseFrom(db: Db, lease: LeaseHolder, from: string): boolean {
+  try {
+    return db.run(forEngine(db, TAKE_FROM), { sensor: lease.sensor, holder: lease.holder, seconds: lease.seconds, from }) === 1;
+  } catch (error) {
+    throw contextError(`${db.name}: taking sensor ${lease.sensor}'s lease from ${from} as ${lease.holder}`, error);
+  }
+}
+
 const RENEW = {
   sqlite: `UPDATE sensor_leases SET expires_at = ${NOW.sqlite} + @seconds,
     file = @file, file_since = CASE WHEN @file IS NULL THEN NULL WHEN file IS @file THEN file_since ELSE ${NOW.sqlite} END

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../../db/connection.js';
-import { claimSensorLease, releaseSensorLease, renewSensorLease, type LeaseHolder } from '../../db/leases.js';
+import { claimSensorLease, releaseSensorLease, renewSensorLease, sensorLeaseHolder, takeSensorLeaseFrom, type LeaseHolder } from '../../db/leases.js';
 
 export interface SensorLeaseOptions {
   db: Db;
@@ -48,7 +48,7 @@ export class SensorLease {
     while (!signal.aborted) {
       let claimed = false;
       try {
-        claimed = claimSensorLease(this.options.db, this.lease);
+        claimed = claimSensorLease(this.options.db, this.lease) || this.takeFromDeadHolder();
       } catch (error) {
         // The store is down or unreachable: not this scorer's end; it tries again.
         this.options.onWait?.(error instanceof Error ? error.message : String(error));
@@ -88,6 +88,17 @@ export class SensorLease {
     }
   }
 
+  /**
+   * A holder that was a process of this host, now gone (a service killed with -9, or its host
+   * rebooted), is not waited out: its restart takes the lease at once. A holder elsewhere can only
+   * expire. The holder's name is host:pid:start, so a reused pid is told apart by its start.
+   */
+  private takeFromDeadHolder(): boolean {
+    const holder = sensorLeaseHolder(this.options.db, this.options.sensor);
+    if (holder === null || holder === this.holder || !diedOnThisHost(holder)) return false;
+    return takeSensorLeaseFrom(this.options.db, this.lease, holder);
+  }
+
   private renew(): void {
     if (this.timer === null) return;
     let kept: boolean;
@@ -111,5 +122,23 @@ export class SensorLease {
 
   private periodMs(): number {
     return (this.options.seconds * 1000) / 3;
+  }
+}
+
+/** Whether `holder` (host:pid:start) names a process of this host that no longer runs. */
+function diedOnThisHost(holder: string): boolean {
+  const last = holder.lastIndexOf(':');
+  const middle = holder.lastIndexOf(':', last - 1);
+  if (middle <= 0 || holder.slice(0, middle) !== hostname()) return false;
+  const pid = Number(holder.slice(middle + 1, last));
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  // This very pid, under another start: the process that held it was this one's predecessor.
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
