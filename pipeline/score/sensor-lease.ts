@@ -40,8 +40,9 @@ export class SensorLease {
   }
 
   /**
-   * Waits until this scorer holds the lease, trying again every third of its length (a holder
-   * that died is replaced once its lease expires). Returns false when `signal` aborts first.
+   * Waits until this scorer holds the lease, trying again every third of its length: a holder
+   * that died is replaced once its lease expires, or at once when it was a process of this host.
+   * Returns false when `signal` aborts first.
    */
   async acquire(signal: AbortSignal): Promise<boolean> {
     let told = false;
