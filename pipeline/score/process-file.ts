@@ -35,7 +35,7 @@ export type FileOutcome =
   | { status: 'skipped'; file: string; fileId: number; duplicateOf: { id: number; path: string } }
   /** This path with this content is in the ledger already (a restart, a rescan): nothing is written. */
   | { status: 'already-seen'; file: string; fileId: number; previous: string }
-  /** Stopped (SIGINT, SIGTERM) before the file was finished: nothing is written; it is scored at the next start. */
+  /** Stopped before the file was finished (SIGINT, SIGTERM, or the `signal` of a lease found lost): nothing is written; it is scored again. */
   | { status: 'aborted'; file: string }
   /** The sensor's lease went to another scorer before the file was written: nothing is written; that scorer takes the file. */
   | { status: 'lease-lost'; file: string; heldBy: string | null };
