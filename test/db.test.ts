@@ -723,6 +723,60 @@ for (const engine of ENGINES) {
   });
 }
 
+describe('a PostgreSQL connection that is lost', () => {
+  test('between transactions, the next statements run on a new connection', () => {
+    const url = postgres.newDatabaseUrl();
+    const db = openDatabase(url);
+    const admin = openDatabase(url);
+    try {
+      const pid = db.get<{ pid: number }>('SELECT pg_backend_pid() AS pid')!.pid;
+      assert.equal(admin.get<{ ok: boolean }>('SELECT pg_terminate_backend(?) AS ok', [pid])?.ok, true);
+      // The worker hears of the loss either before the next statement (it connects first) or from
+      // its failure (that one statement fails, naming why): never more than one.
+      try {
+        countFiles(db);
+      } catch (error) {
+        assert.match((error as Error).message, /terminat/i);
+      }
+      assert.deepEqual(countFiles(db), { done: 0, failed: 0, skipped: 0 }, 'connected again');
+      assert.notEqual(db.get<{ pid: number }>('SELECT pg_backend_pid() AS pid')!.pid, pid);
+    } finally {
+      db.close();
+      admin.close();
+    }
+  });
+
+  test('inside a transaction it rolls the whole file back: nothing goes on in autocommit on a new connection', () => {
+    const url = postgres.newDatabaseUrl();
+    const db = openDatabase(url);
+    const admin = openDatabase(url);
+    try {
+      const pid = db.get<{ pid: number }>('SELECT pg_backend_pid() AS pid')!.pid;
+      const rows = [anomaly(), anomaly(), anomaly()];
+      let terminated = false;
+      // The connection dies while the file's anomalies are being sent.
+      const dying = (function* () {
+        for (const row of rows) {
+          if (!terminated && row === rows[1]) {
+            admin.get('SELECT pg_terminate_backend(?)', [pid]);
+            terminated = true;
+          }
+          yield row;
+        }
+      })();
+      assert.throws(() => recordScoredFile(db, scoredFile(), dying, { contextState: [Buffer.from('state')] }));
+      assert.equal(terminated, true);
+      assert.deepEqual(countFiles(db), { done: 0, failed: 0, skipped: 0 });
+      assert.equal(countAnomalies(db), 0);
+      assert.equal(readContextState(db, SENSOR), undefined);
+      assert.equal(recordScoredFile(db, scoredFile(), [anomaly()]).status, 'done', 'and the file is stored once it is tried again');
+    } finally {
+      db.close();
+      admin.close();
+    }
+  });
+});
+
 describe('exactly once, in the schema: the SQLite migrations', () => {
   test("migration 2, on a version-1 database with three 'done' rows for one content, keeps the first, turns the later ones into skipped duplicates of it and deletes their anomalies", () => {
     const file = join(dir, 'version-1-duplicates.sqlite');

@@ -41,7 +41,7 @@ export function connectPostgres(url: string): PostgresDb {
   const query = (sql: string, params: Params | undefined, prepare = true): PostgresReply => {
     const { text, values } = toPostgres(sql, params);
     try {
-      return call({ op: 'query', id, text, values, prepare });
+      return call({ op: 'query', id, text, values, prepare, inTransaction: depth > 0 });
     } catch (error) {
       throw withDetail(error);
     }

@@ -14,7 +14,8 @@ pg.types.setTypeParser(pg.types.builtins.NUMERIC, Number);
 
 export type PostgresRequest =
   | { op: 'connect'; id: number; url: string; applicationName: string }
-  | { op: 'query'; id: number; text: string; values: readonly unknown[]; prepare: boolean }
+  /** `inTransaction`: the caller has a transaction open on this connection, which a new connection would not have. */
+  | { op: 'query'; id: number; text: string; values: readonly unknown[]; prepare: boolean; inTransaction: boolean }
   | { op: 'end'; id: number };
 
 export interface PostgresReply {
@@ -26,18 +27,19 @@ interface Connection {
   client: pg.Client;
   /** The server-side prepared statement of each text this connection has run: parsed and planned once. */
   statementNames: Map<string, string>;
+  url: string;
+  applicationName: string;
+  /** The server went away (a restart, a failover, a terminated backend): connect again before the next statement. */
+  broken: boolean;
 }
 
 const connections = new Map<number, Connection>();
 
 async function handle(request: PostgresRequest): Promise<PostgresReply> {
   if (request.op === 'connect') {
-    const client = new pg.Client({ connectionString: request.url, application_name: request.applicationName, connectionTimeoutMillis: 10_000 });
-    // A server that goes away between statements: the next query fails with the reason, rather
-    // than the error being thrown at nobody and ending the worker.
-    client.on('error', () => {});
-    await client.connect();
-    connections.set(request.id, { client, statementNames: new Map() });
+    const connection: Connection = { client: null as unknown as pg.Client, statementNames: new Map(), url: request.url, applicationName: request.applicationName, broken: false };
+    await connect(connection);
+    connections.set(request.id, connection);
     return { rows: [], rowCount: 0 };
   }
   const connection = connections.get(request.id);
@@ -46,6 +48,14 @@ async function handle(request: PostgresRequest): Promise<PostgresReply> {
     connections.delete(request.id);
     await connection.client.end();
     return { rows: [], rowCount: 0 };
+  }
+  if (connection.broken) {
+    // Outside a transaction a new connection is as good as the old one. Inside one, the
+    // transaction died with the connection: its statements must fail until the caller rolls back,
+    // not go on in autocommit on a new one.
+    if (request.inTransaction) throw new Error('the connection to PostgreSQL was lost in the middle of the transaction; it was rolled back');
+    await connection.client.end().catch(() => {});
+    await connect(connection);
   }
   const { client, statementNames } = connection;
   let name: string | undefined;
@@ -56,8 +66,37 @@ async function handle(request: PostgresRequest): Promise<PostgresReply> {
       statementNames.set(request.text, name);
     }
   }
-  const result = await client.query({ text: request.text, values: request.values as unknown[], name });
-  return { rows: result.rows as Record<string, unknown>[], rowCount: result.rowCount ?? 0 };
+  try {
+    const result = await client.query({ text: request.text, values: request.values as unknown[], name });
+    return { rows: result.rows as Record<string, unknown>[], rowCount: result.rowCount ?? 0 };
+  } catch (error) {
+    if (lostConnection(error)) connection.broken = true;
+    throw error;
+  }
+}
+
+async function connect(connection: Connection): Promise<void> {
+  const client = new pg.Client({ connectionString: connection.url, application_name: connection.applicationName, connectionTimeoutMillis: 10_000 });
+  // A server that goes away between statements: marked, and the next statement connects again,
+  // rather than the error being thrown at nobody and ending the worker.
+  client.on('error', () => {
+    if (connection.client === client) connection.broken = true;
+  });
+  await client.connect();
+  connection.client = client;
+  connection.statementNames.clear();
+  connection.broken = false;
+}
+
+/**
+ * An error that ended the connection, not one the server answered on it: no SQLSTATE (a socket
+ * error, "Connection terminated"), or class 08 (connection exception) or 57P (the server shut down
+ * or terminated this backend).
+ */
+function lostConnection(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return true;
+  return code.startsWith('08') || code.startsWith('57P');
 }
 
 runAsWorker(handle);
