@@ -85,11 +85,16 @@ function closingQuote(sql: string, start: number, quote: string): number {
 
 // SQLite takes booleans as 1 and 0; the schema's flags are smallints on PostgreSQL too. A view of
 // bytes is copied down to its own bytes: the worker is sent the value by structured clone, which
-// copies a view's whole buffer (a 1 MiB piece of a 40 MB context state would send 40 MB).
+// copies a view's whole buffer (a 1 MiB piece of a 40 MB context state would send 40 MB). An
+// array of numbers goes as the array literal: node-postgres quotes and escapes every element of an
+// array it is given, a third of an anomaly batch's time for numbers that need neither.
 function bindable(value: unknown): unknown {
   if (typeof value === 'boolean') return Number(value);
   if (ArrayBuffer.isView(value) && value.byteLength !== value.buffer.byteLength) {
     return new Uint8Array(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
+  }
+  if (Array.isArray(value) && value.every((item) => item === null || typeof item === 'number')) {
+    return `{${value.map((item) => (item === null ? 'NULL' : String(item))).join(',')}}`;
   }
   return value;
 }
