@@ -1,4 +1,4 @@
-import { contextError, forEngine, type Db, type Engine } from './connection.js';
+import { contextError, forEngine, perEngine, type Db, type Engine } from './connection.js';
 
 /**
  * A sensor's lease as a scorer holds it: its name for the holder (host:pid:start, one per scorer
@@ -11,7 +11,7 @@ export interface LeaseHolder {
 }
 
 /** A lease row, as operators see who scores what. */
-export interface SensorLease {
+export interface SensorLeaseRow {
   sensor: string;
   holder: string;
   /** Epoch seconds, by the database's clock (SQLite: the host's). */
@@ -45,15 +45,14 @@ const NOW: Record<Engine, string> = {
 // under (a file's transaction locks it), so claims never queue behind each other; SQLite's write
 // lock already lets one writer at a time through.
 const ENSURE_ROW = `INSERT INTO sensor_leases (sensor, holder, expires_at) VALUES (@sensor, '', 0) ON CONFLICT (sensor) DO NOTHING`;
-const FREE_ROW = {
-  sqlite: `SELECT holder FROM sensor_leases WHERE sensor = @sensor AND (holder = @holder OR holder = '' OR expires_at < ${NOW.sqlite})`,
-  postgres: `SELECT holder FROM sensor_leases WHERE sensor = @sensor AND (holder = @holder OR holder = '' OR expires_at < ${NOW.postgres})
-    FOR UPDATE SKIP LOCKED`,
-};
-const TAKE = {
-  sqlite: `UPDATE sensor_leases SET holder = @holder, expires_at = ${NOW.sqlite} + @seconds, file = NULL, file_since = NULL WHERE sensor = @sensor`,
-  postgres: `UPDATE sensor_leases SET holder = @holder, expires_at = ${NOW.postgres} + @seconds, file = NULL, file_since = NULL WHERE sensor = @sensor`,
-};
+const FREE_ROW = perEngine(
+  (engine) => `SELECT holder FROM sensor_leases WHERE sensor = @sensor AND (holder = @holder OR holder = '' OR expires_at < ${NOW[engine]})
+    ${engine === 'postgres' ? 'FOR UPDATE SKIP LOCKED' : ''}`,
+);
+// `@holder` takes the lease for `seconds` from now, where `condition` holds.
+const takeWhere = (condition: string): Record<Engine, string> =>
+  perEngine((engine) => `UPDATE sensor_leases SET holder = @holder, expires_at = ${NOW[engine]} + @seconds, file = NULL, file_since = NULL WHERE ${condition}`);
+const TAKE = takeWhere('sensor = @sensor');
 
 /** Takes the sensor's lease if no live scorer holds it (or renews it if this one does). Returns whether it is now held. */
 export function claimSensorLease(db: Db, lease: LeaseHolder): boolean {
@@ -77,12 +76,7 @@ export function sensorLeaseHolder(db: Db, sensor: string): string | null {
   return db.get<{ holder: string }>(HOLDER_OF, [sensor])?.holder ?? null;
 }
 
-const TAKE_FROM = {
-  sqlite: `UPDATE sensor_leases SET holder = @holder, expires_at = ${NOW.sqlite} + @seconds, file = NULL, file_since = NULL
-    WHERE sensor = @sensor AND holder = @from`,
-  postgres: `UPDATE sensor_leases SET holder = @holder, expires_at = ${NOW.postgres} + @seconds, file = NULL, file_since = NULL
-    WHERE sensor = @sensor AND holder = @from`,
-};
+const TAKE_FROM = takeWhere('sensor = @sensor AND holder = @from');
 
 /**
  * Takes the lease from `from`, before it expires, when the caller knows that holder is dead (a
@@ -140,15 +134,13 @@ export function checkLeaseHeld(db: Db, lease: Pick<LeaseHolder, 'sensor' | 'hold
   if (row?.holder !== lease.holder) throw new LeaseLostError(lease.sensor, lease.holder, row === undefined || row.holder === '' ? null : row.holder);
 }
 
-const LIST = {
-  sqlite: `SELECT sensor, holder, expires_at AS "expiresAt", file, file_since AS "fileSince", expires_at < ${NOW.sqlite} AS expired
+const LIST = perEngine(
+  (engine) => `SELECT sensor, holder, expires_at AS "expiresAt", file, file_since AS "fileSince", expires_at < ${NOW[engine]} AS expired
     FROM sensor_leases WHERE holder <> '' ORDER BY sensor`,
-  postgres: `SELECT sensor, holder, expires_at AS "expiresAt", file, file_since AS "fileSince", expires_at < ${NOW.postgres} AS expired
-    FROM sensor_leases WHERE holder <> '' ORDER BY sensor`,
-};
+);
 
 /** The leases held, or held until they expired and nobody has taken them since, by sensor. */
-export function listSensorLeases(db: Db): SensorLease[] {
+export function listSensorLeases(db: Db): SensorLeaseRow[] {
   // SQLite answers a comparison with 1 or 0.
-  return db.all<Omit<SensorLease, 'expired'> & { expired: boolean | number }>(forEngine(db, LIST)).map((row) => ({ ...row, expired: Boolean(row.expired) }));
+  return db.all<Omit<SensorLeaseRow, 'expired'> & { expired: boolean | number }>(forEngine(db, LIST)).map((row) => ({ ...row, expired: Boolean(row.expired) }));
 }

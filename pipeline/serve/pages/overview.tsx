@@ -1,7 +1,7 @@
 import { filesPerHour, findingHeadsSince, lastFileWithStatus, newestScoredTs, scoredPerBin } from '../../../db/dashboard-queries.js';
 import { countFiles } from '../../../db/files.js';
 import { SEVERITIES } from '../../../db/findings.js';
-import { listSensorLeases, type SensorLease } from '../../../db/leases.js';
+import { listSensorLeases, type SensorLeaseRow } from '../../../db/leases.js';
 import { listModels } from '../../../db/models.js';
 import { scoredTotals } from '../../../db/report-queries.js';
 import type { ArchiveLag } from '../archive-lag.js';
@@ -228,9 +228,9 @@ function behindTile(lag: ArchiveLag | null, lastScoredTs: number | null): Tile {
 }
 
 /** Which scorer holds each sensor's lease, and on which file: a lease past its expiry means a scorer died. */
-function scoringTile(leases: readonly SensorLease[]): Tile {
+function scoringTile(leases: readonly SensorLeaseRow[]): Tile {
   const expired = leases.filter((lease) => lease.expired);
-  const describe = (lease: SensorLease): string =>
+  const describe = (lease: SensorLeaseRow): string =>
     `${lease.sensor}: ${lease.holder}${lease.file === null ? ', between files' : ` on ${lease.file}`}${lease.expired ? ' (expired: its scorer stopped renewing)' : ''}`;
   return {
     id: 'scoring',
