@@ -1,5 +1,4 @@
-import type { Db } from './connection.js';
-import { contextError } from './connection.js';
+import { contextError, type Db } from './connection.js';
 
 /** The saved context state: its byte parts in order, and the file whose transaction saved them. */
 export interface SavedContextState {

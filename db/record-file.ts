@@ -112,8 +112,7 @@ function recordWithin(
   { contextState, withinTransaction, lease }: ScoredFileExtras,
   insertAnomalies: (fileId: number) => void,
 ): Recorded {
-  if (lease !== undefined) checkLeaseHeld(db, lease);
-  const seen = alreadySeen(db, file);
+  const seen = alreadySeen(db, file, lease);
   if (seen !== undefined) return seen;
   const original = findDoneBySha256(db, file.sensor, file.sha256);
   if (original !== undefined) return { status: 'skipped', fileId: insertSkipped(db, file, original.id), duplicateOf: original };
@@ -147,8 +146,7 @@ export function insertAnomalies(db: Db, fileId: number, rows: Iterable<AnomalyRo
  */
 export function recordFailedFile(db: Db, file: FailedFile, error: string, lease?: HeldLease): RecordedFailure {
   return db.transaction(ledgerLock(file.sensor), (): RecordedFailure => {
-    if (lease !== undefined) checkLeaseHeld(db, lease);
-    const seen = alreadySeen(db, file);
+    const seen = alreadySeen(db, file, lease);
     if (seen !== undefined) return seen;
     const fileId = insertFile(db, {
       rows: null,
@@ -175,14 +173,18 @@ export function recordFailedFile(db: Db, file: FailedFile, error: string, lease?
  */
 export function recordSkippedFile(db: Db, file: FileIdentity, duplicateOf: number, lease?: HeldLease): RecordedSkip {
   return db.transaction(ledgerLock(file.sensor), (): RecordedSkip => {
-    if (lease !== undefined) checkLeaseHeld(db, lease);
-    const seen = alreadySeen(db, file);
+    const seen = alreadySeen(db, file, lease);
     if (seen !== undefined) return seen;
     return { status: 'skipped', fileId: insertSkipped(db, file, duplicateOf) };
   });
 }
 
-function alreadySeen(db: Db, file: FileIdentity): AlreadySeen | undefined {
+/**
+ * What every ledger write checks first, under its lock: that `lease`, when given, is still held
+ * (LeaseLostError if not), and whether this path with this content was recorded meanwhile.
+ */
+function alreadySeen(db: Db, file: FileIdentity, lease: HeldLease | undefined): AlreadySeen | undefined {
+  if (lease !== undefined) checkLeaseHeld(db, lease);
   const seen = findByPathAndSha256(db, file.sensor, file.path, file.sha256);
   return seen === undefined ? undefined : { status: 'already-seen', fileId: seen.id, previous: seen.status };
 }
