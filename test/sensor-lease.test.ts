@@ -52,7 +52,7 @@ describe("a scorer's sensor lease", () => {
       const waits: string[] = [];
       const lease = new SensorLease({ db, sensor: SENSOR, seconds: 600, onWait: (message) => waits.push(message) });
       try {
-        assert.equal(await lease.acquire(new AbortController().signal), true);
+        assert.equal(await lease.acquire(new AbortController().signal), 'held');
         assert.deepEqual(waits, [], 'no wait');
         assert.equal(sensorLeaseHolder(db, SENSOR), lease.holder);
       } finally {
@@ -66,9 +66,48 @@ describe("a scorer's sensor lease", () => {
         assert.equal(claimSensorLease(db, { sensor: SENSOR, holder, seconds: 600 }), true);
         const stop = new AbortController();
         const lease = new SensorLease({ db, sensor: SENSOR, seconds: 600, onWait: () => stop.abort() });
-        assert.equal(await lease.acquire(stop.signal), false, `${holder}: waited, until told to stop`);
+        assert.equal(await lease.acquire(stop.signal), 'stopped', `${holder}: waited, until told to stop`);
         assert.equal(sensorLeaseHolder(db, SENSOR), holder, 'and left it with its holder');
         db.run(`UPDATE sensor_leases SET holder = '' WHERE sensor = ?`, [SENSOR]);
       }
+    }));
+
+  test('a scorer waiting for a held lease stops waiting once its turn is no longer needed, and leaves the lease with its holder', () =>
+    withStore(async (db) => {
+      const holder = `${hostname()}:${process.ppid}:x`;
+      assert.equal(claimSensorLease(db, { sensor: SENSOR, holder, seconds: 600 }), true);
+      const lease = new SensorLease({ db, sensor: SENSOR, seconds: 600 });
+      let asked = 0;
+      // Needed at the first question, no longer at the second: the holder has finished the file meanwhile.
+      const turn = await lease.acquire(new AbortController().signal, async () => ++asked < 2);
+      assert.equal(turn, 'not-needed');
+      assert.equal(asked, 2, 'asked before each try');
+      assert.equal(lease.held, false);
+      assert.equal(sensorLeaseHolder(db, SENSOR), holder);
+    }));
+
+  test('a waiting scorer that cannot reach the store says so once, not at every try, and goes on waiting', () =>
+    withStore(async (db) => {
+      // A real failure at every claim: the table is gone.
+      db.exec('DROP TABLE sensor_leases');
+      const stop = new AbortController();
+      let tries = 0;
+      // The real store, its transactions counted: the wait is stopped at the third try.
+      const counted = new Proxy(db, {
+        get: (target, key) => {
+          const value: unknown = Reflect.get(target, key);
+          if (key !== 'transaction' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+          return (...args: unknown[]) => {
+            if (++tries === 3) stop.abort();
+            return Reflect.apply(value, target, args);
+          };
+        },
+      });
+      const waits: string[] = [];
+      const lease = new SensorLease({ db: counted, sensor: SENSOR, seconds: 600, onWait: (message) => waits.push(message) });
+      assert.equal(await lease.acquire(stop.signal), 'stopped');
+      assert.equal(tries, 3);
+      assert.equal(waits.length, 1, waits.join('\n'));
+      assert.match(waits[0]!, /claiming sensor edge-1's lease .*no such table: sensor_leases/);
     }));
 });

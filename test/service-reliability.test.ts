@@ -6,6 +6,8 @@ import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import BetterSqlite3 from 'better-sqlite3';
+import { claimSensorLease, sensorLeaseHolder } from '../db/leases.js';
+import { openDatabase } from '../db/open-database.js';
 import { shared, tempDir } from './support/paths.js';
 import { zeekHeader, ZEEK_CLOSE } from './support/read.js';
 import {
@@ -330,6 +332,35 @@ describe('the watch service', () => {
       } finally {
         db.close();
       }
+    } finally {
+      await dirs.cleanup();
+    }
+  });
+
+  test("watch --once that finds the sensor's lease held by another live scorer drops the files that scorer has done and ends, leaving the lease to it", LIMIT, async () => {
+    const dirs = await serviceDirs({ modelsFrom: modelSource });
+    try {
+      const paths = await Promise.all([0, 1, 2].map((hour) => placeArchive(dirs.logDir, DAY, hourName(hour), ritaHour(hour))));
+      const first = watch('--once', ...dirs.flags);
+      assert.deepEqual(await first.waitForExit('exit of the first watch --once'), { code: 0, signal: null }, first.transcript());
+      assert.deepEqual(first.fileLines().map((line) => line.status), ['done', 'done', 'done']);
+
+      // Another scorer of this sensor (this test's own process: alive, on this host) holds the lease
+      // for ten minutes. Before, a second scorer waited out the lease before finding its files done.
+      const holder = `${hostname()}:${process.pid}:test`;
+      const db = openDatabase(dirs.db);
+      try {
+        assert.equal(claimSensorLease(db, { sensor: hostname(), holder, seconds: 600 }), true);
+        const second = watch('--once', ...dirs.flags);
+        assert.deepEqual(await second.waitForExit('exit of the second watch --once'), { code: 0, signal: null }, second.transcript());
+        assert.deepEqual(second.fileLines(), [], 'nothing scored again');
+        assert.equal(second.lines.filter((line) => line.event === 'scoring').length, 0);
+        assert.equal(sensorLeaseHolder(db, hostname()), holder, 'the lease is still the holder\'s');
+      } finally {
+        db.close();
+      }
+      const ledger = readLedger(dirs.db);
+      for (const path of paths) assertScoredOnce(ledger, path);
     } finally {
       await dirs.cleanup();
     }

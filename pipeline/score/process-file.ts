@@ -177,6 +177,22 @@ async function processFileOnce(context: ProcessContext, file: string): Promise<F
   };
 }
 
+/**
+ * Whether this path, with the content it has now, is in the sensor's ledger already (done, failed
+ * or skipped): `processFile` would then write nothing for it. It writes nothing itself, so a scorer
+ * waiting for the sensor's lease may ask it, and drop a file another scorer has finished meanwhile
+ * instead of waiting for a turn that would only find it done. Content the ledger cannot know (no
+ * row of this path and size, no scored file of this size) is not hashed.
+ */
+export async function inLedgerAlready(db: Db, sensor: string, file: string): Promise<boolean> {
+  const stated = await statFile(file);
+  if (stated.status === 'unreadable') return findByPathAndSha256(db, sensor, file, UNKNOWN_CONTENT) !== undefined;
+  if (!mayKnowContent(db, sensor, file, stated.size)) return false;
+  const identified = await hashedIdentity(file, stated.size, stated.modifiedMs);
+  const sha256 = identified.status === 'identified' ? identified.identity.sha256 : UNKNOWN_CONTENT;
+  return findByPathAndSha256(db, sensor, file, sha256) !== undefined;
+}
+
 /** The flagged rows, each counted into the file's activity as it is stored (the anomaly-cluster detector reads the counts). */
 function* countingFlags(rows: Iterable<FlaggedConnection>, activity: FileActivity): Generator<FlaggedConnection> {
   for (const row of rows) {

@@ -12,6 +12,10 @@ export interface SensorLeaseOptions {
   onWait?: (message: string) => void;
 }
 
+// A waiting scorer tries for the lease this often: one short transaction a second, so that it
+// follows a holder that lets go within about a second, not a third of the lease later.
+const WAIT_STEP_MS = 1000;
+
 /**
  * This scorer's turn at a sensor's files (db/leases.ts): taken before a file is scored, renewed in
  * the background every third of its length, and let go when there is nothing left to score, so a
@@ -40,36 +44,38 @@ export class SensorLease {
   }
 
   /**
-   * Waits until this scorer holds the lease, trying again every third of its length: a holder
-   * that died is replaced once its lease expires, or at once when it was a process of this host.
-   * Returns false when `signal` aborts first.
+   * Waits until this scorer holds the lease (`held`), trying every second: a holder that let it go
+   * is followed at once, one that died once its lease expires, or at once when it was a process of
+   * this host. `stopped` when `signal` aborts first. `not-needed` as soon as `stillNeeded` (asked
+   * before each try) says the turn is no longer wanted: the holder has scored the very file this
+   * scorer was waiting to score, say.
    */
-  async acquire(signal: AbortSignal): Promise<boolean> {
-    let told = false;
+  async acquire(signal: AbortSignal, stillNeeded: () => Promise<boolean> = async () => true): Promise<'held' | 'stopped' | 'not-needed'> {
+    let told: string | null = null;
     while (!signal.aborted) {
-      let claimed = false;
+      let waitingBecause: string;
       try {
-        claimed = claimSensorLease(this.options.db, this.lease) || this.takeFromDeadHolder();
+        if (!(await stillNeeded())) return 'not-needed';
+        if (claimSensorLease(this.options.db, this.lease) || this.takeFromDeadHolder()) {
+          this.lostController = new AbortController();
+          this.timer = setInterval(() => this.renew(), this.periodMs());
+          // A lease must not keep a finished process alive.
+          this.timer.unref();
+          return 'held';
+        }
+        waitingBecause = `sensor ${this.options.sensor}'s files are being scored by another scorer; waiting for its lease`;
       } catch (error) {
         // The store is down or unreachable: not this scorer's end; it tries again.
-        this.options.onWait?.(error instanceof Error ? error.message : String(error));
+        waitingBecause = error instanceof Error ? error.message : String(error);
       }
-      if (claimed) {
-        this.lostController = new AbortController();
-        this.timer = setInterval(() => this.renew(), this.periodMs());
-        // A lease must not keep a finished process alive.
-        this.timer.unref();
-        return true;
-      }
-      if (!told) {
-        this.options.onWait?.(`sensor ${this.options.sensor}'s files are being scored by another scorer; waiting for its lease`);
-        told = true;
-      }
-      await sleep(this.periodMs(), undefined, { signal }).catch((error: unknown) => {
+      // Each reason is told once in a row: a store down for a minute is not sixty lines.
+      if (waitingBecause !== told) this.options.onWait?.(waitingBecause);
+      told = waitingBecause;
+      await sleep(Math.min(WAIT_STEP_MS, this.periodMs()), undefined, { signal }).catch((error: unknown) => {
         if (!signal.aborted) throw error;
       });
     }
-    return false;
+    return 'stopped';
   }
 
   /** Records the file in hand (null between files) and renews the lease now. */

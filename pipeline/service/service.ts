@@ -7,7 +7,7 @@ import { FindingsStage } from '../findings/findings-stage.js';
 import { ContextKeeper } from '../score/context-keeper.js';
 import { SensorLease } from '../score/sensor-lease.js';
 import { startSensor } from '../score/sensor-start.js';
-import { processFile, type FileOutcome } from '../score/process-file.js';
+import { inLedgerAlready, processFile, type FileOutcome } from '../score/process-file.js';
 import { ActiveModel } from './active-model.js';
 import { badLinePolicy, type Config } from './config.js';
 import { FileQueue } from './file-queue.js';
@@ -86,7 +86,11 @@ export async function runService(options: ServiceOptions): Promise<void> {
         continue;
       }
       if (!lease.held) {
-        if (!(await lease.acquire(signal))) {
+        // While another scorer has the sensor, it may finish this very file: the wait ends there,
+        // and this scorer goes on to its next file (or, with --once, ends when none is left).
+        const turn = await lease.acquire(signal, async () => !(await inLedgerAlready(db, config.sensor, file)));
+        if (turn === 'not-needed') continue;
+        if (turn === 'stopped') {
           queue.putBack(file);
           break;
         }
