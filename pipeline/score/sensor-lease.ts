@@ -50,7 +50,7 @@ export class SensorLease {
    * before each try) says the turn is no longer wanted: the holder has scored the very file this
    * scorer was waiting to score, say.
    */
-  async acquire(signal: AbortSignal, stillNeeded: () => Promise<boolean> = async () => true): Promise<'held' | 'stopped' | 'not-needed'> {
+  async acquire(signal: AbortSignal, stillNeeded: () => boolean | Promise<boolean> = () => true): Promise<'held' | 'stopped' | 'not-needed'> {
     let told: string | null = null;
     while (!signal.aborted) {
       let waitingBecause: string;
