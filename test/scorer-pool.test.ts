@@ -110,6 +110,49 @@ describe('three scorers sharing one log directory', () => {
   });
 });
 
+describe('a scorer whose store goes away', () => {
+  test('its connections cut while it scores, it tries the file it was on again before any later one, and stores what a scorer left alone stores', async () => {
+    const url = postgres.newDatabaseUrl();
+    const admin = openDatabase(url);
+    const one = scorer(url);
+    try {
+      await one.waitFor('a file being scored', (line) => line.event === 'scoring', { timeoutMs: 120_000 });
+      // Every connection of the scorer to its database is cut, again and again, until a file fails for it.
+      const failed = one.waitFor('a file that failed for the store', (line) => line.event === 'file' && line.status === 'error', { timeoutMs: 60_000 });
+      let cutting = true;
+      void failed.finally(() => (cutting = false)).catch(() => undefined);
+      while (cutting) {
+        admin.all('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+        await sleep(20);
+      }
+      const error = await failed;
+      assert.match(String(error.error), /terminating connection|connection/i, 'it failed for the store, and says so');
+      assert.equal(error.retryInSeconds, 1, 'the first retry comes after a second');
+      assert.deepEqual(await one.waitForExit('the scorer to finish', 300_000), { code: 0, signal: null }, one.transcript());
+
+      // The file that failed is the next one done, before any file after it.
+      const at = one.lines.indexOf(error);
+      const nextDone = one.lines.slice(at).find((line) => line.event === 'file' && line.status === 'done');
+      assert.equal(nextDone?.file, error.file, one.transcript());
+    } finally {
+      admin.close();
+      one.kill();
+    }
+
+    const store = openDatabase(url, { readonly: true });
+    try {
+      const files = listFiles(store, { sensor: SENSOR });
+      assert.equal(files.filter((file) => file.status === 'done').length, archives.length, 'every archive done');
+      assert.deepEqual(files.filter((file) => file.status !== 'done'), [], 'nothing failed or skipped');
+      // The context state the cut file had half counted was read again: the same scores as one scorer's.
+      assert.deepEqual(essence(queryAnomalies(store, { sensor: SENSOR })), essence(queryAnomalies(reference, { sensor: SENSOR })));
+      assert.deepEqual(entities(queryFindings(store, { sensor: SENSOR })), entities(queryFindings(reference, { sensor: SENSOR })));
+    } finally {
+      store.close();
+    }
+  });
+});
+
 /** The file a scorer has begun and not finished, by its log: null between files. */
 function inFile(one: ServiceProcess): string | null {
   const last = one.lines.findLast((line) => line.event === 'scoring' || line.event === 'file');

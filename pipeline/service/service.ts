@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { openDatabase, storeName } from '../../db/open-database.js';
 import { initBackend } from '../../model/backend.js';
 import { ModelStore } from '../../model/store.js';
@@ -46,6 +47,8 @@ export async function runService(options: ServiceOptions): Promise<void> {
   const lease = new SensorLease({ db, sensor: config.sensor, seconds: config.lease.seconds, onWait: (message) => log.info('lease', { message }) });
   // Read when the lease is taken: another scorer of this sensor may have moved it on meanwhile.
   let context: ContextKeeper | null = null;
+  // Files in a row that failed for the store's sake (or a bug's), not their own.
+  let failuresInARow = 0;
   const findings = new FindingsStage(config.findings);
   const stops: (() => Promise<void> | void)[] = [];
 
@@ -94,28 +97,31 @@ export async function runService(options: ServiceOptions): Promise<void> {
           queue.putBack(file);
           break;
         }
-        context = ContextKeeper.load(db, config.sensor, config.context.maxKeys);
-        if (context.problem !== null) log.error('context', { error: context.problem });
+        // Read when the lease is taken: another scorer of this sensor may have moved it on meanwhile.
+        context = null;
       }
-      const keeper = context!;
-      const step = await jobs.run(async (): Promise<'next' | 'no-model' | 'stopped'> => {
-        const scoring = await model.forNextFile(signal);
-        if (scoring === null) {
-          queue.putBack(file);
-          return signal.aborted ? 'stopped' : 'no-model';
-        }
-        // `scoring` is logged only for a file that is new (not seen before, not a duplicate), as its scoring begins.
-        const onStart = (): void => log.info('scoring', { file, model: scoring.version });
-        lease.working(file);
+      const step = await jobs.run(async (): Promise<'next' | 'no-model' | 'stopped' | 'retry'> => {
         let outcome: FileOutcome;
         try {
+          const scoring = await model.forNextFile(signal);
+          if (scoring === null) {
+            queue.putBack(file);
+            return signal.aborted ? 'stopped' : 'no-model';
+          }
+          if (context === null) {
+            context = ContextKeeper.load(db, config.sensor, config.context.maxKeys);
+            if (context.problem !== null) log.error('context', { error: context.problem });
+          }
+          // `scoring` is logged only for a file that is new (not seen before, not a duplicate), as its scoring begins.
+          const onStart = (): void => log.info('scoring', { file, model: scoring.version });
+          lease.working(file);
           outcome = await processFile(
             {
               db,
               sensor: config.sensor,
               tf: backend.tf,
               model: scoring,
-              context: keeper,
+              context,
               findings,
               lease: lease.lease,
               options: {
@@ -129,11 +135,24 @@ export async function runService(options: ServiceOptions): Promise<void> {
             file,
           );
         } catch (error) {
-          // Not the file's fault (those are outcomes): a database or code error. Nothing of the file
-          // was stored; it is tried again at the next start, and this one file does not stop the service.
-          log.error('file', { status: 'error', file, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-          return 'next';
+          // Not the file's fault (those are outcomes): the store failed (a lost connection, a full
+          // disk) or a bug. Nothing of the file was stored, and it is tried again (below).
+          failuresInARow++;
+          const givenUp = options.once === true && failuresInARow >= ONCE_TRIES;
+          const retry = givenUp ? {} : { retryInSeconds: retryPauseMs(failuresInARow) / 1000 };
+          log.error('file', { status: 'error', file, error: error instanceof Error ? (error.stack ?? error.message) : String(error), ...retry });
+          // The context state in memory may hold part of the file: it is read again from the store,
+          // and the lease let go meanwhile, so another scorer of this sensor may take over.
+          context = null;
+          lease.release();
+          if (givenUp) {
+            failuresInARow = 0;
+            return 'next';
+          }
+          queue.putBack(file);
+          return 'retry';
         }
+        failuresInARow = 0;
         if (outcome.status === 'aborted' && signal.aborted) return 'stopped';
         if (outcome.status === 'aborted' || outcome.status === 'lease-lost') {
           // Another scorer took the sensor while this file was scored: it is that scorer's now, and
@@ -149,6 +168,7 @@ export async function runService(options: ServiceOptions): Promise<void> {
         return 'next';
       });
       if (step === 'stopped') break;
+      if (step === 'retry') await pause(retryPauseMs(failuresInARow), signal);
       if (step === 'no-model') {
         if (options.once) break;
         log.info('waiting', { reason: 'no usable model yet: waiting for more archives', queued: queue.size });
@@ -165,6 +185,24 @@ export async function runService(options: ServiceOptions): Promise<void> {
     db.close();
     log.info('stopped', {});
   }
+}
+
+// A file that failed for the store's sake is tried again after a pause that doubles from a second
+// to five minutes: an outage or a failover of the store is ridden out, and a lasting fault is logged
+// every five minutes rather than in a tight loop. `--once` gives the file up after five tries in a
+// row (about half a minute), to be tried again at the next start, rather than never ending.
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 5 * 60_000;
+const ONCE_TRIES = 5;
+
+function retryPauseMs(failuresInARow: number): number {
+  return Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (failuresInARow - 1));
+}
+
+async function pause(ms: number, signal: AbortSignal): Promise<void> {
+  await sleep(ms, undefined, { signal }).catch((error: unknown) => {
+    if (!signal.aborted) throw error;
+  });
 }
 
 function logOutcome(log: Logger, outcome: FileOutcome): void {
