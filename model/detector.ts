@@ -20,8 +20,7 @@ export interface FittedDetector extends Detector {
 
 /**
  * Fits preprocessing on the training rows only, then trains the autoencoder with early stopping on
- * the validation rows, by `trainer` (`trainAutoencoderInWorker` trains it on another thread); with
- * `weights`, both as over the traffic the rows were sampled from.
+ * the validation rows; with `weights`, both as over the traffic the rows were sampled from.
  */
 export async function fitDetector(
   tf: Tf,
@@ -29,12 +28,11 @@ export async function fitDetector(
   validation: readonly ConnRecord[],
   preset: Preset,
   options: TrainOptions,
-  trainer: typeof trainAutoencoder = trainAutoencoder,
   weights?: SampleWeights,
 ): Promise<FittedDetector> {
   const preprocessor = Preprocessor.fit(train, preset, weights?.train);
   const width = preprocessor.width;
-  const trained = await trainer(tf, preprocessor.transform(train), preprocessor.transform(validation), width, options, weights === undefined ? undefined : rowWeights(weights));
+  const trained = await trainAutoencoder(tf, preprocessor.transform(train), preprocessor.transform(validation), width, options, weights === undefined ? undefined : rowWeights(weights));
   return { preprocessor, ...trained };
 }
 

@@ -75,13 +75,8 @@ export async function trainModel(tf: Tf, records: readonly ConnRecord[], options
   const weights = all === undefined ? null : { train: weightsOf(all, parts.train), validation: weightsOf(all, parts.validation), test: weightsOf(all, parts.test) };
   const fitWeights: SampleWeights | undefined = weights === null ? undefined : { train: weights.train, validation: weights.validation };
 
-  // The two autoencoders train at once, each on a worker thread: they are independent until their
-  // thresholds are combined, and the machine has two cores. On this thread, the per-connection one
-  // left its garbage in a heap that also holds the sample's records, where V8 let it pile up (about
-  // 150 MB over a 1M-row retrain) before collecting it; a worker's heap holds little else.
-  // tfjs-node already spreads its work over every core, and its native addon is not made to load
-  // in a second thread: with it, both models train here.
-  const trainer = tf.getBackend() === 'tensorflow' ? trainAutoencoder : trainAutoencoderInWorker;
+  // The context autoencoder trains on a worker thread while this one trains the per-connection
+  // one: the two are independent until their thresholds are combined, and the machine has two cores.
   const contextShares = options.context === undefined ? null : contextMatrices(options.context, records.length, parts);
   const stopContext = new AbortController();
   const contextFit =
@@ -98,7 +93,9 @@ export async function trainModel(tf: Tf, records: readonly ConnRecord[], options
             onEpoch: options.onContextEpoch ?? options.train.onEpoch,
             signal: options.train.signal === undefined ? stopContext.signal : AbortSignal.any([options.train.signal, stopContext.signal]),
           },
-          trainer,
+          // tfjs-node already spreads its work over every core, and its native addon is not made
+          // to load in a second thread: with it, both models train here.
+          tf.getBackend() === 'tensorflow' ? trainAutoencoder : trainAutoencoderInWorker,
           fitWeights,
         );
   // Marked as handled now: on an abort it rejects at once, while the main thread is still inside
@@ -106,7 +103,7 @@ export async function trainModel(tf: Tf, records: readonly ConnRecord[], options
   contextFit?.catch(() => undefined);
   let detector: FittedDetector;
   try {
-    detector = await fitDetector(tf, recordsOf(parts.train), validation, options.preset, { ...options.train, seed: options.seed }, trainer, fitWeights);
+    detector = await fitDetector(tf, recordsOf(parts.train), validation, options.preset, { ...options.train, seed: options.seed }, fitWeights);
   } catch (error) {
     stopContext.abort();
     await contextFit?.catch(() => undefined);

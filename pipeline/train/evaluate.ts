@@ -166,7 +166,7 @@ export async function trainAndScore(tf: Tf, benign: readonly Row[], test: readon
   const validation = validationOrder.map((i) => trained[i]!);
   const fitWeights: SampleWeights | undefined = weights === null ? undefined : { train: weightsOf(weights, fitOrder), validation: weightsOf(weights, validationOrder) };
   const recordsOf = (rows: readonly Row[]): ConnRecord[] => rows.map((r) => r.record);
-  const detector = await fitDetector(tf, recordsOf(fitRows), recordsOf(validation), options.preset, { ...options.train, seed: options.seed }, undefined, fitWeights);
+  const detector = await fitDetector(tf, recordsOf(fitRows), recordsOf(validation), options.preset, { ...options.train, seed: options.seed }, fitWeights);
   const connTrain = scoreRecords(tf, detector, recordsOf(trained));
   const conn = scoreRecords(tf, detector, recordsOf(test));
   detector.model.dispose();
