@@ -81,7 +81,7 @@ describe("a scorer's sensor lease", () => {
       // Needed at the first question, no longer at the second: the holder has finished the file meanwhile.
       const turn = await lease.acquire(new AbortController().signal, () => ++asked < 2);
       assert.equal(turn, 'not-needed');
-      assert.equal(asked, 2, 'asked before each try');
+      assert.equal(asked, 2, 'asked after each try that found the lease held');
       assert.equal(lease.held, false);
       assert.equal(sensorLeaseHolder(db, SENSOR), holder);
     }));

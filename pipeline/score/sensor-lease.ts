@@ -47,15 +47,14 @@ export class SensorLease {
    * Waits until this scorer holds the lease (`held`), trying every second: a holder that let it go
    * is followed at once, one that died once its lease expires, or at once when it was a process of
    * this host. `stopped` when `signal` aborts first. `not-needed` as soon as `stillNeeded` (asked
-   * before each try) says the turn is no longer wanted: the holder has scored the very file this
-   * scorer was waiting to score, say.
+   * whenever another scorer is found holding the lease) says the turn is no longer wanted: the
+   * holder has scored the very file this scorer was waiting to score, say.
    */
   async acquire(signal: AbortSignal, stillNeeded: () => boolean | Promise<boolean> = () => true): Promise<'held' | 'stopped' | 'not-needed'> {
     let told: string | null = null;
     while (!signal.aborted) {
       let waitingBecause: string;
       try {
-        if (!(await stillNeeded())) return 'not-needed';
         if (claimSensorLease(this.options.db, this.lease) || this.takeFromDeadHolder()) {
           this.lostController = new AbortController();
           this.timer = setInterval(() => this.renew(), this.periodMs());
@@ -63,6 +62,8 @@ export class SensorLease {
           this.timer.unref();
           return 'held';
         }
+        // Another scorer has it, and may have done what this one is waiting to do.
+        if (!(await stillNeeded())) return 'not-needed';
         waitingBecause = `sensor ${this.options.sensor}'s files are being scored by another scorer; waiting for its lease`;
       } catch (error) {
         // The store is down or unreachable: not this scorer's end; it tries again.
