@@ -45,7 +45,7 @@ export async function runService(options: ServiceOptions): Promise<void> {
   // Before the context state is read: rows from before sensors were named become this sensor's.
   const sensorNotices = startSensor(db, config.sensor);
   const lease = new SensorLease({ db, sensor: config.sensor, seconds: config.lease.seconds, onWait: (message) => log.info('lease', { message }) });
-  // Read when the lease is taken: another scorer of this sensor may have moved it on meanwhile.
+  // The sensor's context state: read from the store for the first file after each claim of the lease.
   let context: ContextKeeper | null = null;
   // Files in a row that failed for the store's sake (or a bug's), not their own.
   let failuresInARow = 0;
@@ -190,7 +190,7 @@ export async function runService(options: ServiceOptions): Promise<void> {
 // A file that failed for the store's sake is tried again after a pause that doubles from a second
 // to five minutes: an outage or a failover of the store is ridden out, and a lasting fault is logged
 // every five minutes rather than in a tight loop. `--once` gives the file up after five tries in a
-// row (about half a minute), to be tried again at the next start, rather than never ending.
+// row (15 s of pauses), to be tried again at the next start, rather than never ending.
 const RETRY_FIRST_MS = 1000;
 const RETRY_MAX_MS = 5 * 60_000;
 const ONCE_TRIES = 5;
