@@ -132,10 +132,11 @@ export class ServiceProcess {
   }
 
   /**
-   * Waits until the watcher is following the log directory. The `start` line comes BEFORE the
-   * watcher is ready (see the report of service.ts:49-55); the `model` line is logged when the first
-   * file is taken, after the watcher is ready, so it is the signal — the service must have been
-   * started with at least one archive present.
+   * Waits until the watcher is surely following the log directory: the `model` line, logged when
+   * the first file is taken, which is after the watcher is ready whatever the order of the lines
+   * before it (the service now starts watching before it lists the archives and logs `start`; the
+   * test of an archive that lands just after `start` is why a signal independent of it is kept).
+   * The service must have been started with at least one archive present and the sensor's lease free.
    */
   waitUntilWatching(): Promise<LogLine> {
     return this.waitFor("'model' line (the watcher is ready once the first archive is taken)", (line) => line.event === 'model');
