@@ -126,7 +126,7 @@ describe('a scorer whose store goes away', () => {
         await sleep(20);
       }
       const error = await failed;
-      assert.match(String(error.error), /terminating connection|connection/i, 'it failed for the store, and says so');
+      assert.match(String(error.error), /terminating connection due to administrator command|Connection terminated|connection to PostgreSQL was lost/, 'it failed for the store, and says so');
       assert.equal(error.retryInSeconds, 1, 'the first retry comes after a second');
       assert.deepEqual(await one.waitForExit('the scorer to finish', 300_000), { code: 0, signal: null }, one.transcript());
 
