@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { Db } from '../../db/connection.js';
-import { findByPathAndSha256, findDoneBySha256, mayKnowContent } from '../../db/files.js';
+import { findByPathAndSha256, findDoneBySha256, mayKnowContent, type FileRow } from '../../db/files.js';
 import { LeaseLostError } from '../../db/leases.js';
 import { recordFailedFile, recordScoredFile, recordSkippedFile, type HeldLease, type RecordedScore } from '../../db/record-file.js';
 import type { Tf } from '../../model/backend.js';
@@ -80,18 +80,10 @@ async function processFileOnce(context: ProcessContext, file: string): Promise<F
     if (recorded.status === 'already-seen') return { status: 'already-seen', file, fileId: recorded.fileId, previous: recorded.previous };
     return { status: 'failed', file, fileId: recorded.fileId, error };
   };
-  const stated = await statFile(file);
-  if (stated.status === 'unreadable') return failedUnread(stated.size, stated.error);
-
-  // Content the ledger may know (the same path and size, or a scored file of this very size) is
-  // hashed first, so that a restart's rescan or a renamed copy costs a hash, not a scoring. Any
-  // other file is new for certain: it is hashed in the read that scores it, one read in all.
-  let known: FileIdentity | null = null;
-  if (mayKnowContent(db, sensor, file, stated.size)) {
-    const identified = await hashedIdentity(file, stated.size, stated.modifiedMs);
-    if (identified.status === 'unreadable') return failedUnread(identified.size, identified.error);
-    known = identified.identity;
-    const seen = findByPathAndSha256(db, sensor, file, known.sha256);
+  const looked = await lookUp(db, sensor, file);
+  if (looked.status === 'unreadable') return failedUnread(looked.size, looked.error);
+  if (looked.status === 'known') {
+    const { identity: known, seen } = looked;
     if (seen !== undefined) return { status: 'already-seen', file, fileId: seen.id, previous: seen.status };
     const original = findDoneBySha256(db, sensor, known.sha256);
     if (original !== undefined) {
@@ -101,7 +93,7 @@ async function processFileOnce(context: ProcessContext, file: string): Promise<F
       return { status: 'skipped', file, fileId: recorded.fileId, duplicateOf: { id: original.id, path: original.path } };
     }
   }
-  const hash = known === null ? createHash('sha256') : null;
+  const hash = looked.status === 'new' ? createHash('sha256') : null;
 
   // From here on, a file that is not stored must not stay counted in the context state: each way
   // out that stores nothing (a throw included) sends the state back to its saved copy.
@@ -120,7 +112,7 @@ async function processFileOnce(context: ProcessContext, file: string): Promise<F
   if (outcome.status !== 'scored') keeper?.discard();
   if (outcome.status === 'aborted') return { status: 'aborted', file };
   const finishedAt = new Date().toISOString();
-  const identity: FileIdentity = known ?? { path: file, size: stated.size, modifiedMs: stated.modifiedMs, sha256: await newContentHash(file, hash!, outcome) };
+  const identity: FileIdentity = looked.status === 'known' ? looked.identity : { path: file, size: looked.size, modifiedMs: looked.modifiedMs, sha256: await newContentHash(file, hash!, outcome) };
   const base = { sensor, path: file, size: identity.size, sha256: identity.sha256, startedAt };
   // What was scored must be the content that was hashed, or the ledger would vouch for rows it never saw.
   const change = outcome.status === 'scored' ? await changeSince(identity) : null;
@@ -185,12 +177,33 @@ async function processFileOnce(context: ProcessContext, file: string): Promise<F
  * row of this path and size, no scored file of this size) is not hashed.
  */
 export async function inLedgerAlready(db: Db, sensor: string, file: string): Promise<boolean> {
+  const looked = await lookUp(db, sensor, file);
+  if (looked.status === 'known') return looked.seen !== undefined;
+  if (looked.status === 'new') return false;
+  // A file that cannot be read is recorded failed under its path alone, with no content.
+  return findByPathAndSha256(db, sensor, file, UNKNOWN_CONTENT) !== undefined;
+}
+
+/** What the ledger can say of a file before it is read to be scored. */
+type LookedUp =
+  | { status: 'unreadable'; size: number; error: string }
+  /** Content the ledger cannot know: new for certain, not hashed. */
+  | { status: 'new'; size: number; modifiedMs: number }
+  /** Hashed, and this path's latest row with this content, if any. */
+  | { status: 'known'; identity: FileIdentity; seen: FileRow | undefined };
+
+/**
+ * Content the ledger may know (the same path and size, or a scored file of this very size) is
+ * hashed first, so that a restart's rescan or a renamed copy costs a hash, not a scoring. Any other
+ * file is new for certain: it is hashed in the read that scores it, one read in all.
+ */
+async function lookUp(db: Db, sensor: string, file: string): Promise<LookedUp> {
   const stated = await statFile(file);
-  if (stated.status === 'unreadable') return findByPathAndSha256(db, sensor, file, UNKNOWN_CONTENT) !== undefined;
-  if (!mayKnowContent(db, sensor, file, stated.size)) return false;
+  if (stated.status === 'unreadable') return stated;
+  if (!mayKnowContent(db, sensor, file, stated.size)) return { status: 'new', size: stated.size, modifiedMs: stated.modifiedMs };
   const identified = await hashedIdentity(file, stated.size, stated.modifiedMs);
-  const sha256 = identified.status === 'identified' ? identified.identity.sha256 : UNKNOWN_CONTENT;
-  return findByPathAndSha256(db, sensor, file, sha256) !== undefined;
+  if (identified.status === 'unreadable') return identified;
+  return { status: 'known', identity: identified.identity, seen: findByPathAndSha256(db, sensor, file, identified.identity.sha256) };
 }
 
 /** The flagged rows, each counted into the file's activity as it is stored (the anomaly-cluster detector reads the counts). */
