@@ -15,6 +15,7 @@ import type { ConnRecord } from '../pipeline/read/conn-record.js';
 import { processFile } from '../pipeline/score/process-file.js';
 import { ContextState, DEFAULT_CONTEXT_LIMITS } from '../pipeline/context/context-state.js';
 import { ContextKeeper } from '../pipeline/score/context-keeper.js';
+import { contextThreadFor } from '../pipeline/context/context-thread.js';
 import { FindingsStage } from '../pipeline/findings/findings-stage.js';
 import { DEFAULT_FINDINGS } from '../pipeline/findings/findings-options.js';
 import { CONTEXT_FEATURE_NAMES, CONTEXT_WIDTH } from '../pipeline/context/context-features.js';
@@ -401,7 +402,8 @@ async function scoreEndToEnd(file: BenchFile, withContext: boolean, withFindings
     const started = performance.now();
     const context = withContext ? ContextKeeper.load(db, BENCH_SENSOR, DEFAULT_CONTEXT_LIMITS) : undefined;
     const findings = withFindings ? new FindingsStage(DEFAULT_FINDINGS) : undefined;
-    const outcome = await processFile({ db, sensor: BENCH_SENSOR, tf: backend.tf, model, context, findings, options: { mode: 'per-file', quantile: 0.95 } }, file.path);
+    const contextThread = withContext ? contextThreadFor(DEFAULTS.context.thread) : undefined;
+    const outcome = await processFile({ db, sensor: BENCH_SENSOR, tf: backend.tf, model, context, contextThread, findings, options: { mode: 'per-file', quantile: 0.95 } }, file.path).finally(() => contextThread?.close());
     const seconds = (performance.now() - started) / 1000;
     if (outcome.status !== 'done') throw new Error(`score: ${JSON.stringify(outcome)}`);
     if (outcome.flagged !== Math.ceil(0.05 * file.rows)) throw new Error(`score flagged ${outcome.flagged}, not the top 5% of ${file.rows}`);

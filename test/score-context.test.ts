@@ -14,6 +14,9 @@ import { initBackend, type Backend } from '../model/backend.js';
 import { disposeScoringModel, loadScoringModel, type ScoringModel } from '../model/load-scoring-model.js';
 import { ModelStore } from '../model/store.js';
 import { ContextKeeper } from '../pipeline/score/context-keeper.js';
+import { ContextThread } from '../pipeline/context/context-thread.js';
+import { FileActivity } from '../pipeline/findings/file-activity.js';
+import type { ConnRecord } from '../pipeline/read/conn-record.js';
 import { scoreFile } from '../pipeline/score/score-file.js';
 import { combinedScore } from '../model/combine.js';
 import { DEFAULT_SCORE_BATCH, scoreAll as scoreRows } from '../model/autoencoder.js';
@@ -126,11 +129,8 @@ describe('scoring with a context model', () => {
       const keeper = ContextKeeper.load(db, SENSOR, DEFAULT_CONTEXT_LIMITS);
       await scoreAll(db, keeper, files.slice(0, 1));
       const saved = readContextState(db, SENSOR)?.parts;
-      // A day of archives as one multi-member gzip, cut short at 60%: thousands of its rows are
-      // read (and counted, block by block) before the gzip stream ends.
-      const day = Buffer.concat(await Promise.all((await archivesIn(join(RITA, '2024-04-21'))).map((file) => readFile(file))));
-      const cut = join(scratch.dir, 'conn.03:00:00-04:00:00.log.gz');
-      await writeFile(cut, day.subarray(0, Math.floor(day.length * 0.6)));
+      // Thousands of its rows are read (and counted, block by block) before the gzip stream ends.
+      const cut = await dayInOneFile(0.6);
       const [failed] = await scoreAll(db, keeper, [cut]);
       assert.equal(failed?.status, 'failed', JSON.stringify(failed));
       assert.match(failed.status === 'failed' ? failed.error : '', /truncated|ends/i);
@@ -217,6 +217,134 @@ describe('scoring with a context model', () => {
     }
   });
 });
+
+describe('the context stage on a thread of its own', () => {
+  /** What a file left in the store: its anomalies, the sensor's findings and its saved context state. */
+  function stored(db: Db) {
+    return {
+      anomalies: files.map((file) => anomaliesOf(db, file).map(({ uid, score, connScore, contextScore, explanation }) => ({ uid, score, connScore, contextScore, explanation }))),
+      findings: queryFindings(db).map(({ id: _id, createdAt: _created, updatedAt: _updated, ...fields }) => fields),
+      state: readContextState(db, SENSOR)?.parts,
+    };
+  }
+
+  test('files scored with the context counted on a thread store the same anomalies, findings and context state, bit for bit, as on this thread', async () => {
+    const here = openDatabase(join(scratch.dir, 'counted-here.sqlite'));
+    const there = openDatabase(join(scratch.dir, 'counted-on-a-thread.sqlite'));
+    const thread = new ContextThread();
+    try {
+      const findings = new FindingsStage(DEFAULT_FINDINGS);
+      const hereKeeper = ContextKeeper.load(here, SENSOR, DEFAULT_CONTEXT_LIMITS);
+      const thereKeeper = ContextKeeper.load(there, SENSOR, DEFAULT_CONTEXT_LIMITS);
+      for (const file of files) {
+        const a = await processFile({ db: here, sensor: SENSOR, tf: backend.tf, model, context: hereKeeper, findings, options: OPTIONS }, file);
+        const b = await processFile({ db: there, sensor: SENSOR, tf: backend.tf, model, context: thereKeeper, contextThread: thread, findings, options: OPTIONS }, file);
+        assert.equal(a.status, 'done', JSON.stringify(a));
+        assert.equal(b.status, 'done', JSON.stringify(b));
+      }
+      const expected = stored(here);
+      assert.ok(expected.anomalies.every((rows) => rows.length > 0) && expected.findings.length > 0 && expected.state !== undefined);
+      assert.deepEqual(stored(there), expected);
+      assert.deepEqual(thereKeeper.state.sizes(), hereKeeper.state.sizes(), 'the state handed back is the one carried on');
+    } finally {
+      await thread.close();
+      here.close();
+      there.close();
+    }
+  });
+
+  test('a file that fails part-way gives the state back from the thread: the saved state is untouched and the next file scores as if it had never been met', async () => {
+    const db = openDatabase(join(scratch.dir, 'thread-failed.sqlite'));
+    const clean = openDatabase(join(scratch.dir, 'thread-clean.sqlite'));
+    const thread = new ContextThread();
+    try {
+      const keeper = ContextKeeper.load(db, SENSOR, DEFAULT_CONTEXT_LIMITS);
+      const score = (file: string) => processFile({ db, sensor: SENSOR, tf: backend.tf, model, context: keeper, contextThread: thread, options: OPTIONS }, file);
+      assert.equal((await score(files[0]!)).status, 'done');
+      const saved = readContextState(db, SENSOR)?.parts;
+      const cut = await dayInOneFile(0.6);
+      const failed = await score(cut);
+      assert.equal(failed.status, 'failed', JSON.stringify(failed));
+      assert.match(failed.status === 'failed' ? failed.error : '', /truncated|ends/i);
+      assert.deepEqual(readContextState(db, SENSOR)?.parts, saved, 'the saved state is untouched');
+      assert.equal((await score(files[1]!)).status, 'done');
+      await scoreAll(clean, ContextKeeper.load(clean, SENSOR, DEFAULT_CONTEXT_LIMITS), files.slice(0, 2));
+      assert.deepEqual(anomaliesOf(db, files[1]!).map((r) => r.score), anomaliesOf(clean, files[1]!).map((r) => r.score));
+    } finally {
+      await thread.close();
+      db.close();
+      clean.close();
+    }
+  });
+
+  test('a context thread that stops while it holds the state fails the file with that reason, and the next file scores on a new thread from the saved state', async () => {
+    const db = openDatabase(join(scratch.dir, 'thread-stopped.sqlite'));
+    const clean = openDatabase(join(scratch.dir, 'thread-stopped-clean.sqlite'));
+    const thread = new ContextThread();
+    try {
+      const keeper = ContextKeeper.load(db, SENSOR, DEFAULT_CONTEXT_LIMITS);
+      assert.equal((await processFile({ db, sensor: SENSOR, tf: backend.tf, model, context: keeper, contextThread: thread, options: OPTIONS }, files[0]!)).status, 'done');
+      const saved = readContextState(db, SENSOR)?.parts;
+      // The thread is stopped from inside the read, 5,000 rows in, while it holds the state.
+      const day = await dayInOneFile();
+      const stopping = new StopThreadAfter(5000, thread);
+      await assert.rejects(
+        processFile({ db, sensor: SENSOR, tf: backend.tf, model, context: keeper, contextThread: thread, findings: new FindingsGathering(stopping), options: OPTIONS }, day),
+        /the context thread (stopped|exited)/,
+      );
+      assert.ok(stopping.stopped, 'the thread was stopped part-way through the file');
+      assert.deepEqual(readContextState(db, SENSOR)?.parts, saved, 'nothing of the stopped file was saved');
+      assert.equal(listFiles(db).some((row) => row.path === day), false, 'and it is not in the ledger: it is scored again');
+      assert.equal((await processFile({ db, sensor: SENSOR, tf: backend.tf, model, context: keeper, contextThread: thread, options: OPTIONS }, day)).status, 'done');
+      await scoreAll(clean, ContextKeeper.load(clean, SENSOR, DEFAULT_CONTEXT_LIMITS), [files[0]!, day]);
+      assert.deepEqual(anomaliesOf(db, day).map((r) => r.score), anomaliesOf(clean, day).map((r) => r.score));
+      assert.deepEqual(readContextState(db, SENSOR)?.parts, readContextState(clean, SENSOR)?.parts);
+    } finally {
+      await thread.close();
+      db.close();
+      clean.close();
+    }
+  });
+});
+
+/** The findings stage, gathering each file's rows into `activity`: how a test sees the rows as they are scored. */
+class FindingsGathering extends FindingsStage {
+  constructor(private readonly activity: FileActivity) {
+    super(DEFAULT_FINDINGS);
+  }
+
+  override newActivity(): FileActivity {
+    return this.activity;
+  }
+}
+
+/** Stops `thread` once `rows` rows have been gathered: a thread dying mid-file, at a row chosen by the test. */
+class StopThreadAfter extends FileActivity {
+  stopped = false;
+
+  constructor(
+    private readonly rowsBeforeStop: number,
+    private readonly thread: ContextThread,
+  ) {
+    super();
+  }
+
+  override add(record: ConnRecord): void {
+    super.add(record);
+    if (this.rows === this.rowsBeforeStop) {
+      this.stopped = true;
+      void this.thread.close();
+    }
+  }
+}
+
+/** A day of archives as one multi-member gzip of some 40,000 rows; cut short at `share` of its bytes, thousands of its rows are read before the gzip stream ends. */
+async function dayInOneFile(share = 1): Promise<string> {
+  const day = Buffer.concat(await Promise.all((await archivesIn(join(RITA, '2024-04-21'))).map((file) => readFile(file))));
+  const file = join(scratch.dir, `conn.03:00:00-04:00:00.share-${share}.log.gz`);
+  await writeFile(file, day.subarray(0, Math.floor(day.length * share)));
+  return file;
+}
 
 describe('one read per new file', () => {
   test('a new file is hashed in the read that scores it: the ledger holds the SHA-256 of its bytes, gzip or plain', async () => {

@@ -1,7 +1,8 @@
 import type { ConnRecord } from '../read/conn-record.js';
-import { CONTEXT_WIDTH, FAILED_STATES } from './context-features.js';
+import { CONTEXT_WIDTH } from './context-features.js';
+import { channelNumber, failedFlag, type ContextInput } from './context-input.js';
 import { combineKeys, combineNumber, hashText, type Key64 } from './key-hash.js';
-import { KeyTable } from './key-table.js';
+import { KeyTable, type KeyTableParts } from './key-table.js';
 
 /** The most keys each table holds before it evicts its idle half. */
 export interface ContextLimits {
@@ -43,6 +44,14 @@ export const CONTEXT_TABLE_WIDTHS = { sources: SRC.width, destinations: DST.widt
 
 export type ContextTables = Record<keyof typeof CONTEXT_TABLE_WIDTHS, KeyTable>;
 
+/** A state as `handOver` gives it, for another thread to make the same state from (`ContextState.fromParts`). */
+export interface ContextStateParts {
+  limits: ContextLimits;
+  tables: Record<keyof ContextTables, KeyTableParts>;
+}
+
+const TABLE_NAMES = Object.keys(CONTEXT_TABLE_WIDTHS) as (keyof ContextTables)[];
+
 /**
  * What every source, destination, host pair and channel has been doing, updated one connection
  * at a time in the log's time (never the wall clock). `observe` updates the state with a
@@ -70,16 +79,57 @@ export class ContextState {
     };
   }
 
+  /** The state another thread handed over: its tables, taken over as they are. */
+  static fromParts(parts: ContextStateParts): ContextState {
+    const tables = {} as ContextTables;
+    for (const name of TABLE_NAMES) tables[name] = new KeyTable(CONTEXT_TABLE_WIDTHS[name], tableLimit(parts.limits, name), parts.tables[name]);
+    return new ContextState(parts.limits, tables);
+  }
+
+  /**
+   * The state's tables and limits for another thread, with the buffers to transfer: nothing is
+   * copied, and this state cannot be used until `takeBack` gives it tables again.
+   */
+  handOver(): { parts: ContextStateParts; buffers: ArrayBuffer[] } {
+    const tables = {} as ContextStateParts['tables'];
+    const buffers: ArrayBuffer[] = [];
+    for (const name of TABLE_NAMES) {
+      const handed = this.tables[name].handOver();
+      tables[name] = handed.parts;
+      buffers.push(...handed.buffers);
+    }
+    return { parts: { limits: { ...this.limits }, tables }, buffers };
+  }
+
+  /** Takes over the tables of `parts` (this state's, handed over and back): the state goes on from where the other thread left it. */
+  takeBack(parts: ContextStateParts): void {
+    for (const name of TABLE_NAMES) this.tables[name] = new KeyTable(CONTEXT_TABLE_WIDTHS[name], tableLimit(this.limits, name), parts.tables[name]);
+  }
+
   /** Counts `record` and writes its CONTEXT_WIDTH features at `out[offset …]`. */
   observe(record: ConnRecord, out: Float32Array, offset: number): void {
-    const ts = record.ts;
-    const failed = record.conn_state !== null && FAILED_STATES.has(record.conn_state) ? 1 : 0;
-    const bytesOut = record.orig_bytes ?? 0;
-    const bytesIn = record.resp_bytes ?? 0;
     hashText(record['id.orig_h'], this.src);
     hashText(record['id.resp_h'], this.dst);
+    this.count(record.ts, failedFlag(record), record.orig_bytes ?? 0, record.resp_bytes ?? 0, channelNumber(record), out, offset);
+  }
+
+  /** Counts every row of `input` and returns their features, rows × CONTEXT_WIDTH: what `observeAll` does for the same records. */
+  observeInput(input: ContextInput, out: Float32Array = new Float32Array(input.rows * CONTEXT_WIDTH)): Float32Array {
+    const { keys, ts, failed, bytesOut, bytesIn, channel } = input;
+    for (let i = 0; i < input.rows; i++) {
+      this.src.hi = keys[4 * i]!;
+      this.src.lo = keys[4 * i + 1]!;
+      this.dst.hi = keys[4 * i + 2]!;
+      this.dst.lo = keys[4 * i + 3]!;
+      this.count(ts[i]!, failed[i]!, bytesOut[i]!, bytesIn[i]!, channel[i]!, out, i * CONTEXT_WIDTH);
+    }
+    return out;
+  }
+
+  /** The state's update and the row's features, from the two address hashes already in `src` and `dst`. */
+  private count(ts: number, failed: number, bytesOut: number, bytesIn: number, channelNo: number, out: Float32Array, offset: number): void {
     combineKeys(this.src, this.dst, this.pair);
-    combineNumber(this.pair, record['id.resp_p'] * 4 + protoCode(record.proto), this.channel);
+    combineNumber(this.pair, channelNo, this.channel);
 
     // The channel: source → destination:port.
     const channels = this.tables.channels;
@@ -302,8 +352,9 @@ function variation(meanOfSquares: number, mean: number): number {
   return variance > 0 ? Math.sqrt(variance) / mean : 0;
 }
 
-function protoCode(proto: string): number {
-  return proto === 'tcp' ? 1 : proto === 'udp' ? 2 : proto === 'icmp' ? 3 : 0;
+/** The most keys `table` may hold under `limits`. */
+export function tableLimit(limits: Readonly<ContextLimits>, table: keyof ContextTables): number {
+  return table === 'sources' || table === 'destinations' ? limits.hosts : limits[table];
 }
 
 // The feature order above is CONTEXT_FEATURES' order; a mismatch is a bug worth failing loudly on.

@@ -36,7 +36,8 @@ export class KeyTable {
   private readonly rowWords: number;
   private readonly rowTimes: number;
 
-  constructor(width: number, maxKeys: number) {
+  /** An empty table, or with `parts` the table another thread handed over (see `handOver`). */
+  constructor(width: number, maxKeys: number, parts?: KeyTableParts) {
     if (!Number.isInteger(maxKeys) || maxKeys < 2) throw new Error(`KeyTable: maxKeys is ${maxKeys}; expected a whole number of at least 2`);
     this.width = width;
     this.maxKeys = maxKeys;
@@ -47,12 +48,29 @@ export class KeyTable {
     // zeroed buffer pages only as they are first written, so the unused end costs address space,
     // not memory, and the table never copies itself to grow (a doubling left up to half of its
     // memory unused, and held the old and new copies at once while it grew).
-    const buffer = new ArrayBuffer(maxKeys * this.rowBytes);
+    const buffer = parts?.rows ?? new ArrayBuffer(maxKeys * this.rowBytes);
     this.words = new Uint32Array(buffer);
     this.times = new Float64Array(buffer);
     this.stats = new Float32Array(buffer);
-    this.index = new Int32Array(indexSizeFor(maxKeys));
+    this.index = new Int32Array(parts?.index ?? new ArrayBuffer(4 * indexSizeFor(maxKeys)));
     this.mask = this.index.length - 1;
+    if (parts !== undefined) {
+      if (buffer.byteLength !== maxKeys * this.rowBytes || this.index.length !== indexSizeFor(maxKeys)) {
+        throw new Error(`KeyTable: handed ${buffer.byteLength} bytes of rows and ${this.index.length} index slots; a table of ${maxKeys} keys × ${width} statistics has ${maxKeys * this.rowBytes} and ${indexSizeFor(maxKeys)}`);
+      }
+      this.size = parts.size;
+      this.evicted = parts.evicted;
+    }
+  }
+
+  /**
+   * The table's memory and counts, for another thread to make the same table from (`new
+   * KeyTable(width, maxKeys, parts)`). Posted with `buffers` in the transfer list, nothing is
+   * copied, and this table can no longer be used: its arrays are detached.
+   */
+  handOver(): { parts: KeyTableParts; buffers: ArrayBuffer[] } {
+    const parts: KeyTableParts = { rows: this.words.buffer as ArrayBuffer, index: this.index.buffer as ArrayBuffer, size: this.size, evicted: this.evicted };
+    return { parts, buffers: [parts.rows, parts.index] };
   }
 
   /** The row of a key, or -1. */
@@ -165,6 +183,14 @@ export class KeyTable {
     this.size = kept;
     this.rebuildIndex();
   }
+}
+
+/** What `handOver` gives: the rows' and the index's buffers, and the counts that go with them. */
+export interface KeyTableParts {
+  rows: ArrayBuffer;
+  index: ArrayBuffer;
+  size: number;
+  evicted: number;
 }
 
 // The key (8 bytes), last seen (8) and first seen (8) come before the statistics.

@@ -1,4 +1,4 @@
-import { CONTEXT_TABLE_WIDTHS, ContextState, type ContextLimits, type ContextTables } from './context-state.js';
+import { CONTEXT_TABLE_WIDTHS, ContextState, tableLimit, type ContextLimits, type ContextTables } from './context-state.js';
 import { KeyTable } from './key-table.js';
 
 /**
@@ -49,7 +49,7 @@ export function decodeContextState(parts: readonly Uint8Array[], limits: Readonl
     const width = view.getUint32(at + 4, true);
     const evicted = view.getFloat64(at + 8, true);
     if (width !== CONTEXT_TABLE_WIDTHS[name]) throw new ContextStateError(`its ${name} table has ${width} statistics per key, this version keeps ${CONTEXT_TABLE_WIDTHS[name]}`);
-    const table = new KeyTable(width, limitOf(limits, name));
+    const table = new KeyTable(width, tableLimit(limits, name));
     const tableParts = parts.slice(1 + t * version.partsPerTable, 1 + (t + 1) * version.partsPerTable);
     version.restore(table, rows, tableParts, (bytes, size, what) => {
       if (bytes.length !== size) throw new ContextStateError(`its ${name} ${what} hold ${bytes.length} bytes, not ${size}`);
@@ -113,7 +113,3 @@ const VERSIONS: readonly Version[] = [
   },
 ];
 const TABLE_ORDER = ['sources', 'destinations', 'pairs', 'channels'] as const satisfies readonly (keyof ContextTables)[];
-
-function limitOf(limits: Readonly<ContextLimits>, name: keyof ContextTables): number {
-  return name === 'sources' || name === 'destinations' ? limits.hosts : name === 'pairs' ? limits.pairs : limits.channels;
-}

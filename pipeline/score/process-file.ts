@@ -6,6 +6,7 @@ import { recordFailedFile, recordScoredFile, recordSkippedFile, type HeldLease, 
 import type { Tf } from '../../model/backend.js';
 import type { ScoringModel } from '../../model/load-scoring-model.js';
 import type { ContextKeeper } from './context-keeper.js';
+import type { ContextThread } from '../context/context-thread.js';
 import type { DetectedFindings, FindingsStage } from '../findings/findings-stage.js';
 import type { FindingsWritten } from '../findings/record-findings.js';
 import type { FileActivity } from '../findings/file-activity.js';
@@ -49,6 +50,8 @@ export interface ProcessContext {
   options: ScoreOptions;
   /** The context state carried from file to file and saved with each stored file; without it, no context is counted. */
   context?: ContextKeeper;
+  /** Counts the context on a thread of its own while this one scores (with `context` only). */
+  contextThread?: ContextThread;
   /** Detects findings in each file and writes them with its results; without it, none are. */
   findings?: FindingsStage;
   /** The sensor's lease this scorer holds: each write checks it is still held (db/leases.ts). */
@@ -72,7 +75,7 @@ export async function processFile(context: ProcessContext, file: string): Promis
 }
 
 async function processFileOnce(context: ProcessContext, file: string): Promise<FileOutcome> {
-  const { db, sensor, tf, model, options, context: keeper, findings, lease } = context;
+  const { db, sensor, tf, model, options, context: keeper, contextThread, findings, lease } = context;
   const startedAt = new Date().toISOString();
   const failedUnread = (size: number, error: string): FileOutcome => {
     // The failed row's content is unknown: the path alone says it was met, and it is recorded once.
@@ -102,7 +105,7 @@ async function processFileOnce(context: ProcessContext, file: string): Promise<F
   let activity: FileActivity | undefined;
   try {
     activity = findings?.newActivity();
-    const withContext = keeper === undefined ? options : { ...options, context: { state: keeper.state, rewound: () => keeper.rewound() } };
+    const withContext = keeper === undefined ? options : { ...options, context: { state: keeper.state, rewound: () => keeper.rewound(), thread: contextThread } };
     outcome = await scoreFile(tf, model, file, { ...withContext, activity, onFileBytes: hash === null ? undefined : (chunk) => hash.update(chunk) });
     detected = activity === undefined || findings === undefined || outcome.status !== 'scored' ? null : findings.detect(activity, keeper?.state ?? null, model.version);
   } catch (error) {

@@ -7,6 +7,7 @@ import type { Tf } from '../../model/backend.js';
 import { topFraction } from '../../model/metrics.js';
 import { CONTEXT_FEATURE_NAMES, CONTEXT_WIDTH } from '../context/context-features.js';
 import type { ContextState } from '../context/context-state.js';
+import type { ContextThread } from '../context/context-thread.js';
 import type { ConnRecord } from '../read/conn-record.js';
 import { CandidateTable, type FlaggedConnection, type ScoredFeature } from './candidate-table.js';
 import { LogReadError } from '../read/log-read-error.js';
@@ -41,6 +42,8 @@ export interface ScoreOptions {
 export interface FileContext {
   state: ContextState;
   rewound: () => ContextState;
+  /** Counts the first read's rows on this thread while the rows are transformed and scored here; `state` is handed to it for the read. */
+  thread?: ContextThread;
 }
 
 export type ScoreOutcome =
@@ -81,7 +84,10 @@ const FIRST_CUT_ESTIMATE_AT = 4096;
 export async function scoreFile(tf: Tf, model: ScoringModel, file: string, options: ScoreOptions): Promise<ScoreOutcome> {
   const started = performance.now();
   const explainTop = options.explainTop ?? 3;
-  const scorer = new BlockScorer(tf, model, explainTop, options.context?.state ?? null, options.signal);
+  const fileContext = options.context;
+  const thread = fileContext?.thread;
+  const contextStage = fileContext === undefined ? null : thread === undefined ? countedHere(fileContext.state) : thread;
+  const scorer = new BlockScorer(tf, model, explainTop, contextStage, options.signal);
   const scores = new GrowableScores(await expectedRows(file));
   const featureNames = [...model.preprocessor.featureNames, ...CONTEXT_FEATURE_NAMES];
   const candidates = new CandidateTable(featureNames);
@@ -94,6 +100,7 @@ export async function scoreFile(tf: Tf, model: ScoringModel, file: string, optio
   const activity = options.activity;
   const reader = readConnLog(file, { badLines: options.badLines, onFileBytes: options.onFileBytes });
   options.onStart?.();
+  if (thread !== undefined) thread.begin(fileContext!.state);
   try {
     await scorer.scoreStream(
       reader,
@@ -114,6 +121,9 @@ export async function scoreFile(tf: Tf, model: ScoringModel, file: string, optio
     if (error instanceof LogReadError) return { status: 'failed', error, seconds: since(started) };
     if (error instanceof Aborted) return { status: 'aborted' };
     throw error;
+  } finally {
+    // The state comes back whatever happened to the read: the caller saves it or sends it back to its saved copy.
+    if (thread !== undefined) await thread.end();
   }
   if (options.signal?.aborted) return { status: 'aborted' };
 
@@ -138,7 +148,7 @@ export async function scoreFile(tf: Tf, model: ScoringModel, file: string, optio
       // The context of each row as it was when first read: replayed from the state before the file.
       // The read stops after the last missing row: they are mostly early ones, scored before the
       // running cut had settled (a fresh context state warming up, say).
-      const again = new BlockScorer(tf, model, explainTop, options.context?.rewound() ?? null, options.signal, missing);
+      const again = new BlockScorer(tf, model, explainTop, fileContext === undefined ? null : countedHere(fileContext.rewound()), options.signal, missing);
       try {
         await again.scoreStream(readConnLog(file, { badLines: options.badLines }), (index, score, record, explain, conn, context) => {
           fetched.add(index, score, record, explain(), conn, context);
@@ -186,6 +196,17 @@ function* rowsAt(indices: Uint32Array, candidates: CandidateTable, fetched: Cand
   }
 }
 
+/** Counts a block's rows into the context state and gives their features, rows × CONTEXT_WIDTH: here, or on a `ContextThread`. */
+interface ContextStage {
+  observe(block: readonly ConnRecord[]): Float32Array | Promise<Float32Array>;
+}
+
+/** The context stage on this thread, its features written into one block's buffer. */
+function countedHere(state: ContextState): ContextStage {
+  const out = new Float32Array(BLOCK_ROWS * CONTEXT_WIDTH);
+  return { observe: (block) => state.observeAll(block, out.subarray(0, block.length * CONTEXT_WIDTH)) };
+}
+
 /** What BlockScorer knows of the row it is handing on. */
 interface CurrentRow {
   conn: Scores | null;
@@ -211,7 +232,6 @@ type RowSink = (index: number, score: number, record: ConnRecord, explain: () =>
 class BlockScorer {
   private readonly width: number;
   private readonly input: Float32Array;
-  private readonly contextRaw: Float32Array;
   private readonly contextInput: Float32Array | null;
   private block: ConnRecord[] = [];
   private rowIndex = 0;
@@ -226,14 +246,13 @@ class BlockScorer {
     private readonly tf: Tf,
     private readonly model: ScoringModel,
     private readonly explainTop: number,
-    private readonly context: ContextState | null,
+    private readonly context: ContextStage | null,
     private readonly signal?: AbortSignal,
     /** Row indices (ascending) to hand on, the stream ending after the last; all rows when absent. */
     private readonly only?: Uint32Array,
   ) {
     this.width = model.preprocessor.width;
     this.input = new Float32Array(BLOCK_ROWS * this.width);
-    this.contextRaw = new Float32Array(context === null ? 0 : BLOCK_ROWS * CONTEXT_WIDTH);
     this.contextInput = context !== null && model.context !== null ? new Float32Array(BLOCK_ROWS * CONTEXT_WIDTH) : null;
   }
 
@@ -246,14 +265,14 @@ class BlockScorer {
       for (const record of batch) {
         this.block.push(record);
         if (this.block.length === BLOCK_ROWS) {
-          this.flush(sink);
+          await this.flush(sink);
           afterBlock(this.rowIndex);
           // Leaving the loop closes the file.
           if (this.passedLastWanted()) return;
         }
       }
     }
-    this.flush(sink);
+    await this.flush(sink);
     afterBlock(this.rowIndex);
   }
 
@@ -261,14 +280,16 @@ class BlockScorer {
     return this.only !== undefined && this.nextWanted >= this.only.length;
   }
 
-  private flush(sink: RowSink): void {
+  private async flush(sink: RowSink): Promise<void> {
     if (this.signal?.aborted) throw new Aborted();
     const rows = this.block.length;
     if (rows === 0) return;
     const { preprocessor, model } = this.model;
+    // Sent first: on a context thread, the block is counted there while it is transformed and scored here.
+    const counted = this.context?.observe(this.block) ?? null;
     const x = preprocessor.transform(this.block, this.input.subarray(0, rows * this.width));
     const conn = scoreAll(this.tf, model, x, rows, this.width, DEFAULT_SCORE_BATCH);
-    const raw = this.context?.observeAll(this.block, this.contextRaw.subarray(0, rows * CONTEXT_WIDTH)) ?? null;
+    const raw = counted === null ? null : await counted;
     const contextModel = this.model.context;
     const context =
       raw !== null && contextModel !== null && this.contextInput !== null

@@ -11,6 +11,7 @@ import type { Preset } from '../../preprocess/feature-spec.js';
 import { PRESETS, type PresetName } from '../../preprocess/presets.js';
 import { DEFAULT_BAD_LINE_POLICY, type BadLinePolicy } from '../read/read-conn-log.js';
 import { DEFAULT_CONTEXT_LIMITS, type ContextLimits } from '../context/context-state.js';
+import { CONTEXT_THREAD_SETTINGS } from '../context/context-thread.js';
 import { DEFAULT_FINDINGS } from '../findings/findings-options.js';
 import { parseCidr } from '../findings/surroundings.js';
 import { isAddressOrNetwork } from '../findings/allow-list.js';
@@ -132,8 +133,12 @@ const CONFIG_SCHEMA = z.strictObject({
    * third of this, and another takes over this long after it dies (docs/scale-out.md).
    */
   lease: z.strictObject({ seconds: wholeFrom(2, 3600) }),
-  /** The most keys each context table holds before it evicts its idle half. */
-  context: z.strictObject({ maxKeys: z.strictObject({ hosts: wholeFrom(2), pairs: wholeFrom(2), channels: wholeFrom(2) }) }),
+  context: z.strictObject({
+    /** The most keys each context table holds before it evicts its idle half. */
+    maxKeys: z.strictObject({ hosts: wholeFrom(2), pairs: wholeFrom(2), channels: wholeFrom(2) }),
+    /** Count the context on a thread of its own beside scoring: "auto" does where the process may use two cores or more. */
+    thread: oneOf(CONTEXT_THREAD_SETTINGS),
+  }),
   /** What the findings detectors look for: see pipeline/findings/. */
   findings: FINDINGS_SCHEMA,
   /** The dashboard (`serve`, `watch --serve`): where it listens, and the token it asks for. */
@@ -179,7 +184,7 @@ export const DEFAULTS: Readonly<Config> = deepFreeze({
   // Longer than the longest stretch a scorer writes without renewing (a 10M-row file's transaction
   // holds its thread for some seconds); short enough that a dead scorer's files wait half a minute.
   lease: { seconds: 30 },
-  context: { maxKeys: { ...DEFAULT_CONTEXT_LIMITS } },
+  context: { maxKeys: { ...DEFAULT_CONTEXT_LIMITS }, thread: 'auto' },
   findings: structuredClone(DEFAULT_FINDINGS),
   serve: { host: '127.0.0.1', port: 8080, token: '' },
 });
