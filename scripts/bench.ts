@@ -15,7 +15,7 @@ import type { ConnRecord } from '../pipeline/read/conn-record.js';
 import { processFile } from '../pipeline/score/process-file.js';
 import { ContextState, DEFAULT_CONTEXT_LIMITS } from '../pipeline/context/context-state.js';
 import { ContextKeeper } from '../pipeline/score/context-keeper.js';
-import { contextThreadFor } from '../pipeline/context/context-thread.js';
+import { contextThreadFor, type ContextThreadSetting } from '../pipeline/context/context-thread.js';
 import { FindingsStage } from '../pipeline/findings/findings-stage.js';
 import { DEFAULT_FINDINGS } from '../pipeline/findings/findings-options.js';
 import { CONTEXT_FEATURE_NAMES, CONTEXT_WIDTH } from '../pipeline/context/context-features.js';
@@ -78,6 +78,8 @@ type CaseName =
   | 'retrain-1m'
   | 'score-e2e-1m'
   | 'score-e2e-1m-context'
+  | 'score-e2e-1m-context-no-thread'
+  | 'score-e2e-1m-context-taskset-0'
   | 'score-e2e-1m-findings'
   | 'score-e2e-10m-context'
   | 'seed-peer'
@@ -125,6 +127,9 @@ const CASES: readonly BenchCase[] = [
   { name: 'retrain-1m', file: FILES['1m'], run: retrainCase },
   { name: 'score-e2e-1m', file: FILES['1m'], run: (file) => scoreEndToEnd(file, false) },
   { name: 'score-e2e-1m-context', file: FILES['1m'], run: (file) => scoreEndToEnd(file, true) },
+  { name: 'score-e2e-1m-context-no-thread', file: FILES['1m'], run: (file) => scoreEndToEnd(file, true, false, 'sqlite', 'off') },
+  // Spawned under `taskset -c 0` (see `spawnCase`): one core, where "auto" starts no context thread.
+  { name: 'score-e2e-1m-context-taskset-0', file: FILES['1m'], run: (file) => scoreEndToEnd(file, true) },
   { name: 'score-e2e-1m-findings', file: FILES['1m'], run: (file) => scoreEndToEnd(file, true, true) },
   { name: 'score-e2e-10m', file: FILES['10m'], run: (file) => scoreEndToEnd(file, false) },
   { name: 'score-e2e-10m-context', file: FILES['10m'], run: (file) => scoreEndToEnd(file, true) },
@@ -146,6 +151,8 @@ const DEFAULT_CASES: readonly CaseName[] = [
   'score-wasm',
   'score-e2e-1m',
   'score-e2e-1m-context',
+  'score-e2e-1m-context-no-thread',
+  'score-e2e-1m-context-taskset-0',
   'score-e2e-1m-findings',
   'score-e2e-1m-context-postgres',
   'catch-up-1-scorer',
@@ -157,6 +164,8 @@ const REFERENCE_CASE: CaseName = 'split-tabs';
 // target is end-to-end scoring with context at 3.6 times its rows/s, measured in the same run.
 const PEER_CASE: CaseName = 'seed-peer';
 const PEER_TARGET_RATIO = 3.6;
+// With the one core `taskset -c 0` leaves, so that scoring does not starve a busy sensor host.
+const ONE_CORE_TARGET_ROWS_PER_SECOND = 250_000;
 const PEER_SCRIPT = join(process.env.ZEEK_ANOMALY_SHARED_DATA === undefined ? join(ROOT, '..', 'shared') : dirname(process.env.ZEEK_ANOMALY_SHARED_DATA), 'bench', 'seed_peer.py');
 // Debian's Python, where python3-pandas lives (../shared/bench/README.md), not another on the PATH.
 const PEER_PYTHON = '/usr/bin/python3';
@@ -379,7 +388,7 @@ async function retrainCase(file: BenchFile): Promise<{ rows: number; seconds: nu
  * this process starts, with PostgreSQL's default durability) with a model trained (once, cached) on
  * a sample of the 1M file: hashing, reading, featurising, scoring, the exact top 5% and the insert.
  */
-async function scoreEndToEnd(file: BenchFile, withContext: boolean, withFindings = false, engine: Engine = 'sqlite'): Promise<Measured> {
+async function scoreEndToEnd(file: BenchFile, withContext: boolean, withFindings = false, engine: Engine = 'sqlite', thread: ContextThreadSetting = DEFAULTS.context.thread): Promise<Measured> {
   const backend = await initBackend({ prefer: 'wasm' });
   const store = new ModelStore({ dataDir: join(OUTPUT_DIR, withContext ? 'model-for-scoring-context' : 'model-for-scoring') });
   if ((await store.activeVersion()) === null) {
@@ -402,7 +411,7 @@ async function scoreEndToEnd(file: BenchFile, withContext: boolean, withFindings
     const started = performance.now();
     const context = withContext ? ContextKeeper.load(db, BENCH_SENSOR, DEFAULT_CONTEXT_LIMITS) : undefined;
     const findings = withFindings ? new FindingsStage(DEFAULT_FINDINGS) : undefined;
-    const contextThread = withContext ? contextThreadFor(DEFAULTS.context.thread) : undefined;
+    const contextThread = withContext ? contextThreadFor(thread) : undefined;
     const outcome = await processFile({ db, sensor: BENCH_SENSOR, tf: backend.tf, model, context, contextThread, findings, options: { mode: 'per-file', quantile: 0.95 } }, file.path).finally(() => contextThread?.close());
     const seconds = (performance.now() - started) / 1000;
     if (outcome.status !== 'done') throw new Error(`score: ${JSON.stringify(outcome)}`);
@@ -524,7 +533,9 @@ async function runChild(name: string): Promise<void> {
 
 function spawnCase(name: CaseName): Promise<ChildResult | { skipped: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, ...SERVICE_NODE_FLAGS, SCRIPT, '--child', name], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const node = [process.execPath, ...process.execArgv, ...SERVICE_NODE_FLAGS, SCRIPT, '--child', name];
+    const [command, ...args] = name.endsWith('-taskset-0') ? ['taskset', '-c', '0', ...node] : node;
+    const child = spawn(command!, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (data: string) => (out += data));
@@ -663,7 +674,7 @@ async function runParent(args: string[], runs: number, selected: readonly BenchC
     `- command: \`${['node', relative(process.cwd(), SCRIPT), ...args].join(' ')}\``,
     ...[...skipped].map(([name, why]) => `- ${name}: skipped: ${why}`),
     ...peerLines(summaries),
-    ...fleetLines(summaries),
+    ...pairedCaseLines(summaries),
     '',
   ].join('\n');
   console.log(`\n${report}`);
@@ -695,8 +706,8 @@ function peerLines(summaries: readonly CaseSummary[]): string[] {
 // Issue 13's targets: PostgreSQL at 70% or more of SQLite's rows/s; three scorers faster than one.
 const POSTGRES_TARGET_RATIO = 0.7;
 
-/** The PostgreSQL store against SQLite, and three scorers against one, each pair from this run. */
-function fleetLines(summaries: readonly CaseSummary[]): string[] {
+/** Cases set against each other, each pair from this run: PostgreSQL against SQLite, the context thread against none, one core against the target, three scorers against one. */
+function pairedCaseLines(summaries: readonly CaseSummary[]): string[] {
   const named = (name: CaseName): CaseSummary | undefined => summaries.find((s) => s.name === name);
   const lines: string[] = [];
   const sqlite = named('score-e2e-1m-context');
@@ -706,6 +717,14 @@ function fleetLines(summaries: readonly CaseSummary[]): string[] {
     lines.push(
       `- score-e2e-1m-context-postgres against score-e2e-1m-context: ${thousands(postgres.rowsPerSecond)} / ${thousands(sqlite.rowsPerSecond)} rows/s = ${ratio.toFixed(2)}× (target ≥ ${POSTGRES_TARGET_RATIO}×: ${ratio >= POSTGRES_TARGET_RATIO ? 'met' : 'NOT met'})`,
     );
+  }
+  const here = named('score-e2e-1m-context-no-thread');
+  if (sqlite !== undefined && here !== undefined) {
+    lines.push(`- score-e2e-1m-context (context thread: auto) against score-e2e-1m-context-no-thread: ${(sqlite.rowsPerSecond / here.rowsPerSecond).toFixed(2)}× the rows/s`);
+  }
+  const oneCore = named('score-e2e-1m-context-taskset-0');
+  if (oneCore !== undefined) {
+    lines.push(`- score-e2e-1m-context-taskset-0: ${thousands(oneCore.rowsPerSecond)} rows/s on one core (target ≥ ${thousands(ONE_CORE_TARGET_ROWS_PER_SECOND)}: ${oneCore.rowsPerSecond >= ONE_CORE_TARGET_ROWS_PER_SECOND ? 'met' : 'NOT met'})`);
   }
   const one = named('catch-up-1-scorer');
   const three = named('catch-up-3-scorers');
