@@ -82,6 +82,7 @@ type CaseName =
   | 'score-e2e-1m-context-taskset-0'
   | 'score-e2e-1m-findings'
   | 'score-e2e-10m-context'
+  | 'score-e2e-10m-context-no-thread'
   | 'seed-peer'
   | 'score-e2e-10m'
   | 'score-e2e-1m-context-postgres'
@@ -133,6 +134,7 @@ const CASES: readonly BenchCase[] = [
   { name: 'score-e2e-1m-findings', file: FILES['1m'], run: (file) => scoreEndToEnd(file, true, true) },
   { name: 'score-e2e-10m', file: FILES['10m'], run: (file) => scoreEndToEnd(file, false) },
   { name: 'score-e2e-10m-context', file: FILES['10m'], run: (file) => scoreEndToEnd(file, true) },
+  { name: 'score-e2e-10m-context-no-thread', file: FILES['10m'], run: (file) => scoreEndToEnd(file, true, false, 'sqlite', 'off') },
   { name: 'seed-peer', file: FILES['1m'], run: seedPeer },
   { name: 'score-e2e-1m-context-postgres', file: FILES['1m'], run: (file) => scoreEndToEnd(file, true, false, 'postgres') },
   { name: 'catch-up-1-scorer', file: FILES['1m'], run: () => catchUp(1) },
@@ -736,7 +738,7 @@ function pairedCaseLines(summaries: readonly CaseSummary[]): string[] {
 }
 
 function selectCases(only: string | undefined, large: boolean): BenchCase[] {
-  const names: string[] = only === undefined ? [...DEFAULT_CASES, ...(large ? ['reader-tsv-gz-10m', 'score-e2e-10m', 'score-e2e-10m-context'] : [])] : only.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const names: string[] = only === undefined ? [...DEFAULT_CASES, ...(large ? ['reader-tsv-gz-10m', 'score-e2e-10m', 'score-e2e-10m-context', 'score-e2e-10m-context-no-thread'] : [])] : only.split(',').map((n) => n.trim()).filter((n) => n !== '');
   return names.map((name) => {
     const bench = CASES.find((c) => c.name === name);
     if (bench === undefined) throw new Error(`--only: unknown case '${name}'; the cases are ${CASES.map((c) => c.name).join(', ')}`);

@@ -287,6 +287,8 @@ class BlockScorer {
     const { preprocessor, model } = this.model;
     // Sent first: on a context thread, the block is counted there while it is transformed and scored here.
     const counted = this.context?.observe(this.block) ?? null;
+    // Awaited below; marked as handled now, so that a throw in between cannot leave a failed thread's rejection unhandled.
+    if (counted instanceof Promise) counted.catch(() => undefined);
     const x = preprocessor.transform(this.block, this.input.subarray(0, rows * this.width));
     const conn = scoreAll(this.tf, model, x, rows, this.width, DEFAULT_SCORE_BATCH);
     const raw = counted === null ? null : await counted;
