@@ -161,6 +161,11 @@ describe('config errors name the source and key, the value, and what is allowed'
     assertRefused({ file }, `config file ${file}, key 'retrain.sampling': "random" is not one of the allowed values; allowed: "uniform" or "stratified"`, 'file');
   });
 
+  test('a context thread setting that is not one is refused, listing the settings', async () => {
+    const file = await configFile('thread.json', { context: { thread: 'maybe' } });
+    assertRefused({ file }, `config file ${file}, key 'context.thread': "maybe" is not one of the allowed values; allowed: "auto", "on" or "off"`, 'file');
+  });
+
   test('an unknown threshold mode in the environment lists the modes', () => {
     assertRefused(
       { env: { ZEEK_ANOMALY_THRESHOLD_MODE: 'top' } },
