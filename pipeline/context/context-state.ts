@@ -81,9 +81,7 @@ export class ContextState {
 
   /** The state another thread handed over: its tables, taken over as they are. */
   static fromParts(parts: ContextStateParts): ContextState {
-    const tables = {} as ContextTables;
-    for (const name of TABLE_NAMES) tables[name] = new KeyTable(CONTEXT_TABLE_WIDTHS[name], tableLimit(parts.limits, name), parts.tables[name]);
-    return new ContextState(parts.limits, tables);
+    return new ContextState(parts.limits, tablesFrom(parts.limits, parts.tables));
   }
 
   /**
@@ -103,7 +101,7 @@ export class ContextState {
 
   /** Takes over the tables of `parts` (this state's, handed over and back): the state goes on from where the other thread left it. */
   takeBack(parts: ContextStateParts): void {
-    for (const name of TABLE_NAMES) this.tables[name] = new KeyTable(CONTEXT_TABLE_WIDTHS[name], tableLimit(this.limits, name), parts.tables[name]);
+    Object.assign(this.tables, tablesFrom(this.limits, parts.tables));
   }
 
   /** Counts `record` and writes its CONTEXT_WIDTH features at `out[offset …]`. */
@@ -350,6 +348,13 @@ function variation(meanOfSquares: number, mean: number): number {
   if (mean <= 0) return 0;
   const variance = meanOfSquares - mean * mean;
   return variance > 0 ? Math.sqrt(variance) / mean : 0;
+}
+
+/** The tables handed over as `parts`, each taken over as it is. */
+function tablesFrom(limits: Readonly<ContextLimits>, parts: ContextStateParts['tables']): ContextTables {
+  const tables = {} as ContextTables;
+  for (const name of TABLE_NAMES) tables[name] = new KeyTable(CONTEXT_TABLE_WIDTHS[name], tableLimit(limits, name), parts[name]);
+  return tables;
 }
 
 /** The most keys `table` may hold under `limits`. */
