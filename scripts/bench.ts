@@ -15,7 +15,7 @@ import type { ConnRecord } from '../pipeline/read/conn-record.js';
 import { processFile } from '../pipeline/score/process-file.js';
 import { ContextState, DEFAULT_CONTEXT_LIMITS } from '../pipeline/context/context-state.js';
 import { ContextKeeper } from '../pipeline/score/context-keeper.js';
-import { contextThreadFor, type ContextThreadSetting } from '../pipeline/context/context-thread.js';
+import { readThreadFor, type ReadThreadSetting } from '../pipeline/score/read-thread.js';
 import { FindingsStage } from '../pipeline/findings/findings-stage.js';
 import { DEFAULT_FINDINGS } from '../pipeline/findings/findings-options.js';
 import { CONTEXT_FEATURE_NAMES, CONTEXT_WIDTH } from '../pipeline/context/context-features.js';
@@ -129,7 +129,7 @@ const CASES: readonly BenchCase[] = [
   { name: 'score-e2e-1m', file: FILES['1m'], run: (file) => scoreEndToEnd(file, false) },
   { name: 'score-e2e-1m-context', file: FILES['1m'], run: (file) => scoreEndToEnd(file, true) },
   { name: 'score-e2e-1m-context-no-thread', file: FILES['1m'], run: (file) => scoreEndToEnd(file, true, false, 'sqlite', 'off') },
-  // Spawned under `taskset -c 0` (see `spawnCase`): one core, where "auto" starts no context thread.
+  // Spawned under `taskset -c 0` (see `spawnCase`): one core, where "auto" starts no read thread.
   { name: 'score-e2e-1m-context-taskset-0', file: FILES['1m'], run: (file) => scoreEndToEnd(file, true) },
   { name: 'score-e2e-1m-findings', file: FILES['1m'], run: (file) => scoreEndToEnd(file, true, true) },
   { name: 'score-e2e-10m', file: FILES['10m'], run: (file) => scoreEndToEnd(file, false) },
@@ -390,7 +390,7 @@ async function retrainCase(file: BenchFile): Promise<{ rows: number; seconds: nu
  * this process starts, with PostgreSQL's default durability) with a model trained (once, cached) on
  * a sample of the 1M file: hashing, reading, featurising, scoring, the exact top 5% and the insert.
  */
-async function scoreEndToEnd(file: BenchFile, withContext: boolean, withFindings = false, engine: Engine = 'sqlite', thread: ContextThreadSetting = DEFAULTS.context.thread): Promise<Measured> {
+async function scoreEndToEnd(file: BenchFile, withContext: boolean, withFindings = false, engine: Engine = 'sqlite', thread: ReadThreadSetting = DEFAULTS.read.thread): Promise<Measured> {
   const backend = await initBackend({ prefer: 'wasm' });
   const store = new ModelStore({ dataDir: join(OUTPUT_DIR, withContext ? 'model-for-scoring-context' : 'model-for-scoring') });
   if ((await store.activeVersion()) === null) {
@@ -413,8 +413,8 @@ async function scoreEndToEnd(file: BenchFile, withContext: boolean, withFindings
     const started = performance.now();
     const context = withContext ? ContextKeeper.load(db, BENCH_SENSOR, DEFAULT_CONTEXT_LIMITS) : undefined;
     const findings = withFindings ? new FindingsStage(DEFAULT_FINDINGS) : undefined;
-    const contextThread = withContext ? contextThreadFor(thread) : undefined;
-    const outcome = await processFile({ db, sensor: BENCH_SENSOR, tf: backend.tf, model, context, contextThread, findings, options: { mode: 'per-file', quantile: 0.95 } }, file.path).finally(() => contextThread?.close());
+    const readThread = readThreadFor(thread);
+    const outcome = await processFile({ db, sensor: BENCH_SENSOR, tf: backend.tf, model, context, readThread, findings, options: { mode: 'per-file', quantile: 0.95 } }, file.path).finally(() => readThread?.close());
     const seconds = (performance.now() - started) / 1000;
     if (outcome.status !== 'done') throw new Error(`score: ${JSON.stringify(outcome)}`);
     if (outcome.flagged !== Math.ceil(0.05 * file.rows)) throw new Error(`score flagged ${outcome.flagged}, not the top 5% of ${file.rows}`);
@@ -708,7 +708,7 @@ function peerLines(summaries: readonly CaseSummary[]): string[] {
 // Issue 13's targets: PostgreSQL at 70% or more of SQLite's rows/s; three scorers faster than one.
 const POSTGRES_TARGET_RATIO = 0.7;
 
-/** Cases set against each other, each pair from this run: PostgreSQL against SQLite, the context thread against none, one core against the target, three scorers against one. */
+/** Cases set against each other, each pair from this run: PostgreSQL against SQLite, the read thread against none, one core against the target, three scorers against one. */
 function pairedCaseLines(summaries: readonly CaseSummary[]): string[] {
   const named = (name: CaseName): CaseSummary | undefined => summaries.find((s) => s.name === name);
   const lines: string[] = [];
@@ -722,7 +722,7 @@ function pairedCaseLines(summaries: readonly CaseSummary[]): string[] {
   }
   const here = named('score-e2e-1m-context-no-thread');
   if (sqlite !== undefined && here !== undefined) {
-    lines.push(`- score-e2e-1m-context (context thread: auto) against score-e2e-1m-context-no-thread: ${(sqlite.rowsPerSecond / here.rowsPerSecond).toFixed(2)}× the rows/s`);
+    lines.push(`- score-e2e-1m-context (read thread: auto) against score-e2e-1m-context-no-thread: ${(sqlite.rowsPerSecond / here.rowsPerSecond).toFixed(2)}× the rows/s`);
   }
   const oneCore = named('score-e2e-1m-context-taskset-0');
   if (oneCore !== undefined) {

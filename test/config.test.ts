@@ -161,9 +161,14 @@ describe('config errors name the source and key, the value, and what is allowed'
     assertRefused({ file }, `config file ${file}, key 'retrain.sampling': "random" is not one of the allowed values; allowed: "uniform" or "stratified"`, 'file');
   });
 
-  test('a context thread setting that is not one is refused, listing the settings', async () => {
-    const file = await configFile('thread.json', { context: { thread: 'maybe' } });
-    assertRefused({ file }, `config file ${file}, key 'context.thread': "maybe" is not one of the allowed values; allowed: "auto", "on" or "off"`, 'file');
+  test('a read thread setting that is not one is refused, listing the settings', async () => {
+    const file = await configFile('thread.json', { read: { thread: 'maybe' } });
+    assertRefused({ file }, `config file ${file}, key 'read.thread': "maybe" is not one of the allowed values; allowed: "auto", "on" or "off"`, 'file');
+  });
+
+  test('the context thread setting of the version before is pointed to the read thread setting that replaced it', async () => {
+    const file = await configFile('old-thread.json', { context: { thread: 'off' } });
+    assertRefused({ file }, `config file ${file}, key 'context.thread': unknown key; did you mean 'read.thread'? allowed: maxKeys`, 'file');
   });
 
   test('an unknown threshold mode in the environment lists the modes', () => {
@@ -183,7 +188,7 @@ describe('config errors name the source and key, the value, and what is allowed'
     const file = await configFile('misplaced.json', { quantile: 0.9 });
     assertRefused(
       { file },
-      `config file ${file}, key 'quantile': unknown key; did you mean 'threshold.quantile'? allowed: sensor, dataDir, db, logDir, threshold, badLines, bootstrap, retrain, retention, watch, lease, context, findings, serve`,
+      `config file ${file}, key 'quantile': unknown key; did you mean 'threshold.quantile'? allowed: sensor, dataDir, db, logDir, threshold, badLines, bootstrap, retrain, retention, watch, lease, context, read, findings, serve`,
       'file',
     );
   });

@@ -14,9 +14,7 @@ import { initBackend, type Backend } from '../model/backend.js';
 import { disposeScoringModel, loadScoringModel, type ScoringModel } from '../model/load-scoring-model.js';
 import { ModelStore } from '../model/store.js';
 import { ContextKeeper } from '../pipeline/score/context-keeper.js';
-import { ContextThread } from '../pipeline/context/context-thread.js';
-import { FileActivity } from '../pipeline/findings/file-activity.js';
-import type { ConnRecord } from '../pipeline/read/conn-record.js';
+import { ReadThread } from '../pipeline/score/read-thread.js';
 import { scoreFile } from '../pipeline/score/score-file.js';
 import { combinedScore } from '../model/combine.js';
 import { DEFAULT_SCORE_BATCH, scoreAll as scoreRows } from '../model/autoencoder.js';
@@ -148,12 +146,14 @@ describe('scoring with a context model', () => {
   });
 
   test('a file read a second time flags, with context, exactly the top 5% a single read keeping every row would', async () => {
-    // A day of archives in one file, scored from an empty state: while the state warms up, almost
-    // every channel is new and scores high, so the running cut made on the first rows lets go of
-    // early rows that the whole file's top 5% needs. The second read replays the context of each.
-    const day = Buffer.concat(await Promise.all((await archivesIn(join(RITA, '2024-04-20'))).map((file) => readFile(file))));
-    const file = join(scratch.dir, 'conn.day.log.gz');
-    await writeFile(file, day);
+    // Two days of archives in one file (about 80,000 rows), scored from an empty state. A gzip
+    // records only its last member's size, so the file looks like the smallest there is (65,536
+    // rows), and the running cut keeps the top 5% of that many; while the state warms up almost
+    // every channel is new and scores high, so early rows the whole file's top 5% needs are let
+    // go. The second read replays the context of each.
+    const archives = [...(await archivesIn(join(RITA, '2024-04-20'))), ...(await archivesIn(join(RITA, '2024-04-21')))];
+    const file = join(scratch.dir, 'conn.two-days.log.gz');
+    await writeFile(file, Buffer.concat(await Promise.all(archives.map((archive) => readFile(archive)))));
     const state = new ContextState(DEFAULT_CONTEXT_LIMITS);
     const outcome = await scoreFile(backend.tf, model, file, { ...OPTIONS, context: { state, rewound: () => new ContextState(DEFAULT_CONTEXT_LIMITS) } });
     assert.equal(outcome.status, 'scored');
@@ -218,7 +218,7 @@ describe('scoring with a context model', () => {
   });
 });
 
-describe('the context stage on a thread of its own', () => {
+describe('the first read on a thread of its own', () => {
   /** What a file left in the store: its anomalies, the sensor's findings and its saved context state. */
   function stored(db: Db) {
     return {
@@ -228,17 +228,17 @@ describe('the context stage on a thread of its own', () => {
     };
   }
 
-  test('files scored with the context counted on a thread store the same anomalies, findings and context state, bit for bit, as on this thread', async () => {
-    const here = openDatabase(join(scratch.dir, 'counted-here.sqlite'));
-    const there = openDatabase(join(scratch.dir, 'counted-on-a-thread.sqlite'));
-    const thread = new ContextThread();
+  test('files read, counted and featurised on a thread store the same anomalies, findings and context state, bit for bit, as on this thread', async () => {
+    const here = openDatabase(join(scratch.dir, 'read-here.sqlite'));
+    const there = openDatabase(join(scratch.dir, 'read-on-a-thread.sqlite'));
+    const thread = new ReadThread();
     try {
       const findings = new FindingsStage(DEFAULT_FINDINGS);
       const hereKeeper = ContextKeeper.load(here, SENSOR, DEFAULT_CONTEXT_LIMITS);
       const thereKeeper = ContextKeeper.load(there, SENSOR, DEFAULT_CONTEXT_LIMITS);
       for (const file of files) {
         const a = await processFile({ db: here, sensor: SENSOR, tf: backend.tf, model, context: hereKeeper, findings, options: OPTIONS }, file);
-        const b = await processFile({ db: there, sensor: SENSOR, tf: backend.tf, model, context: thereKeeper, contextThread: thread, findings, options: OPTIONS }, file);
+        const b = await processFile({ db: there, sensor: SENSOR, tf: backend.tf, model, context: thereKeeper, readThread: thread, findings, options: OPTIONS }, file);
         assert.equal(a.status, 'done', JSON.stringify(a));
         assert.equal(b.status, 'done', JSON.stringify(b));
       }
@@ -253,13 +253,13 @@ describe('the context stage on a thread of its own', () => {
     }
   });
 
-  test('a file that fails part-way gives the state back from the thread: the saved state is untouched and the next file scores as if it had never been met', async () => {
+  test('a file that fails part-way on the thread gives the state back: the saved state is untouched and the next file scores as if it had never been met', async () => {
     const db = openDatabase(join(scratch.dir, 'thread-failed.sqlite'));
     const clean = openDatabase(join(scratch.dir, 'thread-clean.sqlite'));
-    const thread = new ContextThread();
+    const thread = new ReadThread();
     try {
       const keeper = ContextKeeper.load(db, SENSOR, DEFAULT_CONTEXT_LIMITS);
-      const score = (file: string) => processFile({ db, sensor: SENSOR, tf: backend.tf, model, context: keeper, contextThread: thread, options: OPTIONS }, file);
+      const score = (file: string) => processFile({ db, sensor: SENSOR, tf: backend.tf, model, context: keeper, readThread: thread, options: OPTIONS }, file);
       assert.equal((await score(files[0]!)).status, 'done');
       const saved = readContextState(db, SENSOR)?.parts;
       const cut = await dayInOneFile(0.6);
@@ -277,25 +277,49 @@ describe('the context stage on a thread of its own', () => {
     }
   });
 
-  test('a context thread that stops while it holds the state fails the file with that reason, and the next file scores on a new thread from the saved state', async () => {
+  test('a file the reader rejects fails on the read thread with the same error, file and line as here, and the thread reads the next file', async () => {
+    const here = openDatabase(join(scratch.dir, 'rejected-here.sqlite'));
+    const there = openDatabase(join(scratch.dir, 'rejected-on-a-thread.sqlite'));
+    const thread = new ReadThread();
+    try {
+      const dns = join(scratch.dir, 'dns.log');
+      await writeFile(dns, '#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tdns\n#fields\tts\tuid\tquery\n#types\ttime\tstring\tstring\n1.0\tC1\texample.org\n');
+      const corrupt = join(scratch.dir, 'conn.corrupt.log.gz');
+      await writeFile(corrupt, Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0, 0x03]), Buffer.alloc(4096, 0x5a)]));
+      for (const file of [dns, corrupt]) {
+        const a = await processFile({ db: here, sensor: SENSOR, tf: backend.tf, model, options: OPTIONS }, file);
+        const b = await processFile({ db: there, sensor: SENSOR, tf: backend.tf, model, readThread: thread, options: OPTIONS }, file);
+        assert.equal(a.status, 'failed', JSON.stringify(a));
+        assert.deepEqual(b, a);
+      }
+      assert.match(JSON.stringify(listFiles(there)), /dns\.log:5: .*dns/, 'the error names the file, the line and the log type');
+      assert.equal((await processFile({ db: there, sensor: SENSOR, tf: backend.tf, model, readThread: thread, options: OPTIONS }, files[0]!)).status, 'done');
+    } finally {
+      await thread.close();
+      here.close();
+      there.close();
+    }
+  });
+
+  test('a read thread that stops while it holds the state fails the file with that reason, and the next file scores on a new thread from the saved state', async () => {
     const db = openDatabase(join(scratch.dir, 'thread-stopped.sqlite'));
     const clean = openDatabase(join(scratch.dir, 'thread-stopped-clean.sqlite'));
-    const thread = new ContextThread();
+    const thread = new ReadThread();
     try {
       const keeper = ContextKeeper.load(db, SENSOR, DEFAULT_CONTEXT_LIMITS);
-      assert.equal((await processFile({ db, sensor: SENSOR, tf: backend.tf, model, context: keeper, contextThread: thread, options: OPTIONS }, files[0]!)).status, 'done');
+      assert.equal((await processFile({ db, sensor: SENSOR, tf: backend.tf, model, context: keeper, readThread: thread, options: OPTIONS }, files[0]!)).status, 'done');
       const saved = readContextState(db, SENSOR)?.parts;
-      // The thread is stopped from inside the read, 5,000 rows in, while it holds the state.
+      // The thread is stopped from inside the read, at its third block, while it holds the state.
       const day = await dayInOneFile();
-      const stopping = new StopThreadAfter(5000, thread);
+      const stopping = new StopThreadAtBlock(3, thread);
       await assert.rejects(
-        processFile({ db, sensor: SENSOR, tf: backend.tf, model, context: keeper, contextThread: thread, findings: new FindingsGathering(stopping), options: OPTIONS }, day),
-        /the context thread (stopped|exited)/,
+        processFile({ db, sensor: SENSOR, tf: backend.tf, model, context: keeper, readThread: thread, findings: new FindingsStage(DEFAULT_FINDINGS), options: { ...OPTIONS, signal: stopping.signal } }, day),
+        /the read thread (failed|exited)/,
       );
       assert.ok(stopping.stopped, 'the thread was stopped part-way through the file');
       assert.deepEqual(readContextState(db, SENSOR)?.parts, saved, 'nothing of the stopped file was saved');
       assert.equal(listFiles(db).some((row) => row.path === day), false, 'and it is not in the ledger: it is scored again');
-      assert.equal((await processFile({ db, sensor: SENSOR, tf: backend.tf, model, context: keeper, contextThread: thread, options: OPTIONS }, day)).status, 'done');
+      assert.equal((await processFile({ db, sensor: SENSOR, tf: backend.tf, model, context: keeper, readThread: thread, options: OPTIONS }, day)).status, 'done');
       await scoreAll(clean, ContextKeeper.load(clean, SENSOR, DEFAULT_CONTEXT_LIMITS), [files[0]!, day]);
       assert.deepEqual(anomaliesOf(db, day).map((r) => r.score), anomaliesOf(clean, day).map((r) => r.score));
       assert.deepEqual(readContextState(db, SENSOR)?.parts, readContextState(clean, SENSOR)?.parts);
@@ -307,34 +331,24 @@ describe('the context stage on a thread of its own', () => {
   });
 });
 
-/** The findings stage, gathering each file's rows into `activity`: how a test sees the rows as they are scored. */
-class FindingsGathering extends FindingsStage {
-  constructor(private readonly activity: FileActivity) {
-    super(DEFAULT_FINDINGS);
-  }
-
-  override newActivity(): FileActivity {
-    return this.activity;
-  }
-}
-
-/** Stops `thread` once `rows` rows have been gathered: a thread dying mid-file, at a row chosen by the test. */
-class StopThreadAfter extends FileActivity {
+/**
+ * Stops `thread` as the scorer asks whether to go on before block `block`: a thread dying
+ * mid-file, at a block chosen by the test. The scorer reads only `aborted` of its signal.
+ */
+class StopThreadAtBlock {
   stopped = false;
+  private asked = 0;
+  readonly signal: AbortSignal;
 
-  constructor(
-    private readonly rowsBeforeStop: number,
-    private readonly thread: ContextThread,
-  ) {
-    super();
-  }
-
-  override add(record: ConnRecord): void {
-    super.add(record);
-    if (this.rows === this.rowsBeforeStop) {
-      this.stopped = true;
-      void this.thread.close();
-    }
+  constructor(block: number, thread: ReadThread) {
+    const stop = (): boolean => {
+      if (++this.asked === block) {
+        this.stopped = true;
+        void thread.close();
+      }
+      return false;
+    };
+    this.signal = { get aborted() { return stop(); } } as unknown as AbortSignal;
   }
 }
 
@@ -347,20 +361,28 @@ async function dayInOneFile(share = 1): Promise<string> {
 }
 
 describe('one read per new file', () => {
-  test('a new file is hashed in the read that scores it: the ledger holds the SHA-256 of its bytes, gzip or plain', async () => {
-    const db = openDatabase(join(scratch.dir, 'hash-while-reading.sqlite'));
+  test('a new file is hashed in the read that scores it, here or on a read thread: the ledger holds the SHA-256 of its bytes, gzip or plain', async () => {
+    const thread = new ReadThread();
     try {
-      const gzipped = join(scratch.dir, 'conn.gz-copy.log.gz');
-      await writeFile(gzipped, await readFile(files[0]!));
-      const plain = join(scratch.dir, 'conn.plain.log');
-      await writeFile(plain, gunzipSync(await readFile(files[1]!)));
-      for (const file of [gzipped, plain]) {
-        const outcome = await processFile({ db, sensor: SENSOR, tf: backend.tf, model, options: OPTIONS }, file);
-        assert.equal(outcome.status, 'done', JSON.stringify(outcome));
-        assert.equal(listFiles(db).find((row) => row.path === file)?.sha256, createHash('sha256').update(await readFile(file)).digest('hex'), file);
+      for (const readThread of [undefined, thread]) {
+        const where = readThread === undefined ? 'here' : 'on-a-thread';
+        const db = openDatabase(join(scratch.dir, `hash-while-reading-${where}.sqlite`));
+        try {
+          const gzipped = join(scratch.dir, `conn.gz-copy-${where}.log.gz`);
+          await writeFile(gzipped, await readFile(files[0]!));
+          const plain = join(scratch.dir, `conn.plain-${where}.log`);
+          await writeFile(plain, gunzipSync(await readFile(files[1]!)));
+          for (const file of [gzipped, plain]) {
+            const outcome = await processFile({ db, sensor: SENSOR, tf: backend.tf, model, readThread, options: OPTIONS }, file);
+            assert.equal(outcome.status, 'done', JSON.stringify(outcome));
+            assert.equal(listFiles(db).find((row) => row.path === file)?.sha256, createHash('sha256').update(await readFile(file)).digest('hex'), file);
+          }
+        } finally {
+          db.close();
+        }
       }
     } finally {
-      db.close();
+      await thread.close();
     }
   });
 

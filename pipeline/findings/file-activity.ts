@@ -2,7 +2,7 @@ import type { ConnRecord } from '../read/conn-record.js';
 import { ownString } from '../read/own-string.js';
 import { FAILED_STATES } from '../context/context-features.js';
 import { combineKeys, combineNumber, hashText, type Key64 } from '../context/key-hash.js';
-import { KeyTable } from '../context/key-table.js';
+import { KeyTable, type KeyTableParts } from '../context/key-table.js';
 
 /** One source → destination pair within a file: what the beacon, exfiltration and scan detectors read. */
 export interface PairActivity {
@@ -84,21 +84,21 @@ export class FileActivity {
   firstTs = Infinity;
   lastTs = -Infinity;
   /** The followed pairs, in the order they appeared (a pair's `index` is its place here). */
-  readonly pairs: PairActivity[] = [];
+  pairs: PairActivity[] = [];
   // Pairs are found by a 64-bit hash of their two addresses in a table of typed arrays (the context
   // stage's): a Map keyed by strings hashed every row, then chased through the heap, cost about
   // three times as much on a file of 700,000 pairs.
-  private readonly pairIndex: KeyTable;
+  private pairIndex: KeyTable;
   private readonly srcKey: Key64 = { hi: 0, lo: 0 };
   private readonly dstKey: Key64 = { hi: 0, lo: 0 };
   private readonly pairKey: Key64 = { hi: 0, lo: 0 };
   // Services (destination:port/proto) with failures, found like pairs, their counts in columns: a
   // file with a failure to each of 200,000 random addresses makes no object for each.
-  private readonly serviceIndex: KeyTable;
+  private serviceIndex: KeyTable;
   private readonly serviceKey: Key64 = { hi: 0, lo: 0 };
   private services = newServiceColumns(1024);
-  private readonly serviceDst: string[] = [];
-  private readonly serviceProto: string[] = [];
+  private serviceDst: string[] = [];
+  private serviceProto: string[] = [];
   // Every followed pair's connections, in columns (a pair's number, its time, its size on the
   // wire), grouped by pair only when a detector asks: a few bytes a row instead of two arrays a pair.
   private rowPair = new Int32Array(4096);
@@ -108,16 +108,78 @@ export class FileActivity {
   private rowFailed = new Uint8Array(4096);
   private followed = 0;
   private grouped: Grouped | null = null;
-  readonly longConnections: LongConnection[] = [];
+  longConnections: LongConnection[] = [];
   private rowsBySource: Map<string, number> | null = null;
   /** The file's flagged rows per source host, counted as they are stored (`countFlagged`). */
-  readonly flaggedBySource = new Map<string, number>();
+  flaggedBySource = new Map<string, number>();
 
   constructor(options: Readonly<FileActivityOptions> = DEFAULT_FILE_ACTIVITY_OPTIONS) {
     this.options = options;
     // One more key than pairs followed: the table never needs to evict.
     this.pairIndex = new KeyTable(0, Math.max(2, options.maxPairs + 1));
     this.serviceIndex = new KeyTable(0, Math.max(2, options.maxPairs + 1));
+  }
+
+  /** An activity another thread handed over (see `handOver`), to go on gathering into. */
+  static fromParts(parts: FileActivityParts): FileActivity {
+    const activity = new FileActivity(parts.options);
+    activity.takeBack(parts);
+    return activity;
+  }
+
+  /**
+   * What this activity gathered, for another thread to go on from (`fromParts`) or to take back
+   * (`takeBack`), with the buffers to transfer: the rows' columns and the tables move, the pairs
+   * are copied. This activity cannot be used until `takeBack`.
+   */
+  handOver(): { parts: FileActivityParts; buffers: ArrayBuffer[] } {
+    const pairIndex = this.pairIndex.handOver();
+    const serviceIndex = this.serviceIndex.handOver();
+    const columns = { rowPair: this.rowPair, rowTime: this.rowTime, rowSize: this.rowSize, rowChannel: this.rowChannel, rowFailed: this.rowFailed };
+    const parts: FileActivityParts = {
+      options: { ...this.options },
+      rows: this.rows,
+      firstTs: this.firstTs,
+      lastTs: this.lastTs,
+      pairs: this.pairs,
+      pairIndex: pairIndex.parts,
+      serviceIndex: serviceIndex.parts,
+      services: this.services,
+      serviceDst: this.serviceDst,
+      serviceProto: this.serviceProto,
+      followed: this.followed,
+      longConnections: this.longConnections,
+      flaggedBySource: this.flaggedBySource,
+      ...columns,
+    };
+    const s = this.services;
+    const arrays = [this.rowPair, this.rowTime, this.rowSize, this.rowChannel, this.rowFailed, s.failed, s.peak, s.inMinute, s.port, s.minute, s.firstTs, s.lastTs];
+    const buffers = [...pairIndex.buffers, ...serviceIndex.buffers, ...arrays.map((array) => array.buffer)];
+    return { parts, buffers };
+  }
+
+  /** Takes over what `parts` holds (this activity's, handed over and gathered into on another thread). */
+  takeBack(parts: FileActivityParts): void {
+    const tableSize = Math.max(2, this.options.maxPairs + 1);
+    this.rows = parts.rows;
+    this.firstTs = parts.firstTs;
+    this.lastTs = parts.lastTs;
+    this.pairs = parts.pairs;
+    this.pairIndex = new KeyTable(0, tableSize, parts.pairIndex);
+    this.serviceIndex = new KeyTable(0, tableSize, parts.serviceIndex);
+    this.services = parts.services;
+    this.serviceDst = parts.serviceDst;
+    this.serviceProto = parts.serviceProto;
+    this.rowPair = parts.rowPair;
+    this.rowTime = parts.rowTime;
+    this.rowSize = parts.rowSize;
+    this.rowChannel = parts.rowChannel;
+    this.rowFailed = parts.rowFailed;
+    this.followed = parts.followed;
+    this.longConnections = parts.longConnections;
+    this.flaggedBySource = parts.flaggedBySource;
+    this.grouped = null;
+    this.rowsBySource = null;
   }
 
   add(record: ConnRecord): void {
@@ -336,14 +398,36 @@ export function channelProto(code: number): string {
   return ['other', 'tcp', 'udp', 'icmp'][code % 4]!;
 }
 
+/** What `FileActivity.handOver` gives. */
+export interface FileActivityParts {
+  options: FileActivityOptions;
+  rows: number;
+  firstTs: number;
+  lastTs: number;
+  pairs: PairActivity[];
+  pairIndex: KeyTableParts;
+  serviceIndex: KeyTableParts;
+  services: ServiceColumns;
+  serviceDst: string[];
+  serviceProto: string[];
+  rowPair: Int32Array<ArrayBuffer>;
+  rowTime: Float64Array<ArrayBuffer>;
+  rowSize: Float32Array<ArrayBuffer>;
+  rowChannel: Int32Array<ArrayBuffer>;
+  rowFailed: Uint8Array<ArrayBuffer>;
+  followed: number;
+  longConnections: LongConnection[];
+  flaggedBySource: Map<string, number>;
+}
+
 interface ServiceColumns {
-  failed: Int32Array;
-  peak: Int32Array;
-  inMinute: Int32Array;
-  port: Int32Array;
-  minute: Float64Array;
-  firstTs: Float64Array;
-  lastTs: Float64Array;
+  failed: Int32Array<ArrayBuffer>;
+  peak: Int32Array<ArrayBuffer>;
+  inMinute: Int32Array<ArrayBuffer>;
+  port: Int32Array<ArrayBuffer>;
+  minute: Float64Array<ArrayBuffer>;
+  firstTs: Float64Array<ArrayBuffer>;
+  lastTs: Float64Array<ArrayBuffer>;
 }
 
 function newServiceColumns(rows: number): ServiceColumns {

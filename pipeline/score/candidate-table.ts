@@ -1,7 +1,7 @@
 import type { AnomalyRow, ExplainedFeature } from '../../db/anomalies.js';
 import { describeContext } from '../context/describe-context.js';
 import type { ConnRecord } from '../read/conn-record.js';
-import { TextColumns } from './text-columns.js';
+import { TextColumns, type TextColumnsParts } from './text-columns.js';
 
 /** A flagged connection, as it goes into the `anomalies` table. */
 export type FlaggedConnection = AnomalyRow;
@@ -13,8 +13,10 @@ export interface ScoredFeature {
   value?: number;
 }
 
-const EXPLAINED = 3;
-const NONE = 255;
+/** Features kept of each row's explanation. */
+export const EXPLAINED = 3;
+/** An explanation's slot that names no feature. */
+export const NO_FEATURE = 255;
 const INITIAL_CAPACITY = 4096;
 
 /**
@@ -31,11 +33,11 @@ export class CandidateTable {
   private score = new Float32Array(INITIAL_CAPACITY);
   private numbers = new Float64Array(INITIAL_CAPACITY * NUMBER_COLUMNS);
   /** uid, orig_h, resp_h, history. */
-  private readonly text = new TextColumns(TEXT_COLUMNS);
+  private text = new TextColumns(TEXT_COLUMNS);
   /** proto, service, conn_state: numbers into `categories`, -1 for unset. */
   private category = new Int32Array(INITIAL_CAPACITY * CATEGORY_COLUMNS);
-  private readonly categories: string[] = [];
-  private readonly categoryNumbers = new Map<string, number>();
+  private categories: string[] = [];
+  private categoryNumbers = new Map<string, number>();
   private explainFeature = new Uint8Array(INITIAL_CAPACITY * EXPLAINED);
   private explainShare = new Float32Array(INITIAL_CAPACITY * EXPLAINED);
   /** A context feature's value (NaN for a per-connection feature). */
@@ -45,7 +47,45 @@ export class CandidateTable {
   private contextScore = new Float32Array(INITIAL_CAPACITY);
 
   constructor(private readonly featureNames: readonly string[]) {
-    if (featureNames.length >= NONE) throw new RangeError(`${featureNames.length} features: explanations pack feature numbers in a byte`);
+    if (featureNames.length >= NO_FEATURE) throw new RangeError(`${featureNames.length} features: explanations pack feature numbers in a byte`);
+  }
+
+  /** The table another thread handed over (see `handOver`). */
+  static fromParts(parts: CandidateTableParts): CandidateTable {
+    const table = new CandidateTable(parts.featureNames);
+    table.size = parts.size;
+    table.capacity = parts.capacity;
+    table.rowIndex = parts.rowIndex;
+    table.score = parts.score;
+    table.numbers = parts.numbers;
+    table.text = TextColumns.fromParts(parts.text);
+    table.category = parts.category;
+    table.categories = parts.categories;
+    table.categoryNumbers = new Map(parts.categories.map((c, i) => [c, i]));
+    table.explainFeature = parts.explainFeature;
+    table.explainShare = parts.explainShare;
+    table.explainValue = parts.explainValue;
+    table.connScore = parts.connScore;
+    table.contextScore = parts.contextScore;
+    return table;
+  }
+
+  /** The table for another thread, with the buffers to transfer (nothing is copied): this table cannot be used after. */
+  handOver(): { parts: CandidateTableParts; buffers: ArrayBuffer[] } {
+    const text = this.text.handOver();
+    const columns = {
+      rowIndex: this.rowIndex,
+      score: this.score,
+      numbers: this.numbers,
+      category: this.category,
+      explainFeature: this.explainFeature,
+      explainShare: this.explainShare,
+      explainValue: this.explainValue,
+      connScore: this.connScore,
+      contextScore: this.contextScore,
+    };
+    const parts: CandidateTableParts = { featureNames: [...this.featureNames], size: this.size, capacity: this.capacity, categories: this.categories, text: text.parts, ...columns };
+    return { parts, buffers: [...Object.values(columns).map((column) => column.buffer), ...text.buffers] };
   }
 
   /** Adds a row; rows must come in increasing `index` order. `contextScore` is NaN without a context model. */
@@ -74,7 +114,7 @@ export class CandidateTable {
     const e = slot * EXPLAINED;
     for (let k = 0; k < EXPLAINED; k++) {
       const share = explanation[k];
-      this.explainFeature[e + k] = share === undefined ? NONE : this.featureNumber(share.feature);
+      this.explainFeature[e + k] = share === undefined ? NO_FEATURE : this.featureNumber(share.feature);
       this.explainShare[e + k] = share?.share ?? 0;
       this.explainValue[e + k] = share?.value ?? NaN;
     }
@@ -119,7 +159,7 @@ export class CandidateTable {
     const explanation: ExplainedFeature[] = [];
     for (let k = 0; k < EXPLAINED; k++) {
       const feature = this.explainFeature[slot * EXPLAINED + k]!;
-      if (feature === NONE) continue;
+      if (feature === NO_FEATURE) continue;
       const name = this.featureNames[feature]!;
       const share = this.explainShare[slot * EXPLAINED + k]!;
       const value = this.explainValue[slot * EXPLAINED + k]!;
@@ -170,7 +210,7 @@ export class CandidateTable {
 
   private featureNumber(name: string): number {
     this.featureNumbers ??= new Map(this.featureNames.map((f, i) => [f, i]));
-    return this.featureNumbers.get(name) ?? NONE;
+    return this.featureNumbers.get(name) ?? NO_FEATURE;
   }
 
   private slotOf(index: number): number {
@@ -211,6 +251,24 @@ export class CandidateTable {
     this.connScore = resized(this.connScore, this.capacity);
     this.contextScore = resized(this.contextScore, this.capacity);
   }
+}
+
+/** What `handOver` gives: the columns, and what goes with them. */
+export interface CandidateTableParts {
+  featureNames: string[];
+  size: number;
+  capacity: number;
+  rowIndex: Int32Array<ArrayBuffer>;
+  score: Float32Array<ArrayBuffer>;
+  numbers: Float64Array<ArrayBuffer>;
+  text: TextColumnsParts;
+  category: Int32Array<ArrayBuffer>;
+  categories: string[];
+  explainFeature: Uint8Array<ArrayBuffer>;
+  explainShare: Float32Array<ArrayBuffer>;
+  explainValue: Float32Array<ArrayBuffer>;
+  connScore: Float32Array<ArrayBuffer>;
+  contextScore: Float32Array<ArrayBuffer>;
 }
 
 // ts, orig_p, resp_p, duration, orig_bytes, resp_bytes, orig_pkts, resp_pkts

@@ -1,4 +1,3 @@
-import { createHash, type Hash } from 'node:crypto';
 import type { Db } from '../../db/connection.js';
 import { findByPathAndSha256, findDoneBySha256, mayKnowContent, type FileRow } from '../../db/files.js';
 import { LeaseLostError } from '../../db/leases.js';
@@ -6,12 +5,12 @@ import { recordFailedFile, recordScoredFile, recordSkippedFile, type HeldLease, 
 import type { Tf } from '../../model/backend.js';
 import type { ScoringModel } from '../../model/load-scoring-model.js';
 import type { ContextKeeper } from './context-keeper.js';
-import type { ContextThread } from '../context/context-thread.js';
 import type { DetectedFindings, FindingsStage } from '../findings/findings-stage.js';
 import type { FindingsWritten } from '../findings/record-findings.js';
 import type { FileActivity } from '../findings/file-activity.js';
 import type { FlaggedConnection } from './candidate-table.js';
 import { changeSince, hashedIdentity, identifyFile, statFile, UNKNOWN_CONTENT, type FileIdentity } from './file-identity.js';
+import type { ReadThread } from './read-thread.js';
 import { scoreFile, type ScoreOptions, type ScoreOutcome } from './score-file.js';
 
 /** What happened to one file: the same outcome whether `score` or the service met it. */
@@ -50,8 +49,8 @@ export interface ProcessContext {
   options: ScoreOptions;
   /** The context state carried from file to file and saved with each stored file; without it, no context is counted. */
   context?: ContextKeeper;
-  /** Counts the context on a thread of its own while this one scores (with `context` only). */
-  contextThread?: ContextThread;
+  /** Reads, counts and featurises each file's first read on a thread of its own while this one scores. */
+  readThread?: ReadThread;
   /** Detects findings in each file and writes them with its results; without it, none are. */
   findings?: FindingsStage;
   /** The sensor's lease this scorer holds: each write checks it is still held (db/leases.ts). */
@@ -75,7 +74,7 @@ export async function processFile(context: ProcessContext, file: string): Promis
 }
 
 async function processFileOnce(context: ProcessContext, file: string): Promise<FileOutcome> {
-  const { db, sensor, tf, model, options, context: keeper, contextThread, findings, lease } = context;
+  const { db, sensor, tf, model, options, context: keeper, readThread, findings, lease } = context;
   const startedAt = new Date().toISOString();
   const failedUnread = (size: number, error: string): FileOutcome => {
     // The failed row's content is unknown: the path alone says it was met, and it is recorded once.
@@ -96,7 +95,8 @@ async function processFileOnce(context: ProcessContext, file: string): Promise<F
       return { status: 'skipped', file, fileId: recorded.fileId, duplicateOf: { id: original.id, path: original.path } };
     }
   }
-  const hash = looked.status === 'new' ? createHash('sha256') : null;
+  // New content is hashed in the read that scores it.
+  const sha256 = looked.status === 'new';
 
   // From here on, a file that is not stored must not stay counted in the context state: each way
   // out that stores nothing (a throw included) sends the state back to its saved copy.
@@ -105,8 +105,8 @@ async function processFileOnce(context: ProcessContext, file: string): Promise<F
   let activity: FileActivity | undefined;
   try {
     activity = findings?.newActivity();
-    const withContext = keeper === undefined ? options : { ...options, context: { state: keeper.state, rewound: () => keeper.rewound(), thread: contextThread } };
-    outcome = await scoreFile(tf, model, file, { ...withContext, activity, onFileBytes: hash === null ? undefined : (chunk) => hash.update(chunk) });
+    const withContext = keeper === undefined ? options : { ...options, context: { state: keeper.state, rewound: () => keeper.rewound() } };
+    outcome = await scoreFile(tf, model, file, { ...withContext, activity, sha256, thread: readThread });
     detected = activity === undefined || findings === undefined || outcome.status !== 'scored' ? null : findings.detect(activity, keeper?.state ?? null, model.version);
   } catch (error) {
     keeper?.discard();
@@ -115,7 +115,7 @@ async function processFileOnce(context: ProcessContext, file: string): Promise<F
   if (outcome.status !== 'scored') keeper?.discard();
   if (outcome.status === 'aborted') return { status: 'aborted', file };
   const finishedAt = new Date().toISOString();
-  const identity: FileIdentity = looked.status === 'known' ? looked.identity : { path: file, size: looked.size, modifiedMs: looked.modifiedMs, sha256: await newContentHash(file, hash!, outcome) };
+  const identity: FileIdentity = looked.status === 'known' ? looked.identity : { path: file, size: looked.size, modifiedMs: looked.modifiedMs, sha256: await newContentHash(file, outcome) };
   const base = { sensor, path: file, size: identity.size, sha256: identity.sha256, startedAt };
   // What was scored must be the content that was hashed, or the ledger would vouch for rows it never saw.
   const change = outcome.status === 'scored' ? await changeSince(identity) : null;
@@ -222,8 +222,8 @@ function* countingFlags(rows: Iterable<FlaggedConnection>, activity: FileActivit
  * may have been given up part-way (a rejected file), and is hashed in full in a read of its own, or
  * has unknown content when that read fails too.
  */
-async function newContentHash(file: string, hash: Hash, outcome: ScoreOutcome): Promise<string> {
-  if (outcome.status === 'scored') return hash.digest('hex');
+async function newContentHash(file: string, outcome: ScoreOutcome): Promise<string> {
+  if (outcome.status === 'scored' && outcome.sha256 !== null) return outcome.sha256;
   const identified = await identifyFile(file);
   return identified.status === 'identified' ? identified.identity.sha256 : UNKNOWN_CONTENT;
 }

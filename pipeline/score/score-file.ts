@@ -7,13 +7,14 @@ import type { Tf } from '../../model/backend.js';
 import { topFraction } from '../../model/metrics.js';
 import { CONTEXT_FEATURE_NAMES, CONTEXT_WIDTH } from '../context/context-features.js';
 import type { ContextState } from '../context/context-state.js';
-import type { ContextThread } from '../context/context-thread.js';
-import type { ConnRecord } from '../read/conn-record.js';
 import { CandidateTable, type FlaggedConnection, type ScoredFeature } from './candidate-table.js';
 import { LogReadError } from '../read/log-read-error.js';
 import { expectedRows } from './expected-rows.js';
 import { readConnLog, type BadLinePolicy } from '../read/read-conn-log.js';
 import type { FileActivity } from '../findings/file-activity.js';
+import { featureBlocks, newFeatureBuffers, type FeatureBlock, type Featurizer } from './feature-blocks.js';
+import { readHere, type FirstReadEnd } from './first-read.js';
+import type { ReadThread } from './read-thread.js';
 
 export interface ScoreOptions {
   /** `per-file`: flag the top (1 − quantile) of each file; `baseline`: flag rows above the model's saved threshold. */
@@ -35,15 +36,18 @@ export interface ScoreOptions {
   context?: FileContext;
   /** Gathers every row for the findings detectors (on the first read only). */
   activity?: FileActivity;
-  /** Each chunk of the file as read from the disk (on the first read only): to hash it in the same read. */
-  onFileBytes?: (chunk: Buffer) => void;
+  /** Hash the file in the read that scores it: the outcome's `sha256`. */
+  sha256?: boolean;
+  /**
+   * Reads, counts and featurises the first read on this thread while this one scores: the
+   * context state and the activity are handed to it for the read, and back at its end.
+   */
+  thread?: ReadThread;
 }
 
 export interface FileContext {
   state: ContextState;
   rewound: () => ContextState;
-  /** Counts the first read's rows on this thread while the rows are transformed and scored here; `state` is handed to it for the read. */
-  thread?: ContextThread;
 }
 
 export type ScoreOutcome =
@@ -60,20 +64,14 @@ export type ScoreOutcome =
       seconds: number;
       /** True when the exact top share was not all among the first pass's candidates and the file was read again. */
       readTwice: boolean;
+      /** The file's SHA-256 as read, when `sha256` asked for it. */
+      sha256: string | null;
     }
   | { status: 'failed'; error: LogReadError; seconds: number }
   | { status: 'aborted' };
 
-// Rows are scored in blocks of this many, whatever the reader's batches hold. Small enough that a
-// block's records die young: blocks of 8,192 survived into V8's old space and lifted a 10M-row
-// file's peak RSS from 543 MB to 949 MB, for no gain in speed (scoring batches are 2,048 rows).
-const BLOCK_ROWS = 2048;
-// Per-file mode keeps, as candidates, the rows above this much more than the flagged share
-// (1.25 × 5% = the top 6.25% as estimated so far): enough slack that a second read is rare,
-// little enough that a 10M-row file keeps about 600k rows, not a million.
-const CANDIDATE_MARGIN = 1.25;
-// The candidate cut is re-estimated each time the rows read double, starting here.
-const FIRST_CUT_ESTIMATE_AT = 4096;
+// The candidate cut is made again each time the rows read double, starting here.
+const FIRST_CUT_AT = 4096;
 
 /**
  * Scores every connection of one file and returns the flagged ones with their explanations.
@@ -84,50 +82,49 @@ const FIRST_CUT_ESTIMATE_AT = 4096;
 export async function scoreFile(tf: Tf, model: ScoringModel, file: string, options: ScoreOptions): Promise<ScoreOutcome> {
   const started = performance.now();
   const explainTop = options.explainTop ?? 3;
-  const fileContext = options.context;
-  const thread = fileContext?.thread;
-  const contextStage = fileContext === undefined ? null : thread === undefined ? countedHere(fileContext.state) : thread;
-  const scorer = new BlockScorer(tf, model, explainTop, contextStage, options.signal);
-  const scores = new GrowableScores(await expectedRows(file));
+  const state = options.context?.state ?? null;
   const featureNames = [...model.preprocessor.featureNames, ...CONTEXT_FEATURE_NAMES];
-  const candidates = new CandidateTable(featureNames);
+  const readOptions = { file, badLines: options.badLines, sha256: options.sha256 === true, featureNames };
+  const rowBound = await expectedRows(file);
+  const scores = new GrowableScores(rowBound);
   const flaggedShare = 1 - options.quantile;
   const baseline = options.mode === 'baseline';
-  const baselineThreshold = model.context !== null && options.context !== undefined ? model.context.combinedThreshold : model.baselineThreshold;
+  const baselineThreshold = model.context !== null && state !== null ? model.context.combinedThreshold : model.baselineThreshold;
   let cut = baseline ? baselineThreshold : -Infinity;
-  let nextCutEstimate = FIRST_CUT_ESTIMATE_AT;
+  let nextCut = FIRST_CUT_AT;
 
-  const activity = options.activity;
-  const reader = readConnLog(file, { badLines: options.badLines, onFileBytes: options.onFileBytes });
   options.onStart?.();
-  if (thread !== undefined) thread.begin(fileContext!.state);
+  const first =
+    options.thread === undefined
+      ? readHere(featurizerFor(model, state, options.activity), readOptions)
+      : options.thread.read({ ...readOptions, model, state, activity: options.activity });
+  const scorer = new BlockScorer(tf, model, explainTop);
+  let read: FirstReadEnd;
   try {
-    await scorer.scoreStream(
-      reader,
-      (index, score, record, explain, conn, context) => {
+    for await (const block of first.blocks()) {
+      if (options.signal?.aborted) throw new Aborted();
+      scorer.score(block, (index, row, score, explain, conn, context) => {
         scores.push(score);
-        activity?.add(record);
-        if (baseline ? score > cut : score >= cut) candidates.add(index, score, record, explain(), conn, context);
-      },
-      (rowsSoFar) => {
-        if (baseline || rowsSoFar < nextCutEstimate) return;
-        nextCutEstimate = rowsSoFar * 2;
-        // The k-th highest score by selection: linear time, where a quantile would sort.
-        cut = topFraction(scores.view(), Math.min(1, flaggedShare * CANDIDATE_MARGIN)).threshold;
-        candidates.prune(cut);
-      },
-    );
+        if (baseline ? score > cut : score >= cut) first.keep(index, row, score, explain(), conn, context);
+      });
+      if (!baseline && scorer.rowsScored >= nextCut) {
+        nextCut = scorer.rowsScored * 2;
+        cut = candidateCut(scores.view(), flaggedShare, rowBound, cut);
+      }
+      first.blockDone(cut);
+    }
+    read = await first.end();
   } catch (error) {
     if (error instanceof LogReadError) return { status: 'failed', error, seconds: since(started) };
     if (error instanceof Aborted) return { status: 'aborted' };
     throw error;
   } finally {
-    // The state comes back whatever happened to the read: the caller saves it or sends it back to its saved copy.
-    if (thread !== undefined) await thread.end();
+    // What the read held (the context state, the activity) comes back whatever happened to it.
+    await first.close();
   }
   if (options.signal?.aborted) return { status: 'aborted' };
 
-  const summary = reader.summary;
+  const { summary, candidates } = read;
   const version = model.version;
   let flagged: Iterable<FlaggedConnection>;
   let flaggedCount: number;
@@ -148,11 +145,16 @@ export async function scoreFile(tf: Tf, model: ScoringModel, file: string, optio
       // The context of each row as it was when first read: replayed from the state before the file.
       // The read stops after the last missing row: they are mostly early ones, scored before the
       // running cut had settled (a fresh context state warming up, say).
-      const again = new BlockScorer(tf, model, explainTop, fileContext === undefined ? null : countedHere(fileContext.rewound()), options.signal, missing);
+      const again = new BlockScorer(tf, model, explainTop, missing);
+      const featurizer = featurizerFor(model, options.context === undefined ? null : options.context.rewound());
+      const buffers = newFeatureBuffers(featurizer);
       try {
-        await again.scoreStream(readConnLog(file, { badLines: options.badLines }), (index, score, record, explain, conn, context) => {
-          fetched.add(index, score, record, explain(), conn, context);
-        });
+        for await (const block of featureBlocks(readConnLog(file, { badLines: options.badLines }), featurizer, () => buffers)) {
+          if (options.signal?.aborted) throw new Aborted();
+          again.score(block, (index, row, score, explain, conn, context) => fetched.add(index, score, block.records![row]!, explain(), conn, context));
+          // Leaving the loop closes the file.
+          if (again.passedLastWanted()) break;
+        }
       } catch (error) {
         if (error instanceof LogReadError) return { status: 'failed', error, seconds: since(started) };
         if (error instanceof Aborted) return { status: 'aborted' };
@@ -184,7 +186,24 @@ export async function scoreFile(tf: Tf, model: ScoringModel, file: string, optio
     lastTs: summary.lastTs,
     seconds: since(started),
     readTwice,
+    sha256: read.sha256,
   };
+}
+
+/**
+ * The score below which a row can no longer be among the file's top share, from the scores so far:
+ * that of the k-th highest, where k is the share of as many rows as the file holds. At least k rows
+ * score above anything below it, and more rows can only add to them. The file's rows are bounded
+ * by its size (`expectedRows`, an upper bound for a plain file or a single gzip member), so the
+ * first read keeps every row the top share will need, and about that share of the file, not more.
+ * A file with more rows than that (a concatenated gzip records only its last member's size) raises
+ * the bound as its rows come, and a row let go under the lower one may then need a second read.
+ * The k-th highest is found by selection: linear time, where a quantile would sort.
+ */
+function candidateCut(scores: Float32Array, flaggedShare: number, rowBound: number, cut: number): number {
+  // One more than the share rounds to, so that rounding cannot make it one row short.
+  const keep = Math.ceil(flaggedShare * Math.max(rowBound, scores.length)) + 1;
+  return keep >= scores.length ? cut : topFraction(scores, keep / scores.length).threshold;
 }
 
 /** The rows at `indices` (ascending), each made when it is needed. */
@@ -196,15 +215,9 @@ function* rowsAt(indices: Uint32Array, candidates: CandidateTable, fetched: Cand
   }
 }
 
-/** Counts a block's rows into the context state and gives their features, rows × CONTEXT_WIDTH: here, or on a `ContextThread`. */
-interface ContextStage {
-  observe(block: readonly ConnRecord[]): Float32Array | Promise<Float32Array>;
-}
-
-/** The context stage on this thread, its features written into one block's buffer. */
-function countedHere(state: ContextState): ContextStage {
-  const out = new Float32Array(BLOCK_ROWS * CONTEXT_WIDTH);
-  return { observe: (block) => state.observeAll(block, out.subarray(0, block.length * CONTEXT_WIDTH)) };
+/** What turns `model`'s input rows into features here: the context counted into `state` (none when null). */
+function featurizerFor(model: ScoringModel, state: ContextState | null, activity?: FileActivity): Featurizer {
+  return { preprocessor: model.preprocessor, context: state, contextScaler: model.context?.scaler ?? null, activity };
 }
 
 /** What BlockScorer knows of the row it is handing on. */
@@ -219,21 +232,18 @@ interface CurrentRow {
 }
 
 /**
- * A row scored: its score, how to explain it (made only for rows that are kept, and only during
- * the call), and each model's error (context NaN without one).
+ * A row scored: the file's row `index`, row `row` of its block, its score, how to explain it
+ * (made only for rows that are kept, and only during the call), and each model's error (context
+ * NaN without one).
  */
-type RowSink = (index: number, score: number, record: ConnRecord, explain: () => ScoredFeature[], conn: number, context: number) => void;
+type RowSink = (index: number, row: number, score: number, explain: () => ScoredFeature[], conn: number, context: number) => void;
 
 /**
- * Gathers reader batches into blocks, counts them into the context state, transforms and scores
- * them, and hands each row on with its score: the per-connection error, or with a context model
- * both errors combined, each over its own baseline.
+ * Scores blocks of features and hands each row on with its score: the per-connection error, or
+ * with a context model both errors combined, each over its own baseline.
  */
 class BlockScorer {
   private readonly width: number;
-  private readonly input: Float32Array;
-  private readonly contextInput: Float32Array | null;
-  private block: ConnRecord[] = [];
   private rowIndex = 0;
   /** Into `only`: the first wanted row not yet passed. */
   private nextWanted = 0;
@@ -246,61 +256,30 @@ class BlockScorer {
     private readonly tf: Tf,
     private readonly model: ScoringModel,
     private readonly explainTop: number,
-    private readonly context: ContextStage | null,
-    private readonly signal?: AbortSignal,
-    /** Row indices (ascending) to hand on, the stream ending after the last; all rows when absent. */
+    /** Row indices (ascending) to hand on, all rows when absent. */
     private readonly only?: Uint32Array,
   ) {
     this.width = model.preprocessor.width;
-    this.input = new Float32Array(BLOCK_ROWS * this.width);
-    this.contextInput = context !== null && model.context !== null ? new Float32Array(BLOCK_ROWS * CONTEXT_WIDTH) : null;
   }
 
   get rowsScored(): number {
     return this.rowIndex;
   }
 
-  async scoreStream(batches: AsyncIterable<ConnRecord[]>, sink: RowSink, afterBlock: (rows: number) => void = () => {}): Promise<void> {
-    for await (const batch of batches) {
-      for (const record of batch) {
-        this.block.push(record);
-        if (this.block.length === BLOCK_ROWS) {
-          await this.flush(sink);
-          afterBlock(this.rowIndex);
-          // Leaving the loop closes the file.
-          if (this.passedLastWanted()) return;
-        }
-      }
-    }
-    await this.flush(sink);
-    afterBlock(this.rowIndex);
-  }
-
-  private passedLastWanted(): boolean {
+  /** Whether every row of `only` has been handed on. */
+  passedLastWanted(): boolean {
     return this.only !== undefined && this.nextWanted >= this.only.length;
   }
 
-  private async flush(sink: RowSink): Promise<void> {
-    if (this.signal?.aborted) throw new Aborted();
-    const rows = this.block.length;
-    if (rows === 0) return;
-    const { preprocessor, model } = this.model;
-    // Sent first: on a context thread, the block is counted there while it is transformed and scored here.
-    const counted = this.context?.observe(this.block) ?? null;
-    // Awaited below; marked as handled now, so that a throw in between cannot leave a failed thread's rejection unhandled.
-    if (counted instanceof Promise) counted.catch(() => undefined);
-    const x = preprocessor.transform(this.block, this.input.subarray(0, rows * this.width));
-    const conn = scoreAll(this.tf, model, x, rows, this.width, DEFAULT_SCORE_BATCH);
-    const raw = counted === null ? null : await counted;
+  score(block: FeatureBlock, sink: RowSink): void {
+    const rows = block.rows;
+    const conn = scoreAll(this.tf, this.model.model, block.x, rows, this.width, DEFAULT_SCORE_BATCH);
     const contextModel = this.model.context;
-    const context =
-      raw !== null && contextModel !== null && this.contextInput !== null
-        ? scoreAll(this.tf, contextModel.model, contextModel.scaler.transform(raw, rows, this.contextInput.subarray(0, rows * CONTEXT_WIDTH)), rows, CONTEXT_WIDTH, DEFAULT_SCORE_BATCH)
-        : null;
+    const context = block.contextX !== null && contextModel !== null ? scoreAll(this.tf, contextModel.model, block.contextX, rows, CONTEXT_WIDTH, DEFAULT_SCORE_BATCH) : null;
     const current = this.current;
     current.conn = conn;
     current.context = context;
-    current.raw = raw;
+    current.raw = block.context;
     for (let r = 0; r < rows; r++) {
       if (!this.wants(this.rowIndex + r)) continue;
       const connScore = conn.scores[r]!;
@@ -310,10 +289,9 @@ class BlockScorer {
       current.connScore = connScore;
       current.contextScore = contextScore;
       current.score = score;
-      sink(this.rowIndex + r, score, this.block[r]!, this.explainCurrent, connScore, contextScore);
+      sink(this.rowIndex + r, r, score, this.explainCurrent, connScore, contextScore);
     }
     this.rowIndex += rows;
-    this.block = [];
   }
 
   /**

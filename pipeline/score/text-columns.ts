@@ -11,10 +11,26 @@ export class TextColumns {
   /** Where each row's bytes start. */
   private start = new Int32Array(INITIAL_ROWS);
   /** Each value's length in bytes, -1 for null. */
-  private length: Int32Array;
+  private length: Int32Array<ArrayBuffer>;
 
   constructor(readonly columns: number) {
     this.length = new Int32Array(INITIAL_ROWS * columns);
+  }
+
+  /** The columns another thread handed over (see `handOver`). */
+  static fromParts(parts: TextColumnsParts): TextColumns {
+    const text = new TextColumns(parts.columns);
+    text.bytes = Buffer.from(parts.bytes.buffer, parts.bytes.byteOffset, parts.bytes.byteLength);
+    text.used = parts.used;
+    text.start = parts.start;
+    text.length = parts.length;
+    return text;
+  }
+
+  /** The columns for another thread, with the buffers to transfer: this object cannot be used after. */
+  handOver(): { parts: TextColumnsParts; buffers: ArrayBuffer[] } {
+    const parts: TextColumnsParts = { columns: this.columns, bytes: this.bytes, used: this.used, start: this.start, length: this.length };
+    return { parts, buffers: [this.bytes.buffer, this.start.buffer, this.length.buffer] };
   }
 
   /** Sets row `row`'s values; rows are set in order, each once, `row` one past the last set (or after `truncate`). */
@@ -79,6 +95,15 @@ export class TextColumns {
     length.set(this.length);
     this.length = length;
   }
+}
+
+/** What `handOver` gives. */
+export interface TextColumnsParts {
+  columns: number;
+  bytes: Uint8Array<ArrayBuffer>;
+  used: number;
+  start: Int32Array<ArrayBuffer>;
+  length: Int32Array<ArrayBuffer>;
 }
 
 const INITIAL_ROWS = 4096;

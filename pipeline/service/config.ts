@@ -11,7 +11,7 @@ import type { Preset } from '../../preprocess/feature-spec.js';
 import { PRESETS, type PresetName } from '../../preprocess/presets.js';
 import { DEFAULT_BAD_LINE_POLICY, type BadLinePolicy } from '../read/read-conn-log.js';
 import { DEFAULT_CONTEXT_LIMITS, type ContextLimits } from '../context/context-state.js';
-import { CONTEXT_THREAD_SETTINGS } from '../context/context-thread.js';
+import { READ_THREAD_SETTINGS } from '../score/read-thread.js';
 import { DEFAULT_FINDINGS } from '../findings/findings-options.js';
 import { parseCidr } from '../findings/surroundings.js';
 import { isAddressOrNetwork } from '../findings/allow-list.js';
@@ -136,9 +136,9 @@ const CONFIG_SCHEMA = z.strictObject({
   context: z.strictObject({
     /** The most keys each context table holds before it evicts its idle half. */
     maxKeys: z.strictObject({ hosts: wholeFrom(2), pairs: wholeFrom(2), channels: wholeFrom(2) }),
-    /** Count the context on a thread of its own beside scoring: "auto" does where the process may use two cores or more. */
-    thread: oneOf(CONTEXT_THREAD_SETTINGS),
   }),
+  /** Read, count and featurise each file on a thread of its own beside scoring: "auto" does where the process may use two cores or more. */
+  read: z.strictObject({ thread: oneOf(READ_THREAD_SETTINGS) }),
   /** What the findings detectors look for: see pipeline/findings/. */
   findings: FINDINGS_SCHEMA,
   /** The dashboard (`serve`, `watch --serve`): where it listens, and the token it asks for. */
@@ -184,7 +184,8 @@ export const DEFAULTS: Readonly<Config> = deepFreeze({
   // Longer than the longest stretch a scorer writes without renewing (a 10M-row file's transaction
   // holds its thread for some seconds); short enough that a dead scorer's files wait half a minute.
   lease: { seconds: 30 },
-  context: { maxKeys: { ...DEFAULT_CONTEXT_LIMITS }, thread: 'auto' },
+  context: { maxKeys: { ...DEFAULT_CONTEXT_LIMITS } },
+  read: { thread: 'auto' },
   findings: structuredClone(DEFAULT_FINDINGS),
   serve: { host: '127.0.0.1', port: 8080, token: '' },
 });

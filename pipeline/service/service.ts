@@ -6,7 +6,7 @@ import { findConnLogs } from '../discover/log-files.js';
 import { watchLogs } from '../discover/watch-logs.js';
 import { FindingsStage } from '../findings/findings-stage.js';
 import { ContextKeeper } from '../score/context-keeper.js';
-import { contextThreadFor } from '../context/context-thread.js';
+import { readThreadFor } from '../score/read-thread.js';
 import { SensorLease } from '../score/sensor-lease.js';
 import { startSensor } from '../score/sensor-start.js';
 import { inLedgerAlready, processFile, type FileOutcome } from '../score/process-file.js';
@@ -48,7 +48,7 @@ export async function runService(options: ServiceOptions): Promise<void> {
   const lease = new SensorLease({ db, sensor: config.sensor, seconds: config.lease.seconds, onWait: (message) => log.info('lease', { message }) });
   // The sensor's context state: read from the store for the first file after each claim of the lease.
   let context: ContextKeeper | null = null;
-  const contextThread = contextThreadFor(config.context.thread);
+  const readThread = readThreadFor(config.read.thread);
   // Files in a row that failed for the store's sake (or a bug's), not their own.
   let failuresInARow = 0;
   const findings = new FindingsStage(config.findings);
@@ -124,7 +124,7 @@ export async function runService(options: ServiceOptions): Promise<void> {
               tf: backend.tf,
               model: scoring,
               context,
-              contextThread,
+              readThread,
               findings,
               lease: lease.lease,
               options: {
@@ -185,7 +185,7 @@ export async function runService(options: ServiceOptions): Promise<void> {
     // only then may the database it writes to be closed.
     await jobs.idle();
     model.dispose();
-    await contextThread?.close();
+    await readThread?.close();
     db.close();
     log.info('stopped', {});
   }

@@ -5,7 +5,7 @@ import { CONTEXT_FEATURE_NAMES } from '../../pipeline/context/context-features.j
 import { ModelStore } from '../../model/store.js';
 import { archiveStartMs } from '../../pipeline/discover/log-files.js';
 import { ContextKeeper } from '../../pipeline/score/context-keeper.js';
-import { contextThreadFor } from '../../pipeline/context/context-thread.js';
+import { readThreadFor } from '../../pipeline/score/read-thread.js';
 import { startSensor } from '../../pipeline/score/sensor-start.js';
 import { SensorLease } from '../../pipeline/score/sensor-lease.js';
 import { FindingsStage } from '../../pipeline/findings/findings-stage.js';
@@ -20,7 +20,7 @@ export async function scoreCommand(files: string[], config: Readonly<Config>, op
   const db = openDatabase(config.db);
   const lease = new SensorLease({ db, sensor: config.sensor, seconds: config.lease.seconds, onWait: (message) => process.stderr.write(`zeek-anomaly score: ${message}\n`) });
   let failed = 0;
-  const contextThread = contextThreadFor(config.context.thread);
+  const readThread = readThreadFor(config.read.thread);
   try {
     for (const notice of startSensor(db, config.sensor)) process.stderr.write(`zeek-anomaly score: ${notice}\n`);
     const findings = new FindingsStage(config.findings);
@@ -44,7 +44,7 @@ export async function scoreCommand(files: string[], config: Readonly<Config>, op
             tf: backend.tf,
             model,
             context: context!,
-            contextThread,
+            readThread,
             findings,
             lease: lease.lease,
             options: { mode: config.threshold.mode, quantile: config.threshold.quantile, badLines: badLinePolicy(config), signal: lease.lost },
@@ -59,7 +59,7 @@ export async function scoreCommand(files: string[], config: Readonly<Config>, op
     }
   } finally {
     lease.release();
-    await contextThread?.close();
+    await readThread?.close();
     db.close();
   }
   if (!options.json) process.stderr.write(`database: ${storeName(config.db)}\n`);
