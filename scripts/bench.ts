@@ -77,6 +77,7 @@ type CaseName =
   | 'score-wasm'
   | 'retrain-1m'
   | 'score-e2e-1m'
+  | 'score-e2e-1m-no-thread'
   | 'score-e2e-1m-context'
   | 'score-e2e-1m-context-no-thread'
   | 'score-e2e-1m-context-taskset-0'
@@ -127,6 +128,7 @@ const CASES: readonly BenchCase[] = [
   { name: 'score-wasm', file: FILES['1m'], run: scoreCase },
   { name: 'retrain-1m', file: FILES['1m'], run: retrainCase },
   { name: 'score-e2e-1m', file: FILES['1m'], run: (file) => scoreEndToEnd(file, false) },
+  { name: 'score-e2e-1m-no-thread', file: FILES['1m'], run: (file) => scoreEndToEnd(file, false, false, 'sqlite', 'off') },
   { name: 'score-e2e-1m-context', file: FILES['1m'], run: (file) => scoreEndToEnd(file, true) },
   { name: 'score-e2e-1m-context-no-thread', file: FILES['1m'], run: (file) => scoreEndToEnd(file, true, false, 'sqlite', 'off') },
   // Spawned under `taskset -c 0` (see `spawnCase`): one core, where "auto" starts no read thread.
@@ -152,6 +154,7 @@ const DEFAULT_CASES: readonly CaseName[] = [
   'context-1m',
   'score-wasm',
   'score-e2e-1m',
+  'score-e2e-1m-no-thread',
   'score-e2e-1m-context',
   'score-e2e-1m-context-no-thread',
   'score-e2e-1m-context-taskset-0',
@@ -720,9 +723,10 @@ function pairedCaseLines(summaries: readonly CaseSummary[]): string[] {
       `- score-e2e-1m-context-postgres against score-e2e-1m-context: ${thousands(postgres.rowsPerSecond)} / ${thousands(sqlite.rowsPerSecond)} rows/s = ${ratio.toFixed(2)}× (target ≥ ${POSTGRES_TARGET_RATIO}×: ${ratio >= POSTGRES_TARGET_RATIO ? 'met' : 'NOT met'})`,
     );
   }
-  const here = named('score-e2e-1m-context-no-thread');
-  if (sqlite !== undefined && here !== undefined) {
-    lines.push(`- score-e2e-1m-context (read thread: auto) against score-e2e-1m-context-no-thread: ${(sqlite.rowsPerSecond / here.rowsPerSecond).toFixed(2)}× the rows/s`);
+  for (const [threaded, here] of [['score-e2e-1m-context', 'score-e2e-1m-context-no-thread'], ['score-e2e-1m', 'score-e2e-1m-no-thread']] as const) {
+    const a = named(threaded);
+    const b = named(here);
+    if (a !== undefined && b !== undefined) lines.push(`- ${threaded} (read thread: auto) against ${here}: ${(a.rowsPerSecond / b.rowsPerSecond).toFixed(2)}× the rows/s`);
   }
   const oneCore = named('score-e2e-1m-context-taskset-0');
   if (oneCore !== undefined) {

@@ -70,7 +70,11 @@ export type ScoreOutcome =
   | { status: 'failed'; error: LogReadError; seconds: number }
   | { status: 'aborted' };
 
-// The candidate cut is made again each time the rows read double, starting here.
+// The candidate cut is made again each time the rows read grow by this factor, starting at
+// FIRST_CUT_AT. A row is kept if it scores above the cut as it stands when the row comes, so a cut
+// made often keeps fewer (on the 1M-row benchmark, a cut at each doubling kept 270,549 rows, one at each eighth 221,990), and a
+// selection over the scores so far costs a few milliseconds a million rows.
+const CUT_EVERY = 1.125;
 const FIRST_CUT_AT = 4096;
 
 /**
@@ -108,7 +112,7 @@ export async function scoreFile(tf: Tf, model: ScoringModel, file: string, optio
         if (baseline ? score > cut : score >= cut) first.keep(index, row, score, explain(), conn, context);
       });
       if (!baseline && scorer.rowsScored >= nextCut) {
-        nextCut = scorer.rowsScored * 2;
+        nextCut = scorer.rowsScored * CUT_EVERY;
         cut = candidateCut(scores.view(), flaggedShare, rowBound, cut);
       }
       first.blockDone(cut);
@@ -195,7 +199,7 @@ export async function scoreFile(tf: Tf, model: ScoringModel, file: string, optio
  * that of the k-th highest, where k is the share of as many rows as the file holds. At least k rows
  * score above anything below it, and more rows can only add to them. The file's rows are bounded
  * by its size (`expectedRows`, an upper bound for a plain file or a single gzip member), so the
- * first read keeps every row the top share will need, and about that share of the file, not more.
+ * first read keeps every row the top share will need, and about that share of the file at its end.
  * A file with more rows than that (a concatenated gzip records only its last member's size) raises
  * the bound as its rows come, and a row let go under the lower one may then need a second read.
  * The k-th highest is found by selection: linear time, where a quantile would sort.
