@@ -228,28 +228,31 @@ describe('the first read on a thread of its own', () => {
     };
   }
 
-  test('files read, counted and featurised on a thread store the same anomalies, findings and context state, bit for bit, as on this thread', async () => {
+  test('files read, counted and featurised on a thread (one for all files, or a new one each file) store the same anomalies, findings and context state, bit for bit, as on this thread', async () => {
     const here = openDatabase(join(scratch.dir, 'read-here.sqlite'));
     const there = openDatabase(join(scratch.dir, 'read-on-a-thread.sqlite'));
-    const thread = new ReadThread();
+    const anew = openDatabase(join(scratch.dir, 'read-on-a-thread-a-file.sqlite'));
+    const kept = new ReadThread();
+    const stopped = new ReadThread({ keepBelowRows: 0 });
     try {
-      const findings = new FindingsStage(DEFAULT_FINDINGS);
-      const hereKeeper = ContextKeeper.load(here, SENSOR, DEFAULT_CONTEXT_LIMITS);
-      const thereKeeper = ContextKeeper.load(there, SENSOR, DEFAULT_CONTEXT_LIMITS);
+      const findings = [new FindingsStage(DEFAULT_FINDINGS), new FindingsStage(DEFAULT_FINDINGS), new FindingsStage(DEFAULT_FINDINGS)] as const;
+      const keepers = [here, there, anew].map((db) => ContextKeeper.load(db, SENSOR, DEFAULT_CONTEXT_LIMITS));
       for (const file of files) {
-        const a = await processFile({ db: here, sensor: SENSOR, tf: backend.tf, model, context: hereKeeper, findings, options: OPTIONS }, file);
-        const b = await processFile({ db: there, sensor: SENSOR, tf: backend.tf, model, context: thereKeeper, readThread: thread, findings, options: OPTIONS }, file);
-        assert.equal(a.status, 'done', JSON.stringify(a));
-        assert.equal(b.status, 'done', JSON.stringify(b));
+        const a = await processFile({ db: here, sensor: SENSOR, tf: backend.tf, model, context: keepers[0], findings: findings[0], options: OPTIONS }, file);
+        const b = await processFile({ db: there, sensor: SENSOR, tf: backend.tf, model, context: keepers[1], readThread: kept, findings: findings[1], options: OPTIONS }, file);
+        const c = await processFile({ db: anew, sensor: SENSOR, tf: backend.tf, model, context: keepers[2], readThread: stopped, findings: findings[2], options: OPTIONS }, file);
+        for (const outcome of [a, b, c]) assert.equal(outcome.status, 'done', JSON.stringify(outcome));
       }
       const expected = stored(here);
       assert.ok(expected.anomalies.every((rows) => rows.length > 0) && expected.findings.length > 0 && expected.state !== undefined);
       assert.deepEqual(stored(there), expected);
-      assert.deepEqual(thereKeeper.state.sizes(), hereKeeper.state.sizes(), 'the state handed back is the one carried on');
+      assert.deepEqual(stored(anew), expected);
+      assert.deepEqual(keepers[1]!.state.sizes(), keepers[0]!.state.sizes(), 'the state carried on is the same');
     } finally {
-      await thread.close();
+      await Promise.all([kept.close(), stopped.close()]);
       here.close();
       there.close();
+      anew.close();
     }
   });
 

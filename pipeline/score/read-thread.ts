@@ -39,17 +39,24 @@ export interface ThreadReadRequest extends FirstReadOptions {
 export class ReadThread {
   private worker: Worker | null = null;
   private reading: ThreadRead | null = null;
+  private readonly keepBelowRows: number;
+
+  /** `keepBelowRows`: a file of fewer rows leaves its thread for the next file; a larger one's is stopped (see `ThreadRead.ended`). */
+  constructor(options: { keepBelowRows?: number } = {}) {
+    this.keepBelowRows = options.keepBelowRows ?? KEEP_THREAD_BELOW_ROWS;
+  }
 
   read(request: ThreadReadRequest): FirstRead {
     if (this.reading !== null) throw new Error('ReadThread: read() while a file is being read; close() that read first');
     const worker = (this.worker ??= this.startWorker());
     worker.ref();
     const activity = request.activity?.handOver();
-    const reading = new ThreadRead(worker, request, async () => {
+    const reading = new ThreadRead(worker, request, async (rows) => {
       this.reading = null;
-      // A thread per file: the heap its read grew (the parser's garbage, the findings' pairs) is
-      // given back before this thread rebuilds what it was sent and writes the file, not at some
-      // later collection. Kept, it held 230 MB beside this thread's copy of the same pairs.
+      if (rows < this.keepBelowRows) {
+        worker.unref();
+        return;
+      }
       if (this.worker === worker) this.worker = null;
       await worker.terminate();
     });
@@ -89,6 +96,9 @@ export class ReadThread {
   }
 }
 
+// Files of fewer rows leave their read thread for the next file (see `ThreadRead.ended`).
+const KEEP_THREAD_BELOW_ROWS = 250_000;
+
 export const READ_THREAD_SETTINGS = ['auto', 'on', 'off'] as const;
 export type ReadThreadSetting = (typeof READ_THREAD_SETTINGS)[number];
 
@@ -119,8 +129,8 @@ class ThreadRead implements FirstRead {
   constructor(
     private readonly worker: Worker,
     private readonly request: ThreadReadRequest,
-    /** Ends the read: the thread is stopped, and what it held is given back to the system. */
-    private readonly done: () => Promise<unknown>,
+    /** Ends the read of `rows` rows (NaN when it failed): the thread is kept for the next file, or stopped and what it held given back to the system. */
+    private readonly done: (rows: number) => Promise<unknown>,
   ) {
     this.featureNumbers = new Map(request.featureNames.map((name, i) => [name, i]));
   }
@@ -198,7 +208,7 @@ class ThreadRead implements FirstRead {
     if (this.over) return;
     this.over = true;
     this.failure = error;
-    void this.done();
+    void this.done(NaN);
     this.wake((waiting) => waiting.reject(error));
   }
 
@@ -217,10 +227,17 @@ class ThreadRead implements FirstRead {
     if (waiting !== null) how(waiting);
   }
 
-  /** Takes back the activity the thread held, once the thread is gone. */
+  /**
+   * Takes back the activity the thread held. After a large file the thread is stopped first: the
+   * heap its read grew (the parser's garbage, the findings' pairs) is given back before this thread
+   * rebuilds the pairs and writes the file, not at some later collection (kept, it held 230 MB
+   * beside this thread's copy of the same pairs). After a small one it is kept: a thread for each
+   * of twenty 50,000-row archives, each started with its code not yet optimised, took a catch-up
+   * 42.4–43.6 s against 36.2–36.8 s.
+   */
   private async ended(message: ReadEnd): Promise<void> {
     this.over = true;
-    await this.done();
+    await this.done(message.outcome === 'read' ? message.summary.rows : NaN);
     if (message.activity !== null) this.request.activity?.takeBack(message.activity);
   }
 }

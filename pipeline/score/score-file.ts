@@ -123,7 +123,7 @@ export async function scoreFile(tf: Tf, model: ScoringModel, file: string, optio
     if (error instanceof Aborted) return { status: 'aborted' };
     throw error;
   } finally {
-    // What the read held (the context state, the activity) comes back whatever happened to it.
+    // What the read holds (the activity) comes back, and its thread stops, whatever happened to it.
     await first.close();
   }
   if (options.signal?.aborted) return { status: 'aborted' };
