@@ -5,7 +5,7 @@ import { hashText, type Key64 } from './key-hash.js';
 /**
  * What the context stage reads of each connection, for a block of rows, in columns of one buffer:
  * the two addresses' 64-bit hashes, the channel number (port and protocol), the time, whether it
- * failed, and the bytes each way. This, not the records, is what a context thread is sent: typed
+ * failed, and the bytes each way. This, not the records, is what the read thread sends the scoring thread: typed
  * columns cross to another thread by handing the buffer over, where objects would be copied one
  * field at a time.
  */

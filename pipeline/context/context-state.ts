@@ -2,7 +2,7 @@ import type { ConnRecord } from '../read/conn-record.js';
 import { CONTEXT_WIDTH } from './context-features.js';
 import { channelNumber, failedFlag, type ContextInput } from './context-input.js';
 import { combineKeys, combineNumber, hashText, type Key64 } from './key-hash.js';
-import { KeyTable, type KeyTableParts } from './key-table.js';
+import { KeyTable } from './key-table.js';
 
 /** The most keys each table holds before it evicts its idle half. */
 export interface ContextLimits {
@@ -44,14 +44,6 @@ export const CONTEXT_TABLE_WIDTHS = { sources: SRC.width, destinations: DST.widt
 
 export type ContextTables = Record<keyof typeof CONTEXT_TABLE_WIDTHS, KeyTable>;
 
-/** A state as `handOver` gives it, for another thread to make the same state from (`ContextState.fromParts`). */
-export interface ContextStateParts {
-  limits: ContextLimits;
-  tables: Record<keyof ContextTables, KeyTableParts>;
-}
-
-const TABLE_NAMES = Object.keys(CONTEXT_TABLE_WIDTHS) as (keyof ContextTables)[];
-
 /**
  * What every source, destination, host pair and channel has been doing, updated one connection
  * at a time in the log's time (never the wall clock). `observe` updates the state with a
@@ -77,31 +69,6 @@ export class ContextState {
       pairs: new KeyTable(PAIR.width, limits.pairs),
       channels: new KeyTable(CHANNEL.width, limits.channels),
     };
-  }
-
-  /** The state another thread handed over: its tables, taken over as they are. */
-  static fromParts(parts: ContextStateParts): ContextState {
-    return new ContextState(parts.limits, tablesFrom(parts.limits, parts.tables));
-  }
-
-  /**
-   * The state's tables and limits for another thread, with the buffers to transfer: nothing is
-   * copied, and this state cannot be used until `takeBack` gives it tables again.
-   */
-  handOver(): { parts: ContextStateParts; buffers: ArrayBuffer[] } {
-    const tables = {} as ContextStateParts['tables'];
-    const buffers: ArrayBuffer[] = [];
-    for (const name of TABLE_NAMES) {
-      const handed = this.tables[name].handOver();
-      tables[name] = handed.parts;
-      buffers.push(...handed.buffers);
-    }
-    return { parts: { limits: { ...this.limits }, tables }, buffers };
-  }
-
-  /** Takes over the tables of `parts` (this state's, handed over and back): the state goes on from where the other thread left it. */
-  takeBack(parts: ContextStateParts): void {
-    Object.assign(this.tables, tablesFrom(this.limits, parts.tables));
   }
 
   /** Counts `record` and writes its CONTEXT_WIDTH features at `out[offset …]`. */
@@ -348,13 +315,6 @@ function variation(meanOfSquares: number, mean: number): number {
   if (mean <= 0) return 0;
   const variance = meanOfSquares - mean * mean;
   return variance > 0 ? Math.sqrt(variance) / mean : 0;
-}
-
-/** The tables handed over as `parts`, each taken over as it is. */
-function tablesFrom(limits: Readonly<ContextLimits>, parts: ContextStateParts['tables']): ContextTables {
-  const tables = {} as ContextTables;
-  for (const name of TABLE_NAMES) tables[name] = new KeyTable(CONTEXT_TABLE_WIDTHS[name], tableLimit(limits, name), parts[name]);
-  return tables;
 }
 
 /** The most keys `table` may hold under `limits`. */
