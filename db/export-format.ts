@@ -82,14 +82,31 @@ export function endpoint(host: string, port: number): string {
 /**
  * CSV as RFC 4180 has it, written by csv-stringify: a header line, then one line per row, CRLF line
  * ends; a field holding a comma, a double quote, CR or LF is quoted, its quotes doubled. Unset
- * values are empty fields.
+ * values are empty fields. Text is made safe for spreadsheets first (`spreadsheetSafe`).
  */
 export function formatCsv(header: readonly string[] | null, rows: readonly (readonly RecordCell[])[]): string {
+  const cells = rows.map((row) => row.map(spreadsheetSafe));
   // null: no header line, for the rows after the first batch of a long download.
-  return stringify(header === null ? [...rows] : [header, ...rows], {
+  return stringify(header === null ? cells : [header, ...cells], {
     record_delimiter: '\r\n',
     // csv-stringify quotes a field holding the record delimiter (CRLF) but not a lone CR or LF,
     // which a reader would take for the end of the record.
     quoted_match: /[\r\n]/,
   });
+}
+
+// Strings in these cells come from the network (a Zeek `service`, `history` or `uid` is whatever the
+// sensor saw): a spreadsheet would run one starting like a formula. OWASP's CSV-injection rule: such a
+// cell gets a leading apostrophe, which spreadsheets take as "text" and do not show.
+const FORMULA_START = /^[=+\-@\t\r]/;
+// Control bytes other than the tab, CR and LF that CSV quoting carries: shown as Zeek's own logs
+// escape them (`\x1b`), so a terminal or spreadsheet never receives them raw.
+// eslint-disable-next-line no-control-regex
+const CONTROL_BYTES = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
+
+/** A cell as written to CSV: numbers and unset values as they are; text escaped and neutralised. */
+export function spreadsheetSafe(cell: RecordCell): RecordCell {
+  if (typeof cell !== 'string') return cell;
+  const visible = cell.replace(CONTROL_BYTES, (byte) => `\\x${byte.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return FORMULA_START.test(visible) ? `'${visible}` : visible;
 }

@@ -48,6 +48,26 @@ export function upsertModel(db: Db, sensor: string, model: ModelRow): void {
   }
 }
 
+/** A version as the model store lists it: what `mirrorModels` needs of it. */
+export interface StoredVersion {
+  version: string;
+  createdAt: string;
+  active: boolean;
+  metrics: unknown;
+}
+
+/**
+ * Keeps `sensor`'s rows of the `models` table in step with its store, so anomalies can be joined
+ * with their model and the dashboard names it. Every path that scores with a version calls it.
+ */
+export function mirrorModels(db: Db, sensor: string, versions: readonly StoredVersion[]): void {
+  for (const info of versions) {
+    const metrics = info.metrics as { preset?: unknown } | null;
+    const preset = typeof metrics?.preset === 'string' ? metrics.preset : null;
+    upsertModel(db, sensor, { version: info.version, createdAt: info.createdAt, active: info.active, preset, metrics: info.metrics });
+  }
+}
+
 const MODEL_EXISTS = `SELECT 1 FROM models WHERE sensor = ? AND version = ?`;
 const ACTIVATE_ONLY = `UPDATE models SET active = CASE WHEN version = @version THEN 1 ELSE 0 END WHERE sensor = @sensor AND (active = 1 OR version = @version)`;
 

@@ -11,6 +11,7 @@ import { SEVERITIES, type Severity } from '../db/findings.js';
 import { FINDING_TYPES } from '../pipeline/findings/detector.js';
 import { badLinePolicy, ConfigError, DEFAULTS, resolveConfig, retrainSettings, type Config } from '../pipeline/service/config.js';
 import { DEFAULT_DATABASE_NAME } from '../db/open-database.js';
+import { parseUtcTime, UTC_TIME_FORMS } from '../db/utc-time.js';
 import { DEFAULT_TRAIN_OPTIONS } from '../model/autoencoder.js';
 import { BASELINE_QUANTILE } from '../model/train-model.js';
 import { PRESETS, presetNamed } from '../preprocess/presets.js';
@@ -116,7 +117,7 @@ withConfig(
     .command('retrain')
     .description('train a new model version on historical conn logs, and (by default) activate it; unset flags take the config’s retrain.*')
     .requiredOption('--logs <paths...>', 'conn logs: files, folders (zeekctl archives YYYY-MM-DD/conn.*.log.gz) or globs')
-    .option('--since <date>', 'only rows at or after this time (YYYY-MM-DD or ISO 8601)', date)
+    .option('--since <date>', 'only rows at or after this time (YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]; no zone is UTC)', date)
     .option('--until <date>', 'only rows before this time', date)
     .addOption(
       new Option('--max-rows <n>', `train on a sample of at most this many rows [config retrain.maxRows; default ${DEFAULTS.retrain.maxRows}]`).argParser(positiveWhole),
@@ -266,7 +267,7 @@ withConfig(
   program
     .command('anomalies')
     .description('list flagged connections, newest first')
-    .option('--since <time>', 'at or after this time (YYYY-MM-DD or ISO 8601)', date)
+    .option('--since <time>', 'at or after this time (YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]; no zone is UTC)', date)
     .option('--until <time>', 'before this time', date)
     .option('--host <ip>', 'either end of the connection')
     .option('--sensor <name>', 'only the anomalies of this sensor’s files')
@@ -297,7 +298,7 @@ const findings = program
   .command('findings')
   .enablePositionalOptions()
   .description('list the findings (typed, explained detections on hosts, pairs and channels), highest score first')
-  .option('--since <time>', 'last seen at or after this time (YYYY-MM-DD or ISO 8601)', date)
+  .option('--since <time>', 'last seen at or after this time (YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]; no zone is UTC)', date)
   .option('--until <time>', 'first seen before this time', date)
   .option('--host <ip>', 'either end of the entity')
   .option('--sensor <name>', 'only this sensor’s findings')
@@ -357,7 +358,7 @@ withConfig(
     .description('write an HTML report with charts (and each chart as PNG and SVG): explore the logs, a model version, or the flagged connections')
     .addArgument(new Argument('<name>', 'explore: the conn logs; model: a model version; anomalies: the database').choices(['explore', 'model', 'anomalies']))
     .option('--logs <paths...>', 'explore: conn logs, folders or globs [default: the log directory]; model: where its training logs are now, if they moved')
-    .option('--since <date>', 'explore: only rows at or after this time (YYYY-MM-DD or ISO 8601)', date)
+    .option('--since <date>', 'explore: only rows at or after this time (YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]; no zone is UTC)', date)
     .option('--until <date>', 'explore: only rows before this time', date)
     .option('--model <version>', 'model: the version to report on [default: the active one]')
     .option('--sensor <name>', 'anomalies: only this sensor’s anomalies and files [default: every sensor’s]')
@@ -415,9 +416,9 @@ function positiveNumber(value: string): number {
 
 /** YYYY-MM-DD (midnight UTC) or a full ISO 8601 time. */
 function date(value: string): Date {
-  const parsed = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
-  if (Number.isNaN(parsed.getTime())) throw new InvalidArgumentError(`expected a date as YYYY-MM-DD or ISO 8601, got '${value}'`);
-  return parsed;
+  const ms = parseUtcTime(value);
+  if (ms === null) throw new InvalidArgumentError(`expected ${UTC_TIME_FORMS}, got '${value}'`);
+  return new Date(ms);
 }
 
 function wholeNumber(value: string): number {

@@ -2,6 +2,7 @@
 import * as assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { hostname } from 'node:os';
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -342,6 +343,23 @@ describe('the dashboard over HTTP', () => {
     }
   });
 
+  test('another method than GET on a page is a 405 naming the methods allowed; an unknown path stays a 404', async () => {
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
+      for (const path of ['/', '/findings', '/findings/1', '/anomalies.csv', '/api/overview', '/assets/dashboard.js']) {
+        const response = await fetch(new URL(path, demo.dashboard.url), { method });
+        assert.equal(response.status, 405, `${method} ${path}`);
+        assert.equal(response.headers.get('allow'), 'GET, HEAD', `${method} ${path}`);
+        assert.match(await response.text(), new RegExp(`^${method} is not allowed on ${path.replace('.', '\\.')}: it takes GET and HEAD`));
+      }
+    }
+    assert.equal((await fetch(new URL('/nowhere', demo.dashboard.url), { method: 'POST' })).status, 404);
+    assert.equal((await fetch(new URL('/findings', demo.dashboard.url), { method: 'HEAD' })).status, 200);
+  });
+
+  test('over plain HTTP it sends no Strict-Transport-Security, which only a TLS server may promise', async () => {
+    for (const path of ['/', '/findings', '/assets/dashboard.css']) assert.equal((await get(path)).headers.get('strict-transport-security'), null, path);
+  });
+
   test('every page carries a Content-Security-Policy that allows only the server itself, and forbids framing', async () => {
     for (const path of ['/', '/findings', '/assets/dashboard.js', '/anomalies?order=nope']) {
       const csp = (await get(path)).headers.get('content-security-policy') ?? '';
@@ -417,6 +435,22 @@ describe('the dashboard over HTTP', () => {
     assert.doesNotMatch(cli.stdout + cli.stderr, /"event":"dashboard","url"/, 'it never listened');
   });
 
+  test('watch --serve bound beyond loopback without a token refuses before it makes the database, and --db naming a folder says so', async () => {
+    const dirs = await serviceDirs({ modelsFrom: rita.dirs.dataDir });
+    try {
+      const watched = await zeekAnomaly(['watch', '--once', '--serve', '--host', '0.0.0.0', '--port', '0', ...dirs.flags], { cwd: dirs.root, env: { ...SERVICE_ENV } });
+      assert.equal(watched.code, 1, watched.stderr);
+      assert.match(watched.stderr, /refusing to serve the dashboard on 0\.0\.0\.0 without a token/);
+      assert.equal(existsSync(dirs.db), false, 'no database was made');
+      const folder = await zeekAnomaly(['anomalies', '--db', dirs.dataDir], { cwd: dirs.root });
+      assert.notEqual(folder.code, 0);
+      assert.match(folder.stderr, new RegExp(`${dirs.dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is a directory; --db \\(or db\\) names the SQLite file`));
+      assert.doesNotMatch(folder.stderr, /disk I\/O error/);
+    } finally {
+      await dirs.cleanup();
+    }
+  });
+
   test('with a token, a request without it or with a wrong one gets a 401, and the token as bearer or basic-auth password gets in', async () => {
     const dashboard = await startDashboard({ db: demo.dirs.db, host: '0.0.0.0', port: 0, token: TOKEN, logDir: null, allow: [], log: quiet });
     try {
@@ -427,8 +461,16 @@ describe('the dashboard over HTTP', () => {
       assert.doesNotMatch(await without.text(), /<table/, 'no data without the token');
       assert.equal((await fetch(url, { headers: { authorization: `Bearer ${TOKEN}x` } })).status, 401);
       assert.equal((await fetch(new URL('/assets/dashboard.js', url), {})).status, 401, 'assets too');
-      assert.equal((await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } })).status, 200);
+      const withToken = await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } });
+      assert.equal(withToken.status, 200);
       assert.equal((await fetch(url, { headers: { authorization: `Basic ${Buffer.from(`analyst:${TOKEN}`).toString('base64')}` } })).status, 200);
+      // What the token guards must not wait in a browser's or a proxy's cache for someone without it.
+      for (const path of ['/findings', '/anomalies.csv', '/api/overview', '/assets/dashboard.js']) {
+        const response = await fetch(new URL(path, url), { headers: { authorization: `Bearer ${TOKEN}` } });
+        assert.equal(response.status, 200, path);
+        assert.equal(response.headers.get('cache-control'), 'no-store', path);
+      }
+      assert.equal(without.headers.get('cache-control'), 'no-store', 'the 401 too');
     } finally {
       await dashboard.stop();
     }

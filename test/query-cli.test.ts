@@ -15,6 +15,7 @@ import { anomaliesCommand, type AnomaliesCommandOptions } from '../scripts/comma
 import { filesCommand, type FilesCommandOptions } from '../scripts/commands/files.js';
 import { formatCsv } from '../db/export-format.js';
 import { formatJsonLines, formatTable } from '../scripts/format-table.js';
+import { jsonLines, zeekAnomaly } from './support/cli.js';
 import { repoRoot, tempDir } from './support/paths.js';
 
 const run = promisify(execFile);
@@ -92,6 +93,18 @@ describe('format-table', () => {
       ['one\nbreak', '0', ''],
     ]);
     assert.equal(formatCsv(['a', 'b'], []), 'a,b\r\n', 'no rows: the header alone');
+  });
+
+  test('csv: text that a spreadsheet would run as a formula gets a leading apostrophe; control bytes are escaped as \\xNN; numbers stay numbers', () => {
+    const field = (value: string | number | null): string => parse<{ x: string }>(formatCsv(['x'], [[value]]), { columns: true })[0]!.x;
+    for (const formula of ['=HYPERLINK("http://x","y")', '+1+cmd|\' /C calc\'!A0', '-2+3', '@SUM(A1)', '\t=1', '\r=1']) {
+      assert.equal(field(formula), `'${formula}`, JSON.stringify(formula));
+    }
+    assert.equal(field('ShADad'), 'ShADad', 'ordinary text is left as it is');
+    assert.equal(field('a=b'), 'a=b', 'only a leading sign starts a formula');
+    assert.equal(field('red\x1b[31m bell\x07 nul\x00 del\x7f'), 'red\\x1b[31m bell\\x07 nul\\x00 del\\x7f');
+    assert.equal(field('\x1b=1'), '\\x1b=1', 'escaped first, so an escape byte cannot hide a formula sign');
+    assert.equal(formatCsv(['n'], [[-2.5]]), 'n\r\n-2.5\r\n', 'a negative number is a number, not a formula');
   });
 
   test('json lines: one object per line', () => {
@@ -288,6 +301,25 @@ describe('anomalies and files commands', () => {
     assert.equal(await ofSensor('sensor-a'), '3 shown of 3 files of sensor sensor-a: 1 done, 1 failed, 1 skipped (duplicates)');
     assert.equal(await ofSensor('sensor-b'), '0 shown of 0 files of sensor sensor-b: 0 done, 0 failed, 0 skipped (duplicates)');
     await assert.rejects(files({ status: 'lost' as 'done' }), { message: `--status is 'lost'; expected one of done, failed, skipped` });
+  });
+
+  test('--since without a zone is UTC under any TZ, and a date that is not one of the forms allowed is refused, naming them', async () => {
+    const uidsUnder = async (tz: string, since: string): Promise<unknown[]> => {
+      const { code, stdout, stderr } = await zeekAnomaly(['anomalies', '--db', dbFile, '--since', since, '--format', 'json'], { env: { TZ: tz } });
+      assert.equal(code, 0, stderr);
+      return jsonLines(stdout).map((record) => record.uid);
+    };
+    for (const tz of ['UTC', 'America/New_York', 'Asia/Kolkata']) {
+      assert.deepEqual(await uidsUnder(tz, '2024-04-19T00:01'), ['C3', 'C2'], tz);
+      assert.deepEqual(await uidsUnder(tz, '2024-04-19 00:01:00.001'), ['C3'], tz);
+      assert.deepEqual(await uidsUnder(tz, '2024-04-19T02:01:00+02:00'), ['C3', 'C2'], `${tz}: an explicit zone is honoured`);
+      assert.deepEqual(await uidsUnder(tz, '2024-04-19'), ['C3', 'C2', 'C1'], tz);
+    }
+    for (const bad of ['1', '2024', '2024-02-30', '2024-04-19T24:00', '2024-04-19T10:00+15:00', 'yesterday', '2024-04-19T10:00:00.1234']) {
+      const { code, stderr } = await zeekAnomaly(['anomalies', '--db', dbFile, '--since', bad]);
+      assert.equal(code, 2, `${bad}: ${stderr}`);
+      assert.ok(stderr.includes(`got '${bad}'`) && stderr.includes('a date (2024-04-19) or a date and time in UTC'), stderr);
+    }
   });
 
   test('a separate process prints to its real stdout (as the CLI will run it)', async () => {

@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
 import type { SqliteDb } from '../connection.js';
@@ -27,6 +27,8 @@ export function openSqlite(file: string, options: { readonly?: boolean } = {}): 
   const readonly = options.readonly === true;
   const inMemory = file === ':memory:' || file === '';
   if (readonly && !inMemory && !existsSync(file)) throw new Error(`no database at ${file}: score or watch some logs first`);
+  // SQLite would say only "disk I/O error" (or "unable to open database file") for a folder.
+  if (!inMemory && existsSync(file) && statSync(file).isDirectory()) throw new Error(`${file} is a directory; --db (or db) names the SQLite file, e.g. ${join(file, 'zeek-anomaly.sqlite')}`);
   if (!readonly && !inMemory) mkdirSync(dirname(file), { recursive: true });
 
   let db: Database;

@@ -35,9 +35,12 @@ export function isLoopback(host: string): boolean {
 export function requireToken(token: string): MiddlewareHandler {
   const expected = digest(token);
   return async (c, next) => {
+    // What a token guards must not stay in a browser's or a proxy's cache, where it needs no token.
+    c.header('Cache-Control', 'no-store');
     const given = presentedToken(c.req.header('authorization'));
     if (given !== null && timingSafeEqual(digest(given), expected)) {
       await next();
+      c.header('Cache-Control', 'no-store');
       return;
     }
     c.header('WWW-Authenticate', 'Basic realm="zeek-anomaly", charset="UTF-8"');

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { SENSOR_NAME, SENSOR_NAME_RULE } from '../../db/sensors.js';
+import { parseUtcTime, UTC_TIME_FORMS } from '../../db/utc-time.js';
 
 // Every page's query string, checked against a fixed list before any of it reaches a query: a
 // value that is not allowed is a 400 that says which parameter, what it was and what is allowed.
@@ -18,20 +19,17 @@ function described<T extends z.ZodType>(schema: T, allowed: string) {
   return z.preprocess(blankToUndefined, schema.optional()).describe(allowed);
 }
 
-/** YYYY-MM-DD, or a date and time (`2024-04-19T10:00`, seconds and zone optional; no zone is UTC), as epoch seconds. */
+/** The CLI's rule (`parseUtcTime`): a date, or a date and time with no zone taken as UTC, as epoch seconds. */
 export const timeParam = described(
   z.string().transform((value, context) => {
-    const match = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?)?$/.exec(value);
-    const ms = match === null ? Number.NaN : Date.parse(value.length === 10 ? `${value}T00:00:00Z` : `${value.replace(' ', 'T')}${match[1] === undefined ? 'Z' : ''}`);
-    // Date.parse rolls 2024-02-30 over to March 1st; a UTC date that does not read back is refused.
-    const rolledOver = !Number.isNaN(ms) && (match?.[1] ?? 'Z') === 'Z' && new Date(ms).toISOString().slice(0, 10) !== value.slice(0, 10);
-    if (Number.isNaN(ms) || rolledOver) {
+    const ms = parseUtcTime(value);
+    if (ms === null) {
       context.addIssue({ code: 'custom', message: 'is not a date' });
       return z.NEVER;
     }
     return ms / 1000;
   }),
-  'a date (2024-04-19) or a date and time in UTC (2024-04-19T10:00, 2024-04-19T10:00:00Z)',
+  UTC_TIME_FORMS,
 );
 
 export const hostParam = described(

@@ -1,9 +1,9 @@
 import type { Db } from '../../db/connection.js';
-import { setActiveModel, upsertModel } from '../../db/models.js';
+import { mirrorModels } from '../../db/models.js';
 import type { Backend } from '../../model/backend.js';
 import { disposeScoringModel, loadScoringModel, type ScoringModel } from '../../model/load-scoring-model.js';
 import { CONTEXT_FEATURE_NAMES } from '../context/context-features.js';
-import { ModelLoadError, type ModelStore, type ModelVersionInfo } from '../../model/store.js';
+import { ModelLoadError, type ModelStore } from '../../model/store.js';
 import { retrain, type RetrainEvent } from '../train/retrain.js';
 import { retrainSettings, type Config } from './config.js';
 import type { Logger } from './logger.js';
@@ -102,15 +102,6 @@ export class ActiveModel {
     mirrorModels(db, config.sensor, await store.list());
     log.info('bootstrap', { trained: true, version: outcome.version, rows: outcome.rowsUsed, seconds: Math.round(outcome.seconds * 1000) / 1000 });
     return true;
-  }
-}
-
-/** Keeps `sensor`'s rows of the `models` table in step with its store, so anomalies can be joined with their model. */
-export function mirrorModels(db: Db, sensor: string, versions: readonly ModelVersionInfo[]): void {
-  for (const info of versions) {
-    const metrics = info.metrics as { preset?: string };
-    upsertModel(db, sensor, { version: info.version, createdAt: info.createdAt, active: info.active, preset: metrics.preset ?? null, metrics: info.metrics });
-    if (info.active) setActiveModel(db, sensor, info.version);
   }
 }
 

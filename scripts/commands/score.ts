@@ -1,3 +1,4 @@
+import { mirrorModels } from '../../db/models.js';
 import { openDatabase, storeName } from '../../db/open-database.js';
 import { initBackend } from '../../model/backend.js';
 import { loadScoringModel } from '../../model/load-scoring-model.js';
@@ -23,6 +24,8 @@ export async function scoreCommand(files: string[], config: Readonly<Config>, op
   const readThread = readThreadFor(config.read.thread);
   try {
     for (const notice of startSensor(db, config.sensor)) process.stderr.write(`zeek-anomaly score: ${notice}\n`);
+    // The anomalies name the version; the models page and the overview read it from here.
+    mirrorModels(db, config.sensor, await store.list());
     const findings = new FindingsStage(config.findings);
     const never = new AbortController().signal;
     let context: ContextKeeper | null = null;
