@@ -1,44 +1,9 @@
 import { checkedLimit, value, type Db } from './connection.js';
 import type { FeatureShare } from '../preprocess/feature-share.js';
+import { ANOMALY_COLUMNS, type AnomalyRow, type ExplainedFeature } from './anomaly-columns.js';
 
 /** One feature's share of a connection's reconstruction error, 0 to 1. */
 export type { FeatureShare };
-
-/** A feature in an anomaly's explanation: its share, and for a context feature what it says in words. */
-export interface ExplainedFeature extends FeatureShare {
-  /** e.g. "channel 10.1.0.131 → 198.51.100.23:80/tcp: 87 connections (half-life 1 h)". */
-  text?: string;
-}
-
-/** A flagged connection as it goes into the `anomalies` table (its file id is given apart). */
-export interface AnomalyRow {
-  /** Epoch seconds. */
-  ts: number;
-  uid: string | null;
-  origH: string;
-  origP: number;
-  respH: string;
-  respP: number;
-  proto: string;
-  service: string | null;
-  duration: number | null;
-  origBytes: number | null;
-  respBytes: number | null;
-  connState: string | null;
-  history: string | null;
-  origPkts: number | null;
-  respPkts: number | null;
-  /** The per-connection error, or with a context model both errors combined (each over its baseline). */
-  score: number;
-  threshold: number;
-  modelVersion: string;
-  /** Why it was flagged: the features with the largest shares of its error, largest first. */
-  explanation: ExplainedFeature[];
-  /** The per-connection model's error; null for rows stored before it was kept. */
-  connScore: number | null;
-  /** The context model's error; null without a context model. */
-  contextScore: number | null;
-}
 
 /** An anomaly as read back, with its ids and the path of the file it came from. */
 export interface StoredAnomalyRow extends AnomalyRow {
@@ -73,12 +38,14 @@ export interface AnomalyQuery {
   after?: { value: number; id: number };
 }
 
-export const ANOMALY_COLUMNS = `
-  a.id AS id, a.file_id AS "fileId", f.path AS "filePath", f.sensor AS sensor, a.ts AS ts, a.uid AS uid, a.orig_h AS "origH", a.orig_p AS "origP",
-  a.resp_h AS "respH", a.resp_p AS "respP", a.proto AS proto, a.service AS service, a.duration AS duration,
-  a.orig_bytes AS "origBytes", a.resp_bytes AS "respBytes", a.conn_state AS "connState", a.history AS history,
-  a.orig_pkts AS "origPkts", a.resp_pkts AS "respPkts", a.score AS score, a.threshold AS threshold,
-  a.model_version AS "modelVersion", a.explanation AS explanation, a.conn_score AS "connScore", a.context_score AS "contextScore"`;
+/** The SELECT list of an anomaly read back (`a`: anomalies, `f`: its file), with `StoredAnomalyRow`'s keys. */
+export const ANOMALY_SELECT = [
+  'a.id AS id',
+  'a.file_id AS "fileId"',
+  'f.path AS "filePath"',
+  'f.sensor AS sensor',
+  ...ANOMALY_COLUMNS.map((c) => `a.${c.column} AS "${c.key}"`),
+].join(', ');
 
 type StoredAnomalyText = Omit<StoredAnomalyRow, 'explanation'> & { explanation: string };
 
@@ -148,7 +115,7 @@ function anomalyQuerySql(query: AnomalyQuery, order: AnomalyOrder): string {
   const orderBy = order === 'ts' ? 'ORDER BY ts DESC, id DESC' : 'ORDER BY score DESC, id DESC';
   const select = (hostFilters: string[]): string => {
     const where = [...hostFilters, ...filters];
-    return `SELECT ${ANOMALY_COLUMNS} FROM anomalies a JOIN files f ON f.id = a.file_id${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}`;
+    return `SELECT ${ANOMALY_SELECT} FROM anomalies a JOIN files f ON f.id = a.file_id${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}`;
   };
   if (query.host === undefined) return `${select([])} ${orderBy} LIMIT @limit`;
   // Either end: one branch per index, (orig_h, ts) and (resp_h, ts), merged in order, so the
@@ -172,6 +139,11 @@ export function countAnomalies(db: Db): number {
 }
 
 /** The explanation as stored: JSON, checked (a NaN share is refused, not turned into null). */
+/** A row's values in `ANOMALY_COLUMNS`' order, as both engines bind them: unset as null, the explanation as its JSON. */
+export function anomalyValues(row: AnomalyRow): unknown[] {
+  return ANOMALY_COLUMNS.map((c) => (c.kind === 'json' ? explanationJson(row.explanation) : (row[c.key] ?? null)));
+}
+
 export function explanationJson(explanation: readonly ExplainedFeature[]): string {
   // Checked at run time too: the scorer's numbers can be NaN, which JSON would turn into null.
   const items: unknown = explanation;

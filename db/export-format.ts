@@ -1,55 +1,36 @@
 import { stringify } from 'csv-stringify/sync';
 import type { FeatureShare, StoredAnomalyRow } from './anomalies.js';
+import { ANOMALY_COLUMNS } from './anomaly-columns.js';
 
 // How rows leave the database: by the CLI's JSON and CSV, and the dashboard's pages and CSV
 // download. An anomaly has one shape at every exit (every column, under Zeek's column names, plus
 // the time in ISO 8601), so a script written against one reads the other.
 
-export const ANOMALY_RECORD_KEYS = [
-  'id', 'ts', 'time', 'uid', 'orig_h', 'orig_p', 'resp_h', 'resp_p', 'proto', 'service', 'duration', 'orig_bytes',
-  'resp_bytes', 'conn_state', 'history', 'orig_pkts', 'resp_pkts', 'score', 'threshold', 'explanation', 'model_version',
-  'file_id', 'file', 'sensor',
-] as const;
+/** The exported keys: the row's id, each column under its SQL name (with `time` beside `ts`), then its file and sensor. */
+export const ANOMALY_RECORD_KEYS: readonly string[] = ['id', ...ANOMALY_COLUMNS.flatMap((c) => (c.column === 'ts' ? ['ts', 'time'] : [c.column])), 'file_id', 'file', 'sensor'];
 
 /** A value as the text formats show it: text, a number, or unset. */
 export type RecordCell = string | number | null;
 
-export type AnomalyRecord = Record<(typeof ANOMALY_RECORD_KEYS)[number], RecordCell | FeatureShare[]>;
+export type AnomalyRecord = Record<string, RecordCell | FeatureShare[]>;
 
 export function anomalyRecord(row: StoredAnomalyRow): AnomalyRecord {
-  return {
-    id: row.id,
-    ts: row.ts,
-    time: isoTime(row.ts),
-    uid: row.uid,
-    orig_h: row.origH,
-    orig_p: row.origP,
-    resp_h: row.respH,
-    resp_p: row.respP,
-    proto: row.proto,
-    service: row.service,
-    duration: row.duration,
-    orig_bytes: row.origBytes,
-    resp_bytes: row.respBytes,
-    conn_state: row.connState,
-    history: row.history,
-    orig_pkts: row.origPkts,
-    resp_pkts: row.respPkts,
-    score: row.score,
-    threshold: row.threshold,
-    explanation: row.explanation,
-    model_version: row.modelVersion,
-    file_id: row.fileId,
-    file: row.filePath,
-    sensor: row.sensor,
-  };
+  const record: AnomalyRecord = { id: row.id };
+  for (const c of ANOMALY_COLUMNS) {
+    record[c.column] = row[c.key];
+    if (c.column === 'ts') record.time = isoTime(row.ts);
+  }
+  record.file_id = row.fileId;
+  record.file = row.filePath;
+  record.sensor = row.sensor;
+  return record;
 }
 
 /** The record as CSV fields, in ANOMALY_RECORD_KEYS' order: the explanation is its JSON text, one field with nothing lost. */
 export function anomalyCsvCells(row: StoredAnomalyRow): RecordCell[] {
   const record = anomalyRecord(row);
   return ANOMALY_RECORD_KEYS.map((key) => {
-    const value = record[key];
+    const value = record[key] ?? null;
     return Array.isArray(value) ? JSON.stringify(value) : value;
   });
 }

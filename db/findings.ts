@@ -1,4 +1,4 @@
-import { ANOMALY_COLUMNS, parseExplanation, type StoredAnomalyRow } from './anomalies.js';
+import { ANOMALY_SELECT, parseExplanation, type StoredAnomalyRow } from './anomalies.js';
 import { checkedLimit, contextError, forEngine, perEngine, value, type Db, type Engine } from './connection.js';
 
 export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';
@@ -183,10 +183,10 @@ export function findingById(db: Db, id: number): StoredFinding | undefined {
 // Walked down finding_anomalies_by_score (which holds anomaly_id too, the table's key): only the
 // rows returned are read from anomalies, however many the finding holds.
 const FINDING_ANOMALIES = {
-  sqlite: `SELECT ${ANOMALY_COLUMNS} FROM finding_anomalies fa INDEXED BY finding_anomalies_by_score
+  sqlite: `SELECT ${ANOMALY_SELECT} FROM finding_anomalies fa INDEXED BY finding_anomalies_by_score
     JOIN anomalies a ON a.id = fa.anomaly_id JOIN files f ON f.id = a.file_id
     WHERE fa.finding_id = ? ORDER BY fa.score DESC, fa.anomaly_id DESC LIMIT ?`,
-  postgres: `SELECT ${ANOMALY_COLUMNS} FROM finding_anomalies fa
+  postgres: `SELECT ${ANOMALY_SELECT} FROM finding_anomalies fa
     JOIN anomalies a ON a.id = fa.anomaly_id JOIN files f ON f.id = a.file_id
     WHERE fa.finding_id = ? ORDER BY fa.score DESC, fa.anomaly_id DESC LIMIT ?`,
 };

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Db, PostgresDb, SqliteDb } from './connection.js';
 import { writeContextState } from './context-state.js';
-import type { AnomalyRow } from './anomalies.js';
+import type { AnomalyRow } from './anomaly-columns.js';
 import { findByPathAndSha256, findDoneBySha256, insertFile, type FileRow, type FileStatus } from './files.js';
 import { checkLeaseHeld, type LeaseHolder } from './leases.js';
 import { insertAnomalyBatches } from './postgres/anomaly-batches.js';

@@ -9,7 +9,8 @@ import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
-import { countAnomalies, explainAnomalyQuery, pruneAnomaliesBefore, queryAnomalies, type AnomalyRow } from '../db/anomalies.js';
+import { countAnomalies, explainAnomalyQuery, pruneAnomaliesBefore, queryAnomalies } from '../db/anomalies.js';
+import { ANOMALY_COLUMN_NAMES, ANOMALY_COLUMNS, anomaliesTableColumns, schemaDrift, SQL_TYPES, type AnomalyColumn, type AnomalyRow } from '../db/anomaly-columns.js';
 import type { Db, Engine, SqliteDb } from '../db/connection.js';
 import { readContextState, writeContextState } from '../db/context-state.js';
 import { countFiles, findByPathAndSha256, findDoneBySha256, findFileById, insertFile, listFiles } from '../db/files.js';
@@ -276,6 +277,39 @@ describe('openDatabase', () => {
 });
 
 for (const engine of ENGINES) {
+  describe(`the anomalies' column list on ${engine}`, () => {
+    test('the migrated table has every column of the list, of its type and nullability, and no other', () => {
+      withStore(engine, (db) => {
+        const actual = anomaliesTableColumns(db);
+        assert.deepEqual(schemaDrift(engine, actual), []);
+        assert.deepEqual(
+          actual.map((c) => c.name),
+          ['id', 'file_id', ...ANOMALY_COLUMN_NAMES],
+        );
+      });
+    });
+
+    test('a copy of the list that drifts from the migrations (a column renamed, retyped, made nullable or added) is caught, naming each difference', () => {
+      withStore(engine, (db) => {
+        const drifted: AnomalyColumn[] = ANOMALY_COLUMNS.map((c): AnomalyColumn => {
+          if (c.column === 'history') return { ...c, column: 'zeek_history' };
+          if (c.column === 'orig_bytes') return { ...c, kind: 'text' };
+          if (c.column === 'proto') return { ...c, required: false };
+          return c;
+        });
+        drifted.push({ column: 'sni', key: 'sni', kind: 'text', required: false });
+        const type = (kind: 'text' | 'bigint'): string => SQL_TYPES[kind][engine];
+        assert.deepEqual(schemaDrift(engine, anomaliesTableColumns(db), drifted), [
+          `anomalies.proto is NOT NULL; the column list says nullable`,
+          `anomalies.orig_bytes is ${type('bigint')}; the column list says ${type('text')}`,
+          `anomalies has no column zeek_history (${type('text')}), which the column list defines`,
+          `anomalies has no column sni (${type('text')}), which the column list defines`,
+          'anomalies.history is in the database but not in the column list',
+        ]);
+      });
+    });
+  });
+
   describe(`the ledger on ${engine}`, () => {
     test('recordScoredFile refuses a NOT NULL violation in the 3rd anomaly (on SQLite while staging, before the lock), naming the row and the file, and stores nothing', () => {
       withStore(engine, (db) => {

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
-import type { AnomalyRow } from '../db/anomalies.js';
+import type { AnomalyRow } from '../db/anomaly-columns.js';
 import { openDatabase } from '../db/open-database.js';
 import { recordFailedFile, recordScoredFile, recordSkippedFile } from '../db/record-file.js';
 import { anomaliesCommand, type AnomaliesCommandOptions } from '../scripts/commands/anomalies.js';
@@ -214,7 +214,7 @@ describe('anomalies and files commands', () => {
     assert.deepEqual(await uids({ sensor: 'sensor-b' }), [], "another sensor's files hold none of them");
   });
 
-  test('anomalies --format json: one object per line, every column, explanation as an array', async () => {
+  test('anomalies --format json: one object per line, every column of the list (both models\' errors too), explanation as an array', async () => {
     const { code, stdout } = await anomalies({ format: 'json', limit: 1, order: 'score' });
     assert.equal(code, 0);
     const records = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
@@ -246,6 +246,8 @@ describe('anomalies and files commands', () => {
         { feature: 'proto', share: 0.07 },
       ],
       model_version: 'v0001-20240419T000000Z',
+      conn_score: null,
+      context_score: null,
       file_id: doneFile,
       file: '/logs/2024-04-19/conn "weird", name.log.gz',
       sensor: 'sensor-a',

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Db, Engine } from '../db/connection.js';
-import type { AnomalyRow } from '../db/anomalies.js';
+import type { AnomalyRow } from '../db/anomaly-columns.js';
 import { openDatabase } from '../db/open-database.js';
 import { recordFailedFile, recordScoredFile } from '../db/record-file.js';
 import { startPostgres, type LocalPostgres } from '../scripts/local-postgres.js';

@@ -1,5 +1,6 @@
 import { contextError, type PostgresDb } from '../connection.js';
-import { explanationJson, type AnomalyRow } from '../anomalies.js';
+import { anomalyValues } from '../anomalies.js';
+import { ANOMALY_COLUMN_NAMES, ANOMALY_COLUMNS, SQL_TYPES, type AnomalyRow } from '../anomaly-columns.js';
 
 // Rows go to the server this many at a time, each batch one INSERT of arrays (unnest): a round
 // trip per 5,000 rows rather than per row, and the batch in hand is all the memory it takes.
@@ -7,11 +8,8 @@ const BATCH_ROWS = 5000;
 
 // One array per column, each cast to its type: PostgreSQL's fast path for many rows short of COPY.
 const INSERT_BATCH = `
-  INSERT INTO anomalies (file_id, ts, uid, orig_h, orig_p, resp_h, resp_p, proto, service, duration, orig_bytes, resp_bytes, conn_state,
-                         history, orig_pkts, resp_pkts, score, threshold, model_version, explanation, conn_score, context_score)
-  SELECT ?, * FROM unnest(?::float8[], ?::text[], ?::text[], ?::int4[], ?::text[], ?::int4[], ?::text[], ?::text[], ?::float8[], ?::int8[],
-                          ?::int8[], ?::text[], ?::text[], ?::int8[], ?::int8[], ?::float8[], ?::float8[], ?::text[], ?::text[],
-                          ?::float8[], ?::float8[])`;
+  INSERT INTO anomalies (file_id, ${ANOMALY_COLUMN_NAMES.join(', ')})
+  SELECT ?, * FROM unnest(${ANOMALY_COLUMNS.map((c) => `?::${SQL_TYPES[c.kind].pgArray}[]`).join(', ')})`;
 
 type Columns = unknown[][];
 
@@ -48,41 +46,19 @@ export function insertAnomalyBatches(db: PostgresDb, fileId: number, rows: Itera
 }
 
 function emptyColumns(): Columns {
-  return Array.from({ length: 21 }, () => []);
+  return ANOMALY_COLUMNS.map(() => []);
 }
 
 function rowValues(row: AnomalyRow): unknown[] {
-  return [
-    required('ts', number(row.ts)),
-    row.uid ?? null,
-    required('origH', row.origH),
-    required('origP', number(row.origP)),
-    required('respH', row.respH),
-    required('respP', number(row.respP)),
-    required('proto', row.proto),
-    row.service ?? null,
-    number(row.duration),
-    number(row.origBytes),
-    number(row.respBytes),
-    row.connState ?? null,
-    row.history ?? null,
-    number(row.origPkts),
-    number(row.respPkts),
-    required('score', number(row.score)),
-    required('threshold', number(row.threshold)),
-    required('modelVersion', row.modelVersion),
-    explanationJson(row.explanation),
-    number(row.connScore),
-    number(row.contextScore),
-  ];
+  return anomalyValues(row).map((value, i) => {
+    const column = ANOMALY_COLUMNS[i]!;
+    const checked = typeof value === 'number' ? number(value) : value;
+    if (column.required && checked === null) throw new Error(`${column.key} is ${String(checked)}; the column takes no NULL (nor NaN)`);
+    return checked;
+  });
 }
 
 // NaN is a value to PostgreSQL; SQLite stores it as NULL. Both stores are to hold the same rows.
 function number(value: number | null | undefined): number | null {
   return value === undefined || value === null || Number.isNaN(value) ? null : value;
-}
-
-function required<T>(column: string, value: T | null | undefined): T {
-  if (value === null || value === undefined) throw new Error(`${column} is ${String(value)}; the column takes no NULL (nor NaN)`);
-  return value;
 }

@@ -1,5 +1,6 @@
 import { contextError, type SqliteDb } from '../connection.js';
-import { explanationJson, type AnomalyRow } from '../anomalies.js';
+import { anomalyValues } from '../anomalies.js';
+import { ANOMALY_COLUMN_NAMES, ANOMALY_COLUMNS, SQL_TYPES, type AnomalyRow } from '../anomaly-columns.js';
 import { prepared } from './statement-cache.js';
 
 // A file's anomalies are written in two steps, so that the write lock is held only for the part
@@ -11,45 +12,18 @@ import { prepared } from './statement-cache.js';
 //  2. `insertStagedAnomalies`, under the lock: one INSERT … SELECT copies them into `anomalies`
 //     inside SQLite, with no call back into JavaScript per row.
 // The stage has the constraints of `anomalies`, so a bad row is refused at step 1, naming it.
-const CREATE_STAGE = `
-  CREATE TEMP TABLE IF NOT EXISTS staged_anomalies (
-    ts            REAL    NOT NULL,
-    uid           TEXT,
-    orig_h        TEXT    NOT NULL,
-    orig_p        INTEGER NOT NULL,
-    resp_h        TEXT    NOT NULL,
-    resp_p        INTEGER NOT NULL,
-    proto         TEXT    NOT NULL,
-    service       TEXT,
-    duration      REAL,
-    orig_bytes    INTEGER,
-    resp_bytes    INTEGER,
-    conn_state    TEXT,
-    history       TEXT,
-    orig_pkts     INTEGER,
-    resp_pkts     INTEGER,
-    score         REAL    NOT NULL,
-    threshold     REAL    NOT NULL,
-    model_version TEXT    NOT NULL,
-    explanation   TEXT    NOT NULL,
-    conn_score    REAL,
-    context_score REAL
-  )`;
+const CREATE_STAGE = `CREATE TEMP TABLE IF NOT EXISTS staged_anomalies (
+  ${ANOMALY_COLUMNS.map((c) => `${c.column} ${SQL_TYPES[c.kind].sqlite}${c.required ? ' NOT NULL' : ''}`).join(',\n  ')}
+)`;
 
-const STAGED_COLUMNS = `ts, uid, orig_h, orig_p, resp_h, resp_p, proto, service, duration, orig_bytes, resp_bytes, conn_state,
-  history, orig_pkts, resp_pkts, score, threshold, model_version, explanation, conn_score, context_score`;
+const STAGED_COLUMNS = ANOMALY_COLUMN_NAMES.join(', ');
 
-// Positional parameters: binding 21 values in order makes no object per row.
-const STAGE_ANOMALY = `INSERT INTO temp.staged_anomalies (${STAGED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+// Positional parameters: binding the values in order makes no object per row.
+const STAGE_ANOMALY = `INSERT INTO temp.staged_anomalies (${STAGED_COLUMNS}) VALUES (${ANOMALY_COLUMNS.map(() => '?').join(', ')})`;
 const CLEAR_STAGE = `DELETE FROM temp.staged_anomalies`;
 const COUNT_STAGED = `SELECT count(*) FROM temp.staged_anomalies`;
 // In staging order (the rowid), which is the file's row order.
 const INSERT_STAGED = `INSERT INTO main.anomalies (file_id, ${STAGED_COLUMNS}) SELECT ?, ${STAGED_COLUMNS} FROM temp.staged_anomalies ORDER BY rowid`;
-
-type StageParams = [
-  number, string | null, string, number, string, number, string, string | null, number | null, number | null, number | null,
-  string | null, string | null, number | null, number | null, number, number, string, string, number | null, number | null,
-];
 
 // The stage is written once from start to end and read once in order, so a small cache serves
 // it: 2 MiB instead of the 16 MiB every attached database gets by default.
@@ -70,7 +44,7 @@ function ensureStage(db: SqliteDb): void {
  */
 export function stageAnomalies(db: SqliteDb, rows: Iterable<AnomalyRow>, source?: string): number {
   ensureStage(db);
-  const stage = prepared<StageParams>(db.raw, STAGE_ANOMALY);
+  const stage = prepared<[unknown[]]>(db.raw, STAGE_ANOMALY);
   // A transaction on TEMP alone: one commit for all the rows, and no lock on the main database.
   return db.raw.transaction((): number => {
     prepared(db.raw, CLEAR_STAGE).run();
@@ -78,30 +52,8 @@ export function stageAnomalies(db: SqliteDb, rows: Iterable<AnomalyRow>, source?
     for (const row of rows) {
       i++;
       try {
-        stage.run(
-          row.ts,
-          row.uid ?? null,
-          row.origH,
-          row.origP,
-          row.respH,
-          row.respP,
-          row.proto,
-          row.service ?? null,
-          row.duration ?? null,
-          row.origBytes ?? null,
-          row.respBytes ?? null,
-          row.connState ?? null,
-          row.history ?? null,
-          row.origPkts ?? null,
-          row.respPkts ?? null,
-          // SQLite stores NaN as NULL, which the NOT NULL columns then refuse with a message naming the column.
-          row.score,
-          row.threshold,
-          row.modelVersion,
-          explanationJson(row.explanation),
-          row.connScore ?? null,
-          row.contextScore ?? null,
-        );
+        // SQLite stores NaN as NULL, which the NOT NULL columns then refuse with a message naming the column.
+        stage.run(anomalyValues(row));
       } catch (error) {
         throw contextError(`${db.name}: anomaly ${i}${source === undefined ? '' : ` of ${source}`} (uid ${row.uid ?? 'unset'}, ts ${row.ts})`, error);
       }

@@ -1,6 +1,6 @@
-import type { AnomalyRow, ExplainedFeature } from '../../db/anomalies.js';
+import { CONN_COLUMNS, type AnomalyRow, type ExplainedFeature } from '../../db/anomaly-columns.js';
 import { describeContext } from '../context/describe-context.js';
-import type { ConnRecord } from '../read/conn-record.js';
+import type { ConnRecord, KnownField } from '../read/conn-record.js';
 import { TextColumns, type TextColumnsParts } from './text-columns.js';
 
 /** A flagged connection, as it goes into the `anomalies` table. */
@@ -32,9 +32,9 @@ export class CandidateTable {
   private rowIndex = new Int32Array(INITIAL_CAPACITY);
   private score = new Float32Array(INITIAL_CAPACITY);
   private numbers = new Float64Array(INITIAL_CAPACITY * NUMBER_COLUMNS);
-  /** uid, orig_h, resp_h, history. */
+  /** The text columns (`TEXT_FIELDS`). */
   private text = new TextColumns(TEXT_COLUMNS);
-  /** proto, service, conn_state: numbers into `categories`, -1 for unset. */
+  /** The few-valued text columns (`CATEGORY_FIELDS`): numbers into `categories`, -1 for unset. */
   private category = new Int32Array(INITIAL_CAPACITY * CATEGORY_COLUMNS);
   private categories: string[] = [];
   private categoryNumbers = new Map<string, number>();
@@ -97,20 +97,10 @@ export class CandidateTable {
     this.connScore[slot] = connScore;
     this.contextScore[slot] = contextScore;
     const n = slot * NUMBER_COLUMNS;
-    const numbers = this.numbers;
-    numbers[n] = record.ts;
-    numbers[n + 1] = record['id.orig_p'];
-    numbers[n + 2] = record['id.resp_p'];
-    numbers[n + 3] = record.duration ?? NaN;
-    numbers[n + 4] = record.orig_bytes ?? NaN;
-    numbers[n + 5] = record.resp_bytes ?? NaN;
-    numbers[n + 6] = record.orig_pkts ?? NaN;
-    numbers[n + 7] = record.resp_pkts ?? NaN;
-    this.text.set(slot, [record.uid, record['id.orig_h'], record['id.resp_h'], record.history]);
+    for (let k = 0; k < NUMBER_COLUMNS; k++) this.numbers[n + k] = (record[NUMBER_FIELDS[k]!] as number | null) ?? NaN;
+    this.text.set(slot, TEXT_FIELDS.map((field) => record[field] as string | null));
     const c = slot * CATEGORY_COLUMNS;
-    this.category[c] = this.categoryNumber(record.proto);
-    this.category[c + 1] = this.categoryNumber(record.service);
-    this.category[c + 2] = this.categoryNumber(record.conn_state);
+    for (let k = 0; k < CATEGORY_COLUMNS; k++) this.category[c + k] = this.categoryNumber(record[CATEGORY_FIELDS[k]!] as string | null);
     const e = slot * EXPLAINED;
     for (let k = 0; k < EXPLAINED; k++) {
       const share = explanation[k];
@@ -148,14 +138,13 @@ export class CandidateTable {
   }
 
   private rowAt(slot: number, threshold: number, modelVersion: string): FlaggedConnection {
+    const row: Record<string, unknown> = {};
     const n = slot * NUMBER_COLUMNS;
+    NUMBER_COLUMN_KEYS.forEach((key, k) => (row[key] = orNull(this.numbers[n + k]!)));
+    TEXT_COLUMN_KEYS.forEach((key, k) => (row[key] = this.text.get(slot, k)));
     const c = slot * CATEGORY_COLUMNS;
-    const numbers = this.numbers;
-    const orNull = (value: number): number | null => (Number.isNaN(value) ? null : value);
-    const origH = this.text.get(slot, 1)!;
-    const respH = this.text.get(slot, 2)!;
-    const proto = this.categoryAt(c)!;
-    const subject = { origH, respH, respP: numbers[n + 2]!, proto };
+    CATEGORY_COLUMN_KEYS.forEach((key, k) => (row[key] = this.categoryAt(c + k)));
+    const subject = { origH: row.origH as string, respH: row.respH as string, respP: row.respP as number, proto: row.proto as string };
     const explanation: ExplainedFeature[] = [];
     for (let k = 0; k < EXPLAINED; k++) {
       const feature = this.explainFeature[slot * EXPLAINED + k]!;
@@ -166,22 +155,7 @@ export class CandidateTable {
       const text = Number.isNaN(value) ? null : describeContext(name, value, subject);
       explanation.push(text === null ? { feature: name, share } : { feature: name, share, text });
     }
-    return {
-      ts: numbers[n]!,
-      uid: this.text.get(slot, 0),
-      origH,
-      origP: numbers[n + 1]!,
-      respH,
-      respP: numbers[n + 2]!,
-      proto,
-      service: this.categoryAt(c + 1),
-      duration: orNull(numbers[n + 3]!),
-      origBytes: orNull(numbers[n + 4]!),
-      respBytes: orNull(numbers[n + 5]!),
-      connState: this.categoryAt(c + 2),
-      history: this.text.get(slot, 3),
-      origPkts: orNull(numbers[n + 6]!),
-      respPkts: orNull(numbers[n + 7]!),
+    const scored: Omit<FlaggedConnection, (typeof CONN_COLUMNS)[keyof typeof CONN_COLUMNS][number]['key']> = {
       score: this.score[slot]!,
       threshold,
       modelVersion,
@@ -189,6 +163,7 @@ export class CandidateTable {
       connScore: this.connScore[slot]!,
       contextScore: orNull(this.contextScore[slot]!),
     };
+    return Object.assign(row, scored) as FlaggedConnection;
   }
 
   private featureNumbers: Map<string, number> | null = null;
@@ -271,10 +246,21 @@ export interface CandidateTableParts {
   contextScore: Float32Array<ArrayBuffer>;
 }
 
-// ts, orig_p, resp_p, duration, orig_bytes, resp_bytes, orig_pkts, resp_pkts
-const NUMBER_COLUMNS = 8;
-const TEXT_COLUMNS = 4;
-const CATEGORY_COLUMNS = 3;
+// The layout follows the anomalies' column list: its numbers from the conn record as Float64 (NaN
+// for unset), its text as UTF-8, its few-valued text as numbers into `categories`.
+const NUMBER_FIELDS = CONN_COLUMNS.numbers.map((c) => c.from as KnownField);
+const NUMBER_COLUMN_KEYS = CONN_COLUMNS.numbers.map((c) => c.key);
+const NUMBER_COLUMNS = NUMBER_FIELDS.length;
+const TEXT_FIELDS = CONN_COLUMNS.text.map((c) => c.from as KnownField);
+const TEXT_COLUMN_KEYS = CONN_COLUMNS.text.map((c) => c.key);
+const TEXT_COLUMNS = TEXT_FIELDS.length;
+const CATEGORY_FIELDS = CONN_COLUMNS.few.map((c) => c.from as KnownField);
+const CATEGORY_COLUMN_KEYS = CONN_COLUMNS.few.map((c) => c.key);
+const CATEGORY_COLUMNS = CATEGORY_FIELDS.length;
+
+function orNull(value: number): number | null {
+  return Number.isNaN(value) ? null : value;
+}
 
 function resized<T extends Int32Array | Float32Array | Float64Array | Uint8Array>(array: T, length: number): T {
   const bigger = new (array.constructor as new (length: number) => T)(length);
