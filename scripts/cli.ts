@@ -1,5 +1,5 @@
 #!/usr/bin/env -S node --max-semi-space-size=32
-// A 64 MB young generation lets each scoring block's records die young instead of being promoted
+// A 32 MB semi-space (the young generation's halves) lets each scoring block's records die young instead of being promoted
 // to the old space: on a loaded machine it cut a 10M-row file's peak RSS from 900 to 700 MB and
 // sped scoring up by a third (docs/benchmarks.md). The flag has no effect once Node has started,
 // so it is here, in the npm scripts and in the systemd unit.

@@ -7,7 +7,7 @@ import { launchChromium } from '../notebooks-ts/browser.js';
 import { startDashboard } from '../pipeline/serve/start-dashboard.js';
 
 /**
- * The README's dashboard screenshots: serves the dashboard over a database and saves the top of
+ * The dashboard screenshots of docs/dashboard.md: serves the dashboard over a database and saves the top of
  * each view, at 1280 px (and the overview at 800 px), from Debian's headless Chromium.
  *
  *   node dist/scripts/dashboard-screenshots.js --data-dir data/demo --out docs/screenshots

@@ -1,4 +1,4 @@
-import { CONN_COLUMNS, type AnomalyRow, type ExplainedFeature } from '../../db/anomaly-columns.js';
+import { ANOMALY_COLUMNS, CONN_COLUMNS, type AnomalyRow, type ExplainedFeature } from '../../db/anomaly-columns.js';
 import { describeContext } from '../context/describe-context.js';
 import type { ConnRecord, KnownField } from '../read/conn-record.js';
 import { TextColumns, type TextColumnsParts } from './text-columns.js';
@@ -138,12 +138,13 @@ export class CandidateTable {
   }
 
   private rowAt(slot: number, threshold: number, modelVersion: string): FlaggedConnection {
-    const row: Record<string, unknown> = {};
+    // Copied from one object of the row's shape, so every row has the same hidden class.
+    const row: Record<string, unknown> = { ...ROW_SHAPE };
     const n = slot * NUMBER_COLUMNS;
-    NUMBER_COLUMN_KEYS.forEach((key, k) => (row[key] = orNull(this.numbers[n + k]!)));
-    TEXT_COLUMN_KEYS.forEach((key, k) => (row[key] = this.text.get(slot, k)));
+    for (let k = 0; k < NUMBER_COLUMNS; k++) row[NUMBER_COLUMN_KEYS[k]!] = orNull(this.numbers[n + k]!);
+    for (let k = 0; k < TEXT_COLUMNS; k++) row[TEXT_COLUMN_KEYS[k]!] = this.text.get(slot, k);
     const c = slot * CATEGORY_COLUMNS;
-    CATEGORY_COLUMN_KEYS.forEach((key, k) => (row[key] = this.categoryAt(c + k)));
+    for (let k = 0; k < CATEGORY_COLUMNS; k++) row[CATEGORY_COLUMN_KEYS[k]!] = this.categoryAt(c + k);
     const subject = { origH: row.origH as string, respH: row.respH as string, respP: row.respP as number, proto: row.proto as string };
     const explanation: ExplainedFeature[] = [];
     for (let k = 0; k < EXPLAINED; k++) {
@@ -155,15 +156,13 @@ export class CandidateTable {
       const text = Number.isNaN(value) ? null : describeContext(name, value, subject);
       explanation.push(text === null ? { feature: name, share } : { feature: name, share, text });
     }
-    const scored: Omit<FlaggedConnection, (typeof CONN_COLUMNS)[keyof typeof CONN_COLUMNS][number]['key']> = {
-      score: this.score[slot]!,
-      threshold,
-      modelVersion,
-      explanation,
-      connScore: this.connScore[slot]!,
-      contextScore: orNull(this.contextScore[slot]!),
-    };
-    return Object.assign(row, scored) as FlaggedConnection;
+    row.score = this.score[slot]!;
+    row.threshold = threshold;
+    row.modelVersion = modelVersion;
+    row.explanation = explanation;
+    row.connScore = this.connScore[slot]!;
+    row.contextScore = orNull(this.contextScore[slot]!);
+    return row as FlaggedConnection;
   }
 
   private featureNumbers: Map<string, number> | null = null;
@@ -257,6 +256,8 @@ const TEXT_COLUMNS = TEXT_FIELDS.length;
 const CATEGORY_FIELDS = CONN_COLUMNS.few.map((c) => c.from as KnownField);
 const CATEGORY_COLUMN_KEYS = CONN_COLUMNS.few.map((c) => c.key);
 const CATEGORY_COLUMNS = CATEGORY_FIELDS.length;
+
+const ROW_SHAPE: Readonly<Record<string, null>> = Object.fromEntries(ANOMALY_COLUMNS.map((c) => [c.key, null]));
 
 function orNull(value: number): number | null {
   return Number.isNaN(value) ? null : value;
