@@ -74,7 +74,7 @@ export interface Scores {
  * the default features but erratic on the seed features, where it stops early on noise 24% worse.
  * 1e-3 stopped by itself at 27 and 31 epochs (21 on synthetic rows), 10–15 s an epoch with other
  * jobs on the machine, so the cap of 50 only bounds a run that keeps creeping down (~10 minutes).
- * Command: `node dist/scripts/measure-training-defaults.js train --real ../shared/data/rotated/honeypot --preset seed --lr 3e-3,1e-3`.
+ * Command: `node dist/scripts/dev/measure-training-defaults.js train --real ../shared/data/rotated/honeypot --preset seed --lr 3e-3,1e-3`.
  */
 export const DEFAULT_TRAIN_OPTIONS: Readonly<TrainOptions> = {
   learningRate: 1e-3,
@@ -86,7 +86,7 @@ export const DEFAULT_TRAIN_OPTIONS: Readonly<TrainOptions> = {
 /**
  * Rows per `scoreBatch` call in `scoreAll`. From 512 rows up the speed is flat within the shared
  * machine's noise, and 256 is 10–20% slower (per-call overhead); 2048 was never more than the
- * noise from the best. `node dist/scripts/measure-training-defaults.js score --width 48 --rows 262144 --runs 21`
+ * noise from the best. `node dist/scripts/dev/measure-training-defaults.js score --width 48 --rows 262144 --runs 21`
  * (wasm, median rows/s): 256 783k, 512 881k, 1024 885k, 2048 881k, 4096 905k, 8192 945k;
  * with `--rows 1000000 --runs 11`: 256 912k, 512 1,098k, 1024 1,212k, 2048 1,068k, 4096 1,073k, 8192 1,165k;
  * at `--width 121 --runs 7`: 256 417k, 512 420k, 1024 483k, 2048 502k, 4096 458k, 8192 426k.

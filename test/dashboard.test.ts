@@ -14,10 +14,10 @@ import { queryFindings } from '../db/findings.js';
 import { ANOMALY_RECORD_KEYS } from '../db/export-format.js';
 import { claimSensorLease, renewSensorLease } from '../db/leases.js';
 import { openDatabase } from '../db/open-database.js';
-import { launchChromium } from '../notebooks-ts/browser.js';
+import { launchChromium } from '../scripts/dev/browser.js';
 import type { Logger } from '../pipeline/service/logger.js';
 import { startDashboard, type RunningDashboard } from '../pipeline/serve/start-dashboard.js';
-import { dashboardViews } from '../scripts/dashboard-screenshots.js';
+import { dashboardViews } from '../scripts/dev/dashboard-screenshots.js';
 import { writeDemoArchive } from '../scripts/demo-data.js';
 import { zeekAnomaly } from './support/cli.js';
 import { shared, tempDir } from './support/paths.js';
@@ -25,7 +25,7 @@ import { placeArchive, SERVICE_ENV, ServiceProcess, serviceDirs, trainModel, typ
 
 // The dashboard over two databases the service itself wrote: one from the real rita-missing-host
 // archives in ../shared/data, one from the demo's network with its attacks. Pages are opened in
-// Debian's headless Chromium. The tests take no screenshots: `scripts/dashboard-screenshots.ts`
+// Debian's headless Chromium. The tests take no screenshots: `scripts/dev/dashboard-screenshots.ts`
 // takes them for people to look at.
 
 const RITA = shared('rotated', 'rita-missing-host');

@@ -27,7 +27,7 @@ import { openSqlite } from '../db/sqlite/open-sqlite.js';
 import { countStagedAnomalies } from '../db/sqlite/staged-anomalies.js';
 import { holdWriteLock } from './support/hold-write-lock.js';
 import { repoRoot, tempDir } from './support/paths.js';
-import { startPostgres, type LocalPostgres } from '../scripts/local-postgres.js';
+import { startPostgres, type LocalPostgres } from '../scripts/dev/local-postgres.js';
 
 /** The sensor the tests record as (the migration tests' older rows have none: ''). */
 const SENSOR = 'sensor-a';

@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { listFiles } from '../db/files.js';
 import { listModels } from '../db/models.js';
 import { openDatabase } from '../db/open-database.js';
-import { launchChromium } from '../notebooks-ts/browser.js';
+import { launchChromium } from '../scripts/dev/browser.js';
 import type { Logger } from '../pipeline/service/logger.js';
 import { startDashboard, type RunningDashboard } from '../pipeline/serve/start-dashboard.js';
 import { zeekAnomaly } from './support/cli.js';

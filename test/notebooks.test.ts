@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { checkChromium, launchChromium, openReport, VIEWPORT } from '../notebooks-ts/browser.js';
+import { checkChromium, launchChromium, openReport, VIEWPORT } from '../scripts/dev/browser.js';
 import { chartFontFiles } from '../notebooks-ts/charts.js';
 import { jsonLines, zeekAnomaly, type CliResult } from './support/cli.js';
 import { repoRoot, shared, tempDir } from './support/paths.js';

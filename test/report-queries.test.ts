@@ -6,7 +6,7 @@ import type { Db, Engine } from '../db/connection.js';
 import type { AnomalyRow } from '../db/anomaly-columns.js';
 import { openDatabase } from '../db/open-database.js';
 import { recordFailedFile, recordScoredFile } from '../db/record-file.js';
-import { startPostgres, type LocalPostgres } from '../scripts/local-postgres.js';
+import { startPostgres, type LocalPostgres } from '../scripts/dev/local-postgres.js';
 import {
   anomaliesPerBand,
   anomaliesPerModel,

@@ -9,7 +9,7 @@ import { queryFindings } from '../db/findings.js';
 import { openDatabase } from '../db/open-database.js';
 import { seededRandom } from '../model/random.js';
 import { shared } from './support/paths.js';
-import { startPostgres, type LocalPostgres } from '../scripts/local-postgres.js';
+import { startPostgres, type LocalPostgres } from '../scripts/dev/local-postgres.js';
 import { archivesIn, killLeftoverServices, placeArchive, serviceDirs, ServiceProcess, trainModel, type ServiceDirs } from './support/service.js';
 
 // Three scorers (`watch --once`) share one log directory of 54 real archives (rita-missing-host:

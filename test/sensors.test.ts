@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Engine } from '../db/connection.js';
 import { jsonLines, zeekAnomaly, type CliResult } from './support/cli.js';
 import { shared } from './support/paths.js';
-import { startPostgres, type LocalPostgres } from '../scripts/local-postgres.js';
+import { startPostgres, type LocalPostgres } from '../scripts/dev/local-postgres.js';
 import { archivesIn, SERVICE_ENV, serviceDirs, trainModel, type ServiceDirs } from './support/service.js';
 
 // Two sensors scoring into one store: the same six real archives (rita-missing-host, 2024-04-20)

@@ -4,7 +4,7 @@
  * It asks what the held-back acceptance test asks — an infected workstation's refused C2 calls
  * are ordinary rows one by one; does the score find them? — on data anyone can regenerate.
  *
- *   node dist/scripts/cross-day.js [--normal-days N] [--rows-per-hour R] [--seed S] [--sampling uniform|stratified --max-rows M] [--min-improvement F] [--json]
+ *   node dist/scripts/dev/cross-day.js [--normal-days N] [--rows-per-hour R] [--seed S] [--sampling uniform|stratified --max-rows M] [--min-improvement F] [--json]
  *
  * `--sampling` trains on a sample of at most `--max-rows` of the normal days' rows, drawn as
  * retrain draws it (see pipeline/train/training-sample.ts); without it, on every row.
@@ -21,18 +21,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_TRAIN_OPTIONS } from '../model/autoencoder.js';
-import { initBackend } from '../model/backend.js';
-import { entityFigures, rocAuc } from '../model/metrics.js';
-import { BASELINE_QUANTILE } from '../model/train-model.js';
-import { findConnLogs } from '../pipeline/discover/log-files.js';
-import type { ConnRecord } from '../pipeline/read/conn-record.js';
-import { readConnLog } from '../pipeline/read/read-conn-log.js';
-import { ContextState, DEFAULT_CONTEXT_LIMITS } from '../pipeline/context/context-state.js';
-import { trainAndScore, withContext, type ScoredRows } from '../pipeline/train/evaluate.js';
-import { SAMPLING_METHODS, type SamplingMethod } from '../pipeline/train/training-sample.js';
-import { presetNamed } from '../preprocess/presets.js';
-import { DEMO_DEFAULTS, writeDemoArchive } from './demo-data.js';
+import { DEFAULT_TRAIN_OPTIONS } from '../../model/autoencoder.js';
+import { initBackend } from '../../model/backend.js';
+import { entityFigures, rocAuc } from '../../model/metrics.js';
+import { BASELINE_QUANTILE } from '../../model/train-model.js';
+import { findConnLogs } from '../../pipeline/discover/log-files.js';
+import type { ConnRecord } from '../../pipeline/read/conn-record.js';
+import { readConnLog } from '../../pipeline/read/read-conn-log.js';
+import { ContextState, DEFAULT_CONTEXT_LIMITS } from '../../pipeline/context/context-state.js';
+import { trainAndScore, withContext, type ScoredRows } from '../../pipeline/train/evaluate.js';
+import { SAMPLING_METHODS, type SamplingMethod } from '../../pipeline/train/training-sample.js';
+import { presetNamed } from '../../preprocess/presets.js';
+import { DEMO_DEFAULTS, writeDemoArchive } from '../demo-data.js';
 
 interface AttackFigures {
   attack: string;

@@ -1,21 +1,21 @@
 // Measures the figures behind DEFAULT_SCORE_BATCH and DEFAULT_TRAIN_OPTIONS in autoencoder.ts.
 // Not a test: timings are noisy on a shared machine, so they are read by a person, not asserted.
 //
-//   node dist/scripts/measure-training-defaults.js score [--backend wasm] [--width 48] [--rows 262144] [--runs 5]
-//   node dist/scripts/measure-training-defaults.js train [--backend wasm] [--rows 1000000] [--width 48] [--lr 1e-3,1e-4] [--max-epochs 40]
-//   node dist/scripts/measure-training-defaults.js train --real ../shared/data/rotated/honeypot [--preset seed] [--rows 1000000] ...
+//   node dist/scripts/dev/measure-training-defaults.js score [--backend wasm] [--width 48] [--rows 262144] [--runs 5]
+//   node dist/scripts/dev/measure-training-defaults.js train [--backend wasm] [--rows 1000000] [--width 48] [--lr 1e-3,1e-4] [--max-epochs 40]
+//   node dist/scripts/dev/measure-training-defaults.js train --real ../shared/data/rotated/honeypot [--preset seed] [--rows 1000000] ...
 //     (the real conn logs under that folder, through the preprocessing stage, instead of synthetic rows)
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { ConnRecord } from '../pipeline/read/conn-record.js';
-import { readConnLog } from '../pipeline/read/read-conn-log.js';
-import { presetNamed } from '../preprocess/presets.js';
-import { Preprocessor } from '../preprocess/preprocessor.js';
-import { DEFAULT_TRAIN_OPTIONS, buildAutoencoder, evaluateLoss, scoreAll, trainAutoencoder } from '../model/autoencoder.js';
-import { BACKEND_NAMES, initBackend, type BackendName } from '../model/backend.js';
-import { seededRandom, shuffleInPlace } from '../model/random.js';
-import { syntheticFeatures, unstructuredRows } from '../model/synthetic-features.js';
+import type { ConnRecord } from '../../pipeline/read/conn-record.js';
+import { readConnLog } from '../../pipeline/read/read-conn-log.js';
+import { presetNamed } from '../../preprocess/presets.js';
+import { Preprocessor } from '../../preprocess/preprocessor.js';
+import { DEFAULT_TRAIN_OPTIONS, buildAutoencoder, evaluateLoss, scoreAll, trainAutoencoder } from '../../model/autoencoder.js';
+import { BACKEND_NAMES, initBackend, type BackendName } from '../../model/backend.js';
+import { seededRandom, shuffleInPlace } from '../../model/random.js';
+import { syntheticFeatures, unstructuredRows } from '../../model/synthetic-features.js';
 
 const SCORE_BATCHES = [256, 512, 1024, 2048, 4096, 8192];
 const LATENT = 6;

@@ -3,8 +3,8 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { createDatabase } from '../db/postgres/create-database.js';
-import { connectPostgres } from '../db/postgres/postgres-db.js';
+import { createDatabase } from '../../db/postgres/create-database.js';
+import { connectPostgres } from '../../db/postgres/postgres-db.js';
 
 /** A PostgreSQL server of the tests' (or the benchmark's) own, in a temporary directory, on a free port of 127.0.0.1. */
 export interface LocalPostgres {

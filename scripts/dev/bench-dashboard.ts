@@ -6,16 +6,16 @@ import { dirname, join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { queryAnomalies } from '../db/anomalies.js';
-import type { AnomalyRow } from '../db/anomaly-columns.js';
-import { insertFinding, linkFindingAnomalies, linkFindingFile, queryFindings, SEVERITIES, updateFinding, type FindingFields } from '../db/findings.js';
-import { upsertModel } from '../db/models.js';
-import { openDatabase } from '../db/open-database.js';
-import { recordScoredFile } from '../db/record-file.js';
-import { quantile } from '../model/metrics.js';
-import { seededRandom } from '../model/random.js';
-import { FINDING_TYPES } from '../pipeline/findings/detector.js';
-import { startDashboard } from '../pipeline/serve/start-dashboard.js';
+import { queryAnomalies } from '../../db/anomalies.js';
+import type { AnomalyRow } from '../../db/anomaly-columns.js';
+import { insertFinding, linkFindingAnomalies, linkFindingFile, queryFindings, SEVERITIES, updateFinding, type FindingFields } from '../../db/findings.js';
+import { upsertModel } from '../../db/models.js';
+import { openDatabase } from '../../db/open-database.js';
+import { recordScoredFile } from '../../db/record-file.js';
+import { quantile } from '../../model/metrics.js';
+import { seededRandom } from '../../model/random.js';
+import { FINDING_TYPES } from '../../pipeline/findings/detector.js';
+import { startDashboard } from '../../pipeline/serve/start-dashboard.js';
 
 // `npm run bench:dashboard`: how long each dashboard page takes on a database holding 1M
 // anomalies and 10k findings (the target: under 300 ms, median), and whether a dashboard being

@@ -9,7 +9,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
  * downloads nothing): used by the browser test and to take the README's screenshots.
  * A development tool: playwright-core is a devDependency, and nothing the CLI loads imports this.
  *
- *   node dist/notebooks-ts/browser.js REPORT.html SHOT.png [--height PX]
+ *   node dist/scripts/dev/browser.js REPORT.html SHOT.png [--height PX]
  */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
@@ -80,7 +80,7 @@ export async function screenshotReport(browser: Browser, htmlFile: string, pngFi
 async function main(args: string[]): Promise<number> {
   const [html, png, flag, value] = args;
   if (html === undefined || png === undefined || (flag !== undefined && (flag !== '--height' || !(Number(value) > 0)))) {
-    process.stderr.write('usage: node dist/notebooks-ts/browser.js REPORT.html SHOT.png [--height PX]\n');
+    process.stderr.write('usage: node dist/scripts/dev/browser.js REPORT.html SHOT.png [--height PX]\n');
     return 2;
   }
   const browser = await launchChromium();

@@ -3,9 +3,9 @@
  * the context and findings stages in time order, into a scratch database, and the report says
  * what they raised.
  *
- *   node dist/scripts/findings-report.js [--config FILE] [--top N] [--json] DIR|FILE...   per-day counts by severity, and the top findings
- *   node dist/scripts/findings-report.js --demo [--normal-days N]                          the demo: each attack's finding and rank; what the normal days alone raise
- *   node dist/scripts/findings-report.js --labeled FILE...                                 precision at k of each labeled file's findings
+ *   node dist/scripts/dev/findings-report.js [--config FILE] [--top N] [--json] DIR|FILE...   per-day counts by severity, and the top findings
+ *   node dist/scripts/dev/findings-report.js --demo [--normal-days N]                          the demo: each attack's finding and rank; what the normal days alone raise
+ *   node dist/scripts/dev/findings-report.js --labeled FILE...                                 precision at k of each labeled file's findings
  *
  * A finding is a true positive on a labeled file when most of its entity's labeled connections
  * (the rows matching its source, destination, port and protocol, where set) are malicious.
@@ -14,15 +14,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { queryFindings, SEVERITIES, type Severity, type StoredFinding } from '../db/findings.js';
-import { openDatabase } from '../db/open-database.js';
-import { findConnLogs } from '../pipeline/discover/log-files.js';
-import { FindingsStage } from '../pipeline/findings/findings-stage.js';
-import type { ConnRecord } from '../pipeline/read/conn-record.js';
-import { resolveConfig } from '../pipeline/service/config.js';
-import { labelOf } from '../pipeline/train/evaluate.js';
-import { replayFindings } from '../pipeline/train/replay-findings.js';
-import { DEMO_ATTACK_FINDINGS, DEMO_DEFAULTS, writeDemoArchive } from './demo-data.js';
+import { queryFindings, SEVERITIES, type Severity, type StoredFinding } from '../../db/findings.js';
+import { openDatabase } from '../../db/open-database.js';
+import { findConnLogs } from '../../pipeline/discover/log-files.js';
+import { FindingsStage } from '../../pipeline/findings/findings-stage.js';
+import type { ConnRecord } from '../../pipeline/read/conn-record.js';
+import { resolveConfig } from '../../pipeline/service/config.js';
+import { labelOf } from '../../pipeline/train/evaluate.js';
+import { replayFindings } from '../../pipeline/train/replay-findings.js';
+import { DEMO_ATTACK_FINDINGS, DEMO_DEFAULTS, writeDemoArchive } from '../demo-data.js';
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({

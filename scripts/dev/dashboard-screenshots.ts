@@ -1,16 +1,16 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { queryFindings } from '../db/findings.js';
-import { defaultDatabasePath, openDatabase } from '../db/open-database.js';
-import { launchChromium } from '../notebooks-ts/browser.js';
-import { startDashboard } from '../pipeline/serve/start-dashboard.js';
+import { queryFindings } from '../../db/findings.js';
+import { defaultDatabasePath, openDatabase } from '../../db/open-database.js';
+import { launchChromium } from './browser.js';
+import { startDashboard } from '../../pipeline/serve/start-dashboard.js';
 
 /**
  * The dashboard screenshots of docs/dashboard.md: serves the dashboard over a database and saves the top of
  * each view, at 1280 px (and the overview at 800 px), from Debian's headless Chromium.
  *
- *   node dist/scripts/dashboard-screenshots.js --data-dir data/demo --out docs/screenshots
+ *   node dist/scripts/dev/dashboard-screenshots.js --data-dir data/demo --out docs/screenshots
  */
 
 /** The views worth a look on a database: the five sections, its top finding and that finding's source host. */
