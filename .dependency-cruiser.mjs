@@ -2,7 +2,9 @@
 // and every import points back up it:
 //   pipeline/read → pipeline/context → preprocess → model → db → pipeline/findings → pipeline/{score,train} → pipeline/service
 //   pipeline/discover (archive names, listing, watching) stands on its own.
-//   pipeline/serve (the dashboard) reads db/ and knows the findings' allow-list; only the CLI starts it.
+//   pipeline/serve (the dashboard) reads db/ and knows the findings' allow-list; it is handed its values, loads
+//   no scoring code (a reachability rule), and only the CLI starts it.
+//   pipeline/settings (the words config sections are written in) sits below everything.
 //   notebooks-ts and scripts sit on top; nothing imports them, nor the tests.
 const ABOVE_READ = '^(pipeline/(context|discover|findings|score|train|service|serve)/|preprocess/|model/|db/|notebooks-ts/|scripts/|test/)';
 
@@ -15,6 +17,13 @@ export default {
       severity: 'error',
       from: {},
       to: { circular: true },
+    },
+    {
+      name: 'settings-are-words',
+      comment: 'pipeline/settings holds the words config sections are written in: every folder may use it, so it imports nothing of the project.',
+      severity: 'error',
+      from: { path: '^pipeline/settings/' },
+      to: { path: '^(pipeline/(read|context|discover|findings|score|train|service|serve)/|preprocess/|model/|db/|notebooks-ts/|scripts/|test/)' },
     },
     {
       name: 'read-is-the-bottom',
@@ -42,7 +51,7 @@ export default {
       comment: 'Features are computed from conn records: preprocess imports pipeline/read and nothing else of the project.',
       severity: 'error',
       from: { path: '^preprocess/' },
-      to: { path: '^(pipeline/(discover|findings|score|train|service|serve)/|model/|db/|notebooks-ts/|scripts/|test/)' },
+      to: { path: '^(pipeline/(context|discover|findings|score|train|service|serve)/|model/|db/|notebooks-ts/|scripts/|test/)' },
     },
     {
       name: 'model-knows-records-not-the-pipeline',
@@ -95,7 +104,7 @@ export default {
       name: 'service-below-the-cli',
       severity: 'error',
       from: { path: '^pipeline/service/' },
-      to: { path: '^(pipeline/serve/|notebooks-ts/|scripts/|test/)' },
+      to: { path: '^(notebooks-ts/|scripts/|test/)' },
     },
     {
       name: 'serve-only-reads',
@@ -105,10 +114,31 @@ export default {
       to: { path: '^(pipeline/(read|context|score|train)/|preprocess/|model/|notebooks-ts/|scripts/|test/)' },
     },
     {
-      name: 'serve-takes-config-not-the-service',
+      name: 'serve-is-handed-its-values',
+      comment: 'The dashboard is given the values it needs (its settings, the finding types, a logger); of the service it may name the Logger type, nothing more.',
       severity: 'error',
       from: { path: '^pipeline/serve/' },
-      to: { path: '^pipeline/service/', pathNot: '^pipeline/service/(config|logger)\\.ts$' },
+      to: { path: '^pipeline/service/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'the-service-takes-only-the-dashboards-settings',
+      comment: 'The service puts the serve section in the whole config; it starts no dashboard (only the CLI does).',
+      severity: 'error',
+      from: { path: '^pipeline/service/' },
+      to: { path: '^pipeline/serve/', pathNot: '^pipeline/serve/serve-settings\\.ts$' },
+    },
+    {
+      name: 'dev-tools-stay-out-of-the-product',
+      comment: 'scripts/dev (benchmarks, evaluations, screenshots) is left out of the package: only it and the tests may import it.',
+      severity: 'error',
+      from: { pathNot: '^(scripts/dev|test)/' },
+      to: { path: '^scripts/dev/' },
+    },
+    {
+      name: 'the-product-imports-no-tests',
+      severity: 'error',
+      from: { pathNot: '^test/' },
+      to: { path: '^test/' },
     },
     {
       name: 'notebooks-below-the-cli',

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { SEVERITIES, type Severity } from '../db/findings.js';
-import { FINDING_TYPES } from '../pipeline/findings/detector.js';
+import { FINDING_TYPES } from '../pipeline/findings/registry.js';
 import { badLinePolicy, ConfigError, DEFAULTS, resolveConfig, retrainSettings, type Config } from '../pipeline/service/config.js';
 import { DEFAULT_DATABASE_NAME } from '../db/open-database.js';
 import { parseUtcTime, UTC_TIME_FORMS } from '../db/utc-time.js';

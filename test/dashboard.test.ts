@@ -1,4 +1,5 @@
 // node:test runs and awaits every test() and describe() it registers; their promises are not ours to await.
+import { FINDING_TYPES } from '../pipeline/findings/registry.js';
 import * as assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { hostname } from 'node:os';
@@ -61,12 +62,12 @@ before(async () => {
   browser = await launchChromium();
   context = await browser.newContext({ deviceScaleFactor: 1 });
   const ritaDirs = await scoredDatabase(RITA, (logDir) => join(logDir, '2024-04-19'));
-  rita = { dirs: ritaDirs, dashboard: await startDashboard({ db: ritaDirs.db, host: '127.0.0.1', port: 0, token: '', logDir: ritaDirs.logDir, allow: [], log: quiet, liveSeconds: 1 }) };
+  rita = { dirs: ritaDirs, dashboard: await startDashboard({ db: ritaDirs.db, host: '127.0.0.1', port: 0, token: '', logDir: ritaDirs.logDir, allow: [], findingTypes: FINDING_TYPES, log: quiet, liveSeconds: 1 }) };
   const demoDirs = await scoredDatabase(
     async (logDir) => void (await writeDemoArchive(logDir, { days: 2, rowsPerHour: 600 })),
     (logDir) => join(logDir, '2024-04-15'),
   );
-  demo = { dirs: demoDirs, dashboard: await startDashboard({ db: demoDirs.db, host: '127.0.0.1', port: 0, token: '', logDir: demoDirs.logDir, allow: [], log: quiet, liveSeconds: 1 }) };
+  demo = { dirs: demoDirs, dashboard: await startDashboard({ db: demoDirs.db, host: '127.0.0.1', port: 0, token: '', logDir: demoDirs.logDir, allow: [], findingTypes: FINDING_TYPES, log: quiet, liveSeconds: 1 }) };
 });
 
 after(async () => {
@@ -247,7 +248,7 @@ describe('the dashboard in a browser', () => {
       db.close();
     }
     assert.ok(moved.files > 0 && moved.anomalies > 0 && moved.findings > 0, JSON.stringify(moved));
-    const dashboard = await startDashboard({ db: file, host: '127.0.0.1', port: 0, token: '', logDir: rita.dirs.logDir, allow: [], log: quiet, liveSeconds: 1 });
+    const dashboard = await startDashboard({ db: file, host: '127.0.0.1', port: 0, token: '', logDir: rita.dirs.logDir, allow: [], findingTypes: FINDING_TYPES, log: quiet, liveSeconds: 1 });
     try {
       for (const path of ['/files', '/anomalies?order=score', '/findings?all=1', '/models']) {
         const { page, problems } = await open(dashboard.url, path, 800);
@@ -378,7 +379,7 @@ describe('the dashboard over HTTP', () => {
     db.run(`INSERT INTO anomalies (file_id, ts, uid, orig_h, orig_p, resp_h, resp_p, proto, service, score, threshold, model_version, explanation)
       VALUES (1, 1, 'C1', '10.0.0.1', 1, '10.0.0.2', 80, 'tcp', '<script>alert(1)</script>', 2, 1, 'v1', '[{"feature":"</script><img src=x onerror=alert(1)>","share":1}]')`);
     db.close();
-    const dashboard = await startDashboard({ db: file, host: '127.0.0.1', port: 0, token: '', logDir: null, allow: [], log: quiet });
+    const dashboard = await startDashboard({ db: file, host: '127.0.0.1', port: 0, token: '', logDir: null, allow: [], findingTypes: FINDING_TYPES, log: quiet });
     try {
       for (const path of ['/anomalies', '/files', '/hosts/10.0.0.1']) {
         const html = await (await fetch(new URL(path, dashboard.url))).text();
@@ -426,7 +427,7 @@ describe('the dashboard over HTTP', () => {
 
   test('bound beyond loopback without a token, it refuses to start, and says how to give one', async () => {
     await assert.rejects(
-      startDashboard({ db: demo.dirs.db, host: '0.0.0.0', port: 0, token: '', logDir: null, allow: [], log: quiet }),
+      startDashboard({ db: demo.dirs.db, host: '0.0.0.0', port: 0, token: '', logDir: null, allow: [], findingTypes: FINDING_TYPES, log: quiet }),
       /refusing to serve the dashboard on 0\.0\.0\.0 without a token.*ZEEK_ANOMALY_SERVE_TOKEN/,
     );
     const cli = await zeekAnomaly(['serve', '--host', '0.0.0.0', '--port', '0', '--db', demo.dirs.db, '--data-dir', demo.dirs.dataDir], { cwd: demo.dirs.root });
@@ -452,7 +453,7 @@ describe('the dashboard over HTTP', () => {
   });
 
   test('with a token, a request without it or with a wrong one gets a 401, and the token as bearer or basic-auth password gets in', async () => {
-    const dashboard = await startDashboard({ db: demo.dirs.db, host: '0.0.0.0', port: 0, token: TOKEN, logDir: null, allow: [], log: quiet });
+    const dashboard = await startDashboard({ db: demo.dirs.db, host: '0.0.0.0', port: 0, token: TOKEN, logDir: null, allow: [], findingTypes: FINDING_TYPES, log: quiet });
     try {
       const url = new URL('/findings', `http://127.0.0.1:${new URL(dashboard.url).port}`);
       const without = await fetch(url);

@@ -9,12 +9,13 @@ import { repoRoot, tempDir } from './support/paths.js';
 const run = promisify(execFile);
 const DEPCRUISE = join(repoRoot, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
 const RULES = join(repoRoot, '.dependency-cruiser.mjs');
+const LOADED_RULES = join(repoRoot, '.dependency-cruiser-loaded.mjs');
 
 /**
  * Runs the project's rules (the ones `npm run lint` applies) over a small tree of modules written
  * to a temporary folder laid out like the project, and returns the exit code and output.
  */
-async function cruise(files: Record<string, string>): Promise<{ code: number; output: string }> {
+async function cruise(files: Record<string, string>, rules = RULES): Promise<{ code: number; output: string }> {
   const { dir, cleanup } = await tempDir('zeek-anomaly-depcruise-');
   try {
     await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true } }));
@@ -24,7 +25,7 @@ async function cruise(files: Record<string, string>): Promise<{ code: number; ou
       await writeFile(join(dir, path), text);
     }
     try {
-      const { stdout, stderr } = await run(process.execPath, [DEPCRUISE, '--config', RULES, ...roots], { cwd: dir });
+      const { stdout, stderr } = await run(process.execPath, [DEPCRUISE, '--config', rules, ...roots], { cwd: dir });
       return { code: 0, output: stdout + stderr };
     } catch (error) {
       const failed = error as { code?: number; stdout?: string; stderr?: string };
@@ -75,12 +76,49 @@ test('the dependency check fails when the dashboard runs the service, or the ser
     'pipeline/serve/app.ts': "import { run } from '../service/service.js';\nexport const n = run();\n",
   });
   assert.notEqual(dashboardRunsService.code, 0, dashboardRunsService.output);
-  assert.match(dashboardRunsService.output, /error serve-takes-config-not-the-service: pipeline\/serve\/app\.ts → pipeline\/service\/service\.ts/);
+  assert.match(dashboardRunsService.output, /error serve-is-handed-its-values: pipeline\/serve\/app\.ts → pipeline\/service\/service\.ts/);
 
   const serviceServes = await cruise({
     'pipeline/serve/app.ts': 'export const port = 8080;\n',
     'pipeline/service/service.ts': "import { port } from '../serve/app.js';\nexport const n = port;\n",
   });
   assert.notEqual(serviceServes.code, 0, serviceServes.output);
-  assert.match(serviceServes.output, /error service-below-the-cli: pipeline\/service\/service\.ts → pipeline\/serve\/app\.ts/);
+  assert.match(serviceServes.output, /error the-service-takes-only-the-dashboards-settings: pipeline\/service\/service\.ts → pipeline\/serve\/app\.ts/);
+});
+
+test('the dependency check passes the service taking the dashboard\'s settings, and the dashboard naming the Logger type', async () => {
+  const result = await cruise({
+    'pipeline/serve/serve-settings.ts': 'export const DEFAULT_PORT = 8080;\n',
+    'pipeline/service/logger.ts': 'export interface Logger { info(event: string): void }\n',
+    'pipeline/service/config.ts': "import { DEFAULT_PORT } from '../serve/serve-settings.js';\nexport const port = DEFAULT_PORT;\n",
+    'pipeline/serve/start.ts': "import type { Logger } from '../service/logger.js';\nexport const start = (log: Logger): void => log.info('up');\n",
+  });
+  assert.equal(result.code, 0, result.output);
+});
+
+test('the dependency check fails when the dashboard loads scoring code through another module, but not through a type', async () => {
+  const files = {
+    'model/autoencoder.ts': 'export const layers = 3;\nexport interface Weights { n: number }\n',
+    'db/findings.ts': "import { layers } from '../model/autoencoder.js';\nexport const depth = layers;\n",
+    'db/types.ts': "import type { Weights } from '../model/autoencoder.js';\nexport type Row = Weights;\n",
+    'pipeline/serve/page.ts': "import { depth } from '../../db/findings.js';\nimport type { Row } from '../../db/types.js';\nexport const shown = (row: Row): number => depth + row.n;\n",
+  };
+  const loaded = await cruise(files, LOADED_RULES);
+  assert.notEqual(loaded.code, 0, loaded.output);
+  assert.match(loaded.output, /error serve-loads-no-scoring-code: pipeline\/serve\/page\.ts → model\/autoencoder\.ts/);
+  assert.doesNotMatch(loaded.output, /db\/types\.ts/, 'a type-only import loads nothing');
+});
+
+test('the dependency check fails when the product imports a dev tool or a test, or preprocessing imports the context', async () => {
+  const result = await cruise({
+    'scripts/dev/bench.ts': 'export const runs = 3;\n',
+    'test/support/paths.ts': "export const root = '.';\n",
+    'pipeline/context/context-features.ts': 'export const width = 29;\n',
+    'scripts/commands/score.ts': "import { runs } from '../dev/bench.js';\nimport { root } from '../../test/support/paths.js';\nexport const n = runs + root.length;\n",
+    'preprocess/preprocessor.ts': "import { width } from '../pipeline/context/context-features.js';\nexport const w = width;\n",
+  });
+  assert.notEqual(result.code, 0, result.output);
+  assert.match(result.output, /error dev-tools-stay-out-of-the-product: scripts\/commands\/score\.ts → scripts\/dev\/bench\.ts/);
+  assert.match(result.output, /error the-product-imports-no-tests: scripts\/commands\/score\.ts → test\/support\/paths\.ts/);
+  assert.match(result.output, /error preprocess-needs-only-records: preprocess\/preprocessor\.ts → pipeline\/context\/context-features\.ts/);
 });

@@ -6,7 +6,7 @@ import { parse } from 'csv-parse/sync';
 import { value } from '../db/connection.js';
 import { countTracks, queryFindings } from '../db/findings.js';
 import { openDatabase } from '../db/open-database.js';
-import { DEFAULT_FINDINGS } from '../pipeline/findings/findings-options.js';
+import { DEFAULT_FINDINGS } from '../pipeline/findings/findings-settings.js';
 import { FindingsStage } from '../pipeline/findings/findings-stage.js';
 import { replayFindings } from '../pipeline/train/replay-findings.js';
 import { jsonLines, zeekAnomaly } from './support/cli.js';

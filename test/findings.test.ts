@@ -5,7 +5,7 @@ import { value, type Db } from '../db/connection.js';
 import { filesOfFinding, queryFindings, type StoredFinding } from '../db/findings.js';
 import { openDatabase } from '../db/open-database.js';
 import { recordScoredFile } from '../db/record-file.js';
-import { DEFAULT_FINDINGS } from '../pipeline/findings/findings-options.js';
+import { DEFAULT_FINDINGS } from '../pipeline/findings/findings-settings.js';
 import { FindingsStage } from '../pipeline/findings/findings-stage.js';
 import { replayFindings } from '../pipeline/train/replay-findings.js';
 import { labelOf } from '../pipeline/train/evaluate.js';

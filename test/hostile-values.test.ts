@@ -1,4 +1,5 @@
 // node:test runs and awaits every test() and describe() it registers; their promises are not ours to await.
+import { FINDING_TYPES } from '../pipeline/findings/registry.js';
 import * as assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -58,7 +59,7 @@ before(async () => {
   const scored = await zeekAnomaly(['score', '--json', '--config', dirs.config, '--data-dir', dirs.dataDir, hostile], { env: { ...SERVICE_ENV }, cwd: dirs.root });
   assert.equal(scored.code, 0, scored.stderr);
   scoreStdout = scored.stdout;
-  dashboard = await startDashboard({ db: dirs.db, host: '127.0.0.1', port: 0, token: '', logDir: dirs.logDir, allow: [], log: quiet, liveSeconds: 60 });
+  dashboard = await startDashboard({ db: dirs.db, host: '127.0.0.1', port: 0, token: '', logDir: dirs.logDir, allow: [], findingTypes: FINDING_TYPES, log: quiet, liveSeconds: 60 });
   browser = await launchChromium();
 });
 

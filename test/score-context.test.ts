@@ -22,7 +22,7 @@ import { CONTEXT_FEATURE_NAMES, CONTEXT_WIDTH } from '../pipeline/context/contex
 import { ContextState, DEFAULT_CONTEXT_LIMITS } from '../pipeline/context/context-state.js';
 import { readAll } from './support/read.js';
 import { anomaliesOfFinding, queryFindings } from '../db/findings.js';
-import { DEFAULT_FINDINGS } from '../pipeline/findings/findings-options.js';
+import { DEFAULT_FINDINGS } from '../pipeline/findings/findings-settings.js';
 import { FindingsStage } from '../pipeline/findings/findings-stage.js';
 import { processFile, type FileOutcome } from '../pipeline/score/process-file.js';
 import { retrain } from '../pipeline/train/retrain.js';

@@ -1,5 +1,5 @@
 import type { FindingEntity } from '../../db/findings.js';
-import type { FindingType } from './detector.js';
+import type { FindingType } from './registry.js';
 import { networkTest, parseCidr } from './surroundings.js';
 
 /**

@@ -1,31 +1,17 @@
+import type { z } from 'zod';
 import type { FindingTrack } from '../../db/findings.js';
+import type { Surroundings, ZeekLog } from './around.js';
 import type { FileActivity, PairActivity } from './file-activity.js';
 import type { Grade } from './grade.js';
-
-export type FindingType = 'beacon' | 'port-scan' | 'flood' | 'refused-retries' | 'exfiltration' | 'long-connection' | 'anomaly-cluster';
-
-export const FINDING_TYPES: readonly FindingType[] = ['beacon', 'port-scan', 'flood', 'refused-retries', 'exfiltration', 'long-connection', 'anomaly-cluster'];
+import type { Modifiers } from './modifier-registry.js';
 
 /**
  * What a detector saw of one entity: in one file (from `detect`), or gathered over several (after
  * `merge`). `evidence` holds the detector's own statistics, in a form `merge` can add to.
  */
 export interface Candidate extends FindingTrack {
-  type: FindingType;
-}
-
-/** What a detector may ask of the network beyond the file: the context state after it. */
-export interface Surroundings {
-  /** Internal hosts that contacted `dst` in the day before `now`; null when there is no context to ask. */
-  destinationSources(dst: string, now: number): number | null;
-  /** Internal hosts active in the day before `now`: 0 when none is known, and prevalence means nothing. */
-  activeSources(now: number): number;
-  /** When `src` first contacted `dst`, as far as the context remembers, or null. */
-  pairFirstSeen(src: string, dst: string): number | null;
-  /** The earliest first contact the context remembers: how far back its history goes; null without context. */
-  historyStart(): number | null;
-  /** Whether `address` is on the monitored network (config `findings.internalNetworks`). */
-  isInternal(address: string): boolean;
+  /** The finding type (a detector's `type`). */
+  type: string;
 }
 
 export interface Assessment {
@@ -37,13 +23,13 @@ export interface Assessment {
 }
 
 /**
- * One kind of finding. `detect` reads a file's activity and returns what it saw per entity,
- * `merge` folds a file's candidate into what earlier files gathered on the same entity, and
+ * One kind of finding, configured. `detect` reads a file's activity and returns what it saw per
+ * entity, `merge` folds a file's candidate into what earlier files gathered on the same entity, and
  * `assess` grades the result: a candidate whose measure reaches the detector's `min` threshold is a
- * finding; one below it is kept as a track until later files raise it (or a day passes).
+ * finding; one below it is kept as a track until later files raise it (or `mergeGapHours` pass).
  */
 export interface Detector {
-  type: FindingType;
+  type: string;
   /** Reads the file's flagged connections (`FileActivity.flaggedBySource`), so it runs only once they are made. */
   readsFlags?: boolean;
   detect(activity: FileActivity, around: Surroundings): Candidate[];
@@ -52,8 +38,31 @@ export interface Detector {
   assess(candidate: Candidate, around: Surroundings): Assessment | null;
 }
 
+/**
+ * A detector's module: the finding type it raises, its config section (`findings.<key>`), its
+ * options' schema and defaults, the logs it reads, and `make`, which configures it with its
+ * options and the shared modifiers. The registry (registry.ts) lists them; the type names, the
+ * config schema and the docs' table follow from it.
+ */
+export interface DetectorDefinition<Type extends string, Key extends string, Schema extends z.ZodObject> {
+  type: Type;
+  key: Key;
+  logs: readonly ZeekLog[];
+  /** What it finds, in a line, for docs/findings.md. */
+  about: string;
+  options: Schema;
+  defaults: Readonly<z.infer<Schema>>;
+  make(options: Readonly<z.infer<Schema>>, modifiers: Modifiers): Detector;
+}
+
+export function defineDetector<const Type extends string, const Key extends string, Schema extends z.ZodObject>(
+  definition: DetectorDefinition<Type, Key, Schema>,
+): DetectorDefinition<Type, Key, Schema> {
+  return definition;
+}
+
 /** A candidate on a whole pair (src → dst, any port): its span and totals in the file, and `evidence`. */
-export function pairCandidate(type: FindingType, pair: PairActivity, evidence: Record<string, unknown>): Candidate {
+export function pairCandidate(type: string, pair: PairActivity, evidence: Record<string, unknown>): Candidate {
   return {
     type,
     src: pair.src,

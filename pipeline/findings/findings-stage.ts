@@ -1,10 +1,12 @@
 import type { Db } from '../../db/connection.js';
 import type { ContextState } from '../context/context-state.js';
-import { detectCandidates, makeDetectors } from './detect-findings.js';
-import type { Candidate, Detector, FindingType } from './detector.js';
+import { detectCandidates } from './detect-findings.js';
+import type { Candidate, Detector } from './detector.js';
 import { AllowList } from './allow-list.js';
 import { FileActivity } from './file-activity.js';
-import type { FindingsOptions } from './findings-options.js';
+import type { FindingsOptions } from './findings-settings.js';
+import { makeModifiers } from './modifier-registry.js';
+import { makeDetectors } from './registry.js';
 import { recordFindings, type FindingsWritten } from './record-findings.js';
 import { networkTest, surroundingsOf } from './surroundings.js';
 
@@ -24,14 +26,14 @@ export interface DetectedFindings {
 export class FindingsStage {
   readonly options: Readonly<FindingsOptions>;
   private readonly allowList: AllowList;
-  private readonly detectors: ReadonlyMap<FindingType, Detector>;
+  private readonly detectors: ReadonlyMap<string, Detector>;
   private readonly isInternal: (address: string) => boolean;
   /** Internal source hosts seen in the last day of log time, with the end of the last file each was in. */
   private readonly internalHosts = new Map<string, number>();
 
   constructor(options: Readonly<FindingsOptions>) {
     this.options = options;
-    this.detectors = makeDetectors(options);
+    this.detectors = makeDetectors(options, makeModifiers(options.modifiers));
     this.isInternal = networkTest(options.internalNetworks);
     this.allowList = new AllowList(options.allow);
   }

@@ -12,7 +12,8 @@ import {
   type FindingFields,
   type StoredFinding,
 } from '../../db/findings.js';
-import type { Assessment, Candidate, Detector, FindingType, Surroundings } from './detector.js';
+import type { Surroundings } from './around.js';
+import type { Assessment, Candidate, Detector } from './detector.js';
 import type { Grade } from './grade.js';
 
 /** What one file did to the findings. */
@@ -28,7 +29,7 @@ export interface RecordFindingsInput {
   /** The file's sensor: the findings and tracks it adds to are that sensor's. */
   sensor: string;
   candidates: readonly Candidate[];
-  detectors: ReadonlyMap<FindingType, Detector>;
+  detectors: ReadonlyMap<string, Detector>;
   around: Surroundings;
   modelVersion: string;
   mergeGapHours: number;
@@ -116,5 +117,5 @@ function fieldsOf(candidate: Candidate, assessment: Graded, modelVersion: string
 function candidateOf(stored: StoredFinding): Candidate {
   const evidence = { ...stored.evidence };
   delete evidence.grading;
-  return { ...stored, type: stored.type as FindingType, evidence };
+  return { ...stored, evidence };
 }

@@ -1,6 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import type { ContextState } from '../context/context-state.js';
-import type { Surroundings } from './detector.js';
+import type { Surroundings } from './around.js';
 
 const DAY = 86_400;
 

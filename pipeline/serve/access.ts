@@ -1,7 +1,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { MiddlewareHandler } from 'hono';
-import { MIN_TOKEN_LENGTH } from '../service/config.js';
+import { MIN_TOKEN_LENGTH } from './serve-settings.js';
 
 // Who may read the dashboard. It shows network data, so by default only this machine may: it
 // listens on loopback, and an operator elsewhere comes in through an SSH tunnel. Listening on any

@@ -10,6 +10,8 @@ export interface DashboardDeps {
   allowList: AllowList;
   /** The log directory against the ledger, or null when the dashboard runs with no log directory to look at. */
   lag: ArchiveLagReader | null;
+  /** The finding types to filter by (the detectors' registry, handed in: the dashboard loads no detector code). */
+  findingTypes: readonly string[];
   /** How often the overview refreshes itself. */
   liveSeconds: number;
 }

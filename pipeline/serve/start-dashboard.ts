@@ -19,6 +19,8 @@ export interface DashboardOptions {
   /** The log directory, for how far the scorer is behind it; null to leave that out. */
   logDir: string | null;
   allow: readonly AllowEntry[];
+  /** The finding types the list offers to filter by (`FINDING_TYPES`). */
+  findingTypes: readonly string[];
   log: Logger;
   /** How often the overview refreshes itself; default 10 s. */
   liveSeconds?: number;
@@ -43,6 +45,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
       {
         db,
         allowList: new AllowList(options.allow),
+        findingTypes: options.findingTypes,
         lag: options.logDir === null ? null : new ArchiveLagReader(db, options.logDir),
         liveSeconds: options.liveSeconds ?? 10,
       },

@@ -12,34 +12,14 @@ import { PRESETS, type PresetName } from '../../preprocess/presets.js';
 import { DEFAULT_BAD_LINE_POLICY, type BadLinePolicy } from '../read/read-conn-log.js';
 import { DEFAULT_CONTEXT_LIMITS, type ContextLimits } from '../context/context-state.js';
 import { READ_THREAD_SETTINGS } from '../score/read-thread.js';
-import { DEFAULT_FINDINGS } from '../findings/findings-options.js';
-import { parseCidr } from '../findings/surroundings.js';
-import { isAddressOrNetwork } from '../findings/allow-list.js';
-import { FINDING_TYPES } from '../findings/detector.js';
+import { DEFAULT_FINDINGS, FINDINGS_SCHEMA } from '../findings/findings-settings.js';
+import { DEFAULT_SERVE, SERVE_SCHEMA } from '../serve/serve-settings.js';
+import { numberFrom, oneOf, wholeFrom } from '../settings/schema-words.js';
 import { SAMPLING_METHODS, type SamplingMethod } from '../train/training-sample.js';
 
-// The schema says every key once: its type, its bounds, and (in its description) how those bounds
-// are put to a user. Each check and the words that state it are made from the same numbers.
-
-const MAX = Number.MAX_SAFE_INTEGER;
-
-/** A dashboard token shorter than this is refused: it guards network data, and guessing must not pay. */
-export const MIN_TOKEN_LENGTH = 16;
-
-/** A number from `min` to `max`, both included. */
-function numberFrom(min: number, max: number) {
-  return z.number().min(min).max(max).describe(`a number from ${min} to ${max}`);
-}
-
-/** A whole number from `min` to `max` (or of `min` or more), both included. */
-function wholeFrom(min: number, max = MAX) {
-  return z.int().min(min).max(max).describe(max === MAX ? `a whole number of ${min} or more` : `a whole number from ${min} to ${max}`);
-}
-
-function oneOf<const T extends readonly string[]>(values: T) {
-  const quoted = values.map((v) => JSON.stringify(v));
-  return z.enum(values).describe(quoted.length === 1 ? quoted.join('') : `${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)!}`);
-}
+// The whole config: the service's own keys, and the sections other modules own (`findings` from
+// pipeline/findings, `serve` from pipeline/serve), put together once here. The schema says every key
+// once: its type, its bounds, and (in its description) how those bounds are put to a user.
 
 const path = (what: string) => z.string().describe(what);
 
@@ -55,50 +35,6 @@ const schedule = z
   .describe('a cron expression such as "0 3 * * 0", or null to turn the job off');
 
 const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
-
-const cidr = z
-  .string()
-  .refine((value) => parseCidr(value) !== null, { error: 'is not a network' })
-  .describe('a network as an address and a prefix length, such as "10.0.0.0/8" or "fd00::/8"');
-
-/** A detector's thresholds: the value of its measure at which a finding is raised (`min`) and each severity begins, rising. */
-const thresholds = z
-  .strictObject({ min: numberFrom(0, MAX), low: numberFrom(0, MAX), medium: numberFrom(0, MAX), high: numberFrom(0, MAX), critical: numberFrom(0, MAX) })
-  .refine((t) => t.min <= t.low && t.low <= t.medium && t.medium <= t.high && t.high < t.critical, { error: 'must rise: min ≤ low ≤ medium ≤ high < critical' })
-  .describe('{ min, low, medium, high, critical }, rising');
-
-const addressOrNetwork = z
-  .string()
-  .refine(isAddressOrNetwork, { error: 'is neither an address nor a network' })
-  .describe('an address ("10.1.0.10") or a network ("13.107.0.0/16")');
-
-/** An allow-list entry: a comment, and what to match (all of the fields given). */
-const allowEntry = z
-  .strictObject({
-    comment: z.string().min(1).describe('a comment saying why this traffic is harmless'),
-    type: oneOf(FINDING_TYPES).optional(),
-    host: addressOrNetwork.optional(),
-    src: addressOrNetwork.optional(),
-    dst: addressOrNetwork.optional(),
-    port: wholeFrom(0, 65_535).optional(),
-    proto: oneOf(['tcp', 'udp', 'icmp']).optional(),
-  })
-  .refine((e) => Object.keys(e).some((key) => key !== 'comment'), { error: 'matches everything: give a type, host, src, dst, port or proto' })
-  .describe('{ comment, and any of type, host, src, dst, port, proto }');
-
-const FINDINGS_SCHEMA = z.strictObject({
-  internalNetworks: z.array(cidr),
-  mergeGapHours: numberFrom(0, 24 * 365),
-  maxPairs: wholeFrom(1),
-  beacon: z.strictObject({ thresholds, minConnections: wholeFrom(4) }),
-  portScan: z.strictObject({ thresholds, minFailed: wholeFrom(0), minFailedShare: numberFrom(0, 1) }),
-  flood: z.strictObject({ thresholds }),
-  refusedRetries: z.strictObject({ thresholds, minFailedShare: numberFrom(0, 1) }),
-  exfiltration: z.strictObject({ thresholds, minRatio: numberFrom(0, MAX) }),
-  longConnection: z.strictObject({ thresholds }),
-  anomalyCluster: z.strictObject({ thresholds, minFlagged: wholeFrom(1) }),
-  allow: z.array(allowEntry),
-});
 
 const CONFIG_SCHEMA = z.strictObject({
   /** The sensor this instance scores the logs of; '' (the default) is the host name. The ledger, findings and context state are each sensor's own. */
@@ -141,15 +77,8 @@ const CONFIG_SCHEMA = z.strictObject({
   read: z.strictObject({ thread: oneOf(READ_THREAD_SETTINGS) }),
   /** What the findings detectors look for: see pipeline/findings/. */
   findings: FINDINGS_SCHEMA,
-  /** The dashboard (`serve`, `watch --serve`): where it listens, and the token it asks for. */
-  serve: z.strictObject({
-    host: z.string().min(1).describe('an address to listen on, such as "127.0.0.1" or "0.0.0.0"'),
-    port: wholeFrom(0, 65_535),
-    token: z
-      .string()
-      .refine((value) => value === '' || value.length >= MIN_TOKEN_LENGTH, { error: `is shorter than ${MIN_TOKEN_LENGTH} characters` })
-      .describe(`a token of at least ${MIN_TOKEN_LENGTH} characters, or "" for none (allowed only on a loopback address)`),
-  }),
+  /** The dashboard (`serve`, `watch --serve`): where it listens, and the token it asks for. Owned by pipeline/serve. */
+  serve: SERVE_SCHEMA,
 });
 
 /** Everything the service and the commands can be told, resolved once at start and passed down read-only. */
@@ -187,7 +116,7 @@ export const DEFAULTS: Readonly<Config> = deepFreeze({
   context: { maxKeys: { ...DEFAULT_CONTEXT_LIMITS } },
   read: { thread: 'auto' },
   findings: structuredClone(DEFAULT_FINDINGS),
-  serve: { host: '127.0.0.1', port: 8080, token: '' },
+  serve: { ...DEFAULT_SERVE },
 });
 
 /** Environment variables and the keys they set. */

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { FINDING_TYPES } from '../../pipeline/findings/registry.js';
 import type { Config } from '../../pipeline/service/config.js';
 import { createLogger } from '../../pipeline/service/logger.js';
 import { startDashboard, type RunningDashboard } from '../../pipeline/serve/start-dashboard.js';
@@ -23,6 +24,7 @@ export function dashboardFor(config: Readonly<Config>, log: Logger): Promise<Run
     token: config.serve.token,
     logDir: config.logDir,
     allow: config.findings.allow,
+    findingTypes: FINDING_TYPES,
     log,
   });
 }

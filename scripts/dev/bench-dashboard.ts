@@ -14,7 +14,7 @@ import { openDatabase } from '../../db/open-database.js';
 import { recordScoredFile } from '../../db/record-file.js';
 import { quantile } from '../../model/metrics.js';
 import { seededRandom } from '../../model/random.js';
-import { FINDING_TYPES } from '../../pipeline/findings/detector.js';
+import { FINDING_TYPES } from '../../pipeline/findings/registry.js';
 import { startDashboard } from '../../pipeline/serve/start-dashboard.js';
 
 // `npm run bench:dashboard`: how long each dashboard page takes on a database holding 1M
@@ -57,7 +57,7 @@ async function main(runs: number, writerFiles: number): Promise<void> {
   console.log(`database: ${relative(ROOT, DB_FILE)} (${FILES} files, ${(FILES * ANOMALIES_PER_FILE).toLocaleString('en-US')} anomalies, ${(FILES * (FINDINGS_PER_FILE - 1) + 1).toLocaleString('en-US')} findings)`);
   console.log(`node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${runs} runs per page after one warm-up\n`);
 
-  const dashboard = await startDashboard({ db: DB_FILE, host: '127.0.0.1', port: 0, token: '', logDir: null, allow: [], log: { info: () => {}, error: (e, f) => console.error(e, f) } });
+  const dashboard = await startDashboard({ db: DB_FILE, host: '127.0.0.1', port: 0, token: '', logDir: null, allow: [], findingTypes: FINDING_TYPES, log: { info: () => {}, error: (e, f) => console.error(e, f) } });
   try {
     const pages = pagesOf();
     console.log('| page | median ms | p95 ms | max ms | bytes | under 300 ms |');
@@ -194,7 +194,7 @@ function startReader(file: string): { ready: Promise<void>; stop: () => Promise<
 }
 
 async function readerChild(file: string): Promise<void> {
-  const dashboard = await startDashboard({ db: file, host: '127.0.0.1', port: 0, token: '', logDir: null, allow: [], log: { info: () => {}, error: () => {} } });
+  const dashboard = await startDashboard({ db: file, host: '127.0.0.1', port: 0, token: '', logDir: null, allow: [], findingTypes: FINDING_TYPES, log: { info: () => {}, error: () => {} } });
   let requests = 0;
   let stopping = false;
   process.once('SIGINT', () => (stopping = true));

@@ -17,7 +17,7 @@ import { ContextState, DEFAULT_CONTEXT_LIMITS } from '../../pipeline/context/con
 import { ContextKeeper } from '../../pipeline/score/context-keeper.js';
 import { readThreadFor, type ReadThreadSetting } from '../../pipeline/score/read-thread.js';
 import { FindingsStage } from '../../pipeline/findings/findings-stage.js';
-import { DEFAULT_FINDINGS } from '../../pipeline/findings/findings-options.js';
+import { DEFAULT_FINDINGS } from '../../pipeline/findings/findings-settings.js';
 import { CONTEXT_FEATURE_NAMES, CONTEXT_WIDTH } from '../../pipeline/context/context-features.js';
 import { Preprocessor } from '../../preprocess/preprocessor.js';
 import { presetNamed } from '../../preprocess/presets.js';

@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { FINDING_TYPES } from '../../pipeline/findings/registry.js';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { queryFindings } from '../../db/findings.js';
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
     port: 0,
     token: '',
     logDir: resolve(values['log-dir'] ?? join(dataDir, 'logs')),
-    allow: [],
+    allow: [], findingTypes: FINDING_TYPES,
     log: { info: () => {}, error: (event, fields) => process.stderr.write(`${event} ${JSON.stringify(fields)}\n`) },
   });
   const browser = await launchChromium();

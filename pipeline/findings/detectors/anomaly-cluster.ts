@@ -1,14 +1,18 @@
+import { z } from 'zod';
+import { wholeFrom } from '../../settings/schema-words.js';
 import type { FileActivity } from '../file-activity.js';
-import { mergedTotals, numberIn, type Candidate, type Detector } from '../detector.js';
-import { grade, reaches, type Thresholds } from '../grade.js';
-import { clock, count } from './words.js';
+import { type Candidate, defineDetector, type Detector, mergedTotals, numberIn } from '../detector.js';
+import { grade, reaches, THRESHOLDS_SCHEMA } from '../grade.js';
+import { clock, count } from '../words.js';
 
-export interface AnomalyClusterOptions {
+const OPTIONS = z.strictObject({
   /** How many times the file's flag rate a source's connections were flagged at (its lift). */
-  thresholds: Thresholds;
+  thresholds: THRESHOLDS_SCHEMA,
   /** The fewest flagged connections of a source for a finding. */
-  minFlagged: number;
-}
+  minFlagged: wholeFrom(1),
+});
+
+export type AnomalyClusterOptions = z.infer<typeof OPTIONS>;
 
 // At the default 5% flagged per file, a source whose every connection is flagged has a lift of 20.
 export const DEFAULT_ANOMALY_CLUSTER: Readonly<AnomalyClusterOptions> = { thresholds: { min: 4, low: 6, medium: 10, high: 15, critical: 19.5 }, minFlagged: 20 };
@@ -19,7 +23,7 @@ export const DEFAULT_ANOMALY_CLUSTER: Readonly<AnomalyClusterOptions> = { thresh
  * (`readsFlags`), and a source another detector raised or updated a finding on in the same file is
  * left to that finding, which already says why.
  */
-export function anomalyCluster(options: Readonly<AnomalyClusterOptions>): Detector {
+function anomalyCluster(options: Readonly<AnomalyClusterOptions>): Detector {
   return {
     type: 'anomaly-cluster',
     readsFlags: true,
@@ -64,3 +68,13 @@ export function anomalyCluster(options: Readonly<AnomalyClusterOptions>): Detect
     },
   };
 }
+
+export const anomalyClusterDetector = defineDetector({
+  type: 'anomaly-cluster',
+  key: 'anomalyCluster',
+  logs: ['conn'],
+  about: "a source whose connections the autoencoder flagged far above the file's rate: the model's own voice in the list",
+  options: OPTIONS,
+  defaults: DEFAULT_ANOMALY_CLUSTER,
+  make: anomalyCluster,
+});

@@ -1,14 +1,20 @@
+import { z } from 'zod';
+import { wholeFrom } from '../../settings/schema-words.js';
+import type { Modifiers } from '../modifier-registry.js';
+import type { Surroundings } from '../around.js';
 import type { FileActivity } from '../file-activity.js';
-import { mergedTotals, numberIn, pairCandidate, type Candidate, type Detector, type Surroundings } from '../detector.js';
-import { grade, reaches, type Modifier, type Thresholds } from '../grade.js';
-import { bothInternal, clock, count, duration, firstSeen, prevalence } from './words.js';
+import { type Candidate, defineDetector, type Detector, mergedTotals, numberIn, pairCandidate } from '../detector.js';
+import { grade, reaches, THRESHOLDS_SCHEMA, type Modifier } from '../grade.js';
+import { bothInternal, clock, count, duration } from '../words.js';
 
-export interface BeaconOptions {
+const OPTIONS = z.strictObject({
   /** The beacon score, 0 to 1: RITA's four subscores, weighed equally. */
-  thresholds: Thresholds;
+  thresholds: THRESHOLDS_SCHEMA,
   /** The fewest connections of a pair in a file for its rhythm to be measured (RITA: 4). */
-  minConnections: number;
-}
+  minConnections: wholeFrom(4),
+});
+
+export type BeaconOptions = z.infer<typeof OPTIONS>;
 
 // A perfect beacon reaches high, not critical (critical is out of reach on a 0–1 score): as in
 // RITA, what raises it further is around it (a destination nobody else reaches, a new pair).
@@ -41,7 +47,7 @@ const MODE_SENSITIVITY = 0.05;
  * than one every 15 minutes, with hourly files) is not measured, nor (as in RITA) one with both
  * ends on the monitored network.
  */
-export function beacon(options: Readonly<BeaconOptions>): Detector {
+function beacon(options: Readonly<BeaconOptions>, shared: Modifiers): Detector {
   return {
     type: 'beacon',
     detect(activity: FileActivity, around: Surroundings): Candidate[] {
@@ -98,7 +104,7 @@ export function beacon(options: Readonly<BeaconOptions>): Detector {
       const durScore = durationScore(bars, Math.max(candidate.firstTs, candidate.lastTs - DAY_HOURS * HOUR), candidate.lastTs);
       const score = round3((numberIn(e, 'tsScore') + numberIn(e, 'dsScore') + histScore + durScore) / 4);
       if (!reaches(score, options.thresholds)) return null;
-      const modifiers = [prevalence(candidate.src!, candidate.dst!, candidate.lastTs, around), firstSeen(candidate.src!, candidate.dst!, candidate.firstTs, around)].filter(
+      const modifiers = [shared.prevalence(candidate.src!, candidate.dst!, candidate.lastTs, around), shared.firstSeen(candidate.src!, candidate.dst!, candidate.firstTs, around)].filter(
         (m): m is Modifier => m !== null,
       );
       return {
@@ -203,3 +209,13 @@ function weighted(a: number, wa: number, b: number, wb: number): number {
 function round3(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
+
+export const beaconDetector = defineDetector({
+  type: 'beacon',
+  key: 'beacon',
+  logs: ['conn'],
+  about: 'a source → destination pair contacted at a regular rhythm with regular sizes, scored as RITA v5 scores beacons',
+  options: OPTIONS,
+  defaults: DEFAULT_BEACON,
+  make: beacon,
+});

@@ -1,14 +1,20 @@
+import { z } from 'zod';
+import { MAX, numberFrom } from '../../settings/schema-words.js';
+import type { Modifiers } from '../modifier-registry.js';
+import type { Surroundings } from '../around.js';
 import type { FileActivity } from '../file-activity.js';
-import { mergedTotals, pairCandidate, type Candidate, type Detector, type Surroundings } from '../detector.js';
-import { grade, reaches, type Modifier, type Thresholds } from '../grade.js';
-import { bytes, clock, count, firstSeen, prevalence } from './words.js';
+import { type Candidate, defineDetector, type Detector, mergedTotals, pairCandidate } from '../detector.js';
+import { grade, reaches, THRESHOLDS_SCHEMA, type Modifier } from '../grade.js';
+import { bytes, clock, count } from '../words.js';
 
-export interface ExfiltrationOptions {
+const OPTIONS = z.strictObject({
   /** Bytes one internal source sent one external destination in the 24 hours up to its last connection. */
-  thresholds: Thresholds;
+  thresholds: THRESHOLDS_SCHEMA,
   /** At least this many times more bytes out than back: an upload, not a download or a call. */
-  minRatio: number;
-}
+  minRatio: numberFrom(0, MAX),
+});
+
+export type ExfiltrationOptions = z.infer<typeof OPTIONS>;
 
 const HOUR = 3600;
 
@@ -23,7 +29,7 @@ export const DEFAULT_EXFILTRATION: Readonly<ExfiltrationOptions> = {
  * hours (so a nightly backup reads as one night's worth, however many nights it has run); a destination few hosts reach and a pair first seen within the day add to the
  * score (RITA's prevalence and first-seen modifiers), one most hosts reach takes from it.
  */
-export function exfiltration(options: Readonly<ExfiltrationOptions>): Detector {
+function exfiltration(options: Readonly<ExfiltrationOptions>, shared: Modifiers): Detector {
   return {
     type: 'exfiltration',
     detect(activity: FileActivity, around: Surroundings): Candidate[] {
@@ -48,7 +54,7 @@ export function exfiltration(options: Readonly<ExfiltrationOptions>): Detector {
     assess(candidate: Candidate, around: Surroundings) {
       const lastDay = Object.values((candidate.evidence.hourly as Record<string, number> | undefined) ?? {}).reduce((a, b) => a + b, 0);
       if (!reaches(lastDay, options.thresholds) || candidate.bytesOut < options.minRatio * candidate.bytesIn) return null;
-      const modifiers = [prevalence(candidate.src!, candidate.dst!, candidate.lastTs, around), firstSeen(candidate.src!, candidate.dst!, candidate.firstTs, around)].filter(
+      const modifiers = [shared.prevalence(candidate.src!, candidate.dst!, candidate.lastTs, around), shared.firstSeen(candidate.src!, candidate.dst!, candidate.firstTs, around)].filter(
         (m): m is Modifier => m !== null,
       );
       return {
@@ -60,3 +66,13 @@ export function exfiltration(options: Readonly<ExfiltrationOptions>): Detector {
     },
   };
 }
+
+export const exfiltrationDetector = defineDetector({
+  type: 'exfiltration',
+  key: 'exfiltration',
+  logs: ['conn'],
+  about: 'large outbound volume from one internal source to one external destination in a day',
+  options: OPTIONS,
+  defaults: DEFAULT_EXFILTRATION,
+  make: exfiltration,
+});

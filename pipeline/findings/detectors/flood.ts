@@ -1,12 +1,15 @@
+import { z } from 'zod';
 import type { FileActivity } from '../file-activity.js';
-import { mergedTotals, numberIn, type Candidate, type Detector } from '../detector.js';
-import { grade, reaches, type Modifier, type Thresholds } from '../grade.js';
-import { clock, count, isGroupAddress } from './words.js';
+import { type Candidate, defineDetector, type Detector, mergedTotals, numberIn } from '../detector.js';
+import { grade, reaches, THRESHOLDS_SCHEMA, type Modifier } from '../grade.js';
+import { clock, count, isGroupAddress } from '../words.js';
 
-export interface FloodOptions {
+const OPTIONS = z.strictObject({
   /** Refused or unanswered connections to one service in its busiest minute. */
-  thresholds: Thresholds;
-}
+  thresholds: THRESHOLDS_SCHEMA,
+});
+
+export type FloodOptions = z.infer<typeof OPTIONS>;
 
 export const DEFAULT_FLOOD: Readonly<FloodOptions> = { thresholds: { min: 100, low: 300, medium: 1000, high: 3000, critical: 10_000 } };
 
@@ -18,7 +21,7 @@ const MANY_SOURCES = 100;
  * proto) in a short time, from any sources: a SYN flood, a service overwhelmed. Measured by the
  * busiest minute; many distinct sources add to the score.
  */
-export function flood(options: Readonly<FloodOptions>): Detector {
+function flood(options: Readonly<FloodOptions>): Detector {
   return {
     type: 'flood',
     detect(activity: FileActivity): Candidate[] {
@@ -64,3 +67,13 @@ export function flood(options: Readonly<FloodOptions>): Detector {
     },
   };
 }
+
+export const floodDetector = defineDetector({
+  type: 'flood',
+  key: 'flood',
+  logs: ['conn'],
+  about: 'many refused or unanswered connections to one service in a short time (a SYN flood, a service overwhelmed), from any sources',
+  options: OPTIONS,
+  defaults: DEFAULT_FLOOD,
+  make: flood,
+});

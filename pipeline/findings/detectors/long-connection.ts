@@ -1,12 +1,17 @@
+import { z } from 'zod';
+import type { Modifiers } from '../modifier-registry.js';
+import type { Surroundings } from '../around.js';
 import type { FileActivity } from '../file-activity.js';
-import { mergedTotals, numberIn, type Candidate, type Detector, type Surroundings } from '../detector.js';
-import { grade, reaches, type Thresholds } from '../grade.js';
-import { bothInternal, bytes, clock, count, duration, prevalence } from './words.js';
+import { type Candidate, defineDetector, type Detector, mergedTotals, numberIn } from '../detector.js';
+import { grade, reaches, THRESHOLDS_SCHEMA } from '../grade.js';
+import { bothInternal, bytes, clock, count, duration } from '../words.js';
 
-export interface LongConnectionOptions {
+const OPTIONS = z.strictObject({
   /** The longest single connection on a channel, in seconds. */
-  thresholds: Thresholds;
-}
+  thresholds: THRESHOLDS_SCHEMA,
+});
+
+export type LongConnectionOptions = z.infer<typeof OPTIONS>;
 
 // RITA starts at 1 h, with low at 4 h, medium 8 h and high 12 h. Workstations hold TLS sessions to
 // cloud services (mail, chat, push) open for a working day: on the demo office's normal days those
@@ -21,7 +26,7 @@ export const DEFAULT_LONG_CONNECTION: Readonly<LongConnectionOptions> = { thresh
  * few hosts reach adds to the score, one most reach takes from it; as in RITA, pairs with both ends
  * on the monitored network are left out (file shares and databases hold sessions for days).
  */
-export function longConnection(options: Readonly<LongConnectionOptions>): Detector {
+function longConnection(options: Readonly<LongConnectionOptions>, shared: Modifiers): Detector {
   return {
     type: 'long-connection',
     detect(activity: FileActivity, around: Surroundings): Candidate[] {
@@ -57,7 +62,7 @@ export function longConnection(options: Readonly<LongConnectionOptions>): Detect
     assess(candidate: Candidate, around: Surroundings) {
       const longest = numberIn(candidate.evidence, 'longest');
       if (!reaches(longest, options.thresholds)) return null;
-      const common = prevalence(candidate.src!, candidate.dst!, candidate.lastTs, around);
+      const common = shared.prevalence(candidate.src!, candidate.dst!, candidate.lastTs, around);
       const service = typeof candidate.evidence.service === 'string' ? ` (${candidate.evidence.service})` : '';
       return {
         grade: grade('longest connection, seconds', longest, options.thresholds, common === null ? [] : [common]),
@@ -66,3 +71,13 @@ export function longConnection(options: Readonly<LongConnectionOptions>): Detect
     },
   };
 }
+
+export const longConnectionDetector = defineDetector({
+  type: 'long-connection',
+  key: 'longConnection',
+  logs: ['conn'],
+  about: 'a connection on one channel lasting hours (an interactive session left open, a tunnel)',
+  options: OPTIONS,
+  defaults: DEFAULT_LONG_CONNECTION,
+  make: longConnection,
+});

@@ -1,16 +1,20 @@
+import { z } from 'zod';
+import { numberFrom, wholeFrom } from '../../settings/schema-words.js';
 import { channelPort, channelProto, type FileActivity, type PairActivity } from '../file-activity.js';
-import { mergedTotals, numberIn, pairCandidate, type Candidate, type Detector } from '../detector.js';
-import { grade, reaches, type Thresholds } from '../grade.js';
-import { clock, count } from './words.js';
+import { type Candidate, defineDetector, type Detector, mergedTotals, numberIn, pairCandidate } from '../detector.js';
+import { grade, reaches, THRESHOLDS_SCHEMA } from '../grade.js';
+import { clock, count } from '../words.js';
 
-export interface PortScanOptions {
+const OPTIONS = z.strictObject({
   /** Distinct ports of one host (vertical) or hosts on one port (horizontal) in a file. */
-  thresholds: Thresholds;
+  thresholds: THRESHOLDS_SCHEMA,
   /** Of which at least this many were refused or unanswered: clients use many ports of a server, and succeed. */
-  minFailed: number;
+  minFailed: wholeFrom(0),
   /** And at least this share of them: a busy resolver or proxy reaches thousands of hosts, a few percent of them dead. */
-  minFailedShare: number;
-}
+  minFailedShare: numberFrom(0, 1),
+});
+
+export type PortScanOptions = z.infer<typeof OPTIONS>;
 
 export const DEFAULT_PORT_SCAN: Readonly<PortScanOptions> = { thresholds: { min: 20, low: 40, medium: 200, high: 1000, critical: 10_000 }, minFailed: 8, minFailedShare: 0.25 };
 
@@ -20,7 +24,7 @@ export const DEFAULT_PORT_SCAN: Readonly<PortScanOptions> = { thresholds: { min:
  * unanswered. Measured by the distinct ports or hosts in the busiest file (distinct counts do not
  * add across files); ICMP has no ports and is left out.
  */
-export function portScan(options: Readonly<PortScanOptions>): Detector {
+function portScan(options: Readonly<PortScanOptions>): Detector {
   return {
     type: 'port-scan',
     detect(activity: FileActivity): Candidate[] {
@@ -111,3 +115,13 @@ function horizontal(activity: FileActivity, options: Readonly<PortScanOptions>):
 function scannable(channels: Set<number>): number[] {
   return [...channels].filter((c) => channelProto(c) !== 'icmp');
 }
+
+export const portScanDetector = defineDetector({
+  type: 'port-scan',
+  key: 'portScan',
+  logs: ['conn'],
+  about: 'one source trying many ports of one host (vertical) or one port of many hosts (horizontal), many of them refused or unanswered',
+  options: OPTIONS,
+  defaults: DEFAULT_PORT_SCAN,
+  make: portScan,
+});

@@ -1,14 +1,20 @@
+import { z } from 'zod';
+import { numberFrom } from '../../settings/schema-words.js';
+import type { Modifiers } from '../modifier-registry.js';
+import type { Surroundings } from '../around.js';
 import type { FileActivity } from '../file-activity.js';
-import { mergedTotals, numberIn, type Candidate, type Detector, type Surroundings } from '../detector.js';
-import { grade, reaches, type Modifier, type Thresholds } from '../grade.js';
-import { clock, count, isGroupAddress, rareDestination } from './words.js';
+import { type Candidate, defineDetector, type Detector, mergedTotals, numberIn } from '../detector.js';
+import { grade, reaches, THRESHOLDS_SCHEMA, type Modifier } from '../grade.js';
+import { clock, count, isGroupAddress } from '../words.js';
 
-export interface RefusedRetriesOptions {
+const OPTIONS = z.strictObject({
   /** Refused or unanswered attempts on one channel, over the finding's life. */
-  thresholds: Thresholds;
+  thresholds: THRESHOLDS_SCHEMA,
   /** The least share of a channel's connections (in a file) refused or unanswered for it to count. */
-  minFailedShare: number;
-}
+  minFailedShare: numberFrom(0, 1),
+});
+
+export type RefusedRetriesOptions = z.infer<typeof OPTIONS>;
 
 export const DEFAULT_REFUSED_RETRIES: Readonly<RefusedRetriesOptions> = {
   thresholds: { min: 30, low: 60, medium: 300, high: 1000, critical: 5000 },
@@ -25,7 +31,7 @@ const MIN_ATTEMPTS_PER_FILE = 3;
  * attempts over the finding's life; lasting over an hour and a destination few hosts reach add to
  * the score.
  */
-export function refusedRetries(options: Readonly<RefusedRetriesOptions>): Detector {
+function refusedRetries(options: Readonly<RefusedRetriesOptions>, shared: Modifiers): Detector {
   return {
     type: 'refused-retries',
     detect(activity: FileActivity): Candidate[] {
@@ -59,7 +65,9 @@ export function refusedRetries(options: Readonly<RefusedRetriesOptions>): Detect
       const modifiers: Modifier[] = [];
       const hours = (candidate.lastTs - candidate.firstTs) / 3600;
       if (hours >= 1) modifiers.push({ name: 'persistent', points: 10, reason: `going on for ${hours.toFixed(1)} h` });
-      const rare = rareDestination(candidate.src!, candidate.dst!, candidate.lastTs, around);
+      // The rare half of prevalence alone: a common destination refusing a channel says nothing here.
+      const prevalence = shared.prevalence(candidate.src!, candidate.dst!, candidate.lastTs, around);
+      const rare = prevalence !== null && prevalence.points > 0 ? prevalence : null;
       if (rare !== null) modifiers.push(rare);
       const states = Object.entries(candidate.evidence.states as Record<string, number>)
         .sort((a, b) => b[1] - a[1])
@@ -72,3 +80,13 @@ export function refusedRetries(options: Readonly<RefusedRetriesOptions>): Detect
     },
   };
 }
+
+export const refusedRetriesDetector = defineDetector({
+  type: 'refused-retries',
+  key: 'refusedRetries',
+  logs: ['conn'],
+  about: 'one source trying the same channel again and again while it is refused or unanswered (malware calling a C2 server that is down or blocked)',
+  options: OPTIONS,
+  defaults: DEFAULT_REFUSED_RETRIES,
+  make: refusedRetries,
+});

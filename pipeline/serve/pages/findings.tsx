@@ -1,25 +1,27 @@
 import { queryFindings, SEVERITIES, type StoredFinding } from '../../../db/findings.js';
 import { sensorNames } from '../../../db/sensors.js';
-import { FINDING_TYPES } from '../../findings/detector.js';
 import type { DashboardDeps } from '../dashboard-deps.js';
 import { choiceParam, flagParam, hostParam, parseQuery, sensorParam, timeParam, wholeParam } from '../query-params.js';
 import { Choice, count, Empty, HostLink, Layout, SensorChoice, SeverityBadge, utc, Wide, withQuery } from './parts.js';
 
-export const FINDINGS_QUERY = {
-  since: timeParam,
-  until: timeParam,
-  host: hostParam,
-  sensor: sensorParam,
-  type: choiceParam(FINDING_TYPES),
-  severity: choiceParam(SEVERITIES),
-  all: flagParam,
-  page: wholeParam(1),
-};
+/** The findings list's query string; the types to choose from are handed in (the registry lives with the detectors). */
+function findingsQuery(findingTypes: readonly string[]) {
+  return {
+    since: timeParam,
+    until: timeParam,
+    host: hostParam,
+    sensor: sensorParam,
+    type: choiceParam(findingTypes),
+    severity: choiceParam(SEVERITIES),
+    all: flagParam,
+    page: wholeParam(1),
+  };
+}
 
 const PAGE_SIZE = 50;
 
 export function findingsPage(deps: DashboardDeps, search: URLSearchParams) {
-  const query = parseQuery(search, FINDINGS_QUERY);
+  const query = parseQuery(search, findingsQuery(deps.findingTypes));
   // Findings are few (a short list a day): every match is read, the allowed ones dropped, and the page cut from the rest.
   const matching = queryFindings(deps.db, {
     since: query.since,
@@ -53,7 +55,7 @@ export function findingsPage(deps: DashboardDeps, search: URLSearchParams) {
           <input type="text" name="host" value={query.host ?? ''} placeholder="either end" />
         </label>
         <SensorChoice sensors={sensors} selected={query.sensor} />
-        <Choice label="type" name="type" options={FINDING_TYPES} selected={query.type} />
+        <Choice label="type" name="type" options={deps.findingTypes} selected={query.type} />
         <Choice label="severity at least" name="severity" options={SEVERITIES} selected={query.severity} />
         <label class="check">
           <input type="checkbox" name="all" value="1" checked={query.all !== undefined} /> include allow-listed

@@ -1,6 +1,6 @@
 import type { Child, PropsWithChildren } from 'hono/jsx';
 import type { Severity } from '../../../db/findings.js';
-import { bytes as bytesInWords, count as countInWords } from '../../findings/detectors/words.js';
+import { bytes as bytesInWords, count as countInWords } from '../../findings/words.js';
 import type { ChartSpec } from '../client/chart-spec.js';
 
 // The pieces every page is made of. JSX escapes every value it is given, so text from the network
