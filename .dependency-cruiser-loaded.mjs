@@ -11,7 +11,7 @@ export default {
       comment: 'Nothing the dashboard loads reaches the reader, the context, the scorer, training, the models, preprocessing or the detectors: it starts fast and small beside the service.',
       severity: 'error',
       from: { path: '^pipeline/serve/' },
-      to: { path: '^(pipeline/(read|context|score|train|service)/|pipeline/findings/(detectors|modifiers)/|pipeline/findings/(registry|file-activity|findings-stage)\\.ts$|preprocess/|model/)', reachable: true },
+      to: { path: '^(pipeline/(read|context|first-read|score|ledger|train|service)/|pipeline/findings/(detectors|modifiers)/|pipeline/findings/(registry|file-activity|findings-stage)\\.ts$|preprocess/|model/)', reachable: true },
     },
   ],
   options: { ...base.options, tsPreCompilationDeps: false },

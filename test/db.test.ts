@@ -17,7 +17,7 @@ import { countFiles, findByPathAndSha256, findDoneBySha256, findFileById, insert
 import { anomaliesOfFinding, insertFinding, queryFindings, saveTrack, trackOf } from '../db/findings.js';
 import { adoptUnnamedRows, listSensors } from '../db/sensors.js';
 import { claimSensorLease, LeaseLostError, listSensorLeases, releaseSensorLease, renewSensorLease } from '../db/leases.js';
-import { startSensor } from '../pipeline/score/sensor-start.js';
+import { startSensor } from '../pipeline/ledger/sensor-start.js';
 import { listModels, setActiveModel, upsertModel } from '../db/models.js';
 import { MIGRATIONS } from '../db/migrations.js';
 import { openDatabase } from '../db/open-database.js';

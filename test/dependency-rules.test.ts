@@ -122,3 +122,26 @@ test('the dependency check fails when the product imports a dev tool or a test, 
   assert.match(result.output, /error the-product-imports-no-tests: scripts\/commands\/score\.ts → test\/support\/paths\.ts/);
   assert.match(result.output, /error preprocess-needs-only-records: preprocess\/preprocessor\.ts → pipeline\/context\/context-features\.ts/);
 });
+
+test('the dependency check passes the ledger over scoring over the first read, and fails on an import back down', async () => {
+  const oneWay = await cruise({
+    'pipeline/first-read/blocks.ts': 'export const rows = 2048;\n',
+    'pipeline/score/score-file.ts': "import { rows } from '../first-read/blocks.js';\nexport const score = (): number => rows;\n",
+    'pipeline/ledger/process-file.ts': "import { score } from '../score/score-file.js';\nexport const process = (): number => score();\n",
+  });
+  assert.equal(oneWay.code, 0, oneWay.output);
+
+  const scoreUsesLedger = await cruise({
+    'pipeline/ledger/lease.ts': 'export const held = true;\n',
+    'pipeline/score/score-file.ts': "import { held } from '../ledger/lease.js';\nexport const go = held;\n",
+  });
+  assert.notEqual(scoreUsesLedger.code, 0, scoreUsesLedger.output);
+  assert.match(scoreUsesLedger.output, /error score-below-the-ledger: pipeline\/score\/score-file\.ts → pipeline\/ledger\/lease\.ts/);
+
+  const readUsesScore = await cruise({
+    'pipeline/score/score-file.ts': 'export const cut = 0;\n',
+    'pipeline/first-read/read-thread.ts': "import { cut } from '../score/score-file.js';\nexport const n = cut;\n",
+  });
+  assert.notEqual(readUsesScore.code, 0, readUsesScore.output);
+  assert.match(readUsesScore.output, /error first-read-below-scoring: pipeline\/first-read\/read-thread\.ts → pipeline\/score\/score-file\.ts/);
+});

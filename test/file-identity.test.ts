@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { appendFile, mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { changeSince, identifyFile, type FileIdentity } from '../pipeline/score/file-identity.js';
+import { changeSince, identifyFile, type FileIdentity } from '../pipeline/ledger/file-identity.js';
 import { readConnLog } from '../pipeline/read/read-conn-log.js';
 import { LogReadError } from '../pipeline/read/log-read-error.js';
 import { tempDir } from './support/paths.js';

@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { CandidateTable } from '../pipeline/score/candidate-table.js';
+import { CandidateTable } from '../pipeline/first-read/candidate-table.js';
 import type { ConnRecord } from '../pipeline/read/conn-record.js';
 import type { ScoringModel } from '../model/load-scoring-model.js';
 import { scoreFile, type ScoreOutcome } from '../pipeline/score/score-file.js';

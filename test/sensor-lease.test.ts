@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { claimSensorLease, sensorLeaseHolder, takeSensorLeaseFrom } from '../db/leases.js';
 import { openDatabase } from '../db/open-database.js';
 import type { Db } from '../db/connection.js';
-import { SensorLease } from '../pipeline/score/sensor-lease.js';
+import { SensorLease } from '../pipeline/ledger/sensor-lease.js';
 import { tempDir } from './support/paths.js';
 
 const SENSOR = 'edge-1';

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TextColumns } from '../pipeline/score/text-columns.js';
+import { TextColumns } from '../pipeline/first-read/text-columns.js';
 
 const row = (i: number): (string | null)[] => [
   i % 5 === 0 ? null : `C${i}uid`,

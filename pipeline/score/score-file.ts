@@ -7,14 +7,14 @@ import type { Tf } from '../../model/backend.js';
 import { topFraction } from '../../model/metrics.js';
 import { CONTEXT_FEATURE_NAMES, CONTEXT_WIDTH } from '../context/context-features.js';
 import type { ContextState } from '../context/context-state.js';
-import { CandidateTable, type FlaggedConnection, type ScoredFeature } from './candidate-table.js';
+import { CandidateTable, type FlaggedConnection, type ScoredFeature } from '../first-read/candidate-table.js';
 import { LogReadError } from '../read/log-read-error.js';
 import { expectedRows } from './expected-rows.js';
 import { readConnLog, type BadLinePolicy } from '../read/read-conn-log.js';
 import type { FileActivity } from '../findings/file-activity.js';
-import { featureBlocks, newFeatureBuffers, type FeatureBlock, type Featurizer } from './feature-blocks.js';
-import { readHere, type FirstReadEnd } from './first-read.js';
-import type { ReadThread } from './read-thread.js';
+import { featureBlocks, newFeatureBuffers, type FeatureBlock, type Featurizer } from '../first-read/feature-blocks.js';
+import { readHere, type FirstReadEnd } from '../first-read/first-read.js';
+import type { ReadThread } from '../first-read/read-thread.js';
 
 export interface ScoreOptions {
   /** `per-file`: flag the top (1 − quantile) of each file; `baseline`: flag rows above the model's saved threshold. */

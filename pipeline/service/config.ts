@@ -11,7 +11,7 @@ import type { Preset } from '../../preprocess/feature-spec.js';
 import { PRESETS, type PresetName } from '../../preprocess/presets.js';
 import { DEFAULT_BAD_LINE_POLICY, type BadLinePolicy } from '../read/read-conn-log.js';
 import { DEFAULT_CONTEXT_LIMITS, type ContextLimits } from '../context/context-state.js';
-import { READ_THREAD_SETTINGS } from '../score/read-thread.js';
+import { READ_THREAD_SETTINGS } from '../first-read/read-thread.js';
 import { DEFAULT_FINDINGS, FINDINGS_SCHEMA } from '../findings/findings-settings.js';
 import { DEFAULT_SERVE, SERVE_SCHEMA } from '../serve/serve-settings.js';
 import { numberFrom, oneOf, wholeFrom } from '../settings/schema-words.js';

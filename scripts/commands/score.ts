@@ -5,13 +5,13 @@ import { loadScoringModel } from '../../model/load-scoring-model.js';
 import { CONTEXT_FEATURE_NAMES } from '../../pipeline/context/context-features.js';
 import { ModelStore } from '../../model/store.js';
 import { archiveStartMs } from '../../pipeline/discover/log-files.js';
-import { ContextKeeper } from '../../pipeline/score/context-keeper.js';
-import { readThreadFor } from '../../pipeline/score/read-thread.js';
-import { startSensor } from '../../pipeline/score/sensor-start.js';
-import { SensorLease } from '../../pipeline/score/sensor-lease.js';
+import { ContextKeeper } from '../../pipeline/ledger/context-keeper.js';
+import { readThreadFor } from '../../pipeline/first-read/read-thread.js';
+import { startSensor } from '../../pipeline/ledger/sensor-start.js';
+import { SensorLease } from '../../pipeline/ledger/sensor-lease.js';
 import { FindingsStage } from '../../pipeline/findings/findings-stage.js';
 import { badLinePolicy, type Config } from '../../pipeline/service/config.js';
-import { processFile, type FileOutcome } from '../../pipeline/score/process-file.js';
+import { processFile, type FileOutcome } from '../../pipeline/ledger/process-file.js';
 
 /** `zeek-anomaly score`: one-off scoring into the database, through the service's own code path. Exit 1 when any file failed. */
 export async function scoreCommand(files: string[], config: Readonly<Config>, options: { json: boolean }): Promise<number> {

@@ -8,10 +8,10 @@ import type { ContextKeeper } from './context-keeper.js';
 import type { DetectedFindings, FindingsStage } from '../findings/findings-stage.js';
 import type { FindingsWritten } from '../findings/record-findings.js';
 import type { FileActivity } from '../findings/file-activity.js';
-import type { FlaggedConnection } from './candidate-table.js';
+import type { FlaggedConnection } from '../first-read/candidate-table.js';
 import { changeSince, hashedIdentity, identifyFile, statFile, UNKNOWN_CONTENT, type FileIdentity } from './file-identity.js';
-import type { ReadThread } from './read-thread.js';
-import { scoreFile, type ScoreOptions, type ScoreOutcome } from './score-file.js';
+import type { ReadThread } from '../first-read/read-thread.js';
+import { scoreFile, type ScoreOptions, type ScoreOutcome } from '../score/score-file.js';
 
 /** What happened to one file: the same outcome whether `score` or the service met it. */
 export type FileOutcome =
