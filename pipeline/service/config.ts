@@ -1,25 +1,32 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
-import cron from 'node-cron';
 import { z } from 'zod';
-import { THRESHOLD_MODES } from '../../db/files.js';
 import { DEFAULT_DATABASE_NAME, defaultDatabasePath, isPostgresUrl } from '../../db/open-database.js';
 import { SENSOR_NAME, SENSOR_NAME_RULE } from '../../db/sensors.js';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../../model/autoencoder.js';
 import type { Preset } from '../../preprocess/feature-spec.js';
-import { PRESETS, type PresetName } from '../../preprocess/presets.js';
-import { DEFAULT_BAD_LINE_POLICY, type BadLinePolicy } from '../read/read-conn-log.js';
-import { DEFAULT_CONTEXT_LIMITS, type ContextLimits } from '../context/context-state.js';
-import { READ_THREAD_SETTINGS } from '../first-read/read-thread.js';
+import { PRESETS } from '../../preprocess/presets.js';
+import { CONTEXT_SCHEMA, DEFAULT_CONTEXT } from '../context/context-settings.js';
+import type { ContextLimits } from '../context/context-state.js';
+import { DEFAULT_WATCH, WATCH_SCHEMA } from '../discover/discover-settings.js';
 import { DEFAULT_FINDINGS, FINDINGS_SCHEMA } from '../findings/findings-settings.js';
+import { DEFAULT_READ, READ_SCHEMA } from '../first-read/first-read-settings.js';
+import { DEFAULT_LEASE, LEASE_SCHEMA } from '../ledger/ledger-settings.js';
+import { badLinePolicyOf, BAD_LINES_SCHEMA, DEFAULT_BAD_LINES } from '../read/read-settings.js';
+import type { BadLinePolicy } from '../read/read-conn-log.js';
+import { DEFAULT_THRESHOLD, THRESHOLD_SCHEMA } from '../score/score-settings.js';
 import { DEFAULT_SERVE, SERVE_SCHEMA } from '../serve/serve-settings.js';
-import { numberFrom, oneOf, wholeFrom } from '../settings/schema-words.js';
-import { SAMPLING_METHODS, type SamplingMethod } from '../train/training-sample.js';
+import { schedule, wholeFrom } from '../settings/schema-words.js';
+import { BOOTSTRAP_SCHEMA, DEFAULT_BOOTSTRAP, DEFAULT_RETRAIN, RETRAIN_SCHEMA } from '../train/train-settings.js';
+import type { SamplingMethod } from '../train/training-sample.js';
 
-// The whole config: the service's own keys, and the sections other modules own (`findings` from
-// pipeline/findings, `serve` from pipeline/serve), put together once here. The schema says every key
-// once: its type, its bounds, and (in its description) how those bounds are put to a user.
+// The whole config, put together once here: the service's own keys (where it runs, retention), and
+// the section each module owns, in that module's *-settings.ts (`badLines` the reader, `context` the
+// context stage, `read` the first read, `threshold` the scorer, `lease` the ledger, `watch` the
+// watcher, `retrain` and `bootstrap` training, `findings` the detectors' registry, `serve` the
+// dashboard). Each schema says every key once: its type, its bounds, and (in its description) how
+// those bounds are put to a user.
 
 const path = (what: string) => z.string().describe(what);
 
@@ -27,14 +34,6 @@ const sensorName = z
   .string()
   .refine((value) => value === '' || SENSOR_NAME.test(value), { error: 'is not a sensor name' })
   .describe(`${SENSOR_NAME_RULE}; or "" for the host name`);
-
-const schedule = z
-  .string()
-  .refine((value) => cron.validate(value), { error: 'is not a cron expression' })
-  .nullable()
-  .describe('a cron expression such as "0 3 * * 0", or null to turn the job off');
-
-const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
 
 const CONFIG_SCHEMA = z.strictObject({
   /** The sensor this instance scores the logs of; '' (the default) is the host name. The ledger, findings and context state are each sensor's own. */
@@ -48,33 +47,15 @@ const CONFIG_SCHEMA = z.strictObject({
     .describe(`a SQLite file, a postgres:// URL, or "" for <dataDir>/${DEFAULT_DATABASE_NAME}`),
   /** The Zeek log directory the service watches (zeekctl's `logdir`). */
   logDir: path('a folder'),
-  threshold: z.strictObject({ mode: oneOf(THRESHOLD_MODES), quantile: numberFrom(0.5, 0.9999) }),
-  badLines: z.strictObject({ maxRatio: numberFrom(0, 1), minCount: wholeFrom(0) }),
-  /** With no active model, the service first trains one from the archives already present. */
-  bootstrap: z.strictObject({ minRows: wholeFrom(100), maxRows: wholeFrom(100) }),
-  retrain: z.strictObject({
-    schedule,
-    days: wholeFrom(1, 3650),
-    maxRows: wholeFrom(100),
-    sampling: oneOf(SAMPLING_METHODS),
-    preset: oneOf(PRESET_NAMES),
-    epochs: wholeFrom(1, 10_000),
-    learningRate: numberFrom(1e-7, 1),
-  }),
+  threshold: THRESHOLD_SCHEMA,
+  badLines: BAD_LINES_SCHEMA,
+  bootstrap: BOOTSTRAP_SCHEMA,
+  retrain: RETRAIN_SCHEMA,
   retention: z.strictObject({ schedule, days: wholeFrom(1, 36_500) }),
-  /** A file is taken once its size has not changed for this long (Zeek may still be writing it). */
-  watch: z.strictObject({ stableMs: wholeFrom(0, 3_600_000) }),
-  /**
-   * Several scorers of one sensor take turns: the one scoring holds the sensor's lease, renewed every
-   * third of this, and another takes over this long after it dies (docs/scale-out.md).
-   */
-  lease: z.strictObject({ seconds: wholeFrom(2, 3600) }),
-  context: z.strictObject({
-    /** The most keys each context table holds before it evicts its idle half. */
-    maxKeys: z.strictObject({ hosts: wholeFrom(2), pairs: wholeFrom(2), channels: wholeFrom(2) }),
-  }),
-  /** Read, count and featurise each file on a thread of its own beside scoring: "auto" does where the process may use two cores or more. */
-  read: z.strictObject({ thread: oneOf(READ_THREAD_SETTINGS) }),
+  watch: WATCH_SCHEMA,
+  lease: LEASE_SCHEMA,
+  context: CONTEXT_SCHEMA,
+  read: READ_SCHEMA,
   /** What the findings detectors look for: see pipeline/findings/. */
   findings: FINDINGS_SCHEMA,
   /** The dashboard (`serve`, `watch --serve`): where it listens, and the token it asks for. Owned by pipeline/serve. */
@@ -92,29 +73,15 @@ export const DEFAULTS: Readonly<Config> = deepFreeze({
   dataDir: './data',
   db: '',
   logDir: '/opt/zeek/logs',
-  threshold: { mode: 'per-file', quantile: 0.95 },
-  badLines: { maxRatio: DEFAULT_BAD_LINE_POLICY.maxBadLineRatio, minCount: DEFAULT_BAD_LINE_POLICY.minBadLinesToReject },
-  // 200,000 rows: on 1M rows of three normal days (docs/evaluation.md, cross-day at 1M rows) a
-  // uniform sample of 200,000 detects every attack as well as all the rows, in half the time and
-  // memory; 100,000 lost 0.018 ROC-AUC on the beacon.
-  bootstrap: { minRows: 10_000, maxRows: 200_000 },
-  retrain: {
-    schedule: '0 3 * * 0',
-    days: 7,
-    maxRows: 200_000,
-    // The stratified sample measured no better than the uniform one (docs/evaluation.md).
-    sampling: 'uniform',
-    preset: 'default',
-    epochs: DEFAULT_TRAIN_OPTIONS.maxEpochs,
-    learningRate: DEFAULT_TRAIN_OPTIONS.learningRate,
-  },
+  threshold: { ...DEFAULT_THRESHOLD },
+  badLines: { ...DEFAULT_BAD_LINES },
+  bootstrap: { ...DEFAULT_BOOTSTRAP },
+  retrain: { ...DEFAULT_RETRAIN },
   retention: { schedule: '30 4 * * *', days: 90 },
-  watch: { stableMs: 5000 },
-  // Longer than the longest stretch a scorer writes without renewing (a 10M-row file's transaction
-  // holds its thread for some seconds); short enough that a dead scorer's files wait half a minute.
-  lease: { seconds: 30 },
-  context: { maxKeys: { ...DEFAULT_CONTEXT_LIMITS } },
-  read: { thread: 'auto' },
+  watch: { ...DEFAULT_WATCH },
+  lease: { ...DEFAULT_LEASE },
+  context: structuredClone(DEFAULT_CONTEXT),
+  read: { ...DEFAULT_READ },
   findings: structuredClone(DEFAULT_FINDINGS),
   serve: { ...DEFAULT_SERVE },
 });
@@ -207,7 +174,7 @@ export function resolveConfig(options: ResolveOptions = {}): Readonly<Config> {
 
 /** The reader's bad-line policy, from `badLines.*`. */
 export function badLinePolicy(config: Readonly<Config>): BadLinePolicy {
-  return { maxBadLineRatio: config.badLines.maxRatio, minBadLinesToReject: config.badLines.minCount };
+  return badLinePolicyOf(config.badLines);
 }
 
 /** How `retrain.*` says to train: the service's schedule, its bootstrap and `retrain` by hand all start from this. */

@@ -1,3 +1,4 @@
+import cron from 'node-cron';
 import { z } from 'zod';
 
 // The words every config section is written in. Each module owns its section's schema (the reader
@@ -22,3 +23,10 @@ export function oneOf<const T extends readonly string[]>(values: T) {
   const quoted = values.map((v) => JSON.stringify(v));
   return z.enum(values).describe(quoted.length === 1 ? quoted.join('') : `${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)!}`);
 }
+
+/** When a scheduled job runs: a cron expression, or null for never. */
+export const schedule = z
+  .string()
+  .refine((value) => cron.validate(value), { error: 'is not a cron expression' })
+  .nullable()
+  .describe('a cron expression such as "0 3 * * 0", or null to turn the job off');
