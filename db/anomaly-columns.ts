@@ -2,7 +2,7 @@
 // insert, PostgreSQL's batch insert, the CLI's and the dashboard's exports and the scorer's
 // candidate table all follow from it; the migrations stay fixed history, and a test compares the
 // migrated schema of both engines with this list (`schemaDrift`), so the two cannot part silently.
-// Adding a column: a migration, an entry here, and where its value comes from (docs/architecture.md).
+// Adding a column: a migration, an entry here, and where its value comes from (docs/development.md, "Add an anomaly column").
 
 import type { FeatureShare } from '../preprocess/feature-share.js';
 import type { Db } from './connection.js';

@@ -12,7 +12,7 @@ import type { Modifiers } from './modifier-registry.js';
 // The one list of detectors. The finding types, the config's `findings` sections and their
 // defaults (findings-settings.ts), the CLI's and the dashboard's type choices, and the table in
 // docs/findings.md (checked by a test) all follow from it. Adding a detector: a module in
-// detectors/ that exports its `defineDetector(…)`, and a line here (docs/architecture.md, "Add a detector").
+// detectors/ that exports its `defineDetector(…)`, and a line here (docs/development.md, "Add a detector").
 
 export const DETECTORS = [
   beaconDetector,
