@@ -15,6 +15,21 @@ export interface FindingEntity {
   proto: string | null;
 }
 
+/**
+ * A bounded sample of the Zeek uids of a finding's connections, to pivot to Zeek's other logs: the
+ * earliest and the latest connection of its entity that the detector saw, and the highest-scored
+ * flagged one (null where unknown: a log without uids, a finding with no flagged connection).
+ * A finding's connections are those of its entity (each part that is set matching: src as
+ * id.orig_h, dst as id.resp_h, port as id.resp_p, proto) with ts from first_ts to last_ts.
+ */
+export interface UidSample {
+  first: string | null;
+  last: string | null;
+  top: string | null;
+}
+
+export const NO_UIDS: Readonly<UidSample> = Object.freeze({ first: null, last: null, top: null });
+
 /** A finding as written: everything but its id and the times the row was made and changed. */
 export interface FindingFields extends FindingEntity {
   severity: Severity;
@@ -31,6 +46,7 @@ export interface FindingFields extends FindingEntity {
   /** The statistics behind the verdict and the thresholds they crossed (stored as JSON). */
   evidence: Record<string, unknown>;
   modelVersion: string | null;
+  uids: UidSample;
 }
 
 export interface StoredFinding extends FindingFields {
@@ -42,9 +58,9 @@ export interface StoredFinding extends FindingFields {
 }
 
 const FINDING_COLUMNS = `id, sensor, type, severity, score, src, dst, port, proto, first_ts AS "firstTs", last_ts AS "lastTs", connections,
-  bytes_out AS "bytesOut", bytes_in AS "bytesIn", summary, evidence, model_version AS "modelVersion", created_at AS "createdAt", updated_at AS "updatedAt"`;
+  bytes_out AS "bytesOut", bytes_in AS "bytesIn", summary, evidence, model_version AS "modelVersion", uids, created_at AS "createdAt", updated_at AS "updatedAt"`;
 
-type StoredFindingText = Omit<StoredFinding, 'evidence'> & { evidence: string };
+type StoredFindingText = Omit<StoredFinding, 'evidence' | 'uids'> & { evidence: string; uids: string | null };
 
 // `IS` (PostgreSQL's IS NOT DISTINCT FROM) matches NULL to NULL, so one statement serves every
 // shape of entity, and the planner still uses findings_by_entity for it.
@@ -65,9 +81,9 @@ export function latestFindingOf(db: Db, sensor: string, entity: FindingEntity): 
 }
 
 const INSERT_FINDING = `INSERT INTO findings (sensor, type, severity, score, src, dst, port, proto, first_ts, last_ts, connections, bytes_out,
-  bytes_in, summary, evidence, model_version, created_at, updated_at)
+  bytes_in, summary, evidence, model_version, uids, created_at, updated_at)
   VALUES (@sensor, @type, @severity, @score, @src, @dst, @port, @proto, @firstTs, @lastTs, @connections, @bytesOut, @bytesIn, @summary,
-  @evidence, @modelVersion, @now, @now)
+  @evidence, @modelVersion, @uids, @now, @now)
   RETURNING id`;
 
 /** Inserts a finding of `sensor`'s and returns its id. Opens no transaction: the caller writes it with its file's results. */
@@ -81,7 +97,7 @@ export function insertFinding(db: Db, sensor: string, finding: FindingFields, no
 
 const UPDATE_FINDING = `UPDATE findings SET severity = @severity, score = @score, first_ts = @firstTs, last_ts = @lastTs,
   connections = @connections, bytes_out = @bytesOut, bytes_in = @bytesIn, summary = @summary, evidence = @evidence,
-  model_version = @modelVersion, updated_at = @now
+  model_version = @modelVersion, uids = @uids, updated_at = @now
   WHERE id = @id`;
 
 /** Rewrites finding `id` with `finding` (its entity stays). Opens no transaction. */
@@ -191,6 +207,21 @@ const FINDING_ANOMALIES = {
     WHERE fa.finding_id = ? ORDER BY fa.score DESC, fa.anomaly_id DESC LIMIT ?`,
 };
 
+const TOP_FLAGGED_UID = `SELECT a.uid FROM finding_anomalies fa JOIN anomalies a ON a.id = fa.anomaly_id
+  WHERE fa.finding_id = ? AND a.uid IS NOT NULL ORDER BY fa.score DESC, fa.anomaly_id DESC LIMIT 1`;
+
+/** The uid of finding `id`'s highest-scored flagged connection, or null. */
+export function topFlaggedUid(db: Db, id: number): string | null {
+  return db.get<{ uid: string }>(TOP_FLAGGED_UID, [id])?.uid ?? null;
+}
+
+const SET_UIDS = `UPDATE findings SET uids = ? WHERE id = ?`;
+
+/** Replaces finding `id`'s uid sample. Opens no transaction. */
+export function setFindingUids(db: Db, id: number, uids: UidSample): void {
+  db.run(SET_UIDS, [JSON.stringify(uids), id]);
+}
+
 /** The flagged connections supporting finding `id`, highest score first. */
 export function anomaliesOfFinding(db: Db, id: number, limit?: number): StoredAnomalyRow[] {
   return db
@@ -223,20 +254,22 @@ export interface FindingTrack extends FindingEntity {
   bytesOut: number;
   bytesIn: number;
   evidence: Record<string, unknown>;
+  /** Its first and last connection's uids (`top` is the finding's, from its flagged connections). */
+  uids: UidSample;
 }
 
-const TRACK_OF_ENTITY = `SELECT first_ts AS "firstTs", last_ts AS "lastTs", connections, bytes_out AS "bytesOut", bytes_in AS "bytesIn", evidence
+const TRACK_OF_ENTITY = `SELECT first_ts AS "firstTs", last_ts AS "lastTs", connections, bytes_out AS "bytesOut", bytes_in AS "bytesIn", evidence, uids
   FROM finding_tracks WHERE sensor = ? AND entity = ?`;
 
 export function trackOf(db: Db, sensor: string, entity: FindingEntity): FindingTrack | undefined {
-  const row = db.get<Omit<FindingTrack, keyof FindingEntity | 'evidence'> & { evidence: string }>(TRACK_OF_ENTITY, [sensor, entityKey(entity)]);
-  return row === undefined ? undefined : { ...entityParams(entity), ...row, evidence: JSON.parse(row.evidence) as Record<string, unknown> };
+  const row = db.get<Omit<FindingTrack, keyof FindingEntity | 'evidence' | 'uids'> & { evidence: string; uids: string | null }>(TRACK_OF_ENTITY, [sensor, entityKey(entity)]);
+  return row === undefined ? undefined : { ...entityParams(entity), ...row, evidence: JSON.parse(row.evidence) as Record<string, unknown>, uids: uidSample(row.uids) };
 }
 
-const SAVE_TRACK = `INSERT INTO finding_tracks (sensor, entity, type, first_ts, last_ts, connections, bytes_out, bytes_in, evidence)
-  VALUES (@sensor, @entity, @type, @firstTs, @lastTs, @connections, @bytesOut, @bytesIn, @evidence)
+const SAVE_TRACK = `INSERT INTO finding_tracks (sensor, entity, type, first_ts, last_ts, connections, bytes_out, bytes_in, evidence, uids)
+  VALUES (@sensor, @entity, @type, @firstTs, @lastTs, @connections, @bytesOut, @bytesIn, @evidence, @uids)
   ON CONFLICT (sensor, entity) DO UPDATE SET type = excluded.type, first_ts = excluded.first_ts, last_ts = excluded.last_ts,
-    connections = excluded.connections, bytes_out = excluded.bytes_out, bytes_in = excluded.bytes_in, evidence = excluded.evidence`;
+    connections = excluded.connections, bytes_out = excluded.bytes_out, bytes_in = excluded.bytes_in, evidence = excluded.evidence, uids = excluded.uids`;
 
 /** Writes (or replaces) `sensor`'s track of `track`'s entity. Opens no transaction. */
 export function saveTrack(db: Db, sensor: string, track: FindingTrack): void {
@@ -250,6 +283,7 @@ export function saveTrack(db: Db, sensor: string, track: FindingTrack): void {
     bytesOut: track.bytesOut,
     bytesIn: track.bytesIn,
     evidence: JSON.stringify(track.evidence),
+    uids: JSON.stringify(track.uids),
   });
 }
 
@@ -303,12 +337,13 @@ function fieldParams(finding: FindingFields): Record<string, string | number | n
     summary: finding.summary,
     evidence: JSON.stringify(finding.evidence),
     modelVersion: finding.modelVersion,
+    uids: JSON.stringify(finding.uids),
   };
 }
 
 function parsed(db: Db, row: StoredFindingText): StoredFinding {
   try {
-    return { ...row, evidence: JSON.parse(row.evidence) as Record<string, unknown> };
+    return { ...row, evidence: JSON.parse(row.evidence) as Record<string, unknown>, uids: uidSample(row.uids) };
   } catch (error) {
     throw contextError(`${db.name}: finding ${row.id}: its evidence is not JSON`, error);
   }
@@ -318,4 +353,11 @@ function parsed(db: Db, row: StoredFindingText): StoredFinding {
 export function describeEntity(entity: Pick<FindingEntity, 'src' | 'dst' | 'port' | 'proto'>): string {
   const service = entity.port === null ? '' : `:${entity.port}${entity.proto === null ? '' : `/${entity.proto}`}`;
   return `${entity.src ?? '*'} → ${entity.dst ?? '*'}${service}`;
+}
+
+/** A stored sample (JSON, or NULL for rows from before it was kept) with every part present. */
+function uidSample(text: string | null): UidSample {
+  if (text === null) return { ...NO_UIDS };
+  const stored = JSON.parse(text) as Partial<UidSample>;
+  return { first: stored.first ?? null, last: stored.last ?? null, top: stored.top ?? null };
 }

@@ -475,6 +475,22 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 9,
+    name: "a finding's uid sample",
+    postgres: `
+      -- A bounded sample of the Zeek uids of a finding's connections (its entity over first_ts …
+      -- last_ts), as JSON: {"first": uid, "last": uid, "top": uid} (the earliest, the latest and the
+      -- highest-scored flagged one; null where unknown). NULL for findings raised before it was kept.
+      -- A track keeps its first and last, so the finding it becomes still knows where it began.
+      ALTER TABLE findings ADD COLUMN uids text;
+      ALTER TABLE finding_tracks ADD COLUMN uids text;
+    `,
+    sqlite: `
+      ALTER TABLE findings ADD COLUMN uids TEXT;
+      ALTER TABLE finding_tracks ADD COLUMN uids TEXT;
+    `,
+  },
 ];
 
 /** The schema version this code writes and reads: the last migration's. */

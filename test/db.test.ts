@@ -154,12 +154,12 @@ const UNIQUE_DONE_ROW: Record<Engine, { code: string; message: RegExp }> = {
 };
 
 describe('openDatabase', () => {
-  test('a fresh file: creates its folder, applies the migrations (user_version 8), WAL, NORMAL, foreign keys, busy timeout', () => {
+  test('a fresh file: creates its folder, applies the migrations (user_version 9), WAL, NORMAL, foreign keys, busy timeout', () => {
     const file = freshPath();
     assert.equal(existsSync(join(file, '..')), false);
     withDatabase((db) => {
-      assert.equal(SCHEMA_VERSION, 8);
-      assert.equal(db.raw.pragma('user_version', { simple: true }), 8);
+      assert.equal(SCHEMA_VERSION, 9);
+      assert.equal(db.raw.pragma('user_version', { simple: true }), 9);
       assert.equal(db.raw.pragma('journal_mode', { simple: true }), 'wal');
       assert.equal(db.raw.pragma('synchronous', { simple: true }), 1, 'NORMAL');
       assert.equal(db.raw.pragma('foreign_keys', { simple: true }), 1);
@@ -531,13 +531,18 @@ for (const engine of ENGINES) {
         assert.deepEqual(readContextState(db, OTHER)?.parts.map((p) => Buffer.from(p).toString()), ['state of b']);
 
         const entity = { type: 'beacon', src: '10.0.0.1', dst: '10.0.0.2', port: 443, proto: 'tcp' };
-        const track = { ...entity, firstTs: 1, lastTs: 2, connections: 3, bytesOut: 4, bytesIn: 5, evidence: { seen: 'by a' } };
+        const track = { ...entity, firstTs: 1, lastTs: 2, connections: 3, bytesOut: 4, bytesIn: 5, evidence: { seen: 'by a' }, uids: { first: 'Ca1', last: 'Ca2', top: null } };
         saveTrack(db, SENSOR, track);
         assert.equal(trackOf(db, OTHER, entity), undefined, 'the same entity on another sensor has no track');
         saveTrack(db, OTHER, { ...track, evidence: { seen: 'by b' } });
         assert.deepEqual(trackOf(db, SENSOR, entity)?.evidence, { seen: 'by a' });
-        const fields = { ...entity, severity: 'low' as const, score: 20, firstTs: 1, lastTs: 2, connections: 3, bytesOut: 4, bytesIn: 5, summary: 's', evidence: {}, modelVersion: null };
+        assert.deepEqual(trackOf(db, SENSOR, entity)?.uids, { first: 'Ca1', last: 'Ca2', top: null }, 'a track keeps its uids');
+        const fields = { ...entity, severity: 'low' as const, score: 20, firstTs: 1, lastTs: 2, connections: 3, bytesOut: 4, bytesIn: 5, summary: 's', evidence: {}, modelVersion: null, uids: { first: 'Cf', last: null, top: null } };
         insertFinding(db, OTHER, fields, 'now');
+        assert.deepEqual(queryFindings(db, { sensor: OTHER })[0]?.uids, { first: 'Cf', last: null, top: null }, 'a finding keeps its uids');
+        // A finding raised before migration 9 has no sample: it reads as one with every uid unknown.
+        db.run('UPDATE findings SET uids = NULL');
+        assert.deepEqual(queryFindings(db, { sensor: OTHER })[0]?.uids, { first: null, last: null, top: null });
         assert.deepEqual(queryFindings(db, { sensor: SENSOR }), []);
         assert.deepEqual(queryFindings(db, { sensor: OTHER }).map((f) => f.sensor), [OTHER]);
       });

@@ -114,6 +114,40 @@ describe('findings', () => {
     }
   });
 
+  test("each finding's uid sample names connections of its entity within its span, its first and last at the span's ends (rita-missing-host, three days)", async () => {
+    const db = openDatabase(join(scratch.dir, 'rita-uids.sqlite'));
+    try {
+      const days = ['2024-04-19', '2024-04-20', '2024-04-21'].map((day) => join(shared('rotated', 'rita-missing-host'), day));
+      const archives = (await Promise.all(days.map((day) => archivesIn(day)))).flat();
+      const findings = await findingsOf(db, archives);
+      const byUid = new Map<string, { ts: number; src: string; dst: string; port: number; proto: string }>();
+      for (const file of archives) {
+        for (const r of (await readAll(file)).records) if (r.uid !== null) byUid.set(r.uid, { ts: r.ts, src: r['id.orig_h'], dst: r['id.resp_h'], port: r['id.resp_p'], proto: r.proto });
+      }
+      const sampled = findings.filter((f) => f.uids.first !== null);
+      assert.ok(sampled.length >= 10, `${sampled.length} of ${findings.length} findings carry uids`);
+      for (const f of sampled) {
+        for (const role of ['first', 'last'] as const) {
+          const uid = f.uids[role];
+          const conn = uid === null ? undefined : byUid.get(uid);
+          const label = `${f.type} ${f.id} (${f.src} → ${f.dst}:${f.port}/${f.proto}) ${role} ${uid}`;
+          assert.ok(conn !== undefined, `${label}: no such uid in the logs`);
+          assert.ok(f.src === null || conn.src === f.src, `${label}: source ${conn.src}`);
+          assert.ok(f.dst === null || conn.dst === f.dst, `${label}: destination ${conn.dst}`);
+          assert.ok(f.port === null || conn.port === f.port, `${label}: port ${conn.port}`);
+          assert.ok(f.proto === null || conn.proto === f.proto, `${label}: proto ${conn.proto}`);
+          assert.ok(conn.ts >= f.firstTs && conn.ts <= f.lastTs, `${label}: ts ${conn.ts} outside ${f.firstTs} … ${f.lastTs}`);
+          // A pair's finding spans its connections' times: its first and last are the ends.
+          if (f.type === 'beacon') assert.equal(conn.ts, role === 'first' ? f.firstTs : f.lastTs, label);
+        }
+      }
+      const beacon = findings.find((f) => f.type === 'beacon' && f.src === '73.54.23.243' && f.dst === '64.225.56.201');
+      assert.ok(beacon?.uids.first !== null && beacon?.uids.last !== null && beacon?.uids.first !== beacon?.uids.last, JSON.stringify(beacon?.uids));
+    } finally {
+      db.close();
+    }
+  });
+
   test('two days of the honeypot sensor give a flood on one service, a long connection of hours, and no exfiltration from bogus byte counts', async () => {
     const db = openDatabase(join(scratch.dir, 'honeypot.sqlite'));
     try {

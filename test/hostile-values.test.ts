@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import type { Browser, Page } from 'playwright-core';
 import { listFiles } from '../db/files.js';
+import { anomaliesOfFinding, queryFindings } from '../db/findings.js';
 import { listModels } from '../db/models.js';
 import { openDatabase } from '../db/open-database.js';
 import { launchChromium } from '../scripts/dev/browser.js';
@@ -106,6 +107,26 @@ describe('hostile values in a crafted conn log', () => {
       assert.ok(!/no model/i.test(text), `${path} says there is no model:\n${text.slice(0, 600)}`);
       await page.close();
     }
+  });
+
+  test("a finding's top uid is its highest-scored flagged connection's, and the finding page shows its uids as text", async () => {
+    const db = openDatabase(dirs.db, { readonly: true });
+    let shown: { id: number; uid: string };
+    try {
+      const withFlags = queryFindings(db, { limit: 1000 }).filter((f) => anomaliesOfFinding(db, f.id, 1).length > 0);
+      assert.ok(withFlags.length > 0, 'some finding has flagged connections');
+      for (const finding of withFlags) assert.equal(finding.uids.top, anomaliesOfFinding(db, finding.id, 1)[0]!.uid, `finding ${finding.id}`);
+      // The crafted 9 GB upload from 10.66.0.1 is an exfiltration finding whose flagged row has the uid '@SUM(A1)'.
+      const formula = withFlags.find((f) => f.src === '10.66.0.1');
+      assert.ok(formula !== undefined, withFlags.map((f) => `${f.type} ${f.src}`).join('; '));
+      shown = { id: formula.id, uid: formula.uids.top! };
+    } finally {
+      db.close();
+    }
+    assert.equal(shown.uid, ODD_ROWS[0].uid);
+    const page = await open(`/findings/${shown.id}`);
+    assert.ok((await page.innerText('main')).includes(`top flagged ${shown.uid}`));
+    await page.close();
   });
 
   test('the CLI’s and the dashboard’s CSV neutralise formula-leading cells, and csv-parse reads every row back', async () => {

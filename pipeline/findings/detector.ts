@@ -75,6 +75,7 @@ export function pairCandidate(type: string, pair: PairActivity, evidence: Record
     bytesOut: pair.bytesOut,
     bytesIn: pair.bytesIn,
     evidence,
+    uids: { first: pair.firstUid, last: pair.lastUid, top: null },
   };
 }
 
@@ -88,6 +89,12 @@ export function mergedTotals(earlier: Candidate, fresh: Candidate, evidence: Rec
     bytesOut: earlier.bytesOut + fresh.bytesOut,
     bytesIn: earlier.bytesIn + fresh.bytesIn,
     evidence,
+    // The entity's earliest and latest connections seen: where each end of the span came from.
+    uids: {
+      first: fresh.firstTs < earlier.firstTs ? fresh.uids.first : (earlier.uids.first ?? fresh.uids.first),
+      last: fresh.lastTs >= earlier.lastTs ? fresh.uids.last : (earlier.uids.last ?? fresh.uids.last),
+      top: null,
+    },
   };
 }
 

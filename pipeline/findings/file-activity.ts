@@ -18,6 +18,9 @@ export interface PairActivity {
   index: number;
   /** From a channel's first failure on, what happened on it (by `channelCode`). */
   failures: Map<number, ChannelFailures> | null;
+  /** Zeek uids of its first and last connection in the file (null where the log has none). */
+  firstUid: string | null;
+  lastUid: string | null;
 }
 
 /** Refused or unanswered connections on one channel (source → destination:port/proto). */
@@ -33,6 +36,9 @@ export interface ChannelFailures {
   lastTs: number;
   /** Failures per source port would be a scan's; the same few ports again and again, a retry. */
   states: Record<string, number>;
+  /** Zeek uids of its first and last failure. */
+  firstUid: string | null;
+  lastUid: string | null;
 }
 
 /** Refused or unanswered connections to one service (destination:port/proto), from any source. */
@@ -47,6 +53,9 @@ export interface ServiceFailures {
   sources: number;
   firstTs: number;
   lastTs: number;
+  /** Zeek uids of its first and last failure. */
+  firstUid: string | null;
+  lastUid: string | null;
 }
 
 /** A connection that lasted long enough to be a `long-connection` candidate on its own. */
@@ -60,6 +69,7 @@ export interface LongConnection {
   bytesOut: number;
   bytesIn: number;
   service: string | null;
+  uid: string | null;
 }
 
 export interface FileActivityOptions {
@@ -99,6 +109,8 @@ export class FileActivity {
   private services = newServiceColumns(1024);
   private serviceDst: string[] = [];
   private serviceProto: string[] = [];
+  private serviceFirstUid: (string | null)[] = [];
+  private serviceLastUid: (string | null)[] = [];
   // Every followed pair's connections, in columns (a pair's number, its time, its size on the
   // wire), grouped by pair only when a detector asks: a few bytes a row instead of two arrays a pair.
   private rowPair = new Int32Array(4096);
@@ -147,6 +159,8 @@ export class FileActivity {
       services: this.services,
       serviceDst: this.serviceDst,
       serviceProto: this.serviceProto,
+      serviceFirstUid: this.serviceFirstUid,
+      serviceLastUid: this.serviceLastUid,
       followed: this.followed,
       longConnections: this.longConnections,
       flaggedBySource: this.flaggedBySource,
@@ -170,6 +184,8 @@ export class FileActivity {
     this.services = parts.services;
     this.serviceDst = parts.serviceDst;
     this.serviceProto = parts.serviceProto;
+    this.serviceFirstUid = parts.serviceFirstUid;
+    this.serviceLastUid = parts.serviceLastUid;
     this.rowPair = parts.rowPair;
     this.rowTime = parts.rowTime;
     this.rowSize = parts.rowSize;
@@ -199,11 +215,19 @@ export class FileActivity {
     const pair = this.pairOf(src, dst, ts);
     this.rowsBySource = null;
     if (pair !== null) {
+      if (pair.connections === 0) pair.firstUid = own(record.uid);
       pair.connections++;
       pair.bytesOut += bytesOut;
       pair.bytesIn += bytesIn;
-      if (ts < pair.firstTs) pair.firstTs = ts;
-      if (ts > pair.lastTs) pair.lastTs = ts;
+      if (ts < pair.firstTs) {
+        pair.firstTs = ts;
+        pair.firstUid = own(record.uid);
+      }
+      // A tie goes to the later row, as Zeek logs a connection when it ends.
+      if (ts >= pair.lastTs) {
+        pair.lastTs = ts;
+        pair.lastUid = own(record.uid);
+      }
       this.keepRow(pair.index, ts, wireBytes(record), channel, failed);
       if (failed) pair.failed++;
     }
@@ -212,7 +236,7 @@ export class FileActivity {
     if (pair !== null && pair.failed > 0) countOnChannel(pair, channel, record, failed);
     if (failed) this.countFailedService(record, channel);
     if (record.duration !== null && record.duration >= this.options.longConnectionSeconds) {
-      this.longConnections.push({ src: ownString(src), dst: ownString(dst), port, proto, ts, duration: record.duration, bytesOut, bytesIn, service: record.service });
+      this.longConnections.push({ src: ownString(src), dst: ownString(dst), port, proto, ts, duration: record.duration, bytesOut, bytesIn, service: record.service, uid: own(record.uid) });
     }
   }
 
@@ -261,7 +285,18 @@ export class FileActivity {
     const found: ServiceFailures[] = [];
     for (let i = 0; i < this.serviceDst.length; i++) {
       if (peak[i]! < minPeak) continue;
-      found.push({ dst: this.serviceDst[i]!, port: port[i]!, proto: this.serviceProto[i]!, failed: failed[i]!, peakPerMinute: peak[i]!, sources: 0, firstTs: firstTs[i]!, lastTs: lastTs[i]! });
+      found.push({
+        dst: this.serviceDst[i]!,
+        port: port[i]!,
+        proto: this.serviceProto[i]!,
+        failed: failed[i]!,
+        peakPerMinute: peak[i]!,
+        sources: 0,
+        firstTs: firstTs[i]!,
+        lastTs: lastTs[i]!,
+        firstUid: this.serviceFirstUid[i] ?? null,
+        lastUid: this.serviceLastUid[i] ?? null,
+      });
     }
     if (found.length === 0) return found;
     // Sources: the followed pairs to each such destination with a failure on its channel.
@@ -283,7 +318,7 @@ export class FileActivity {
     if (this.pairs.length >= this.options.maxPairs) return null;
     this.pairIndex.rowFor(this.pairKey.hi, this.pairKey.lo, ts);
     // Kept past the reader's batch: copies, or each would pin its whole decompressed chunk.
-    const pair: PairActivity = { src: ownString(src), dst: ownString(dst), connections: 0, failed: 0, bytesOut: 0, bytesIn: 0, firstTs: ts, lastTs: ts, index: this.pairs.length, failures: null };
+    const pair: PairActivity = { src: ownString(src), dst: ownString(dst), connections: 0, failed: 0, bytesOut: 0, bytesIn: 0, firstTs: ts, lastTs: ts, index: this.pairs.length, failures: null, firstUid: null, lastUid: null };
     this.pairs.push(pair);
     return pair;
   }
@@ -348,6 +383,7 @@ export class FileActivity {
       if (i >= c.failed.length) this.services = growServiceColumns(c, c.failed.length * 2);
       this.serviceDst.push(ownString(record['id.resp_h']));
       this.serviceProto.push(record.proto);
+      this.serviceFirstUid[i] = own(record.uid);
       const fresh = this.services;
       fresh.port[i] = record['id.resp_p'];
       fresh.minute[i] = minute;
@@ -362,8 +398,14 @@ export class FileActivity {
     }
     d.inMinute[i]!++;
     if (d.inMinute[i]! > d.peak[i]!) d.peak[i] = d.inMinute[i]!;
-    if (record.ts < d.firstTs[i]!) d.firstTs[i] = record.ts;
-    if (record.ts > d.lastTs[i]!) d.lastTs[i] = record.ts;
+    if (record.ts < d.firstTs[i]!) {
+      d.firstTs[i] = record.ts;
+      this.serviceFirstUid[i] = own(record.uid);
+    }
+    if (record.ts >= d.lastTs[i]!) {
+      d.lastTs[i] = record.ts;
+      this.serviceLastUid[i] = own(record.uid);
+    }
   }
 }
 
@@ -372,13 +414,15 @@ function countOnChannel(pair: PairActivity, channel: number, record: ConnRecord,
   let failures = pair.failures?.get(channel);
   if (failures === undefined) {
     if (!failed) return;
-    failures = { src: pair.src, dst: pair.dst, port: record['id.resp_p'], proto: record.proto, failed: 0, connections: 0, firstTs: record.ts, lastTs: record.ts, states: {} };
+    failures = { src: pair.src, dst: pair.dst, port: record['id.resp_p'], proto: record.proto, failed: 0, connections: 0, firstTs: record.ts, lastTs: record.ts, states: {}, firstUid: null, lastUid: null };
     (pair.failures ??= new Map()).set(channel, failures);
   }
   failures.connections++;
   if (record.ts < failures.firstTs) failures.firstTs = record.ts;
   if (record.ts > failures.lastTs) failures.lastTs = record.ts;
   if (failed) {
+    if (failures.failed === 0 || record.ts < failures.firstTs) failures.firstUid = own(record.uid);
+    if (record.ts >= failures.lastTs) failures.lastUid = own(record.uid);
     failures.failed++;
     const state = record.conn_state ?? '-';
     failures.states[state] = (failures.states[state] ?? 0) + 1;
@@ -410,6 +454,8 @@ export interface FileActivityParts {
   services: ServiceColumns;
   serviceDst: string[];
   serviceProto: string[];
+  serviceFirstUid: (string | null)[];
+  serviceLastUid: (string | null)[];
   rowPair: Int32Array<ArrayBuffer>;
   rowTime: Float64Array<ArrayBuffer>;
   rowSize: Float32Array<ArrayBuffer>;
@@ -432,6 +478,8 @@ interface PairColumns {
   lengths: Uint32Array<ArrayBuffer>;
   /** The pairs with failures, by their number. */
   failures: [number, Map<number, ChannelFailures>][];
+  /** Each pair's first and last uid, in order. */
+  uids: (string | null)[];
 }
 
 const PAIR_NUMBERS = 6;
@@ -441,7 +489,9 @@ function pairColumns(pairs: readonly PairActivity[]): PairColumns {
   const lengths = new Uint32Array(pairs.length * 2);
   const addresses: string[] = [];
   const failures: PairColumns['failures'] = [];
+  const uids: (string | null)[] = [];
   pairs.forEach((pair, i) => {
+    uids.push(pair.firstUid, pair.lastUid);
     const at = i * PAIR_NUMBERS;
     numbers[at] = pair.connections;
     numbers[at + 1] = pair.failed;
@@ -454,11 +504,11 @@ function pairColumns(pairs: readonly PairActivity[]): PairColumns {
     lengths[2 * i + 1] = pair.dst.length;
     if (pair.failures !== null) failures.push([i, pair.failures]);
   });
-  return { numbers, addresses: addresses.join(''), lengths, failures };
+  return { numbers, addresses: addresses.join(''), lengths, failures, uids };
 }
 
 function pairsFrom(columns: PairColumns): PairActivity[] {
-  const { numbers, addresses, lengths } = columns;
+  const { numbers, addresses, lengths, uids } = columns;
   const pairs: PairActivity[] = [];
   let cut = 0;
   const next = (k: number): string => addresses.slice(cut, (cut += lengths[k]!));
@@ -466,7 +516,7 @@ function pairsFrom(columns: PairColumns): PairActivity[] {
     const at = i * PAIR_NUMBERS;
     const src = next(2 * i);
     const dst = next(2 * i + 1);
-    pairs.push({ src, dst, connections: numbers[at]!, failed: numbers[at + 1]!, bytesOut: numbers[at + 2]!, bytesIn: numbers[at + 3]!, firstTs: numbers[at + 4]!, lastTs: numbers[at + 5]!, index: i, failures: null });
+    pairs.push({ src, dst, connections: numbers[at]!, failed: numbers[at + 1]!, bytesOut: numbers[at + 2]!, bytesIn: numbers[at + 3]!, firstTs: numbers[at + 4]!, lastTs: numbers[at + 5]!, index: i, failures: null, firstUid: uids[2 * i] ?? null, lastUid: uids[2 * i + 1] ?? null });
   }
   for (const [i, failures] of columns.failures) pairs[i]!.failures = failures;
   return pairs;
@@ -528,4 +578,9 @@ function seenBytes(payload: number | null, ip: number | null): number {
 function wireBytes(record: ConnRecord): number {
   const ip = (record.orig_ip_bytes ?? 0) + (record.resp_ip_bytes ?? 0);
   return ip > 0 ? ip : (record.orig_bytes ?? 0) + (record.resp_bytes ?? 0);
+}
+
+// A uid kept past the reader's batch is a copy: a cut of the chunk's text would pin the whole chunk.
+function own(uid: string | null): string | null {
+  return uid === null ? null : ownString(uid);
 }

@@ -1,16 +1,19 @@
 import type { Db } from '../../db/connection.js';
 import {
   deleteTrack,
+  type FindingFields,
   insertFinding,
   latestFindingOf,
   linkFindingAnomalies,
   linkFindingFile,
   pruneTracksBefore,
   saveTrack,
-  trackOf,
-  updateFinding,
-  type FindingFields,
+  setFindingUids,
   type StoredFinding,
+  topFlaggedUid,
+  trackOf,
+  type UidSample,
+  updateFinding,
 } from '../../db/findings.js';
 import type { Surroundings } from './around.js';
 import type { Assessment, Candidate, Detector } from './detector.js';
@@ -60,8 +63,9 @@ export function recordFindings(db: Db, input: RecordFindingsInput): FindingsWrit
       const merged = detector.merge(candidateOf(stored), fresh);
       // Below the threshold after all (an upload whose replies caught up): the finding keeps its grade.
       const assessment = detector.assess(merged, around) ?? { grade: { score: stored.score, severity: stored.severity }, summary: stored.summary };
-      updateFinding(db, stored.id, fieldsOf(merged, assessment, modelVersion), now);
-      link(db, stored.id, fileId, fresh, fresh.connections);
+      const fields = fieldsOf(merged, assessment, modelVersion);
+      updateFinding(db, stored.id, { ...fields, uids: { ...fields.uids, top: stored.uids.top } }, now);
+      link(db, stored.id, fileId, fresh, fresh.connections, { ...fields.uids, top: stored.uids.top });
       if (fresh.src !== null) explained.add(fresh.src);
       written.updated++;
       continue;
@@ -74,9 +78,10 @@ export function recordFindings(db: Db, input: RecordFindingsInput): FindingsWrit
       written.tracked++;
       continue;
     }
-    const id = insertFinding(db, sensor, fieldsOf(gathered, assessment, modelVersion), now);
+    const fields = fieldsOf(gathered, assessment, modelVersion);
+    const id = insertFinding(db, sensor, fields, now);
     // The file that raises a finding is credited with what its track gathered before it, too.
-    link(db, id, fileId, fresh, gathered.connections);
+    link(db, id, fileId, fresh, gathered.connections, fields.uids);
     if (track !== undefined) deleteTrack(db, sensor, fresh);
     if (fresh.src !== null) explained.add(fresh.src);
     written.raised++;
@@ -85,9 +90,12 @@ export function recordFindings(db: Db, input: RecordFindingsInput): FindingsWrit
   return written;
 }
 
-function link(db: Db, findingId: number, fileId: number, fresh: Candidate, connections: number): void {
+function link(db: Db, findingId: number, fileId: number, fresh: Candidate, connections: number, uids: UidSample): void {
   linkFindingFile(db, findingId, fileId, connections);
-  linkFindingAnomalies(db, findingId, fileId, fresh, fresh);
+  if (linkFindingAnomalies(db, findingId, fileId, fresh, fresh) > 0) {
+    // The sample's third uid: the highest-scored flagged connection of all the finding's files.
+    setFindingUids(db, findingId, { ...uids, top: topFlaggedUid(db, findingId) });
+  }
 }
 
 /** An assessment, or a stored finding's grade kept as it was (which has no parts to show). */
@@ -110,6 +118,7 @@ function fieldsOf(candidate: Candidate, assessment: Graded, modelVersion: string
     summary: assessment.summary,
     evidence: { ...candidate.evidence, ...assessment.derived, ...(assessment.grade.parts === undefined ? {} : { grading: assessment.grade.parts }) },
     modelVersion,
+    uids: candidate.uids,
   };
 }
 

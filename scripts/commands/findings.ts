@@ -84,6 +84,7 @@ export async function showFindingCommand(options: { db: string; id: number; form
       `seen:        ${isoTime(finding.firstTs)} to ${isoTime(finding.lastTs)}`,
       `connections: ${finding.connections.toLocaleString('en-US')}, ${finding.bytesOut.toLocaleString('en-US')} bytes out, ${finding.bytesIn.toLocaleString('en-US')} in`,
       `summary:     ${finding.summary}`,
+      `zeek uids:   ${uidLine(finding.uids)}`,
       `evidence:    ${JSON.stringify(finding.evidence, null, 2).split('\n').join('\n             ')}`,
       `files:       ${files.length} (${files.map((f) => f.path).slice(-3).join(', ')}${files.length > 3 ? ', …' : ''})`,
       `flagged connections (${anomalies.length === options.connections ? `the top ${options.connections}` : anomalies.length}):`,
@@ -117,17 +118,18 @@ function jsonRecord(row: StoredFinding): FindingRecord {
     summary: row.summary,
     evidence: row.evidence,
     modelVersion: row.modelVersion,
+    uids: row.uids,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
 }
 
-const CSV_KEYS = ['id', 'sensor', 'type', 'severity', 'score', 'src', 'dst', 'port', 'proto', 'firstTs', 'lastTs', 'connections', 'bytesOut', 'bytesIn', 'summary', 'evidence', 'modelVersion', 'createdAt', 'updatedAt'] as const;
+const CSV_KEYS = ['id', 'sensor', 'type', 'severity', 'score', 'src', 'dst', 'port', 'proto', 'firstTs', 'lastTs', 'connections', 'bytesOut', 'bytesIn', 'summary', 'evidence', 'modelVersion', 'uids', 'createdAt', 'updatedAt'] as const;
 
 function csvRecord(record: FindingRecord): Cell[] {
   return CSV_KEYS.map((key) => {
     const value = record[key];
-    return key === 'evidence' ? JSON.stringify(value) : (value as Cell);
+    return key === 'evidence' || key === 'uids' ? JSON.stringify(value) : (value as Cell);
   });
 }
 
@@ -144,4 +146,10 @@ const TABLE_COLUMNS: TableColumn[] = [
 
 function tableRow(row: StoredFinding): Cell[] {
   return [row.id, row.score.toFixed(1), row.severity, row.type, row.sensor, describeEntity(row), isoTime(row.lastTs), row.summary];
+}
+
+/** `first C1… · last C9… · top flagged C5…`, or why there are none. */
+function uidLine(uids: StoredFinding['uids']): string {
+  const parts = [['first', uids.first], ['last', uids.last], ['top flagged', uids.top]].filter(([, uid]) => uid !== null).map(([role, uid]) => `${role} ${uid}`);
+  return parts.length === 0 ? 'none kept (a log without uids, or a finding from before they were kept)' : parts.join(' · ');
 }

@@ -323,6 +323,7 @@ function benchFinding(random: () => number, ts: number, src: string | null): Fin
     bytesIn: Math.floor(random() * 1e7),
     summary: `${type} seen on the bench`,
     evidence: { measure: 'bench', value: random(), grading: { base: 50, modifiers: [] } },
+    uids: { first: 'CbenchFirst', last: 'CbenchLast', top: null },
     modelVersion: 'v0001-bench',
   };
 }

@@ -42,6 +42,8 @@ function anomalyCluster(options: Readonly<AnomalyClusterOptions>): Detector {
           dst: null,
           port: null,
           proto: null,
+          // A source's earliest and latest connections are not followed; its top flagged one is the finding's sample.
+          uids: { first: null, last: null, top: null },
           firstTs: activity.firstTs,
           lastTs: activity.lastTs,
           connections: rows,

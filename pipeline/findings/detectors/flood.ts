@@ -42,6 +42,7 @@ function flood(options: Readonly<FloodOptions>): Detector {
           bytesOut: 0,
           bytesIn: 0,
           evidence: { peakPerMinute: peak, failed: service.failed, sources: service.sources },
+          uids: { first: service.firstUid, last: service.lastUid, top: null },
         });
       }
       return found;

@@ -46,6 +46,7 @@ function longConnection(options: Readonly<LongConnectionOptions>, shared: Modifi
           bytesOut: conn.bytesOut,
           bytesIn: conn.bytesIn,
           evidence: { longest: conn.duration, total: conn.duration, service: conn.service },
+          uids: { first: conn.uid, last: conn.uid, top: null },
         };
         const earlier = byChannel.get(key);
         byChannel.set(key, earlier === undefined ? fresh : this.merge(earlier, fresh));

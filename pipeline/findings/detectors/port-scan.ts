@@ -106,6 +106,8 @@ function horizontal(activity: FileActivity, options: Readonly<PortScanOptions>):
       bytesOut: reached.reduce((sum, pair) => sum + pair.bytesOut, 0),
       bytesIn: reached.reduce((sum, pair) => sum + pair.bytesIn, 0),
       evidence: { direction: 'horizontal', targets: reached.length, failedTargets: failed.length, files: 1 },
+      // A pair's first and last connections may be on another port than the one scanned: none is sampled.
+      uids: { first: null, last: null, top: null },
     });
   }
   return found;

@@ -50,6 +50,7 @@ function refusedRetries(options: Readonly<RefusedRetriesOptions>, shared: Modifi
           bytesOut: 0,
           bytesIn: 0,
           evidence: { attempts: channel.failed, states: channel.states },
+          uids: { first: channel.firstUid, last: channel.lastUid, top: null },
         });
       }
       return found;

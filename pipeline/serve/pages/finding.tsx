@@ -43,6 +43,19 @@ export function findingPage(deps: DashboardDeps, id: number, search: URLSearchPa
               ['bytes', `${bytes(finding.bytesOut)} out, ${bytes(finding.bytesIn)} in`],
               ['files', count(files.length)],
               ['model', finding.modelVersion ?? 'none (raised without a model)'],
+              [
+                'zeek uids',
+                finding.uids.first === null && finding.uids.last === null && finding.uids.top === null ? (
+                  <span class="muted">none kept</span>
+                ) : (
+                  <span class="mono">
+                    {[['first', finding.uids.first], ['last', finding.uids.last], ['top flagged', finding.uids.top]]
+                      .filter(([, uid]) => uid !== null)
+                      .map(([role, uid]) => `${role} ${uid}`)
+                      .join(' · ')}
+                  </span>
+                ),
+              ],
               ['raised, updated', `${finding.createdAt.slice(0, 19).replace('T', ' ')}, ${finding.updatedAt.slice(0, 19).replace('T', ' ')} UTC`],
             ]}
           />
