@@ -61,8 +61,8 @@ export function defineDetector<const Type extends string, const Key extends stri
   return definition;
 }
 
-/** A candidate on a whole pair (src → dst, any port): its span and totals in the file, and `evidence`. */
-export function pairCandidate(type: string, pair: PairActivity, evidence: Record<string, unknown>): Candidate {
+/** A candidate on a whole pair (src → dst, any port): its span, totals and uids in the file, and `evidence`. */
+export function pairCandidate(type: string, activity: FileActivity, pair: PairActivity, evidence: Record<string, unknown>): Candidate {
   return {
     type,
     src: pair.src,
@@ -75,7 +75,7 @@ export function pairCandidate(type: string, pair: PairActivity, evidence: Record
     bytesOut: pair.bytesOut,
     bytesIn: pair.bytesIn,
     evidence,
-    uids: { first: pair.firstUid, last: pair.lastUid, top: null },
+    uids: { first: pair.firstUid, last: activity.lastUidOf(pair), top: null },
   };
 }
 

@@ -3,6 +3,7 @@ import { ownString } from '../read/own-string.js';
 import { FAILED_STATES } from '../context/context-features.js';
 import { combineKeys, combineNumber, hashText, type Key64 } from '../context/key-hash.js';
 import { KeyTable, type KeyTableParts } from '../context/key-table.js';
+import { UidSlots, type UidSlotsParts } from './uid-slots.js';
 
 /** One source → destination pair within a file: what the beacon, exfiltration and scan detectors read. */
 export interface PairActivity {
@@ -18,9 +19,8 @@ export interface PairActivity {
   index: number;
   /** From a channel's first failure on, what happened on it (by `channelCode`). */
   failures: Map<number, ChannelFailures> | null;
-  /** Zeek uids of its first and last connection in the file (null where the log has none). */
+  /** Zeek uid of its first connection in the file (null where the log has none); its last is `FileActivity.lastUidOf`. */
   firstUid: string | null;
-  lastUid: string | null;
 }
 
 /** Refused or unanswered connections on one channel (source → destination:port/proto). */
@@ -120,6 +120,7 @@ export class FileActivity {
   private rowFailed = new Uint8Array(4096);
   private followed = 0;
   private grouped: Grouped | null = null;
+  private lastUids = new UidSlots(1024);
   longConnections: LongConnection[] = [];
   private rowsBySource: Map<string, number> | null = null;
   /** The file's flagged rows per source host, counted as they are stored (`countFlagged`). */
@@ -147,6 +148,7 @@ export class FileActivity {
   handOver(): { parts: FileActivityParts; buffers: ArrayBuffer[] } {
     const pairIndex = this.pairIndex.handOver();
     const serviceIndex = this.serviceIndex.handOver();
+    const lastUids = this.lastUids.handOver();
     const columns = { rowPair: this.rowPair, rowTime: this.rowTime, rowSize: this.rowSize, rowChannel: this.rowChannel, rowFailed: this.rowFailed };
     const parts: FileActivityParts = {
       options: { ...this.options },
@@ -164,11 +166,12 @@ export class FileActivity {
       followed: this.followed,
       longConnections: this.longConnections,
       flaggedBySource: this.flaggedBySource,
+      lastUids: lastUids.parts,
       ...columns,
     };
     const s = this.services;
     const arrays = [this.rowPair, this.rowTime, this.rowSize, this.rowChannel, this.rowFailed, s.failed, s.peak, s.inMinute, s.port, s.minute, s.firstTs, s.lastTs];
-    const buffers = [...pairIndex.buffers, ...serviceIndex.buffers, ...arrays.map((array) => array.buffer), parts.pairs.numbers.buffer, parts.pairs.lengths.buffer];
+    const buffers = [...pairIndex.buffers, ...serviceIndex.buffers, ...lastUids.buffers, ...arrays.map((array) => array.buffer), parts.pairs.numbers.buffer, parts.pairs.lengths.buffer];
     return { parts, buffers };
   }
 
@@ -194,6 +197,7 @@ export class FileActivity {
     this.followed = parts.followed;
     this.longConnections = parts.longConnections;
     this.flaggedBySource = parts.flaggedBySource;
+    this.lastUids = new UidSlots(0, parts.lastUids);
     this.grouped = null;
     this.rowsBySource = null;
   }
@@ -226,7 +230,7 @@ export class FileActivity {
       // A tie goes to the later row, as Zeek logs a connection when it ends.
       if (ts >= pair.lastTs) {
         pair.lastTs = ts;
-        pair.lastUid = own(record.uid);
+        this.lastUids.set(pair.index, record.uid);
       }
       this.keepRow(pair.index, ts, wireBytes(record), channel, failed);
       if (failed) pair.failed++;
@@ -238,6 +242,11 @@ export class FileActivity {
     if (record.duration !== null && record.duration >= this.options.longConnectionSeconds) {
       this.longConnections.push({ src: ownString(src), dst: ownString(dst), port, proto, ts, duration: record.duration, bytesOut, bytesIn, service: record.service, uid: own(record.uid) });
     }
+  }
+
+  /** The uid of `pair`'s latest connection in the file. */
+  lastUidOf(pair: PairActivity): string | null {
+    return this.lastUids.get(pair.index);
   }
 
   /** Rows per source host, summed over its followed pairs (made once, when first asked). */
@@ -318,7 +327,7 @@ export class FileActivity {
     if (this.pairs.length >= this.options.maxPairs) return null;
     this.pairIndex.rowFor(this.pairKey.hi, this.pairKey.lo, ts);
     // Kept past the reader's batch: copies, or each would pin its whole decompressed chunk.
-    const pair: PairActivity = { src: ownString(src), dst: ownString(dst), connections: 0, failed: 0, bytesOut: 0, bytesIn: 0, firstTs: ts, lastTs: ts, index: this.pairs.length, failures: null, firstUid: null, lastUid: null };
+    const pair: PairActivity = { src: ownString(src), dst: ownString(dst), connections: 0, failed: 0, bytesOut: 0, bytesIn: 0, firstTs: ts, lastTs: ts, index: this.pairs.length, failures: null, firstUid: null };
     this.pairs.push(pair);
     return pair;
   }
@@ -464,6 +473,7 @@ export interface FileActivityParts {
   followed: number;
   longConnections: LongConnection[];
   flaggedBySource: Map<string, number>;
+  lastUids: UidSlotsParts;
 }
 
 /**
@@ -478,7 +488,7 @@ interface PairColumns {
   lengths: Uint32Array<ArrayBuffer>;
   /** The pairs with failures, by their number. */
   failures: [number, Map<number, ChannelFailures>][];
-  /** Each pair's first and last uid, in order. */
+  /** Each pair's first uid, in order. */
   uids: (string | null)[];
 }
 
@@ -491,7 +501,7 @@ function pairColumns(pairs: readonly PairActivity[]): PairColumns {
   const failures: PairColumns['failures'] = [];
   const uids: (string | null)[] = [];
   pairs.forEach((pair, i) => {
-    uids.push(pair.firstUid, pair.lastUid);
+    uids.push(pair.firstUid);
     const at = i * PAIR_NUMBERS;
     numbers[at] = pair.connections;
     numbers[at + 1] = pair.failed;
@@ -516,7 +526,7 @@ function pairsFrom(columns: PairColumns): PairActivity[] {
     const at = i * PAIR_NUMBERS;
     const src = next(2 * i);
     const dst = next(2 * i + 1);
-    pairs.push({ src, dst, connections: numbers[at]!, failed: numbers[at + 1]!, bytesOut: numbers[at + 2]!, bytesIn: numbers[at + 3]!, firstTs: numbers[at + 4]!, lastTs: numbers[at + 5]!, index: i, failures: null, firstUid: uids[2 * i] ?? null, lastUid: uids[2 * i + 1] ?? null });
+    pairs.push({ src, dst, connections: numbers[at]!, failed: numbers[at + 1]!, bytesOut: numbers[at + 2]!, bytesIn: numbers[at + 3]!, firstTs: numbers[at + 4]!, lastTs: numbers[at + 5]!, index: i, failures: null, firstUid: uids[i] ?? null });
   }
   for (const [i, failures] of columns.failures) pairs[i]!.failures = failures;
   return pairs;

@@ -65,7 +65,7 @@ function beacon(options: Readonly<BeaconOptions>, shared: Modifiers): Detector {
           hours[hour] = (hours[hour] ?? 0) + 1;
         }
         found.push(
-          pairCandidate('beacon', pair, {
+          pairCandidate('beacon', activity, pair, {
             tsScore: timing.score,
             tsWeight: timing.intervals,
             dsScore: sizes.score,

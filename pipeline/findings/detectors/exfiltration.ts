@@ -39,7 +39,7 @@ function exfiltration(options: Readonly<ExfiltrationOptions>, shared: Modifiers)
         if (pair.bytesOut < options.thresholds.min / 10 || pair.bytesOut < options.minRatio * pair.bytesIn) continue;
         if (!around.isInternal(pair.src) || around.isInternal(pair.dst)) continue;
         // Files are an hour or so: the file's bytes go to the hour of its last connection.
-        found.push(pairCandidate('exfiltration', pair, { hourly: { [String(Math.floor(pair.lastTs / HOUR))]: pair.bytesOut } }));
+        found.push(pairCandidate('exfiltration', activity, pair, { hourly: { [String(Math.floor(pair.lastTs / HOUR))]: pair.bytesOut } }));
       }
       return found;
     },

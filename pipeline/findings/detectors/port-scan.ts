@@ -63,7 +63,7 @@ function vertical(activity: FileActivity, options: Readonly<PortScanOptions>): C
     const failed = scannable(activity.channelsOf(pair, true));
     if (ports.length < options.thresholds.min || failed.length < Math.max(options.minFailed, options.minFailedShare * ports.length)) continue;
     const sample = ports.map(channelPort).sort((a, b) => a - b).slice(0, 10);
-    found.push(pairCandidate('port-scan', pair, { direction: 'vertical', targets: ports.length, failedTargets: failed.length, sample, files: 1 }));
+    found.push(pairCandidate('port-scan', activity, pair, { direction: 'vertical', targets: ports.length, failedTargets: failed.length, sample, files: 1 }));
   }
   return found;
 }
