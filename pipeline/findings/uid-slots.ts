@@ -22,7 +22,7 @@ export class UidSlots {
   constructor(capacity: number, parts?: UidSlotsParts) {
     this.chars = parts?.chars ?? new Uint16Array(capacity * SLOT);
     this.lengths = parts?.lengths ?? new Uint8Array(capacity).fill(NONE);
-    this.aside = parts?.aside ?? new Map();
+    this.aside = parts?.aside ?? new Map<number, string>();
   }
 
   set(i: number, uid: string | null): void {
