@@ -29,6 +29,12 @@ async function findingsOf(db: Db, files: readonly string[], stage = new Findings
   return queryFindings(db);
 }
 
+/** The 72 hourly archives of rita-missing-host, in order. */
+async function ritaArchives(): Promise<string[]> {
+  const days = ['2024-04-19', '2024-04-20', '2024-04-21'].map((day) => join(shared('rotated', 'rita-missing-host'), day));
+  return (await Promise.all(days.map((day) => archivesIn(day)))).flat();
+}
+
 describe('findings', () => {
   test('the port-scan files each give a port-scan finding, vertical for one host and horizontal for one port', async () => {
     const db = openDatabase(join(scratch.dir, 'scans.sqlite'));
@@ -100,8 +106,7 @@ describe('findings', () => {
   test("rita-missing-host's HTTP beacon is a beacon finding among the first ten, and a scanner hammering one closed port is refused-retries", async () => {
     const db = openDatabase(join(scratch.dir, 'rita.sqlite'));
     try {
-      const days = ['2024-04-19', '2024-04-20', '2024-04-21'].map((day) => join(shared('rotated', 'rita-missing-host'), day));
-      const archives = (await Promise.all(days.map((day) => archivesIn(day)))).flat();
+      const archives = await ritaArchives();
       const findings = await findingsOf(db, archives);
       const rank = findings.findIndex((f) => f.type === 'beacon' && f.src === '73.54.23.243' && f.dst === '64.225.56.201');
       assert.ok(rank >= 0 && rank < 10, `rank ${rank + 1}: ${findings.slice(0, 10).map((f) => `${f.type} ${f.src} → ${f.dst} (${f.score})`).join('; ')}`);
@@ -117,8 +122,7 @@ describe('findings', () => {
   test("each finding's uid sample names connections of its entity within its span, its first and last at the span's ends (rita-missing-host, three days)", async () => {
     const db = openDatabase(join(scratch.dir, 'rita-uids.sqlite'));
     try {
-      const days = ['2024-04-19', '2024-04-20', '2024-04-21'].map((day) => join(shared('rotated', 'rita-missing-host'), day));
-      const archives = (await Promise.all(days.map((day) => archivesIn(day)))).flat();
+      const archives = await ritaArchives();
       const findings = await findingsOf(db, archives);
       const byUid = new Map<string, { ts: number; src: string; dst: string; port: number; proto: string }>();
       for (const file of archives) {
