@@ -415,6 +415,124 @@ describe('the bad-line policy: reject when bad lines are at least 100 and more t
   });
 });
 
+describe('hostile values in the three formats', () => {
+  const address = (field: string, shown: string): string => `field '${field}' has value ${shown}, expected an IPv4 or IPv6 address`;
+  const proto = (shown: string): string => `field 'proto' has value ${shown}, expected one of tcp, udp, icmp, unknown_transport`;
+  // Each replaces one value of an otherwise good row; `reason` is the bad line's reason, word for word.
+  const HOSTILE: { field: 'id.orig_h' | 'id.resp_h' | 'proto'; value: string; reason: string }[] = [
+    { field: 'id.orig_h', value: '<script>alert(1)</script>', reason: address('id.orig_h', '"<script>alert(1)</script>"') },
+    { field: 'id.resp_h', value: '../../../etc/passwd', reason: address('id.resp_h', '"../../../etc/passwd"') },
+    { field: 'id.orig_h', value: "1.2.3.4' OR '1'='1", reason: address('id.orig_h', `"1.2.3.4' OR '1'='1"`) },
+    { field: 'id.resp_h', value: '7'.repeat(5000), reason: address('id.resp_h', `"${'7'.repeat(60)}…"`) },
+    { field: 'id.orig_h', value: '10.0.0.1\u0007', reason: address('id.orig_h', '"10.0.0.1\\u0007"') },
+    { field: 'id.resp_h', value: '256.0.0.1', reason: address('id.resp_h', '"256.0.0.1"') },
+    { field: 'id.orig_h', value: 'fe80::1%eth0', reason: address('id.orig_h', '"fe80::1%eth0"') },
+    { field: 'id.resp_h', value: '2001:db8::1::2', reason: address('id.resp_h', '"2001:db8::1::2"') },
+    { field: 'proto', value: '<img src=x onerror=alert(1)>', reason: proto('"<img src=x onerror=alert(1)>"') },
+    { field: 'proto', value: 'TCP', reason: proto('"TCP"') },
+    { field: 'proto', value: 'icmp6', reason: proto('"icmp6"') },
+  ];
+  // Every text form Zeek (or another writer of IPv6) may use is an address.
+  const GOOD_ADDRESSES = ['0.0.0.0', '255.255.255.255', '::', '::1', '::ffff:192.0.2.1', '2001:DB8::A', 'fe80::1cf4:44d2:904a:14f7', '2001:db8:0:0:0:0:2:1', '1::', '64:ff9b::192.0.2.33'];
+
+  type Overrides = Parameters<typeof connRow>[1];
+  /** Row i of the crafted log: good rows (each with a good address form) around one row per hostile value. */
+  const craftedRows = (): { overrides: Overrides; hostile: (typeof HOSTILE)[number] | null }[] => {
+    const rows: { overrides: Overrides; hostile: (typeof HOSTILE)[number] | null }[] = [];
+    let good = 0;
+    const goodRow = (): void => {
+      const a = GOOD_ADDRESSES[good++ % GOOD_ADDRESSES.length]!;
+      rows.push({ overrides: { 'id.orig_h': a, 'id.resp_h': a, proto: ['tcp', 'udp', 'icmp', 'unknown_transport'][good % 4]! }, hostile: null });
+    };
+    goodRow();
+    for (const hostile of HOSTILE) {
+      rows.push({ overrides: { [hostile.field]: hostile.value }, hostile });
+      goodRow();
+    }
+    return rows;
+  };
+
+  const csvCell = (value: string): string => (/[",\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
+  const jsonRow = (i: number, overrides: Overrides = {}): string => {
+    const values = connValues(i, overrides);
+    const object: Record<string, unknown> = {};
+    CONN_FIELDS.forEach((field, k) => {
+      const value = values[k]!;
+      if (value === '-') return;
+      object[field] = ['id.orig_h', 'id.resp_h', 'proto', 'uid', 'service', 'history', 'conn_state'].includes(field)
+        ? value
+        : field === 'local_orig' || field === 'local_resp'
+          ? value === 'T'
+          : Number(value);
+    });
+    return `${JSON.stringify(object)}\n`;
+  };
+
+  /** The same rows as a Zeek TSV log, a Zeek JSON log and a CSV export, with the line number of each row. */
+  const FORMATS = {
+    'Zeek TSV': {
+      name: 'hostile.log',
+      firstLine: FIRST_DATA_LINE,
+      write: (rows: Overrides[]) => zeekHeader() + rows.map((o, i) => connRow(i, o)).join('') + ZEEK_CLOSE,
+    },
+    'Zeek JSON': { name: 'hostile.json.log', firstLine: 1, write: (rows: Overrides[]) => rows.map((o, i) => jsonRow(i, o)).join('') },
+    'CSV export': {
+      name: 'hostile.csv',
+      firstLine: 2,
+      write: (rows: Overrides[]) => `${CONN_FIELDS.join(',')}\n${rows.map((o, i) => `${connValues(i, o).map(csvCell).join(',')}\n`).join('')}`,
+    },
+  } as const;
+
+  for (const [format, { name, firstLine, write: content }] of Object.entries(FORMATS)) {
+    test(`a ${format} log with markup, paths, SQL, a 5,000-character value, a control character and a zone as addresses, or markup and upper case as proto, has each as a bad line naming the column and the value`, async () => {
+      const rows = craftedRows();
+      const file = write(name, content(rows.map((r) => r.overrides)));
+      const { records, summary } = await readAll(file, { badLineSamples: 100 });
+      assert.deepEqual(
+        summary.badLineSamples,
+        rows.flatMap((r, i) => (r.hostile === null ? [] : [{ line: firstLine + i, reason: r.hostile.reason }])),
+      );
+      assert.equal(summary.badLines, HOSTILE.length);
+      const goodRows = rows.flatMap((r, i) => (r.hostile === null ? [{ i, overrides: r.overrides }] : []));
+      assert.equal(summary.rows, goodRows.length);
+      assert.deepEqual(
+        records.map((r) => [r.uid, r['id.orig_h'], r['id.resp_h'], r.proto]),
+        goodRows.map(({ i, overrides }) => [connValues(i)[1], overrides?.['id.orig_h'], overrides?.['id.resp_h'], overrides?.proto]),
+      );
+    });
+
+    test(`a ${format} log whose service and history begin with =, +, - or @, hold U+202E, or whose uid is 5,000 characters, is read as it is: those are strings`, async () => {
+      const strings: Overrides[] = [
+        { service: '=HYPERLINK("http://x")', history: '+ShADadFf' },
+        { service: '+cmd|calc', history: '=1+1' },
+        { service: '-2+3', history: '@SUM(A1)' },
+        { service: '@import', history: '-ShA' },
+        { service: 'ssl\u202Egpj.exe', history: 'Sh\u202EAD' },
+        { uid: `C${'x'.repeat(4999)}` },
+      ];
+      const file = write(name.replace('hostile', 'strings'), content(strings));
+      const { records, summary } = await readAll(file);
+      assert.deepEqual(summary.badLineSamples, []);
+      assert.equal(records.length, strings.length);
+      strings.forEach((overrides, i) => {
+        const [uid, service, history] = [1, 7, 15].map((k) => connValues(i, overrides)[k]);
+        assert.deepEqual([records[i]?.uid, records[i]?.service, records[i]?.history], [uid, service, history], `row ${i}`);
+      });
+      assert.equal(records[5]?.uid?.length, 5000);
+    });
+  }
+
+  test('an extra column typed addr must hold an address too, and an unset one is null', async () => {
+    const fields = [...CONN_FIELDS, 'peer_h'];
+    const types = [...CONN_TYPES, 'addr'];
+    const rows = ['192.0.2.1', '-', '<b>x</b>'].map((peer, i) => `${connValues(i).join('\t')}\t${peer}\n`).join('');
+    const file = write('extra-addr.log', zeekHeader({ fields, types }) + rows + ZEEK_CLOSE);
+    const { records, summary } = await readAll(file);
+    assert.deepEqual(records.map((r) => r.extras?.peer_h), ['192.0.2.1', null]);
+    assert.deepEqual(summary.badLineSamples, [{ line: FIRST_DATA_LINE + 2, reason: `field 'peer_h' has value "<b>x</b>", expected an IPv4 or IPv6 address` }]);
+  });
+});
+
 describe('other text layouts', () => {
   const csvHeader = [...CONN_FIELDS.slice(0, -1), 'note'].join(',');
 

@@ -1,6 +1,8 @@
 import { BadLineError, badValue } from './log-read-error.js';
 import type { LineBatch } from './line-splitter.js';
 import { ownString } from './own-string.js';
+import { ADDRESS_EXPECTED, isAddressAt } from './address.js';
+import { PROTO_EXPECTED, transportProtoAt } from './transport-proto.js';
 import { CONN_FIELDS, isKnownField, type ConnRecord, type FieldKind, type ZeekValue } from './conn-record.js';
 
 export interface TextColumn {
@@ -191,12 +193,25 @@ export function buildTextRowParser(columns: readonly TextColumn[], markers: Text
     if (isUnset(row, k)) return null;
     return row.equals(k, emptyBytes) ? '' : unescapeZeek(row.slice(k));
   }
-  // Addresses, uids and protocol names hold nothing Zeek escapes.
+  // Uids hold nothing Zeek escapes.
   function plain(row: FieldSpans, k: number): string | null {
     return isUnset(row, k) ? null : row.slice(k);
   }
+  // Checked where it lies in the chunk, so only a good address is cut out (and a bad one only to show it).
+  function address(row: FieldSpans, k: number, field: string): string | null {
+    if (isUnset(row, k)) return null;
+    if (!isAddressAt(row.bytes, row.starts[k]!, row.ends[k]!)) throw badValue(field, row.slice(k), ADDRESS_EXPECTED);
+    return row.slice(k);
+  }
+  // The enum's own constant comes back: no string is cut for it.
+  function proto(row: FieldSpans, k: number): string | null {
+    if (isUnset(row, k)) return null;
+    const name = transportProtoAt(row.bytes, row.starts[k]!, row.ends[k]!);
+    if (name === null) throw badValue('proto', row.slice(k), PROTO_EXPECTED);
+    return name;
+  }
   /**
-   * Columns with few distinct values (proto, service, conn_state, history) return a string seen
+   * Columns with few distinct values (service, conn_state, history) return a string seen
    * before when the bytes match: no allocation for most rows, and records share their strings.
    */
   function interned(row: FieldSpans, k: number, table: InternTable): string | null {
@@ -211,10 +226,13 @@ export function buildTextRowParser(columns: readonly TextColumn[], markers: Text
     if (value === null) throw new BadLineError(`required field '${field}' is unset`);
     return value;
   }
-  // Extra columns are never a reason to drop a row: a value that does not fit its type is kept as text.
-  function extraValue(row: FieldSpans, k: number, kind: FieldKind): ZeekValue {
+  // A value of an extra column that does not fit its type is kept as text, except an address:
+  // what the file types as `addr` is shown and keyed as one, so it must be one.
+  function extraValue(row: FieldSpans, k: number, kind: FieldKind, name: string): ZeekValue {
     if (isUnset(row, k)) return null;
     switch (kind) {
+      case 'addr':
+        return address(row, k, name);
       case 'set':
         return set(row, k);
       case 'bool': {
@@ -237,7 +255,7 @@ export function buildTextRowParser(columns: readonly TextColumn[], markers: Text
   function extrasOf(row: FieldSpans): Record<string, ZeekValue> | null {
     if (extras.length === 0) return null;
     const out: Record<string, ZeekValue> = {};
-    for (const column of extras) out[column.name] = extraValue(row, column.index, column.kind);
+    for (const column of extras) out[column.name] = extraValue(row, column.index, column.kind, column.name);
     return out;
   }
 
@@ -266,7 +284,6 @@ export function buildTextRowParser(columns: readonly TextColumn[], markers: Text
   // Zeek counts are 64-bit: above 2^53 they lose precision as doubles, but they are not bad values.
   const MAX_COUNT = 2 ** 64;
   const MAX_PORT = 65535;
-  const protos = new InternTable();
   const services = new InternTable();
   const states = new InternTable();
   const histories = new InternTable();
@@ -274,11 +291,11 @@ export function buildTextRowParser(columns: readonly TextColumn[], markers: Text
   return (row) => ({
     ts: required(time(row, iTs, 'ts'), 'ts'),
     uid: plain(row, iUid),
-    'id.orig_h': required(plain(row, iOrigH), 'id.orig_h'),
+    'id.orig_h': required(address(row, iOrigH, 'id.orig_h'), 'id.orig_h'),
     'id.orig_p': required(count(row, iOrigP, 'id.orig_p', MAX_PORT), 'id.orig_p'),
-    'id.resp_h': required(plain(row, iRespH), 'id.resp_h'),
+    'id.resp_h': required(address(row, iRespH, 'id.resp_h'), 'id.resp_h'),
     'id.resp_p': required(count(row, iRespP, 'id.resp_p', MAX_PORT), 'id.resp_p'),
-    proto: required(interned(row, iProto, protos), 'proto'),
+    proto: required(proto(row, iProto), 'proto'),
     service: interned(row, iService, services),
     duration: interval(row, iDuration, 'duration'),
     orig_bytes: count(row, iOrigBytes, 'orig_bytes', MAX_COUNT),

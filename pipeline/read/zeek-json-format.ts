@@ -1,6 +1,8 @@
 import { BadLineError, LogReadError, badValue } from './log-read-error.js';
 import { canonicalFieldName, isKnownField, whyNotConnColumns, type ConnRecord, type ZeekValue } from './conn-record.js';
 import { readLineByLine, type FormatParser, type RowSink } from './line-format.js';
+import { ADDRESS_EXPECTED, isAddress } from './address.js';
+import { PROTO_EXPECTED, transportProto } from './transport-proto.js';
 import type { LineBatch } from './line-splitter.js';
 
 type JsonObject = Record<string, unknown>;
@@ -86,11 +88,11 @@ function toRecord(o: JsonObject): ConnRecord {
   return {
     ts: required(time(o.ts), 'ts'),
     uid: text(o.uid, 'uid'),
-    'id.orig_h': required(text(o['id.orig_h'], 'id.orig_h'), 'id.orig_h'),
+    'id.orig_h': required(address(o['id.orig_h'], 'id.orig_h'), 'id.orig_h'),
     'id.orig_p': required(count(o['id.orig_p'], 'id.orig_p', 65535), 'id.orig_p'),
-    'id.resp_h': required(text(o['id.resp_h'], 'id.resp_h'), 'id.resp_h'),
+    'id.resp_h': required(address(o['id.resp_h'], 'id.resp_h'), 'id.resp_h'),
     'id.resp_p': required(count(o['id.resp_p'], 'id.resp_p', 65535), 'id.resp_p'),
-    proto: required(text(o.proto, 'proto'), 'proto'),
+    proto: required(proto(o.proto), 'proto'),
     service: text(o.service, 'service'),
     duration: interval(o.duration, 'duration'),
     orig_bytes: count(o.orig_bytes, 'orig_bytes'),
@@ -188,6 +190,19 @@ function text(v: unknown, field: string): string | null {
   if (typeof v === 'string') return v;
   if (typeof v === 'number') return String(v);
   throw badValue(field, JSON.stringify(v), 'a string');
+}
+
+function address(v: unknown, field: string): string | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'string' && isAddress(v)) return v;
+  throw badValue(field, show(v), ADDRESS_EXPECTED);
+}
+
+function proto(v: unknown): string | null {
+  if (v === undefined || v === null) return null;
+  const name = typeof v === 'string' ? transportProto(v) : null;
+  if (name === null) throw badValue('proto', show(v), PROTO_EXPECTED);
+  return name;
 }
 
 function set(v: unknown, field: string): string[] | null {
