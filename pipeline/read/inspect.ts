@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { LogReadError, type BadLine } from './log-read-error.js';
-import { readConnLog, type ReadOptions, type ReadSummary } from './read-conn-log.js';
+import { readConnLog } from './read-conn-log.js';
+import type { ReadOptions, ReadSummary } from './log-reader.js';
 
 export type InspectOutcome =
   | ({ status: 'read' } & InspectFigures)

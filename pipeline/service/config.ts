@@ -9,7 +9,7 @@ import { SENSOR_NAME, SENSOR_NAME_RULE } from '../../db/sensors.js';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../../model/autoencoder.js';
 import type { Preset } from '../../preprocess/feature-spec.js';
 import { PRESETS, type PresetName } from '../../preprocess/presets.js';
-import { DEFAULT_BAD_LINE_POLICY, type BadLinePolicy } from '../read/read-conn-log.js';
+import { DEFAULT_BAD_LINE_POLICY, type BadLinePolicy } from '../read/bad-line-policy.js';
 import { DEFAULT_CONTEXT_LIMITS, type ContextLimits } from '../context/context-state.js';
 import { READ_THREAD_SETTINGS } from '../score/read-thread.js';
 import { DEFAULT_FINDINGS } from '../findings/findings-options.js';
