@@ -1,6 +1,6 @@
 import { relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { BadLinePolicy } from '../pipeline/read/read-conn-log.js';
+import type { BadLinePolicy } from '../pipeline/read/bad-line-policy.js';
 import { anomaliesNotebook } from './anomalies.js';
 import { exploreNotebook } from './explore.js';
 import { modelNotebook } from './model.js';

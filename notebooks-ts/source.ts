@@ -2,7 +2,8 @@ import { isAbsolute, relative } from 'node:path';
 import type { ConnRecord } from '../pipeline/read/conn-record.js';
 import { findConnLogs, type FoundLog } from '../pipeline/discover/log-files.js';
 import { LogReadError } from '../pipeline/read/log-read-error.js';
-import { readConnLog, type BadLinePolicy } from '../pipeline/read/read-conn-log.js';
+import { readConnLog } from '../pipeline/read/read-conn-log.js';
+import type { BadLinePolicy } from '../pipeline/read/bad-line-policy.js';
 import type { RenderedChart } from './charts.js';
 
 /** What every notebook returns: where its report and charts are. */

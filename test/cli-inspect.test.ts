@@ -1,12 +1,12 @@
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import { repoRoot, shared, sharedData, tempDir } from './support/paths.js';
+import { otherLog, repoRoot, shared, sharedData, tempDir } from './support/paths.js';
 import { connRow, dataLinesOf, zeekHeader, ZEEK_CLOSE } from './support/read.js';
 
 const run = promisify(execFile);
@@ -118,3 +118,116 @@ test('a file that does not exist is reported, not a crash', async () => {
   assert.equal(code, 1);
   assert.match(stdout, /REJECTED\s+io: .*no such file/i);
 });
+
+/** `inspect --json` of some files, one report each, in order. */
+async function inspectJson(files: readonly string[]): Promise<{ code: number; reports: Record<string, unknown>[] }> {
+  const { code, stdout } = await zeekAnomaly('inspect', '--json', ...files);
+  return { code, reports: stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>) };
+}
+
+/** What every report of another (non-conn) log read whole says, whatever its log. */
+function assertOtherLogRead(report: Record<string, unknown>, expected: Record<string, unknown>): void {
+  const file = String(report.file);
+  assert.equal(report.status, 'read', `${file}: ${JSON.stringify(report.error)}`);
+  assert.equal(report.conn, false, file);
+  assert.equal(report.badLines, 0, file);
+  assert.deepEqual(report.badLineSamples, [], file);
+  assert.equal(report.truncated, false, file);
+  for (const [key, value] of Object.entries(expected)) assert.deepEqual(report[key], value, `${file}: ${key}`);
+}
+
+test('inspect reads the dns, http, ssl, ssh, notice and open_conn archives of a zeekctl sensor as those logs, every row of them', async () => {
+  // Rows counted apart from the reader: `zcat F | grep -vc '^#'` for each file.
+  const archives: [string, string, number][] = [
+    ['2024-04-19/dns.12:00:00-13:00:00.log.gz', 'dns', 153],
+    ['2024-04-20/dns.00:00:00-01:00:00.log.gz', 'dns', 95],
+    ['2024-04-21/dns.23:00:00-00:00:00.log.gz', 'dns', 71],
+    ['2024-04-19/http.10:00:00-11:00:00.log.gz', 'http', 1065],
+    ['2024-04-20/http.12:00:00-13:00:00.log.gz', 'http', 133],
+    ['2024-04-21/ssl.03:00:00-04:00:00.log.gz', 'ssl', 6],
+    ['2024-04-20/ssl.09:00:00-10:00:00.log.gz', 'ssl', 4],
+    ['2024-04-19/ssh.13:00:00-14:00:00.log.gz', 'ssh', 93],
+    ['2024-04-19/notice.03:00:00-04:00:00.log.gz', 'notice', 1],
+    ['2024-04-19/open_conn.13:00:00-14:00:00.log.gz', 'open_conn', 1],
+    ['2024-04-21/open_conn.23:00:00-00:00:00.log.gz', 'open_conn', 1],
+  ];
+  const files = archives.map(([name]) => otherLog('rita-missing-host', name));
+  const { code, reports } = await inspectJson(files);
+  assert.equal(code, 0, 'no file is rejected');
+  assert.equal(reports.length, files.length);
+  reports.forEach((report, i) => {
+    const [name, log, rows] = archives[i]!;
+    assertOtherLogRead(report, { file: files[i], log, logFrom: 'path', path: log, format: 'zeek-tsv', compression: 'gzip', rows });
+    // Times are the connections' starts: within the three days, or the day before for a connection still open (open_conn).
+    const [first, last] = [report.firstTs as number, report.lastTs as number];
+    assert.ok(first <= last && first >= Date.parse('2024-04-18T00:00:00Z') / 1000 && last < Date.parse('2024-04-22T00:00:00Z') / 1000, `${name}: ${first} … ${last}`);
+  });
+  assert.deepEqual((reports[0]?.fields as string[]).slice(0, 8), ['ts', 'uid', 'id.orig_h', 'id.orig_p', 'id.resp_h', 'id.resp_p', 'proto', 'trans_id']);
+  // The SSH session still open at rotation: it began at 1713470872.451585 (2024-04-18T20:07:52Z).
+  assert.equal(reports[9]?.firstTs, 1713470872.451585);
+});
+
+test('inspect reads a small office’s labeled dns, http and ssl logs (CTU-SME-11), labels and all, every row', async () => {
+  // Rows counted apart from the reader: `grep -vc '^#' F`.
+  const logs: [string, number][] = [
+    ['dns', 9359],
+    ['http', 838],
+    ['ssl', 2074],
+  ];
+  const files = logs.map(([log]) => otherLog('ctu-sme-11-office-day', `${log}.log.labeled`));
+  const { code, reports } = await inspectJson(files);
+  assert.equal(code, 0);
+  reports.forEach((report, i) => {
+    const [log, rows] = logs[i]!;
+    assertOtherLogRead(report, { log, logFrom: 'path', path: log, format: 'zeek-tsv', compression: 'none', rows });
+    assert.deepEqual((report.fields as string[]).slice(-2), ['label', 'detailedlabel']);
+    // One whole day, 2023-02-20 (UTC).
+    assert.ok((report.firstTs as number) >= 1676851200 && (report.lastTs as number) < 1676851200 + 86400, log);
+  });
+});
+
+test('inspect reads Zeek JSON dns, http and ssl logs without _path as the logs their names say, every row', async () => {
+  // Rows counted apart from the reader: `grep -c '^{' F` (one object a line; `wc -l` gives the same).
+  const logs: [string, number][] = [
+    ['dns', 239],
+    ['http', 516],
+    ['ssl', 205],
+  ];
+  const files = logs.map(([log]) => otherLog('stratosphere-test9-mixed', `${log}.log`));
+  const { code, reports } = await inspectJson(files);
+  assert.equal(code, 0);
+  reports.forEach((report, i) => {
+    const [log, rows] = logs[i]!;
+    assertOtherLogRead(report, { log, logFrom: 'file name', path: null, format: 'zeek-json', compression: 'none', rows });
+    // The capture's timestamps are seconds from its start.
+    assert.ok((report.firstTs as number) >= 0 && (report.lastTs as number) < 3600, log);
+  });
+  assert.ok((reports[1]?.fields as string[]).includes('user_agent'), 'the fields of every line, not only the first');
+});
+
+test('inspect tells a reader what another log is and that it is not scored, and exits 0', async () => {
+  const file = otherLog('rita-missing-host', '2024-04-19', 'dns.12:00:00-13:00:00.log.gz');
+  const { code, stdout } = await zeekAnomaly('inspect', file);
+  assert.equal(code, 0);
+  assert.match(stdout, /log\s+dns, not a conn log: read by its own columns, not scored/);
+  assert.match(stdout, /format\s+zeek-tsv, gzip, #path dns/);
+  assert.match(stdout, /rows\s+153 in /);
+  assert.match(stdout, /time range\s+2024-04-19T12:00:/);
+  const json = otherLog('stratosphere-test9-mixed', 'ssl.log');
+  assert.match((await zeekAnomaly('inspect', json)).stdout, /log\s+ssl \(by its file name: the file declares no #path\), not a conn log/);
+});
+
+test('a dns log named as a conn archive is inspected as the dns log its #path says', async () => {
+  const { dir, cleanup } = await tempDir();
+  try {
+    const disguised = join(dir, '2024-04-19', 'conn.12:00:00-13:00:00.log.gz');
+    await mkdir(dirname(disguised));
+    await copyFile(otherLog('rita-missing-host', '2024-04-19', 'dns.12:00:00-13:00:00.log.gz'), disguised);
+    const { code, reports } = await inspectJson([disguised]);
+    assert.equal(code, 0);
+    assertOtherLogRead(reports[0]!, { log: 'dns', logFrom: 'path', path: 'dns', rows: 153 });
+  } finally {
+    await cleanup();
+  }
+});
+

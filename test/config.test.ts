@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULT_TRAIN_OPTIONS } from '../model/autoencoder.js';
-import { DEFAULT_BAD_LINE_POLICY } from '../pipeline/read/read-conn-log.js';
+import { DEFAULT_BAD_LINE_POLICY } from '../pipeline/read/bad-line-policy.js';
 import { CONFIG_FILE_ENV, ConfigError, DEFAULTS, resolveConfig, retrainSettings, type ConfigInput } from '../pipeline/service/config.js';
 import { PRESETS } from '../preprocess/presets.js';
 import { tempDir } from './support/paths.js';

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -11,7 +11,7 @@ import { DEFAULT_TRAIN_OPTIONS } from '../model/autoencoder.js';
 import { initBackend, type Backend } from '../model/backend.js';
 import { fitDetector, scoreRecords } from '../model/detector.js';
 import { presetNamed } from '../preprocess/presets.js';
-import { shared, tempDir } from './support/paths.js';
+import { otherLog, shared, tempDir } from './support/paths.js';
 import { archivesIn } from './support/service.js';
 import { dataLinesOf, readAll, ZEEK_CLOSE } from './support/read.js';
 
@@ -118,6 +118,23 @@ test('an unreadable file is a failed outcome naming the file, not a throw', asyn
   const outcome = await scoreFile(backend.tf, model, shared('formats', 'tsv', 'zeek-baselines', 'opt.basic.conn.log'), { mode: 'per-file', quantile: 0.95 });
   assert.equal(outcome.status, 'failed');
   if (outcome.status === 'failed') assert.match(outcome.error.message, /opt\.basic\.conn\.log: none of its 34 data lines could be read/);
+});
+
+test('a real dns archive named as a conn archive is refused, at its #path line, as the dns log it is', async () => {
+  const { dir, cleanup } = await tempDir('zeek-anomaly-disguised-');
+  try {
+    const file = join(dir, '2024-04-19', 'conn.00:00:00-01:00:00.log.gz');
+    await mkdir(join(dir, '2024-04-19'));
+    await copyFile(otherLog('rita-missing-host', '2024-04-19', 'dns.00:00:00-01:00:00.log.gz'), file);
+    const outcome = await scoreFile(backend.tf, model, file, { mode: 'per-file', quantile: 0.95 });
+    assert.equal(outcome.status, 'failed');
+    if (outcome.status !== 'failed') return;
+    assert.equal(outcome.error.code, 'wrong-log-type');
+    assert.equal(outcome.error.line, 5);
+    assert.equal(outcome.error.message, `${file}:5: this is a Zeek 'dns' log (#path dns), not a conn log`);
+  } finally {
+    await cleanup();
+  }
 });
 
 test('an aborted signal stops scoring with nothing flagged', async () => {

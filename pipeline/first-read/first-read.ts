@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readConnLog, type BadLinePolicy, type ReadSummary } from '../read/read-conn-log.js';
+import { readConnLog } from '../read/read-conn-log.js';
+import type { BadLinePolicy } from '../read/bad-line-policy.js';
+import type { ReadSummary } from '../read/log-reader.js';
 import { CandidateTable, type ScoredFeature } from './candidate-table.js';
 import { featureBlocks, newFeatureBuffers, type FeatureBlock, type FeatureBuffers, type Featurizer } from './feature-blocks.js';
 

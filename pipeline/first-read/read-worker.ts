@@ -4,11 +4,11 @@ import { ContextInput } from '../context/context-input.js';
 import { FileActivity, type FileActivityParts } from '../findings/file-activity.js';
 import type { ConnRecord } from '../read/conn-record.js';
 import { LogReadError, type LogReadErrorCode } from '../read/log-read-error.js';
-import type { ReadSummary } from '../read/read-conn-log.js';
+import type { ReadSummary } from '../read/log-reader.js';
 import { EXPLAINED, NO_FEATURE, type CandidateTable, type CandidateTableParts, type ScoredFeature } from './candidate-table.js';
 import { BLOCK_ROWS, newFeatureBuffers, type FeatureBuffers } from './feature-blocks.js';
 import { openFirstRead } from './first-read.js';
-import type { BadLinePolicy } from '../read/read-conn-log.js';
+import type { BadLinePolicy } from '../read/bad-line-policy.js';
 
 // The far side of `ReadThread`: reads one file at a time, counts each block of rows into the
 // activity, featurises it, and sends the block's features and context input to the scoring

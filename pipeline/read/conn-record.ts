@@ -3,6 +3,9 @@ import { ownString } from './own-string.js';
 /** A value of a column Zeek writes: unset is `null`, sets and vectors are arrays. */
 export type ZeekValue = string | number | boolean | string[] | null;
 
+/** One row of any Zeek log, keyed by the file's own column names. */
+export type ZeekRow = Record<string, ZeekValue>;
+
 /**
  * One connection, keyed by the conn.log field names operators already know.
  * Required fields are never null: a line without them is a bad line.

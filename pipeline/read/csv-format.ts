@@ -1,9 +1,10 @@
 import { finished } from 'node:stream/promises';
 import { parse, type Parser } from 'csv-parse';
 import { BadLineError, LogReadError } from './log-read-error.js';
-import { canonicalFieldName, whyNotConnColumns } from './conn-record.js';
-import { FieldSpans, buildTextRowParser, columnKinds, type TextRowParser } from './text-row-parser.js';
+import { canonicalFieldName } from './conn-record.js';
+import { FieldSpans } from './field-spans.js';
 import { OVERLONG_REASON, type FormatParser, type RowSink } from './line-format.js';
+import type { LogSchema } from './log-schema.js';
 import type { LineBatch } from './line-splitter.js';
 
 /**
@@ -11,12 +12,12 @@ import type { LineBatch } from './line-splitter.js';
  * spreadsheet export with quoted fields. csv-parse does the quoting; lines arrive already cut
  * (and over-long ones blanked) by the line splitter, so one huge record cannot exhaust memory.
  */
-export class CsvFormat implements FormatParser {
+export class CsvFormat<Row> implements FormatParser<Row> {
   readonly format = 'csv';
   private readonly parser: Parser;
   private header: string[] | null = null;
-  private rowParser: TextRowParser | null = null;
-  private sink: RowSink | null = null;
+  private rowParser: ((row: FieldSpans) => Row) | null = null;
+  private sink: RowSink<Row> | null = null;
   private fatal: Error | null = null;
   private overlong = new Set<number>();
   private readonly spans = new FieldSpans();
@@ -24,6 +25,7 @@ export class CsvFormat implements FormatParser {
   constructor(
     private readonly file: string,
     delimiter: string,
+    private readonly schema: LogSchema<Row>,
   ) {
     this.parser = parse({
       delimiter,
@@ -46,7 +48,7 @@ export class CsvFormat implements FormatParser {
     });
   }
 
-  readBatch(batch: LineBatch, sink: RowSink): void {
+  readBatch(batch: LineBatch, sink: RowSink<Row>): void {
     this.sink = sink;
     for (const line of batch.overlong) {
       this.overlong.add(line);
@@ -57,7 +59,7 @@ export class CsvFormat implements FormatParser {
     this.throwFatal();
   }
 
-  async end(sink: RowSink): Promise<void> {
+  async end(sink: RowSink<Row>): Promise<void> {
     this.sink = sink;
     this.parser.resume();
     this.parser.end();
@@ -100,17 +102,15 @@ export class CsvFormat implements FormatParser {
 
   private setHeader(values: string[], line: number): void {
     const names = values.map((v) => canonicalFieldName(v.trim()));
-    const why = whyNotConnColumns(names);
+    const why = this.schema.whyNotColumns(names);
     if (why !== null) {
-      this.fatal = new LogReadError({ code: 'missing-columns', file: this.file, line, message: `not a conn log: ${why}` });
+      this.fatal = new LogReadError({ code: 'missing-columns', file: this.file, line, message: `not a ${this.schema.name ?? 'Zeek'} log: ${why}` });
       return;
     }
     this.header = names;
-    this.rowParser = buildTextRowParser(
-      columnKinds(
-        names,
-        names.map(() => 'string'),
-      ),
+    // An export declares no types: the schema reads its columns by their names.
+    this.rowParser = this.schema.textRowParser(
+      names.map((name) => ({ name, type: null })),
       { unset: '-', empty: '(empty)', setSeparator: ',', emptyCellIsUnset: true },
     );
   }

@@ -1,6 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { LogReadError, type BadLine } from './log-read-error.js';
-import { readConnLog, type ReadOptions, type ReadSummary } from './read-conn-log.js';
+import { readConnLog } from './read-conn-log.js';
+import { readZeekLog } from './read-zeek-log.js';
+import { logTypeFromName } from './log-name.js';
+import type { LogReader, ReadOptions, ReadSummary } from './log-reader.js';
 
 export type InspectOutcome =
   | ({ status: 'read' } & InspectFigures)
@@ -8,6 +11,12 @@ export type InspectOutcome =
 
 export interface InspectFigures {
   file: string;
+  /** The log it holds: `conn`, or another log's `#path` (or `_path`), or what its name says; null when nothing says. */
+  log: string | null;
+  /** How `log` is known: the file's `#path`/`_path`, its conn columns, or its name. */
+  logFrom: 'path' | 'columns' | 'file name' | null;
+  /** Whether it was read as a conn log, the only log that is scored; other logs are read by their own columns. */
+  conn: boolean;
   format: ReadSummary['format'];
   compression: ReadSummary['compression'];
   path: string | null;
@@ -22,9 +31,35 @@ export interface InspectFigures {
   rowsPerSecond: number;
 }
 
-/** Reads a whole file and reports what it holds; a file that cannot be used is an outcome, not a throw. */
+/**
+ * Reads a whole file and reports what it holds; a file that cannot be used is an outcome, not a
+ * throw. It is read as a conn log first, as the scorer would read it; a file that is another
+ * log (its `#path` says so, or it lacks the conn columns and its name does not say conn) is read
+ * again as that log, by its own columns, and reported as such.
+ */
 export async function inspectFile(file: string, options?: ReadOptions): Promise<InspectOutcome> {
-  const reader = readConnLog(file, options);
+  const asConn = await readWhole(readConnLog(file, options));
+  const { error, summary } = asConn;
+  const otherLog =
+    error?.code === 'wrong-log-type' || (error?.code === 'missing-columns' && (summary.path ?? logTypeFromName(file)) !== 'conn');
+  if (!otherLog) return outcome(asConn, { log: 'conn', logFrom: summary.path === null ? 'columns' : 'path', conn: true });
+  const asLog = await readWhole(readZeekLog(file, options));
+  const declared = asLog.summary.path;
+  const named = logTypeFromName(file);
+  return outcome(asLog, {
+    log: declared ?? named,
+    logFrom: declared !== null ? 'path' : named !== null ? 'file name' : null,
+    conn: false,
+  });
+}
+
+interface WholeRead {
+  summary: ReadSummary;
+  error: LogReadError | null;
+  seconds: number;
+}
+
+async function readWhole<Row>(reader: LogReader<Row>): Promise<WholeRead> {
   const started = performance.now();
   let error: LogReadError | null = null;
   try {
@@ -33,10 +68,13 @@ export async function inspectFile(file: string, options?: ReadOptions): Promise<
     if (!(caught instanceof LogReadError)) throw caught;
     error = caught;
   }
-  const seconds = (performance.now() - started) / 1000;
-  const s = reader.summary;
+  return { summary: reader.summary, error, seconds: (performance.now() - started) / 1000 };
+}
+
+function outcome({ summary: s, error, seconds }: WholeRead, log: Pick<InspectFigures, 'log' | 'logFrom' | 'conn'>): InspectOutcome {
   const figures: InspectFigures = {
-    file,
+    file: s.file,
+    ...log,
     format: s.format,
     compression: s.compression,
     path: s.path,
@@ -64,6 +102,8 @@ export function formatInspect(outcome: InspectOutcome): string {
     const { code, line, detail } = outcome.error;
     row('REJECTED', `${code}: ${line === null ? '' : `line ${line}: `}${detail}`);
   }
+  // A conn log's report is as it always was; another log says what it is and that it is not scored.
+  if (!outcome.conn) row('log', `${describeLog(outcome)}, not a conn log: read by its own columns, not scored`);
   if (outcome.format !== null) {
     row('format', `${outcome.format}, ${outcome.compression === 'gzip' ? 'gzip' : 'not compressed'}${outcome.path ? `, #path ${outcome.path}` : ''}`);
   }
@@ -79,6 +119,11 @@ export function formatInspect(outcome: InspectOutcome): string {
   }
   if (outcome.firstTs !== null && outcome.lastTs !== null) row('time range', timeRange(outcome.firstTs, outcome.lastTs));
   return lines.join('\n');
+}
+
+function describeLog({ log, logFrom }: InspectFigures): string {
+  if (log === null) return 'unknown (no #path, and its name says none)';
+  return logFrom === 'file name' ? `${log} (by its file name: the file declares no #path)` : log;
 }
 
 // Captures such as Stratosphere's keep timestamps relative to their start; those are not dates.

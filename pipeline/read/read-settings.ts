@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { numberFrom, wholeFrom } from '../settings/schema-words.js';
-import { DEFAULT_BAD_LINE_POLICY, type BadLinePolicy } from './read-conn-log.js';
+import { DEFAULT_BAD_LINE_POLICY, type BadLinePolicy } from './bad-line-policy.js';
 
 // The config's `badLines` section, owned by the reader: when a file's bad lines reject it.
 

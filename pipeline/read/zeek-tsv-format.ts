@@ -1,15 +1,20 @@
 import { LogReadError, BadLineError } from './log-read-error.js';
-import { canonicalFieldName, kindOfZeekType, whyNotConnColumns, type ConnRecord } from './conn-record.js';
-import { FieldSpans, buildTextRowParser, columnKinds, unescapeZeek, type TextRowParser } from './text-row-parser.js';
+import { canonicalFieldName } from './conn-record.js';
+import { FieldSpans } from './field-spans.js';
+import { unescapeZeek } from './zeek-text-values.js';
 import { OVERLONG_REASON, type FormatParser, type RowSink } from './line-format.js';
+import type { LogSchema } from './log-schema.js';
 import type { LineBatch } from './line-splitter.js';
 
 // IoT-23 joins its label columns to tunnel_parents with three spaces instead of the separator.
 const IOT23_JOINER = '   ';
 const IOT23_JOINER_BYTES = Buffer.from(IOT23_JOINER);
 
-/** Zeek's ASCII writer format, driven by the `#` header lines of the file itself. */
-export class ZeekTsvFormat implements FormatParser {
+/**
+ * Zeek's ASCII writer format, driven by the `#` header lines of the file itself; the schema says
+ * which `#path` and columns it accepts and makes each row a record.
+ */
+export class ZeekTsvFormat<Row> implements FormatParser<Row> {
   readonly format = 'zeek-tsv';
   private separator = '\t';
   private separatorBytes = Buffer.from('\t');
@@ -21,14 +26,17 @@ export class ZeekTsvFormat implements FormatParser {
   private types: string[] = [];
   private fieldsLine = 0;
   private joinedTail = 1;
-  private rowParser: TextRowParser | null = null;
+  private rowParser: ((row: FieldSpans) => Row) | null = null;
   private closed = false;
   private sawHeader = false;
   private readonly spans = new FieldSpans();
 
-  constructor(private readonly file: string) {}
+  constructor(
+    private readonly file: string,
+    private readonly schema: LogSchema<Row>,
+  ) {}
 
-  readBatch(batch: LineBatch, sink: RowSink): void {
+  readBatch(batch: LineBatch, sink: RowSink<Row>): void {
     const { bytes, starts, ends, count, firstLine } = batch;
     for (let i = 0; i < count; i++) {
       const lineNumber = firstLine + i;
@@ -52,7 +60,7 @@ export class ZeekTsvFormat implements FormatParser {
     return Promise.resolve();
   }
 
-  private parseRow(batch: LineBatch, i: number, lineNumber: number): ConnRecord {
+  private parseRow(batch: LineBatch, i: number, lineNumber: number): Row {
     const parser = this.rowParser ?? this.buildRowParser(lineNumber);
     const spans = this.spans;
     spans.cutLine(batch, i, this.separatorBytes);
@@ -97,12 +105,12 @@ export class ZeekTsvFormat implements FormatParser {
         break;
       case 'path':
         this.declaredPath = value;
-        if (value !== 'conn') {
+        if (!this.schema.acceptsPath(value)) {
           throw new LogReadError({
             code: 'wrong-log-type',
             file: this.file,
             line: lineNumber,
-            message: `this is a Zeek '${value}' log (#path ${value}), not a conn log`,
+            message: `this is a Zeek '${value}' log (#path ${value}), not a ${this.schema.name ?? 'Zeek'} log`,
           });
         }
         break;
@@ -131,9 +139,9 @@ export class ZeekTsvFormat implements FormatParser {
 
   private setFields(tokens: string[], lineNumber: number): void {
     const names = splitJoined(tokens).map(canonicalFieldName);
-    const why = whyNotConnColumns(names);
+    const why = this.schema.whyNotColumns(names);
     if (why !== null) {
-      throw new LogReadError({ code: 'missing-columns', file: this.file, line: lineNumber, message: `not a conn log: ${why}` });
+      throw new LogReadError({ code: 'missing-columns', file: this.file, line: lineNumber, message: `not a ${this.schema.name ?? 'Zeek'} log: ${why}` });
     }
     const lastToken = tokens[tokens.length - 1] ?? '';
     this.joinedTail = lastToken.includes(IOT23_JOINER) ? lastToken.split(IOT23_JOINER).length : 1;
@@ -144,12 +152,12 @@ export class ZeekTsvFormat implements FormatParser {
     this.closed = false;
   }
 
-  private buildRowParser(lineNumber: number): TextRowParser {
+  private buildRowParser(lineNumber: number): (row: FieldSpans) => Row {
     if (this.fieldNames.length === 0) {
       throw new BadLineError(`data line ${lineNumber} comes before any #fields header`);
     }
-    const columns = columnKinds(this.fieldNames, this.fieldNames.map((_, i) => kindOfZeekType(this.types[i])));
-    this.rowParser = buildTextRowParser(columns, {
+    const columns = this.fieldNames.map((name, i) => ({ name, type: this.types[i] ?? null }));
+    this.rowParser = this.schema.textRowParser(columns, {
       unset: this.unsetField,
       empty: this.emptyField,
       setSeparator: this.setSeparator,

@@ -14,7 +14,7 @@ import { DEFAULT_FINDINGS, FINDINGS_SCHEMA } from '../findings/findings-settings
 import { DEFAULT_READ, READ_SCHEMA } from '../first-read/first-read-settings.js';
 import { DEFAULT_LEASE, LEASE_SCHEMA } from '../ledger/ledger-settings.js';
 import { badLinePolicyOf, BAD_LINES_SCHEMA, DEFAULT_BAD_LINES } from '../read/read-settings.js';
-import type { BadLinePolicy } from '../read/read-conn-log.js';
+import type { BadLinePolicy } from '../read/bad-line-policy.js';
 import { DEFAULT_THRESHOLD, THRESHOLD_SCHEMA } from '../score/score-settings.js';
 import { DEFAULT_SERVE, SERVE_SCHEMA } from '../serve/serve-settings.js';
 import { schedule, wholeFrom } from '../settings/schema-words.js';

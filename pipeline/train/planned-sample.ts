@@ -1,6 +1,7 @@
 import type { FoundLog } from '../discover/log-files.js';
 import { LogReadError } from '../read/log-read-error.js';
-import { readConnLog, type BadLinePolicy } from '../read/read-conn-log.js';
+import { readConnLog } from '../read/read-conn-log.js';
+import type { BadLinePolicy } from '../read/bad-line-policy.js';
 import { Reservoir, seededRandom } from '../../model/random.js';
 import { copiedRow, type SampledRow, type TrainingSample } from './training-sample.js';
 

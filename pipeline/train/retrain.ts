@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { findConnLogs } from '../discover/log-files.js';
 import { LogReadError } from '../read/log-read-error.js';
-import { readConnLog, type BadLinePolicy } from '../read/read-conn-log.js';
+import { readConnLog } from '../read/read-conn-log.js';
+import type { BadLinePolicy } from '../read/bad-line-policy.js';
 import type { Preset } from '../../preprocess/feature-spec.js';
 import type { EpochLog, TrainOptions } from '../../model/autoencoder.js';
 import type { Backend } from '../../model/backend.js';

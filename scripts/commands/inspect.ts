@@ -1,5 +1,5 @@
 import { formatInspect, inspectFile } from '../../pipeline/read/inspect.js';
-import type { BadLinePolicy } from '../../pipeline/read/read-conn-log.js';
+import type { BadLinePolicy } from '../../pipeline/read/bad-line-policy.js';
 
 export interface InspectCommandOptions {
   json: boolean;

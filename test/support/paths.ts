@@ -21,6 +21,17 @@ export function shared(...parts: string[]): string {
   return path;
 }
 
+/** Zeek's other logs (dns, http, ssl, ssh, open_conn, notice; see its README), the sibling of the shared data folder. */
+export const otherLogs = join(dirname(sharedData), 'other-logs');
+
+export function otherLog(...parts: string[]): string {
+  const path = join(otherLogs, ...parts);
+  if (!existsSync(path)) {
+    throw new Error(`${path} is missing: the tests need ../shared/other-logs beside ../shared/data (or beside ZEEK_ANOMALY_SHARED_DATA)`);
+  }
+  return path;
+}
+
 export function fixture(...parts: string[]): string {
   return join(repoRoot, 'test', 'fixtures', ...parts);
 }

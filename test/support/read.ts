@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { readConnLog, type ReadOptions, type ReadSummary } from '../../pipeline/read/read-conn-log.js';
+import { readConnLog } from '../../pipeline/read/read-conn-log.js';
+import type { ReadOptions, ReadSummary } from '../../pipeline/read/log-reader.js';
 import { LogReadError } from '../../pipeline/read/log-read-error.js';
 import type { ConnRecord } from '../../pipeline/read/conn-record.js';
 
