@@ -9,8 +9,9 @@ test('uid slots give back each pair’s uid as set, unset as null, a long one ke
   slots.set(1, null);
   slots.set(5, long);
   slots.set(6, 'C1');
+  slots.set(7, 'C\u202eé');
   slots.set(0, 'Cnewer');
-  assert.deepEqual([0, 1, 2, 5, 6, 99].map((i) => slots.get(i)), ['Cnewer', null, null, long, 'C1', null]);
+  assert.deepEqual([0, 1, 2, 5, 6, 7, 99].map((i) => slots.get(i)), ['Cnewer', null, null, long, 'C1', 'C\u202eé', null]);
   const { parts, buffers } = slots.handOver();
   assert.ok(buffers.every((buffer) => buffer instanceof ArrayBuffer));
   const taken = new UidSlots(0, structuredClone(parts, { transfer: buffers }));

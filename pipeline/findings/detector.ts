@@ -75,7 +75,7 @@ export function pairCandidate(type: string, activity: FileActivity, pair: PairAc
     bytesOut: pair.bytesOut,
     bytesIn: pair.bytesIn,
     evidence,
-    uids: { first: pair.firstUid, last: activity.lastUidOf(pair), top: null },
+    uids: { ...activity.uidsOf(pair), top: null },
   };
 }
 

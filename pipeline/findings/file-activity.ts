@@ -19,8 +19,6 @@ export interface PairActivity {
   index: number;
   /** From a channel's first failure on, what happened on it (by `channelCode`). */
   failures: Map<number, ChannelFailures> | null;
-  /** Zeek uid of its first connection in the file (null where the log has none); its last is `FileActivity.lastUidOf`. */
-  firstUid: string | null;
 }
 
 /** Refused or unanswered connections on one channel (source → destination:port/proto). */
@@ -109,8 +107,6 @@ export class FileActivity {
   private services = newServiceColumns(1024);
   private serviceDst: string[] = [];
   private serviceProto: string[] = [];
-  private serviceFirstUid: (string | null)[] = [];
-  private serviceLastUid: (string | null)[] = [];
   // Every followed pair's connections, in columns (a pair's number, its time, its size on the
   // wire), grouped by pair only when a detector asks: a few bytes a row instead of two arrays a pair.
   private rowPair = new Int32Array(4096);
@@ -120,7 +116,10 @@ export class FileActivity {
   private rowFailed = new Uint8Array(4096);
   private followed = 0;
   private grouped: Grouped | null = null;
-  private lastUids = new UidSlots(1024);
+  // Uids in slots of typed arrays, not strings: a string of its own for each pair's and service's
+  // first and last uid cost 58 MB more heap on a 1M-row file of 300,000 pairs.
+  private pairUids = { first: new UidSlots(1024), last: new UidSlots(1024) };
+  private serviceUids = { first: new UidSlots(1024), last: new UidSlots(1024) };
   longConnections: LongConnection[] = [];
   private rowsBySource: Map<string, number> | null = null;
   /** The file's flagged rows per source host, counted as they are stored (`countFlagged`). */
@@ -148,7 +147,7 @@ export class FileActivity {
   handOver(): { parts: FileActivityParts; buffers: ArrayBuffer[] } {
     const pairIndex = this.pairIndex.handOver();
     const serviceIndex = this.serviceIndex.handOver();
-    const lastUids = this.lastUids.handOver();
+    const uidSlots = [this.pairUids.first, this.pairUids.last, this.serviceUids.first, this.serviceUids.last].map((slots) => slots.handOver());
     const columns = { rowPair: this.rowPair, rowTime: this.rowTime, rowSize: this.rowSize, rowChannel: this.rowChannel, rowFailed: this.rowFailed };
     const parts: FileActivityParts = {
       options: { ...this.options },
@@ -161,17 +160,15 @@ export class FileActivity {
       services: this.services,
       serviceDst: this.serviceDst,
       serviceProto: this.serviceProto,
-      serviceFirstUid: this.serviceFirstUid,
-      serviceLastUid: this.serviceLastUid,
       followed: this.followed,
       longConnections: this.longConnections,
       flaggedBySource: this.flaggedBySource,
-      lastUids: lastUids.parts,
+      uids: uidSlots.map((slots) => slots.parts) as FileActivityParts['uids'],
       ...columns,
     };
     const s = this.services;
     const arrays = [this.rowPair, this.rowTime, this.rowSize, this.rowChannel, this.rowFailed, s.failed, s.peak, s.inMinute, s.port, s.minute, s.firstTs, s.lastTs];
-    const buffers = [...pairIndex.buffers, ...serviceIndex.buffers, ...lastUids.buffers, ...arrays.map((array) => array.buffer), parts.pairs.numbers.buffer, parts.pairs.lengths.buffer];
+    const buffers = [...pairIndex.buffers, ...serviceIndex.buffers, ...uidSlots.flatMap((slots) => slots.buffers), ...arrays.map((array) => array.buffer), parts.pairs.numbers.buffer, parts.pairs.lengths.buffer];
     return { parts, buffers };
   }
 
@@ -187,8 +184,6 @@ export class FileActivity {
     this.services = parts.services;
     this.serviceDst = parts.serviceDst;
     this.serviceProto = parts.serviceProto;
-    this.serviceFirstUid = parts.serviceFirstUid;
-    this.serviceLastUid = parts.serviceLastUid;
     this.rowPair = parts.rowPair;
     this.rowTime = parts.rowTime;
     this.rowSize = parts.rowSize;
@@ -197,7 +192,9 @@ export class FileActivity {
     this.followed = parts.followed;
     this.longConnections = parts.longConnections;
     this.flaggedBySource = parts.flaggedBySource;
-    this.lastUids = new UidSlots(0, parts.lastUids);
+    const [pairFirst, pairLast, serviceFirst, serviceLast] = parts.uids.map((slots) => new UidSlots(0, slots)) as [UidSlots, UidSlots, UidSlots, UidSlots];
+    this.pairUids = { first: pairFirst, last: pairLast };
+    this.serviceUids = { first: serviceFirst, last: serviceLast };
     this.grouped = null;
     this.rowsBySource = null;
   }
@@ -219,18 +216,18 @@ export class FileActivity {
     const pair = this.pairOf(src, dst, ts);
     this.rowsBySource = null;
     if (pair !== null) {
-      if (pair.connections === 0) pair.firstUid = own(record.uid);
+      if (pair.connections === 0) this.pairUids.first.set(pair.index, record.uid);
       pair.connections++;
       pair.bytesOut += bytesOut;
       pair.bytesIn += bytesIn;
       if (ts < pair.firstTs) {
         pair.firstTs = ts;
-        pair.firstUid = own(record.uid);
+        this.pairUids.first.set(pair.index, record.uid);
       }
       // A tie goes to the later row, as Zeek logs a connection when it ends.
       if (ts >= pair.lastTs) {
         pair.lastTs = ts;
-        this.lastUids.set(pair.index, record.uid);
+        this.pairUids.last.set(pair.index, record.uid);
       }
       this.keepRow(pair.index, ts, wireBytes(record), channel, failed);
       if (failed) pair.failed++;
@@ -244,9 +241,9 @@ export class FileActivity {
     }
   }
 
-  /** The uid of `pair`'s latest connection in the file. */
-  lastUidOf(pair: PairActivity): string | null {
-    return this.lastUids.get(pair.index);
+  /** The uids of `pair`'s earliest and latest connection in the file. */
+  uidsOf(pair: PairActivity): { first: string | null; last: string | null } {
+    return { first: this.pairUids.first.get(pair.index), last: this.pairUids.last.get(pair.index) };
   }
 
   /** Rows per source host, summed over its followed pairs (made once, when first asked). */
@@ -303,8 +300,8 @@ export class FileActivity {
         sources: 0,
         firstTs: firstTs[i]!,
         lastTs: lastTs[i]!,
-        firstUid: this.serviceFirstUid[i] ?? null,
-        lastUid: this.serviceLastUid[i] ?? null,
+        firstUid: this.serviceUids.first.get(i),
+        lastUid: this.serviceUids.last.get(i),
       });
     }
     if (found.length === 0) return found;
@@ -327,7 +324,7 @@ export class FileActivity {
     if (this.pairs.length >= this.options.maxPairs) return null;
     this.pairIndex.rowFor(this.pairKey.hi, this.pairKey.lo, ts);
     // Kept past the reader's batch: copies, or each would pin its whole decompressed chunk.
-    const pair: PairActivity = { src: ownString(src), dst: ownString(dst), connections: 0, failed: 0, bytesOut: 0, bytesIn: 0, firstTs: ts, lastTs: ts, index: this.pairs.length, failures: null, firstUid: null };
+    const pair: PairActivity = { src: ownString(src), dst: ownString(dst), connections: 0, failed: 0, bytesOut: 0, bytesIn: 0, firstTs: ts, lastTs: ts, index: this.pairs.length, failures: null };
     this.pairs.push(pair);
     return pair;
   }
@@ -392,7 +389,7 @@ export class FileActivity {
       if (i >= c.failed.length) this.services = growServiceColumns(c, c.failed.length * 2);
       this.serviceDst.push(ownString(record['id.resp_h']));
       this.serviceProto.push(record.proto);
-      this.serviceFirstUid[i] = own(record.uid);
+      this.serviceUids.first.set(i, record.uid);
       const fresh = this.services;
       fresh.port[i] = record['id.resp_p'];
       fresh.minute[i] = minute;
@@ -409,11 +406,11 @@ export class FileActivity {
     if (d.inMinute[i]! > d.peak[i]!) d.peak[i] = d.inMinute[i]!;
     if (record.ts < d.firstTs[i]!) {
       d.firstTs[i] = record.ts;
-      this.serviceFirstUid[i] = own(record.uid);
+      this.serviceUids.first.set(i, record.uid);
     }
     if (record.ts >= d.lastTs[i]!) {
       d.lastTs[i] = record.ts;
-      this.serviceLastUid[i] = own(record.uid);
+      this.serviceUids.last.set(i, record.uid);
     }
   }
 }
@@ -463,8 +460,6 @@ export interface FileActivityParts {
   services: ServiceColumns;
   serviceDst: string[];
   serviceProto: string[];
-  serviceFirstUid: (string | null)[];
-  serviceLastUid: (string | null)[];
   rowPair: Int32Array<ArrayBuffer>;
   rowTime: Float64Array<ArrayBuffer>;
   rowSize: Float32Array<ArrayBuffer>;
@@ -473,7 +468,8 @@ export interface FileActivityParts {
   followed: number;
   longConnections: LongConnection[];
   flaggedBySource: Map<string, number>;
-  lastUids: UidSlotsParts;
+  /** The pairs' first and last uids, then the services'. */
+  uids: [UidSlotsParts, UidSlotsParts, UidSlotsParts, UidSlotsParts];
 }
 
 /**
@@ -488,8 +484,6 @@ interface PairColumns {
   lengths: Uint32Array<ArrayBuffer>;
   /** The pairs with failures, by their number. */
   failures: [number, Map<number, ChannelFailures>][];
-  /** Each pair's first uid, in order. */
-  uids: (string | null)[];
 }
 
 const PAIR_NUMBERS = 6;
@@ -499,9 +493,7 @@ function pairColumns(pairs: readonly PairActivity[]): PairColumns {
   const lengths = new Uint32Array(pairs.length * 2);
   const addresses: string[] = [];
   const failures: PairColumns['failures'] = [];
-  const uids: (string | null)[] = [];
   pairs.forEach((pair, i) => {
-    uids.push(pair.firstUid);
     const at = i * PAIR_NUMBERS;
     numbers[at] = pair.connections;
     numbers[at + 1] = pair.failed;
@@ -514,11 +506,11 @@ function pairColumns(pairs: readonly PairActivity[]): PairColumns {
     lengths[2 * i + 1] = pair.dst.length;
     if (pair.failures !== null) failures.push([i, pair.failures]);
   });
-  return { numbers, addresses: addresses.join(''), lengths, failures, uids };
+  return { numbers, addresses: addresses.join(''), lengths, failures };
 }
 
 function pairsFrom(columns: PairColumns): PairActivity[] {
-  const { numbers, addresses, lengths, uids } = columns;
+  const { numbers, addresses, lengths } = columns;
   const pairs: PairActivity[] = [];
   let cut = 0;
   const next = (k: number): string => addresses.slice(cut, (cut += lengths[k]!));
@@ -526,7 +518,7 @@ function pairsFrom(columns: PairColumns): PairActivity[] {
     const at = i * PAIR_NUMBERS;
     const src = next(2 * i);
     const dst = next(2 * i + 1);
-    pairs.push({ src, dst, connections: numbers[at]!, failed: numbers[at + 1]!, bytesOut: numbers[at + 2]!, bytesIn: numbers[at + 3]!, firstTs: numbers[at + 4]!, lastTs: numbers[at + 5]!, index: i, failures: null, firstUid: uids[i] ?? null });
+    pairs.push({ src, dst, connections: numbers[at]!, failed: numbers[at + 1]!, bytesOut: numbers[at + 2]!, bytesIn: numbers[at + 3]!, firstTs: numbers[at + 4]!, lastTs: numbers[at + 5]!, index: i, failures: null });
   }
   for (const [i, failures] of columns.failures) pairs[i]!.failures = failures;
   return pairs;
