@@ -1,5 +1,6 @@
 import { ANOMALY_SELECT, parseExplanation, type StoredAnomalyRow } from './anomalies.js';
 import { checkedLimit, contextError, forEngine, perEngine, value, type Db, type Engine } from './connection.js';
+import { TRIAGE_STATUSES, type TriageStatus } from './triage-status.js';
 
 export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';
 
@@ -53,12 +54,18 @@ export interface StoredFinding extends FindingFields {
   id: number;
   /** The sensor whose logs raised it: each sensor's findings are its own. */
   sensor: string;
+  /** What an analyst decided (db/triage.ts), who, when (ISO 8601) and why; `new` with nulls until then. */
+  status: TriageStatus;
+  statusNote: string | null;
+  statusBy: string | null;
+  statusAt: string | null;
   createdAt: string;
   updatedAt: string;
 }
 
 const FINDING_COLUMNS = `id, sensor, type, severity, score, src, dst, port, proto, first_ts AS "firstTs", last_ts AS "lastTs", connections,
-  bytes_out AS "bytesOut", bytes_in AS "bytesIn", summary, evidence, model_version AS "modelVersion", uids, created_at AS "createdAt", updated_at AS "updatedAt"`;
+  bytes_out AS "bytesOut", bytes_in AS "bytesIn", summary, evidence, model_version AS "modelVersion", uids, status, status_note AS "statusNote", status_by AS "statusBy", status_at AS "statusAt",
+  created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 type StoredFindingText = Omit<StoredFinding, 'evidence' | 'uids'> & { evidence: string; uids: string | null };
 
@@ -151,6 +158,8 @@ export interface FindingQuery {
   minSeverity?: Severity;
   /** One sensor's findings; all sensors' when not given. */
   sensor?: string;
+  /** Only findings in these statuses; any status when not given. */
+  statuses?: readonly TriageStatus[];
   limit?: number;
 }
 
@@ -169,10 +178,17 @@ export function queryFindings(db: Db, query: FindingQuery = {}): StoredFinding[]
     type: query.type ?? null,
     sensor: query.sensor ?? null,
     severities: SEVERITIES.slice(SEVERITIES.indexOf(minSeverity)),
+    statuses: query.statuses === undefined ? [...TRIAGE_STATUSES] : [...query.statuses],
     limit: checkedLimit(db, query.limit),
   };
+  for (const status of params.statuses) {
+    if (!TRIAGE_STATUSES.includes(status)) throw new Error(`${db.name}: querying findings: status '${String(status)}'; allowed: ${TRIAGE_STATUSES.join(', ')}`);
+  }
   return db
-    .all<StoredFindingText>(forEngine(db, QUERY_FINDINGS), db.engine === 'sqlite' ? { ...params, severities: JSON.stringify(params.severities) } : params)
+    .all<StoredFindingText>(
+      forEngine(db, QUERY_FINDINGS),
+      db.engine === 'sqlite' ? { ...params, severities: JSON.stringify(params.severities), statuses: JSON.stringify(params.statuses) } : params,
+    )
     .map((row) => parsed(db, row));
 }
 
@@ -184,8 +200,10 @@ const FINDING_FILTERS = `(CAST(@since AS DOUBLE PRECISION) IS NULL OR last_ts >=
 // The severities at or above the floor: a JSON array on SQLite, an array on PostgreSQL.
 const QUERY_FINDINGS = {
   sqlite: `SELECT ${FINDING_COLUMNS} FROM findings WHERE ${FINDING_FILTERS} AND severity IN (SELECT value FROM json_each(@severities))
+    AND status IN (SELECT value FROM json_each(@statuses))
     ORDER BY score DESC, last_ts DESC, id DESC LIMIT @limit`,
   postgres: `SELECT ${FINDING_COLUMNS} FROM findings WHERE ${FINDING_FILTERS} AND severity = ANY(@severities::text[])
+    AND status = ANY(@statuses::text[])
     ORDER BY score DESC, last_ts DESC, id DESC LIMIT @limit`,
 };
 

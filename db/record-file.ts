@@ -206,7 +206,10 @@ function insertSkipped(db: Db, file: FileIdentity, duplicateOf: number): number 
   });
 }
 
-/** A sensor's ledger is written one transaction at a time: the check inside it then holds. */
-function ledgerLock(sensor: string): string {
+/**
+ * A sensor's ledger is written one transaction at a time, so the check inside it holds; a verdict on
+ * one of its findings takes the same lock, so it is never interleaved with a file's findings.
+ */
+export function ledgerLock(sensor: string): string {
   return `ledger/${sensor}`;
 }

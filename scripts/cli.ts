@@ -6,12 +6,14 @@
 // Each command's module is imported when that command runs: import() of TensorFlow.js alone took
 // 0.8 s here and of playwright-core 1.0 s, and a query such as `findings` needs neither.
 import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { SEVERITIES, type Severity } from '../db/findings.js';
 import { FINDING_TYPES } from '../pipeline/findings/registry.js';
 import { badLinePolicy, ConfigError, DEFAULTS, resolveConfig, retrainSettings, type Config } from '../pipeline/service/config.js';
 import { DEFAULT_DATABASE_NAME } from '../db/open-database.js';
 import { parseUtcTime, UTC_TIME_FORMS } from '../db/utc-time.js';
+import { TRIAGE_STATUSES, VERDICTS, type TriageStatus, type Verdict } from '../db/triage-status.js';
 import { DEFAULT_TRAIN_OPTIONS } from '../model/autoencoder.js';
 import { BASELINE_QUANTILE } from '../model/train-model.js';
 import { PRESETS, presetNamed } from '../preprocess/presets.js';
@@ -304,11 +306,12 @@ const findings = program
   .option('--sensor <name>', 'only this sensor’s findings')
   .addOption(new Option('--type <type>', 'only findings of this type').choices(FINDING_TYPES))
   .addOption(new Option('--min-severity <severity>', 'only this severity or above').choices(SEVERITIES))
+  .addOption(new Option('--status <statuses>', `only findings in these triage statuses, comma-separated (${TRIAGE_STATUSES.join(', ')})`).argParser(statusList))
   .addOption(new Option('--limit <n>', 'at most this many').default(50).argParser(positiveWhole))
   .addOption(new Option('--format <format>', 'output').choices(['table', 'json', 'csv']).default('table'))
   .option('--all', 'include the findings the allow-list (findings.allow) hides');
 withConfig(findings).action(
-  async (flags: ConfigFlags & { sensor?: string; since?: Date; until?: Date; host?: string; type?: string; minSeverity?: Severity; limit: number; format: 'table' | 'json' | 'csv'; all?: boolean }) => {
+  async (flags: ConfigFlags & { sensor?: string; since?: Date; until?: Date; host?: string; type?: string; minSeverity?: Severity; status?: TriageStatus[]; limit: number; format: 'table' | 'json' | 'csv'; all?: boolean }) => {
     const config = configFrom(flags);
     const { findingsCommand } = await import('./commands/findings.js');
     process.exitCode = await findingsCommand({
@@ -321,11 +324,25 @@ withConfig(findings).action(
       sensor: flags.sensor,
       type: flags.type,
       minSeverity: flags.minSeverity,
+      statuses: flags.status,
       limit: flags.limit,
       format: flags.format,
     });
   },
 );
+
+withConfig(
+  findings
+    .command('triage')
+    .description('record a verdict on a finding (acknowledged, threat, benign, closed), with a note; it is added to the finding’s audit trail')
+    .argument('<id>', 'a finding id as `findings` lists it', positiveWhole)
+    .addOption(new Option('--as <status>', 'the verdict').choices(VERDICTS).makeOptionMandatory())
+    .option('--note <text>', 'why, in words (kept in the audit trail)')
+    .option('--by <name>', 'who gives it [default: the OS user]', analystName),
+).action(async (id: number, flags: ConfigFlags & { as: Verdict; note?: string; by?: string }) => {
+  const { triageCommand } = await import('./commands/findings.js');
+  process.exitCode = await triageCommand({ db: configFrom(flags).db, id, status: flags.as, note: flags.note ?? null, by: flags.by ?? osUserName() });
+});
 
 withConfig(
   findings
@@ -419,6 +436,28 @@ function date(value: string): Date {
   const ms = parseUtcTime(value);
   if (ms === null) throw new InvalidArgumentError(`expected ${UTC_TIME_FORMS}, got '${value}'`);
   return new Date(ms);
+}
+
+function statusList(value: string): TriageStatus[] {
+  const statuses = value.split(',').map((s) => s.trim());
+  const bad = statuses.filter((s) => !(TRIAGE_STATUSES as readonly string[]).includes(s));
+  if (bad.length > 0 || statuses.length === 0) throw new InvalidArgumentError(`'${bad.join(',') || value}' is not a triage status; allowed: ${TRIAGE_STATUSES.join(', ')}, comma-separated`);
+  return statuses as TriageStatus[];
+}
+
+/** A name for the audit trail: printable, 1 to 64 characters. */
+function analystName(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (value.trim() === '' || value.length > 64 || /[\x00-\x1f\x7f]/.test(value)) throw new InvalidArgumentError(`expected a name of 1 to 64 printable characters, got ${JSON.stringify(value.slice(0, 80))}`);
+  return value.trim();
+}
+
+function osUserName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return `uid ${process.getuid?.() ?? '?'}`;
+  }
 }
 
 function wholeNumber(value: string): number {

@@ -232,7 +232,7 @@ describe('config errors name the source and key, the value, and what is allowed'
       [
         `config file ${file}, key 'retrain.schedule': "every sunday" is not a cron expression; allowed: a cron expression such as "0 3 * * 0", or null to turn the job off`,
         `config file ${file}, key 'retrain.epochs': "many" is not a number; allowed: a whole number from 1 to 10000`,
-        `config file ${file}, key 'retention': 5 is not an object; allowed: an object with the keys schedule, days`,
+        `config file ${file}, key 'retention': 5 is not an object; allowed: an object with the keys schedule, days, auditDays`,
       ].join('\n'),
       'file',
     );

@@ -14,7 +14,10 @@ import {
   trackOf,
   type UidSample,
   updateFinding,
+  SEVERITIES,
+  type Severity,
 } from '../../db/findings.js';
+import { reopenFinding } from '../../db/triage.js';
 import type { Surroundings } from './around.js';
 import type { Assessment, Candidate, Detector } from './detector.js';
 import type { Grade } from './grade.js';
@@ -25,6 +28,8 @@ export interface FindingsWritten {
   updated: number;
   /** Candidates below their threshold, kept (or added to) as tracks. */
   tracked: number;
+  /** Findings set aside as benign or closed that came back (`whyReopen`). */
+  reopened: number;
 }
 
 export interface RecordFindingsInput {
@@ -51,7 +56,7 @@ export function recordFindings(db: Db, input: RecordFindingsInput): FindingsWrit
   const { fileId, sensor, candidates, detectors, around, modelVersion } = input;
   const gap = input.mergeGapHours * 3600;
   const now = new Date().toISOString();
-  const written: FindingsWritten = { raised: 0, updated: 0, tracked: 0 };
+  const written: FindingsWritten = { raised: 0, updated: 0, tracked: 0, reopened: 0 };
   // Sources another detector speaks for in this file: the model's flags on them are its evidence.
   const explained = new Set<string>();
   for (const fresh of candidates) {
@@ -65,6 +70,11 @@ export function recordFindings(db: Db, input: RecordFindingsInput): FindingsWrit
       const assessment = detector.assess(merged, around) ?? { grade: { score: stored.score, severity: stored.severity }, summary: stored.summary };
       const fields = fieldsOf(merged, assessment, modelVersion);
       updateFinding(db, stored.id, { ...fields, uids: { ...fields.uids, top: stored.uids.top } }, now);
+      const reopening = whyReopen(stored, fields.severity, fresh);
+      if (reopening !== null) {
+        reopenFinding(db, stored.id, sensor, stored.status, reopening, now);
+        written.reopened++;
+      }
       link(db, stored.id, fileId, fresh, fresh.connections, { ...fields.uids, top: stored.uids.top });
       if (fresh.src !== null) explained.add(fresh.src);
       written.updated++;
@@ -96,6 +106,23 @@ function link(db: Db, findingId: number, fileId: number, fresh: Candidate, conne
     // The sample's third uid: the highest-scored flagged connection of all the finding's files.
     setFindingUids(db, findingId, { ...uids, top: topFlaggedUid(db, findingId) });
   }
+}
+
+/**
+ * Why a finding an analyst set aside (`benign` or `closed`) must be looked at again, or null: its
+ * severity rose, or its entity is active again after the verdict (connections logged after it was
+ * given). A finding marked `threat` or `acknowledged` is being dealt with, and stays as it is.
+ */
+function whyReopen(stored: StoredFinding, severity: Severity, fresh: Candidate): string | null {
+  if (stored.status !== 'benign' && stored.status !== 'closed') return null;
+  if (SEVERITIES.indexOf(severity) > SEVERITIES.indexOf(stored.severity)) {
+    return `reopened: its severity rose from ${stored.severity} to ${severity} after it was marked ${stored.status}`;
+  }
+  const verdictAt = stored.statusAt === null ? Number.NaN : Date.parse(stored.statusAt) / 1000;
+  if (Number.isFinite(verdictAt) && fresh.lastTs > verdictAt) {
+    return `reopened: active again after it was marked ${stored.status} at ${stored.statusAt}: ${fresh.connections} more connections, the last at ${new Date(fresh.lastTs * 1000).toISOString()}`;
+  }
+  return null;
 }
 
 /** An assessment, or a stored finding's grade kept as it was (which has no parts to show). */

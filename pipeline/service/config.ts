@@ -51,7 +51,8 @@ const CONFIG_SCHEMA = z.strictObject({
   badLines: BAD_LINES_SCHEMA,
   bootstrap: BOOTSTRAP_SCHEMA,
   retrain: RETRAIN_SCHEMA,
-  retention: z.strictObject({ schedule, days: wholeFrom(1, 36_500) }),
+  /** Anomalies and findings older than `days` are deleted; the findings' audit trail is kept `auditDays`, and never less than `days`. */
+  retention: z.strictObject({ schedule, days: wholeFrom(1, 36_500), auditDays: wholeFrom(1, 36_500) }),
   watch: WATCH_SCHEMA,
   lease: LEASE_SCHEMA,
   context: CONTEXT_SCHEMA,
@@ -77,7 +78,7 @@ export const DEFAULTS: Readonly<Config> = deepFreeze({
   badLines: { ...DEFAULT_BAD_LINES },
   bootstrap: { ...DEFAULT_BOOTSTRAP },
   retrain: { ...DEFAULT_RETRAIN },
-  retention: { schedule: '30 4 * * *', days: 90 },
+  retention: { schedule: '30 4 * * *', days: 90, auditDays: 365 },
   watch: { ...DEFAULT_WATCH },
   lease: { ...DEFAULT_LEASE },
   context: structuredClone(DEFAULT_CONTEXT),

@@ -2,6 +2,7 @@ import type { Db } from '../../db/connection.js';
 import cron, { type ScheduledTask } from 'node-cron';
 import { pruneAnomaliesBefore } from '../../db/anomalies.js';
 import { pruneFindingsBefore } from '../../db/findings.js';
+import { pruneEventsBefore } from '../../db/triage.js';
 import type { Backend } from '../../model/backend.js';
 import type { ModelStore } from '../../model/store.js';
 import { retrain } from '../train/retrain.js';
@@ -64,5 +65,8 @@ function pruneOld({ db, config, log }: ScheduledJobsOptions): void {
   const deletedAnomalies = pruneAnomaliesBefore(db, cutoff);
   // A finding goes once its last connection is that old; its links to the anomalies went with them.
   const deletedFindings = pruneFindingsBefore(db, cutoff);
-  log.info('retention', { deletedAnomalies, deletedFindings, olderThan: new Date(cutoff * 1000).toISOString() });
+  // The audit trail outlives the findings it speaks of: a verdict is still on record after its finding goes.
+  const auditCutoff = new Date(Date.now() - Math.max(config.retention.auditDays, config.retention.days) * 86_400_000).toISOString();
+  const deletedEvents = pruneEventsBefore(db, auditCutoff);
+  log.info('retention', { deletedAnomalies, deletedFindings, deletedEvents, olderThan: new Date(cutoff * 1000).toISOString(), auditOlderThan: auditCutoff });
 }

@@ -1,4 +1,6 @@
 import { anomaliesOfFinding, describeEntity, filesOfFinding, findingById, queryFindings, type Severity, type StoredFinding } from '../../db/findings.js';
+import { eventsOfFinding, triageFinding } from '../../db/triage.js';
+import type { TriageStatus, Verdict } from '../../db/triage-status.js';
 import { openDatabase } from '../../db/open-database.js';
 import { formatJsonLines, formatTable, print, type Cell, type TableColumn } from '../format-table.js';
 import { formatCsv, isoTime, why } from '../../db/export-format.js';
@@ -15,6 +17,8 @@ export interface FindingsCommandOptions {
   minSeverity?: Severity;
   /** One sensor's findings; all sensors' when not given. */
   sensor?: string;
+  /** Only findings in these triage statuses. */
+  statuses?: readonly TriageStatus[];
   limit: number;
   format: OutputFormat;
   /** Config `findings.allow`: matching findings are left out, unless `all`. */
@@ -39,6 +43,7 @@ export async function findingsCommand(options: FindingsCommandOptions, out: Node
       type: options.type,
       minSeverity: options.minSeverity,
       sensor: options.sensor,
+      statuses: options.statuses,
     });
     const shown = matching.filter((f) => allowList.allowing(f) === null);
     const rows = shown.slice(0, options.limit);
@@ -73,8 +78,9 @@ export async function showFindingCommand(options: { db: string; id: number; form
     }
     const files = filesOfFinding(db, finding.id);
     const anomalies = anomaliesOfFinding(db, finding.id, options.connections);
+    const history = eventsOfFinding(db, finding.id);
     if (options.format === 'json') {
-      await print(`${JSON.stringify({ ...jsonRecord(finding), files, connectionsFlagged: anomalies })}\n`, out);
+      await print(`${JSON.stringify({ ...jsonRecord(finding), files, connectionsFlagged: anomalies, history })}\n`, out);
       return 0;
     }
     const lines = [
@@ -83,14 +89,38 @@ export async function showFindingCommand(options: { db: string; id: number; form
       `entity:      ${describeEntity(finding)}`,
       `seen:        ${isoTime(finding.firstTs)} to ${isoTime(finding.lastTs)}`,
       `connections: ${finding.connections.toLocaleString('en-US')}, ${finding.bytesOut.toLocaleString('en-US')} bytes out, ${finding.bytesIn.toLocaleString('en-US')} in`,
+      `status:      ${finding.status}${finding.statusBy === null ? '' : `, by ${finding.statusBy} at ${finding.statusAt ?? '?'}`}${finding.statusNote === null ? '' : `: ${finding.statusNote}`}`,
       `summary:     ${finding.summary}`,
       `zeek uids:   ${uidLine(finding.uids)}`,
       `evidence:    ${JSON.stringify(finding.evidence, null, 2).split('\n').join('\n             ')}`,
+      `history:     ${history.length === 0 ? 'none' : history.map((e) => `${e.at} ${e.by} ${e.action} ${e.statusFrom} → ${e.statusTo}${e.note === null ? '' : `: ${e.note}`}`).join('\n             ')}`,
       `files:       ${files.length} (${files.map((f) => f.path).slice(-3).join(', ')}${files.length > 3 ? ', …' : ''})`,
       `flagged connections (${anomalies.length === options.connections ? `the top ${options.connections}` : anomalies.length}):`,
       ...anomalies.map((a) => `  ${isoTime(a.ts)}  ${a.origH}:${a.origP} → ${a.respH}:${a.respP}/${a.proto}  score ${a.score.toFixed(2)}  ${why(a.explanation)}`),
     ];
     await print(`${lines.join('\n')}\n`, out);
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * `zeek-anomaly findings triage ID --as STATUS`: an analyst's verdict on a finding, with a note and
+ * who gave it, added to its audit trail. Exit 1 when there is no such finding.
+ */
+export async function triageCommand(
+  options: { db: string; id: number; status: Verdict; note: string | null; by: string },
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<number> {
+  const db = openDatabase(options.db);
+  try {
+    const outcome = triageFinding(db, options.id, { status: options.status, note: options.note, by: options.by });
+    if (outcome.status === 'missing') {
+      process.stderr.write(`zeek-anomaly findings triage: no finding ${options.id} in ${db.name}\n`);
+      return 1;
+    }
+    await print(`finding ${outcome.findingId}: ${outcome.from} → ${outcome.to}, by ${options.by}${options.note === null ? '' : `: ${options.note}`}\n`, out);
     return 0;
   } finally {
     db.close();
@@ -119,12 +149,16 @@ function jsonRecord(row: StoredFinding): FindingRecord {
     evidence: row.evidence,
     modelVersion: row.modelVersion,
     uids: row.uids,
+    status: row.status,
+    statusNote: row.statusNote,
+    statusBy: row.statusBy,
+    statusAt: row.statusAt,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
 }
 
-const CSV_KEYS = ['id', 'sensor', 'type', 'severity', 'score', 'src', 'dst', 'port', 'proto', 'firstTs', 'lastTs', 'connections', 'bytesOut', 'bytesIn', 'summary', 'evidence', 'modelVersion', 'uids', 'createdAt', 'updatedAt'] as const;
+const CSV_KEYS = ['id', 'sensor', 'type', 'severity', 'score', 'src', 'dst', 'port', 'proto', 'firstTs', 'lastTs', 'connections', 'bytesOut', 'bytesIn', 'summary', 'evidence', 'modelVersion', 'uids', 'status', 'statusNote', 'statusBy', 'statusAt', 'createdAt', 'updatedAt'] as const;
 
 function csvRecord(record: FindingRecord): Cell[] {
   return CSV_KEYS.map((key) => {
@@ -137,6 +171,7 @@ const TABLE_COLUMNS: TableColumn[] = [
   { header: 'id', align: 'right' },
   { header: 'score', align: 'right' },
   { header: 'severity' },
+  { header: 'status' },
   { header: 'type' },
   { header: 'sensor', maxWidth: 24 },
   { header: 'entity', maxWidth: 48 },
@@ -145,7 +180,7 @@ const TABLE_COLUMNS: TableColumn[] = [
 ];
 
 function tableRow(row: StoredFinding): Cell[] {
-  return [row.id, row.score.toFixed(1), row.severity, row.type, row.sensor, describeEntity(row), isoTime(row.lastTs), row.summary];
+  return [row.id, row.score.toFixed(1), row.severity, row.status, row.type, row.sensor, describeEntity(row), isoTime(row.lastTs), row.summary];
 }
 
 /** `first C1… · last C9… · top flagged C5…`, or why there are none. */
