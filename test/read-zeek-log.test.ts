@@ -1,30 +1,19 @@
 // node:test runs and awaits every test() and describe() it registers; their promises are not ours to await.
 import * as assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { readZeekLog } from '../pipeline/read/read-zeek-log.js';
 import { LogReadError } from '../pipeline/read/log-read-error.js';
 import type { ReadOptions, ReadSummary } from '../pipeline/read/log-reader.js';
 import type { ZeekRow } from '../pipeline/read/conn-record.js';
-import { otherLog, shared, tempDir } from './support/paths.js';
+import { otherLog, scratchFiles, shared } from './support/paths.js';
 import { readAll } from './support/read.js';
 
-let dir = '';
-let cleanup: () => Promise<void> = () => Promise.resolve();
-let fileCount = 0;
-
-before(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-after(() => cleanup());
-
-function write(name: string, content: string | Buffer): string {
-  const file = join(dir, `${++fileCount}-${name}`);
-  writeFileSync(file, content);
-  return file;
-}
+const files = scratchFiles();
+const write = files.write;
+before(files.setUp);
+after(files.cleanUp);
 
 async function readRows(file: string, options?: ReadOptions): Promise<{ rows: ZeekRow[]; summary: ReadSummary }> {
   const reader = readZeekLog(file, options);

@@ -1,12 +1,11 @@
 // node:test runs and awaits every test() and describe() it registers; their promises are not ours to await.
 import * as assert from 'node:assert/strict';
-import { readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import { readConnLog } from '../pipeline/read/read-conn-log.js';
-import { shared, tempDir } from './support/paths.js';
+import { scratchFiles, shared } from './support/paths.js';
 import {
   CONN_FIELDS,
   CONN_TYPES,
@@ -21,21 +20,10 @@ import {
   zeekLog,
 } from './support/read.js';
 
-let dir = '';
-let cleanup: () => Promise<void> = () => Promise.resolve();
-let fileCount = 0;
-
-before(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-after(() => cleanup());
-
-/** Writes `content` to a fresh file in the temp dir and returns its path. */
-function write(name: string, content: string | Buffer): string {
-  const file = join(dir, `${++fileCount}-${name}`);
-  writeFileSync(file, content);
-  return file;
-}
+const files = scratchFiles();
+const write = files.write;
+before(files.setUp);
+after(files.cleanUp);
 
 /** A good Zeek log of `good` rows with `bad` rows (local_orig 'X') after them. */
 function logWithBadLines(good: number, bad: number): string {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -40,6 +40,25 @@ export function fixture(...parts: string[]): string {
 export async function tempDir(prefix = 'zeek-anomaly-test-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Files a test file writes for itself, each under a fresh name in one temporary folder: call
+ * `setUp` in `before` and `cleanUp` in `after`, then `write(name, content)` returns each file's path.
+ */
+export function scratchFiles(): { setUp: () => Promise<void>; cleanUp: () => Promise<void>; write: (name: string, content: string | Buffer) => string } {
+  let dir = '';
+  let cleanup: () => Promise<void> = () => Promise.resolve();
+  let count = 0;
+  return {
+    setUp: async () => void ({ dir, cleanup } = await tempDir()),
+    cleanUp: () => cleanup(),
+    write: (name, content) => {
+      const file = join(dir, `${++count}-${name}`);
+      writeFileSync(file, content);
+      return file;
+    },
+  };
 }
 
 function findRepoRoot(start: string): string {
