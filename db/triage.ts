@@ -1,5 +1,6 @@
 import { checkedLimit, contextError, type Db } from './connection.js';
 import { ledgerLock } from './record-file.js';
+import { insertSuppression, type SuppressionMatch } from './suppressions.js';
 import { VERDICTS, type TriageStatus, type Verdict } from './triage-status.js';
 
 // What analysts decide about findings, and the audit trail of every decision (migration 10).
@@ -26,9 +27,13 @@ export interface TriageInput {
   by: string;
   /** ISO 8601; now when not given. */
   at?: string;
+  /** With a verdict of `benign`: silence what it matches, until `expiresAt` (ISO 8601) or revoked. */
+  suppress?: SuppressionMatch & { expiresAt: string | null };
 }
 
-export type TriageOutcome = { status: 'done'; findingId: number; from: TriageStatus; to: TriageStatus } | { status: 'missing'; findingId: number };
+export type TriageOutcome =
+  | { status: 'done'; findingId: number; from: TriageStatus; to: TriageStatus; suppressionId: number | null }
+  | { status: 'missing'; findingId: number };
 
 const STATUS_OF = `SELECT sensor, status FROM findings WHERE id = ?`;
 const SET_STATUS = `UPDATE findings SET status = @status, status_note = @note, status_by = @by, status_at = @at WHERE id = @id`;
@@ -38,6 +43,7 @@ const ADD_EVENT = `INSERT INTO finding_events (finding_id, sensor, at, by_whom, 
 /** Sets finding `id`'s status and appends the change to its trail, in one transaction. */
 export function triageFinding(db: Db, id: number, input: TriageInput): TriageOutcome {
   if (!(VERDICTS as readonly string[]).includes(input.status)) throw new Error(`${db.name}: triage: status is '${String(input.status)}'; allowed: ${VERDICTS.join(', ')}`);
+  if (input.suppress !== undefined && input.status !== 'benign') throw new Error(`${db.name}: triage: a suppression goes with a verdict of benign, not ${input.status}`);
   const found = db.get<{ sensor: string; status: TriageStatus }>(STATUS_OF, [id]);
   if (found === undefined) return { status: 'missing', findingId: id };
   const at = input.at ?? new Date().toISOString();
@@ -48,7 +54,11 @@ export function triageFinding(db: Db, id: number, input: TriageInput): TriageOut
       if (current === undefined) return { status: 'missing', findingId: id };
       db.run(SET_STATUS, { id, status: input.status, note: input.note, by: input.by, at });
       db.run(ADD_EVENT, { findingId: id, sensor: found.sensor, at, by: input.by, action: 'triaged', from: current.status, to: input.status, note: input.note });
-      return { status: 'done', findingId: id, from: current.status, to: input.status };
+      const suppressionId =
+        input.suppress === undefined
+          ? null
+          : insertSuppression(db, { ...input.suppress, reason: input.note ?? `marked benign by ${input.by}`, by: input.by, createdAt: at, findingId: id });
+      return { status: 'done', findingId: id, from: current.status, to: input.status, suppressionId };
     });
   } catch (error) {
     throw contextError(`${db.name}: triaging finding ${id} as ${input.status}`, error);

@@ -14,6 +14,7 @@ import { badLinePolicy, ConfigError, DEFAULTS, resolveConfig, retrainSettings, t
 import { DEFAULT_DATABASE_NAME } from '../db/open-database.js';
 import { parseUtcTime, UTC_TIME_FORMS } from '../db/utc-time.js';
 import { TRIAGE_STATUSES, VERDICTS, type TriageStatus, type Verdict } from '../db/triage-status.js';
+import { SUPPRESSION_SCOPES, type SuppressionScope } from '../db/suppressions.js';
 import { DEFAULT_TRAIN_OPTIONS } from '../model/autoencoder.js';
 import { BASELINE_QUANTILE } from '../model/train-model.js';
 import { PRESETS, presetNamed } from '../preprocess/presets.js';
@@ -338,10 +339,50 @@ withConfig(
     .argument('<id>', 'a finding id as `findings` lists it', positiveWhole)
     .addOption(new Option('--as <status>', 'the verdict').choices(VERDICTS).makeOptionMandatory())
     .option('--note <text>', 'why, in words (kept in the audit trail)')
-    .option('--by <name>', 'who gives it [default: the OS user]', analystName),
-).action(async (id: number, flags: ConfigFlags & { as: Verdict; note?: string; by?: string }) => {
-  const { triageCommand } = await import('./commands/findings.js');
-  process.exitCode = await triageCommand({ db: configFrom(flags).db, id, status: flags.as, note: flags.note ?? null, by: flags.by ?? osUserName() });
+    .option('--by <name>', 'who gives it [default: the OS user]', analystName)
+    .addOption(new Option('--suppress <scope>', 'with --as benign: hide what it matches from now on: this finding\'s entity, its pair, channel, source or destination').choices(SUPPRESSION_SCOPES))
+    .option('--for <duration>', 'with --suppress: for this long (30m, 12h, 7d) [default: until revoked]', duration)
+    .option('--every-type', 'with --suppress: for every finding type, not only this one')
+    .option('--every-sensor', 'with --suppress: on every sensor of the store, not only this finding\'s'),
+).action(
+  async (
+    id: number,
+    flags: ConfigFlags & { as: Verdict; note?: string; by?: string; suppress?: SuppressionScope; for?: number; everyType?: boolean; everySensor?: boolean },
+  ) => {
+    if (flags.suppress !== undefined && flags.as !== 'benign') throw new UsageError(`--suppress goes with --as benign, not --as ${flags.as}`);
+    if (flags.suppress === undefined && (flags.for !== undefined || flags.everyType === true || flags.everySensor === true)) throw new UsageError('--for, --every-type and --every-sensor go with --suppress');
+    const { triageCommand } = await import('./commands/findings.js');
+    process.exitCode = await triageCommand({
+      db: configFrom(flags).db,
+      id,
+      status: flags.as,
+      note: flags.note ?? null,
+      by: flags.by ?? osUserName(),
+      suppress: flags.suppress === undefined ? undefined : { scope: flags.suppress, forSeconds: flags.for ?? null, everyType: flags.everyType === true, everySensor: flags.everySensor === true },
+    });
+  },
+);
+
+const suppressions = program
+  .command('suppressions')
+  .enablePositionalOptions()
+  .description('list the suppressions in force (noise hidden from a verdict of benign), newest first')
+  .option('--all', 'every suppression, revoked and expired ones too')
+  .addOption(new Option('--format <format>', 'output').choices(['table', 'json', 'csv']).default('table'));
+withConfig(suppressions).action(async (flags: ConfigFlags & { all?: boolean; format: 'table' | 'json' | 'csv' }) => {
+  const { suppressionsCommand } = await import('./commands/findings.js');
+  process.exitCode = await suppressionsCommand({ db: configFrom(flags).db, all: flags.all === true, format: flags.format });
+});
+
+withConfig(
+  suppressions
+    .command('revoke')
+    .description('revoke a suppression: what it hid is listed again')
+    .argument('<id>', 'a suppression id as `suppressions` lists it', positiveWhole)
+    .option('--by <name>', 'who revokes it [default: the OS user]', analystName),
+).action(async (id: number, flags: ConfigFlags & { by?: string }) => {
+  const { revokeSuppressionCommand } = await import('./commands/findings.js');
+  process.exitCode = await revokeSuppressionCommand({ db: configFrom(flags).db, id, by: flags.by ?? osUserName() });
 });
 
 withConfig(
@@ -450,6 +491,13 @@ function analystName(value: string): string {
   // eslint-disable-next-line no-control-regex
   if (value.trim() === '' || value.length > 64 || /[\x00-\x1f\x7f]/.test(value)) throw new InvalidArgumentError(`expected a name of 1 to 64 printable characters, got ${JSON.stringify(value.slice(0, 80))}`);
   return value.trim();
+}
+
+/** `30m`, `12h`, `7d`, `2w` as seconds. */
+function duration(value: string): number {
+  const match = /^(\d{1,6})([mhdw])$/.exec(value.trim());
+  if (match === null || Number(match[1]) === 0) throw new InvalidArgumentError(`expected a duration such as 30m, 12h, 7d or 2w, got '${value}'`);
+  return Number(match[1]) * { m: 60, h: 3600, d: 86_400, w: 604_800 }[match[2] as 'm' | 'h' | 'd' | 'w'];
 }
 
 function osUserName(): string {

@@ -154,18 +154,18 @@ const UNIQUE_DONE_ROW: Record<Engine, { code: string; message: RegExp }> = {
 };
 
 describe('openDatabase', () => {
-  test('a fresh file: creates its folder, applies the migrations (user_version 10), WAL, NORMAL, foreign keys, busy timeout', () => {
+  test('a fresh file: creates its folder, applies the migrations (user_version 11), WAL, NORMAL, foreign keys, busy timeout', () => {
     const file = freshPath();
     assert.equal(existsSync(join(file, '..')), false);
     withDatabase((db) => {
-      assert.equal(SCHEMA_VERSION, 10);
-      assert.equal(db.raw.pragma('user_version', { simple: true }), 10);
+      assert.equal(SCHEMA_VERSION, 11);
+      assert.equal(db.raw.pragma('user_version', { simple: true }), 11);
       assert.equal(db.raw.pragma('journal_mode', { simple: true }), 'wal');
       assert.equal(db.raw.pragma('synchronous', { simple: true }), 1, 'NORMAL');
       assert.equal(db.raw.pragma('foreign_keys', { simple: true }), 1);
       assert.equal(db.raw.pragma('busy_timeout', { simple: true }), 60_000);
       const tables = db.raw.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`).pluck().all();
-      assert.deepEqual(tables, ['anomalies', 'context_state', 'files', 'finding_anomalies', 'finding_events', 'finding_files', 'finding_tracks', 'findings', 'models', 'sensor_leases']);
+      assert.deepEqual(tables, ['anomalies', 'context_state', 'files', 'finding_anomalies', 'finding_events', 'finding_files', 'finding_tracks', 'findings', 'models', 'sensor_leases', 'suppressions']);
     }, file);
   });
 

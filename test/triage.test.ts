@@ -2,12 +2,14 @@ import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Engine } from '../db/connection.js';
-import { findingById, pruneFindingsBefore, queryFindings, type StoredFinding } from '../db/findings.js';
+import { findingById, insertFinding, pruneFindingsBefore, queryFindings, type StoredFinding } from '../db/findings.js';
+import { activeSuppressions, revokeSuppression } from '../db/suppressions.js';
 import { openDatabase } from '../db/open-database.js';
 import { eventsOfFinding, pruneEventsBefore, triageFinding } from '../db/triage.js';
 import { DEFAULT_FINDINGS } from '../pipeline/findings/findings-settings.js';
 import { FindingsStage } from '../pipeline/findings/findings-stage.js';
-import { replayFindings } from '../pipeline/train/replay-findings.js';
+import { SuppressionSet, suppressionFor } from '../pipeline/findings/suppression-set.js';
+import { replayFindings, REPLAY_SENSOR } from '../pipeline/train/replay-findings.js';
 import { startPostgres, type LocalPostgres } from '../scripts/dev/local-postgres.js';
 import { jsonLines, zeekAnomaly } from './support/cli.js';
 import { shared, tempDir } from './support/paths.js';
@@ -51,7 +53,7 @@ for (const engine of ['sqlite', 'postgres'] as const satisfies readonly Engine[]
         const retries = target(queryFindings(db), RETRIES);
         assert.equal(retries.status, 'new');
         const outcome = triageFinding(db, retries.id, { status: 'acknowledged', note: 'looking into it', by: 'alice', at: '2024-04-20T08:00:00.000Z' });
-        assert.deepEqual(outcome, { status: 'done', findingId: retries.id, from: 'new', to: 'acknowledged' });
+        assert.deepEqual(outcome, { status: 'done', findingId: retries.id, from: 'new', to: 'acknowledged', suppressionId: null });
         triageFinding(db, retries.id, { status: 'benign', note: 'a misconfigured monitor', by: 'bob', at: '2024-04-20T09:00:00.000Z' });
         const stored = findingById(db, retries.id)!;
         assert.deepEqual([stored.status, stored.statusNote, stored.statusBy, stored.statusAt], ['benign', 'a misconfigured monitor', 'bob', '2024-04-20T09:00:00.000Z']);
@@ -97,6 +99,36 @@ for (const engine of ['sqlite', 'postgres'] as const satisfies readonly Engine[]
       }
     });
 
+    test('a benign verdict with a suppression hides the finding from the lists and keeps it from being reopened; a revoke brings it back', async () => {
+      const db = openDatabase(store('suppress'));
+      try {
+        await replayFindings(db, days[0]!, new FindingsStage(DEFAULT_FINDINGS));
+        const retries = target(queryFindings(db), RETRIES);
+        const suppress = { ...suppressionFor(retries, 'channel', { everyType: false, everySensor: false }), expiresAt: null };
+        assert.deepEqual(
+          { sensor: suppress.sensor, type: suppress.type, src: suppress.src, dst: suppress.dst, port: suppress.port, proto: suppress.proto },
+          { sensor: REPLAY_SENSOR, type: 'refused-retries', src: '120.245.134.197', dst: '64.225.56.201', port: 30003, proto: 'tcp' },
+        );
+        const outcome = triageFinding(db, retries.id, { status: 'benign', note: 'a monitor', by: 'alice', at: END_OF_DAY_1, suppress });
+        assert.ok(outcome.status === 'done' && outcome.suppressionId !== null);
+        const covering = (): number | undefined => new SuppressionSet(activeSuppressions(db, new Date().toISOString())).covering(findingById(db, retries.id)!, REPLAY_SENSOR)?.id;
+        assert.equal(covering(), outcome.suppressionId);
+        await replayFindings(db, days[1]!.slice(0, 2), new FindingsStage(DEFAULT_FINDINGS));
+        assert.equal(findingById(db, retries.id)!.status, 'benign', 'active again, but suppressed: not reopened');
+        assert.ok(findingById(db, retries.id)!.lastTs > Date.parse(END_OF_DAY_1) / 1000, 'still updated by the later files');
+        assert.deepEqual(revokeSuppression(db, outcome.suppressionId, 'bob', '2024-04-21T00:00:00.000Z'), { status: 'done' });
+        assert.equal(covering(), undefined);
+        assert.deepEqual(revokeSuppression(db, outcome.suppressionId, 'bob', '2024-04-21T00:00:01.000Z'), { status: 'skipped', reason: 'already revoked at 2024-04-21T00:00:00.000Z' });
+        assert.deepEqual(revokeSuppression(db, 999_999, 'bob', '2024-04-21T00:00:01.000Z'), { status: 'missing' });
+        // An expired one is no longer in force.
+        triageFinding(db, retries.id, { status: 'benign', note: 'for a day', by: 'alice', suppress: { ...suppress, expiresAt: '2024-01-01T00:00:00.000Z' } });
+        assert.equal(covering(), undefined);
+        assert.throws(() => triageFinding(db, retries.id, { status: 'threat', note: null, by: 'alice', suppress }), /a suppression goes with a verdict of benign, not threat/);
+      } finally {
+        db.close();
+      }
+    });
+
     test('retention deletes a finding but keeps its trail, which goes only with its own retention', async () => {
       const db = openDatabase(store('retention'));
       try {
@@ -115,6 +147,33 @@ for (const engine of ['sqlite', 'postgres'] as const satisfies readonly Engine[]
     });
   });
 }
+
+describe('suppressions in a shared PostgreSQL store', () => {
+  test('a suppression made for every sensor through one connection holds for another sensor read through another', async () => {
+    const url = postgres.newDatabaseUrl();
+    const first = openDatabase(url);
+    const second = openDatabase(url);
+    try {
+      await replayFindings(first, days[0]!, new FindingsStage(DEFAULT_FINDINGS));
+      const retries = target(queryFindings(first), RETRIES);
+      // The same detection on another sensor of the fleet.
+      insertFinding(second, 'sensor-b', { ...retries, uids: retries.uids }, new Date().toISOString());
+      const everywhere = { ...suppressionFor(retries, 'channel', { everyType: false, everySensor: true }), expiresAt: null };
+      assert.equal(everywhere.sensor, null);
+      triageFinding(first, retries.id, { status: 'benign', note: 'fleet-wide', by: 'alice', suppress: everywhere });
+      const seen = new SuppressionSet(activeSuppressions(second, new Date().toISOString()));
+      const onB = queryFindings(second, { sensor: 'sensor-b' });
+      assert.equal(onB.length, 1);
+      assert.notEqual(seen.covering(onB[0]!, 'sensor-b'), null, 'it holds on sensor-b');
+      const onlyHere = { ...suppressionFor(retries, 'channel', { everyType: false, everySensor: false }), expiresAt: null };
+      const local = new SuppressionSet([{ ...onlyHere, id: 1, reason: 'r', by: 'a', createdAt: '', findingId: null, revokedAt: null, revokedBy: null }]);
+      assert.equal(local.covering(onB[0]!, 'sensor-b'), null, "a suppression for this finding's sensor does not reach another");
+    } finally {
+      first.close();
+      second.close();
+    }
+  });
+});
 
 describe('zeek-anomaly findings triage', () => {
   test('the CLI records a verdict with a note and a name, lists by status, shows the trail, and refuses a bad status or a missing finding', async () => {
@@ -149,5 +208,47 @@ describe('zeek-anomaly findings triage', () => {
     const missing = await zeekAnomaly(['findings', 'triage', '999999', '--as', 'benign', '--db', file], { cwd: scratch.dir });
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /no finding 999999 in /);
+  });
+
+  test('a benign verdict with --suppress hides the finding from findings (counted on stderr), suppressions lists it, and revoking it shows it again', async () => {
+    const file = join(scratch.dir, 'cli-suppress.sqlite');
+    const db = openDatabase(file);
+    let id: number;
+    try {
+      await replayFindings(db, days[0]!, new FindingsStage(DEFAULT_FINDINGS));
+      id = target(queryFindings(db), RETRIES).id;
+    } finally {
+      db.close();
+    }
+    const ids = async (...flags: string[]): Promise<{ ids: unknown[]; stderr: string }> => {
+      const listed = await zeekAnomaly(['findings', '--format', 'json', '--limit', '1000', '--db', file, ...flags], { cwd: scratch.dir });
+      assert.equal(listed.code, 0, listed.stderr);
+      return { ids: jsonLines(listed.stdout).map((f) => f.id), stderr: listed.stderr };
+    };
+    assert.ok((await ids()).ids.includes(id));
+    const triaged = await zeekAnomaly(['findings', 'triage', String(id), '--as', 'benign', '--note', 'a monitor', '--suppress', 'channel', '--for', '7d', '--by', 'dave', '--db', file], { cwd: scratch.dir });
+    assert.equal(triaged.code, 0, triaged.stderr);
+    assert.match(triaged.stdout, /^suppression (\d+): refused-retries on replay: 120\.245\.134\.197 → 64\.225\.56\.201:30003\/tcp \(channel\), until 20\d\d-/m);
+    const suppressionId = /^suppression (\d+):/m.exec(triaged.stdout)![1]!;
+    const hidden = await ids();
+    assert.ok(!hidden.ids.includes(id));
+    assert.match(hidden.stderr, /^1 finding\(s\) hidden by suppressions/m);
+    const everything = await zeekAnomaly(['findings', '--all', '--format', 'json', '--limit', '1000', '--db', file], { cwd: scratch.dir });
+    assert.equal(jsonLines(everything.stdout).find((f) => f.id === id)?.suppressedBy, Number(suppressionId));
+    const listed = await zeekAnomaly(['suppressions', '--db', file], { cwd: scratch.dir });
+    assert.match(listed.stdout, new RegExp(`^ *${suppressionId} +refused-retries on replay: 120\\.245\\.134\\.197 → 64\\.225\\.56\\.201:30003/tcp \\(channel\\) +until \\S+ +dave +${id} +a monitor$`, 'm'));
+    const revoked = await zeekAnomaly(['suppressions', 'revoke', suppressionId, '--by', 'erin', '--db', file], { cwd: scratch.dir });
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.ok((await ids()).ids.includes(id), 'listed again');
+    const again = await zeekAnomaly(['suppressions', 'revoke', suppressionId, '--db', file], { cwd: scratch.dir });
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /is already revoked at /);
+    assert.match((await zeekAnomaly(['suppressions', '--all', '--db', file], { cwd: scratch.dir })).stdout, /revoked \S+ by erin/);
+    const wrongVerdict = await zeekAnomaly(['findings', 'triage', String(id), '--as', 'threat', '--suppress', 'pair', '--db', file], { cwd: scratch.dir });
+    assert.equal(wrongVerdict.code, 2);
+    assert.match(wrongVerdict.stderr, /--suppress goes with --as benign, not --as threat/);
+    const badDuration = await zeekAnomaly(['findings', 'triage', String(id), '--as', 'benign', '--suppress', 'pair', '--for', 'soon', '--db', file], { cwd: scratch.dir });
+    assert.equal(badDuration.code, 2);
+    assert.match(badDuration.stderr, /expected a duration such as 30m, 12h, 7d or 2w, got 'soon'/);
   });
 });

@@ -27,7 +27,7 @@ export class AllowList {
   private readonly entries: readonly { entry: AllowEntry; matches: (f: FindingEntity) => boolean }[];
 
   constructor(entries: readonly AllowEntry[]) {
-    this.entries = entries.map((entry) => ({ entry, matches: matcherOf(entry) }));
+    this.entries = entries.map((entry) => ({ entry, matches: entityMatcher(entry) }));
   }
 
   get size(): number {
@@ -45,7 +45,11 @@ export function isAddressOrNetwork(value: string): boolean {
   return parseCidr(value) !== null || parseCidr(`${value}/${value.includes(':') ? 128 : 32}`) !== null;
 }
 
-function matcherOf(entry: AllowEntry): (f: FindingEntity) => boolean {
+/** What an allow entry or a suppression matches: each part given (`host` either end; addresses or networks). */
+export type EntityPattern = Partial<Pick<AllowEntry, 'host' | 'src' | 'dst' | 'port'>> & { type?: string; proto?: string };
+
+/** A test of a finding's entity against a pattern: every part given must match. */
+export function entityMatcher(entry: EntityPattern): (f: FindingEntity) => boolean {
   const host = addressTest(entry.host);
   const src = addressTest(entry.src);
   const dst = addressTest(entry.dst);

@@ -17,7 +17,9 @@ import {
   SEVERITIES,
   type Severity,
 } from '../../db/findings.js';
+import { activeSuppressions } from '../../db/suppressions.js';
 import { reopenFinding } from '../../db/triage.js';
+import { SuppressionSet } from './suppression-set.js';
 import type { Surroundings } from './around.js';
 import type { Assessment, Candidate, Detector } from './detector.js';
 import type { Grade } from './grade.js';
@@ -57,6 +59,8 @@ export function recordFindings(db: Db, input: RecordFindingsInput): FindingsWrit
   const gap = input.mergeGapHours * 3600;
   const now = new Date().toISOString();
   const written: FindingsWritten = { raised: 0, updated: 0, tracked: 0, reopened: 0 };
+  // Read once a file, when a finding is first updated: a suppression made or revoked since the last file counts.
+  let suppressions: SuppressionSet | undefined;
   // Sources another detector speaks for in this file: the model's flags on them are its evidence.
   const explained = new Set<string>();
   for (const fresh of candidates) {
@@ -70,7 +74,8 @@ export function recordFindings(db: Db, input: RecordFindingsInput): FindingsWrit
       const assessment = detector.assess(merged, around) ?? { grade: { score: stored.score, severity: stored.severity }, summary: stored.summary };
       const fields = fieldsOf(merged, assessment, modelVersion);
       updateFinding(db, stored.id, { ...fields, uids: { ...fields.uids, top: stored.uids.top } }, now);
-      const reopening = whyReopen(stored, fields.severity, fresh);
+      suppressions ??= new SuppressionSet(activeSuppressions(db, now));
+      const reopening = suppressions.covering(stored, sensor) === null ? whyReopen(stored, fields.severity, fresh) : null;
       if (reopening !== null) {
         reopenFinding(db, stored.id, sensor, stored.status, reopening, now);
         written.reopened++;
@@ -111,7 +116,8 @@ function link(db: Db, findingId: number, fileId: number, fresh: Candidate, conne
 /**
  * Why a finding an analyst set aside (`benign` or `closed`) must be looked at again, or null: its
  * severity rose, or its entity is active again after the verdict (connections logged after it was
- * given). A finding marked `threat` or `acknowledged` is being dealt with, and stays as it is.
+ * given). A finding marked `threat` or `acknowledged` is being dealt with, and stays as it is; one
+ * a suppression covers is not asked about (the caller checks).
  */
 function whyReopen(stored: StoredFinding, severity: Severity, fresh: Candidate): string | null {
   if (stored.status !== 'benign' && stored.status !== 'closed') return null;

@@ -6,6 +6,8 @@ import { formatJsonLines, formatTable, print, type Cell, type TableColumn } from
 import { formatCsv, isoTime, why } from '../../db/export-format.js';
 import { epochSeconds, type OutputFormat } from './anomalies.js';
 import { AllowList, type AllowEntry } from '../../pipeline/findings/allow-list.js';
+import { SuppressionSet, suppressionFor } from '../../pipeline/findings/suppression-set.js';
+import { activeSuppressions, listSuppressions, revokeSuppression, type Suppression, type SuppressionMatch, type SuppressionScope } from '../../db/suppressions.js';
 
 export interface FindingsCommandOptions {
   db: string;
@@ -35,6 +37,7 @@ export async function findingsCommand(options: FindingsCommandOptions, out: Node
   const db = openDatabase(options.db, { readonly: true });
   try {
     const allowList = new AllowList(options.all === true ? [] : options.allow);
+    const suppressions = new SuppressionSet(activeSuppressions(db, new Date().toISOString()));
     // Findings are few: all that match are read, the allowed ones dropped, then the limit applied.
     const matching = queryFindings(db, {
       since: epochSeconds(options.since, 'since'),
@@ -45,9 +48,11 @@ export async function findingsCommand(options: FindingsCommandOptions, out: Node
       sensor: options.sensor,
       statuses: options.statuses,
     });
-    const shown = matching.filter((f) => allowList.allowing(f) === null);
-    const rows = shown.slice(0, options.limit);
-    if (shown.length < matching.length) err.write(`${matching.length - shown.length} finding(s) hidden by the allow-list (findings.allow); --all shows them\n`);
+    const allowed = matching.filter((f) => allowList.allowing(f) === null);
+    const shown = options.all === true ? allowed : allowed.filter((f) => suppressions.covering(f, f.sensor) === null);
+    const rows = shown.slice(0, options.limit).map((f) => ({ ...f, suppressedBy: suppressions.covering(f, f.sensor)?.id ?? null }));
+    if (allowed.length < matching.length) err.write(`${matching.length - allowed.length} finding(s) hidden by the allow-list (findings.allow); --all shows them\n`);
+    if (shown.length < allowed.length) err.write(`${allowed.length - shown.length} finding(s) hidden by suppressions ('zeek-anomaly suppressions' lists them); --all shows them\n`);
     switch (options.format) {
       case 'json':
         await print(formatJsonLines(rows.map(jsonRecord)), out);
@@ -110,26 +115,99 @@ export async function showFindingCommand(options: { db: string; id: number; form
  * who gave it, added to its audit trail. Exit 1 when there is no such finding.
  */
 export async function triageCommand(
-  options: { db: string; id: number; status: Verdict; note: string | null; by: string },
+  options: { db: string; id: number; status: Verdict; note: string | null; by: string; suppress?: SuppressOptions },
   out: NodeJS.WritableStream = process.stdout,
 ): Promise<number> {
   const db = openDatabase(options.db);
   try {
-    const outcome = triageFinding(db, options.id, { status: options.status, note: options.note, by: options.by });
+    const finding = findingById(db, options.id);
+    if (finding === undefined) {
+      process.stderr.write(`zeek-anomaly findings triage: no finding ${options.id} in ${db.name}\n`);
+      return 1;
+    }
+    const at = new Date();
+    const suppress =
+      options.suppress === undefined
+        ? undefined
+        : {
+            ...suppressionFor(finding, options.suppress.scope, options.suppress),
+            expiresAt: options.suppress.forSeconds === null ? null : new Date(at.getTime() + options.suppress.forSeconds * 1000).toISOString(),
+          };
+    const outcome = triageFinding(db, options.id, { status: options.status, note: options.note, by: options.by, at: at.toISOString(), suppress });
     if (outcome.status === 'missing') {
       process.stderr.write(`zeek-anomaly findings triage: no finding ${options.id} in ${db.name}\n`);
       return 1;
     }
     await print(`finding ${outcome.findingId}: ${outcome.from} → ${outcome.to}, by ${options.by}${options.note === null ? '' : `: ${options.note}`}\n`, out);
+    if (outcome.suppressionId !== null && suppress !== undefined) {
+      await print(`suppression ${outcome.suppressionId}: ${describeSuppression(suppress)}${suppress.expiresAt === null ? ', until revoked' : `, until ${suppress.expiresAt}`}\n`, out);
+    }
     return 0;
   } finally {
     db.close();
   }
 }
 
-type FindingRecord = StoredFinding;
+/** `--suppress SCOPE` with a verdict of benign: what it silences, for how long (null: until revoked), how wide. */
+export interface SuppressOptions {
+  scope: SuppressionScope;
+  forSeconds: number | null;
+  everyType: boolean;
+  everySensor: boolean;
+}
 
-function jsonRecord(row: StoredFinding): FindingRecord {
+/** `zeek-anomaly suppressions`: the suppressions in force (or every one, with `all`), newest first. */
+export async function suppressionsCommand(options: { db: string; all: boolean; format: OutputFormat }, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const db = openDatabase(options.db, { readonly: true });
+  try {
+    const now = new Date().toISOString();
+    const rows = options.all ? listSuppressions(db) : activeSuppressions(db, now).reverse();
+    switch (options.format) {
+      case 'json':
+        await print(formatJsonLines(rows), out);
+        break;
+      case 'csv':
+        await print(formatCsv(SUPPRESSION_KEYS, rows.map((row) => SUPPRESSION_KEYS.map((key) => row[key]))), out);
+        break;
+      default: {
+        const state = (s: Suppression): string => (s.revokedAt !== null ? `revoked ${s.revokedAt} by ${s.revokedBy ?? '?'}` : s.expiresAt !== null && s.expiresAt <= now ? `expired ${s.expiresAt}` : s.expiresAt === null ? 'until revoked' : `until ${s.expiresAt}`);
+        const columns: TableColumn[] = [{ header: 'id', align: 'right' }, { header: 'matches', maxWidth: 100 }, { header: 'in force' }, { header: 'by' }, { header: 'finding', align: 'right' }, { header: 'reason', maxWidth: 60 }];
+        await print(rows.length === 0 ? `no suppressions${options.all ? '' : ' in force'} in ${db.name}\n` : formatTable(columns, rows.map((s) => [s.id, describeSuppression(s), state(s), s.by, s.findingId, s.reason])), out);
+      }
+    }
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
+/** `zeek-anomaly suppressions revoke ID`: what it hid is listed again. Exit 1 when there is no such suppression or it was revoked already. */
+export async function revokeSuppressionCommand(options: { db: string; id: number; by: string }, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const db = openDatabase(options.db);
+  try {
+    const outcome = revokeSuppression(db, options.id, options.by, new Date().toISOString());
+    if (outcome.status !== 'done') {
+      process.stderr.write(`zeek-anomaly suppressions revoke: ${outcome.status === 'missing' ? `no suppression ${options.id} in ${db.name}` : `suppression ${options.id} is ${outcome.reason}`}\n`);
+      return 1;
+    }
+    await print(`suppression ${options.id} revoked by ${options.by}: what it hid is listed again\n`, out);
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
+const SUPPRESSION_KEYS = ['id', 'sensor', 'type', 'scope', 'src', 'dst', 'port', 'proto', 'reason', 'by', 'createdAt', 'expiresAt', 'findingId', 'revokedAt', 'revokedBy'] as const;
+
+/** `beacon on sensor-a: 10.1.0.5 → 203.0.113.7 (pair)`: what a suppression matches, in words. */
+function describeSuppression(s: SuppressionMatch): string {
+  const service = s.port === null ? '' : `:${s.port}${s.proto === null ? '' : `/${s.proto}`}`;
+  return `${s.type ?? 'every type'} on ${s.sensor ?? 'every sensor'}: ${s.src ?? '*'} → ${s.dst ?? '*'}${service} (${s.scope})`;
+}
+
+type FindingRecord = StoredFinding & { suppressedBy: number | null };
+
+function jsonRecord(row: StoredFinding & { suppressedBy?: number | null }): FindingRecord {
   return {
     id: row.id,
     sensor: row.sensor,
@@ -153,12 +231,13 @@ function jsonRecord(row: StoredFinding): FindingRecord {
     statusNote: row.statusNote,
     statusBy: row.statusBy,
     statusAt: row.statusAt,
+    suppressedBy: row.suppressedBy ?? null,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
 }
 
-const CSV_KEYS = ['id', 'sensor', 'type', 'severity', 'score', 'src', 'dst', 'port', 'proto', 'firstTs', 'lastTs', 'connections', 'bytesOut', 'bytesIn', 'summary', 'evidence', 'modelVersion', 'uids', 'status', 'statusNote', 'statusBy', 'statusAt', 'createdAt', 'updatedAt'] as const;
+const CSV_KEYS = ['id', 'sensor', 'type', 'severity', 'score', 'src', 'dst', 'port', 'proto', 'firstTs', 'lastTs', 'connections', 'bytesOut', 'bytesIn', 'summary', 'evidence', 'modelVersion', 'uids', 'status', 'statusNote', 'statusBy', 'statusAt', 'suppressedBy', 'createdAt', 'updatedAt'] as const;
 
 function csvRecord(record: FindingRecord): Cell[] {
   return CSV_KEYS.map((key) => {
