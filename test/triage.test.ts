@@ -10,6 +10,8 @@ import { DEFAULT_FINDINGS } from '../pipeline/findings/findings-settings.js';
 import { FindingsStage } from '../pipeline/findings/findings-stage.js';
 import { SuppressionSet, suppressionFor } from '../pipeline/findings/suppression-set.js';
 import { replayFindings, REPLAY_SENSOR } from '../pipeline/train/replay-findings.js';
+import { FINDING_TYPES } from '../pipeline/findings/registry.js';
+import { startDashboard } from '../pipeline/serve/start-dashboard.js';
 import { startPostgres, type LocalPostgres } from '../scripts/dev/local-postgres.js';
 import { jsonLines, zeekAnomaly } from './support/cli.js';
 import { shared, tempDir } from './support/paths.js';
@@ -235,6 +237,22 @@ describe('zeek-anomaly findings triage', () => {
     assert.match(hidden.stderr, /^1 finding\(s\) hidden by suppressions/m);
     const everything = await zeekAnomaly(['findings', '--all', '--format', 'json', '--limit', '1000', '--db', file], { cwd: scratch.dir });
     assert.equal(jsonLines(everything.stdout).find((f) => f.id === id)?.suppressedBy, Number(suppressionId));
+    // The dashboard reads the same store: the list hides it and says so, the finding page says why and shows the trail.
+    const dashboard = await startDashboard({ db: file, host: '127.0.0.1', port: 0, token: '', logDir: null, allow: [], findingTypes: FINDING_TYPES, log: { info: () => {}, error: () => {} } });
+    try {
+      const page = async (path: string): Promise<string> => (await fetch(new URL(path, dashboard.url))).text();
+      const list = await page('/findings');
+      assert.doesNotMatch(list, new RegExp(`href="/findings/${id}"`));
+      assert.match(list, /1 hidden by suppressions/);
+      assert.match(await page('/findings?all=1'), new RegExp(`href="/findings/${id}"`));
+      assert.match(await page('/findings?status=benign&all=1'), new RegExp(`href="/findings/${id}"`));
+      const one = await page(`/findings/${id}`);
+      assert.match(one, new RegExp(`by suppression ${suppressionId} \\(channel, dave: a monitor\\)`));
+      assert.match(one, /benign, by dave at /);
+      assert.match(one, /triaged: new → benign/);
+    } finally {
+      await dashboard.stop();
+    }
     const listed = await zeekAnomaly(['suppressions', '--db', file], { cwd: scratch.dir });
     assert.match(listed.stdout, new RegExp(`^ *${suppressionId} +refused-retries on replay: 120\\.245\\.134\\.197 → 64\\.225\\.56\\.201:30003/tcp \\(channel\\) +until \\S+ +dave +${id} +a monitor$`, 'm'));
     const revoked = await zeekAnomaly(['suppressions', 'revoke', suppressionId, '--by', 'erin', '--db', file], { cwd: scratch.dir });

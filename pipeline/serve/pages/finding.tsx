@@ -1,6 +1,9 @@
 import type { Child } from 'hono/jsx';
 import { anomaliesOfFinding, filesOfFinding, findingById, type StoredFinding } from '../../../db/findings.js';
 import type { AllowEntry } from '../../findings/allow-list.js';
+import { activeSuppressions } from '../../../db/suppressions.js';
+import { eventsOfFinding } from '../../../db/triage.js';
+import { SuppressionSet } from '../../findings/suppression-set.js';
 import type { DashboardDeps } from '../dashboard-deps.js';
 import { parseQuery } from '../query-params.js';
 import { AnomaliesTable } from './anomalies.js';
@@ -21,6 +24,8 @@ export function findingPage(deps: DashboardDeps, id: number, search: URLSearchPa
   const files = filesOfFinding(deps.db, id);
   const anomalies = anomaliesOfFinding(deps.db, id, CHART_ANOMALIES);
   const allowedBy = deps.allowList.allowing(finding);
+  const suppressedBy = new SuppressionSet(activeSuppressions(deps.db, new Date().toISOString())).covering(finding, finding.sensor);
+  const history = eventsOfFinding(deps.db, id);
   const entry = allowEntryFor(finding);
   const anomaliesLink = finding.src ?? finding.dst;
 
@@ -35,6 +40,13 @@ export function findingPage(deps: DashboardDeps, id: number, search: URLSearchPa
           <Facts
             rows={[
               ['score', `${finding.score.toFixed(1)} of 100`],
+              [
+                'status',
+                `${finding.status}${finding.statusBy === null ? '' : `, by ${finding.statusBy} at ${finding.statusAt ?? '?'}`}${finding.statusNote === null ? '' : `: ${finding.statusNote}`}`,
+              ],
+              ...(suppressedBy === null
+                ? []
+                : ([['suppressed', `by suppression ${suppressedBy.id} (${suppressedBy.scope}, ${suppressedBy.by}: ${suppressedBy.reason})${suppressedBy.expiresAt === null ? ', until revoked' : `, until ${suppressedBy.expiresAt}`}`]] as [string, string][])),
               ['sensor', finding.sensor],
               ['source', <HostLink host={finding.src} />],
               ['destination', <><HostLink host={finding.dst} />{finding.port === null ? '' : `:${finding.port}${finding.proto === null ? '' : `/${finding.proto}`}`}</>],
@@ -80,6 +92,33 @@ export function findingPage(deps: DashboardDeps, id: number, search: URLSearchPa
           empty: 'no file is linked to this finding',
         }}
       />
+      <h2>History</h2>
+      {history.length === 0 ? (
+        <Empty>No verdict yet: triage it with `zeek-anomaly findings triage {String(finding.id)} --as …`.</Empty>
+      ) : (
+        <Wide>
+          <table>
+            <thead>
+              <tr>
+                <th>when (UTC)</th>
+                <th>who</th>
+                <th>what</th>
+                <th>note</th>
+              </tr>
+            </thead>
+            <tbody>
+              {history.map((e) => (
+                <tr>
+                  <td class="nowrap">{e.at.slice(0, 19).replace('T', ' ')}</td>
+                  <td>{e.by}</td>
+                  <td class="nowrap">{`${e.action}: ${e.statusFrom} → ${e.statusTo}`}</td>
+                  <td>{e.note ?? ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </Wide>
+      )}
       <h2>Hide it</h2>
       {allowedBy === null ? (
         <p>To stop this from being listed and raised again, add this entry to the config's <code>findings.allow</code>, with a comment saying why it is harmless:</p>

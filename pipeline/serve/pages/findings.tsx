@@ -1,5 +1,8 @@
 import { queryFindings, SEVERITIES, type StoredFinding } from '../../../db/findings.js';
 import { sensorNames } from '../../../db/sensors.js';
+import { activeSuppressions } from '../../../db/suppressions.js';
+import { TRIAGE_STATUSES } from '../../../db/triage-status.js';
+import { SuppressionSet } from '../../findings/suppression-set.js';
 import type { DashboardDeps } from '../dashboard-deps.js';
 import { choiceParam, flagParam, hostParam, parseQuery, sensorParam, timeParam, wholeParam } from '../query-params.js';
 import { Choice, count, Empty, HostLink, Layout, SensorChoice, SeverityBadge, utc, Wide, withQuery } from './parts.js';
@@ -12,6 +15,7 @@ function findingsQuery(findingTypes: readonly string[]) {
     host: hostParam,
     sensor: sensorParam,
     type: choiceParam(findingTypes),
+    status: choiceParam(TRIAGE_STATUSES),
     severity: choiceParam(SEVERITIES),
     all: flagParam,
     page: wholeParam(1),
@@ -30,10 +34,15 @@ export function findingsPage(deps: DashboardDeps, search: URLSearchParams) {
     type: query.type,
     minSeverity: query.severity,
     sensor: query.sensor,
+    statuses: query.status === undefined ? undefined : [query.status],
   });
   const sensors = sensorNames(deps.db);
-  const shown = query.all === undefined ? matching.filter((f) => deps.allowList.allowing(f) === null) : matching;
-  const hidden = matching.length - shown.length;
+  // Read at each request: a suppression made or revoked from the CLI counts at once.
+  const suppressions = new SuppressionSet(activeSuppressions(deps.db, new Date().toISOString()));
+  const allowed = query.all === undefined ? matching.filter((f) => deps.allowList.allowing(f) === null) : matching;
+  const shown = query.all === undefined ? allowed.filter((f) => suppressions.covering(f, f.sensor) === null) : allowed;
+  const hidden = matching.length - allowed.length;
+  const suppressed = allowed.length - shown.length;
   const page = query.page ?? 1;
   const rows = shown.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
   const link = (changes: Record<string, string | number | undefined>): string => withQuery('/findings', { ...Object.fromEntries(search), ...changes });
@@ -57,8 +66,9 @@ export function findingsPage(deps: DashboardDeps, search: URLSearchParams) {
         <SensorChoice sensors={sensors} selected={query.sensor} />
         <Choice label="type" name="type" options={deps.findingTypes} selected={query.type} />
         <Choice label="severity at least" name="severity" options={SEVERITIES} selected={query.severity} />
+        <Choice label="status" name="status" options={TRIAGE_STATUSES} selected={query.status} />
         <label class="check">
-          <input type="checkbox" name="all" value="1" checked={query.all !== undefined} /> include allow-listed
+          <input type="checkbox" name="all" value="1" checked={query.all !== undefined} /> include allow-listed and suppressed
         </label>
         <button type="submit">Filter</button>
         <a href="/findings">clear</a>
@@ -66,6 +76,7 @@ export function findingsPage(deps: DashboardDeps, search: URLSearchParams) {
       <p class="muted">
         {`${count(shown.length)} finding${shown.length === 1 ? '' : 's'}, highest score first`}
         {hidden > 0 ? `; ${count(hidden)} hidden by the allow-list (findings.allow)` : ''}
+        {suppressed > 0 ? `; ${count(suppressed)} hidden by suppressions` : ''}
       </p>
       {rows.length === 0 ? <Empty>No findings match.</Empty> : <FindingsTable rows={rows} showSensor={sensors.length > 1} />}
       {pages > 1 ? (
@@ -88,6 +99,7 @@ export function FindingsTable(props: { rows: readonly StoredFinding[]; showSenso
           <tr>
             <th class="num">score</th>
             <th>severity</th>
+            <th>status</th>
             <th>type</th>
             {props.showSensor ? <th>sensor</th> : null}
             <th>source</th>
@@ -105,6 +117,9 @@ export function FindingsTable(props: { rows: readonly StoredFinding[]; showSenso
               </td>
               <td>
                 <SeverityBadge severity={f.severity} />
+              </td>
+              <td class="nowrap" title={f.statusBy === null ? undefined : `by ${f.statusBy} at ${f.statusAt ?? '?'}`}>
+                {f.status}
               </td>
               <td class="nowrap">
                 <a href={`/findings/${f.id}`}>{f.type}</a>
