@@ -136,9 +136,9 @@ describe('the dashboard in a browser', () => {
     const { page, problems } = await open(demo.dashboard.url, '/findings', 1280);
     try {
       const first = page.locator('table.findings tbody tr').first();
-      const findingHref = await first.locator('td').nth(2).locator('a').getAttribute('href');
+      const findingHref = await first.locator('a[href^="/findings/"]').first().getAttribute('href');
       assert.match(findingHref ?? '', /^\/findings\/\d+$/);
-      await first.locator('td').nth(2).locator('a').click();
+      await first.locator('a[href^="/findings/"]').first().click();
       await page.waitForURL(`**${findingHref!}`);
       assert.match((await page.locator('h1').textContent()) ?? '', /^Finding \d+: /);
       assert.match((await page.locator('#allow-entry').textContent()) ?? '', /"comment"/, 'the allow-list entry is shown, ready to copy');
