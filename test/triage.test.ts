@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Engine } from '../db/connection.js';
+import type { Db, Engine } from '../db/connection.js';
 import { findingById, insertFinding, pruneFindingsBefore, queryFindings, type StoredFinding } from '../db/findings.js';
 import { activeSuppressions, revokeSuppression } from '../db/suppressions.js';
 import { openDatabase } from '../db/open-database.js';
@@ -47,12 +47,20 @@ function target(findings: StoredFinding[], match: { type: string; src: string; p
 for (const engine of ['sqlite', 'postgres'] as const satisfies readonly Engine[]) {
   describe(`triage on ${engine}`, () => {
     const store = (name: string): string => (engine === 'sqlite' ? join(scratch.dir, `${name}.sqlite`) : postgres.newDatabaseUrl());
-
-    test('a verdict sets the status, its note, who and when, and is one entry of the trail; a finding that is not there is said to be missing', async () => {
-      const db = openDatabase(store('verdict'));
+    /** A fresh store with rita's first day replayed through the detectors; `fn` gets it and the day's findings. */
+    const withFirstDay = async (name: string, fn: (db: Db, findings: StoredFinding[]) => Promise<void> | void): Promise<void> => {
+      const db = openDatabase(store(name));
       try {
         await replayFindings(db, days[0]!, new FindingsStage(DEFAULT_FINDINGS));
-        const retries = target(queryFindings(db), RETRIES);
+        await fn(db, queryFindings(db));
+      } finally {
+        db.close();
+      }
+    };
+
+    test('a verdict sets the status, its note, who and when, and is one entry of the trail; a finding that is not there is said to be missing', async () => {
+      await withFirstDay('verdict', (db, findings) => {
+        const retries = target(findings, RETRIES);
         assert.equal(retries.status, 'new');
         const outcome = triageFinding(db, retries.id, { status: 'acknowledged', note: 'looking into it', by: 'alice', at: '2024-04-20T08:00:00.000Z' });
         assert.deepEqual(outcome, { status: 'done', findingId: retries.id, from: 'new', to: 'acknowledged', suppressionId: null });
@@ -71,16 +79,12 @@ for (const engine of ['sqlite', 'postgres'] as const satisfies readonly Engine[]
         assert.equal(findingById(db, retries.id)!.status, 'benign', 'a refused status changes nothing');
         assert.deepEqual(queryFindings(db, { statuses: ['benign'] }).map((f) => f.id), [retries.id]);
         assert.ok(queryFindings(db, { statuses: ['new'] }).every((f) => f.id !== retries.id));
-      } finally {
-        db.close();
-      }
+      });
     });
 
     test('a finding marked benign that is active again after the verdict is reopened, saying why; one marked threat stays a threat', async () => {
-      const db = openDatabase(store('reopen'));
-      try {
-        await replayFindings(db, days[0]!, new FindingsStage(DEFAULT_FINDINGS));
-        const first = queryFindings(db);
+      await withFirstDay('reopen', async (db, findings) => {
+        const first = findings;
         const retries = target(first, RETRIES);
         const threat = first.find((f) => f.id !== retries.id && f.src !== null && f.lastTs > Date.parse(END_OF_DAY_1) / 1000 - 3600);
         assert.ok(threat !== undefined, 'another finding active at the end of the first day');
@@ -96,16 +100,12 @@ for (const engine of ['sqlite', 'postgres'] as const satisfies readonly Engine[]
           ['zeek-anomaly', 'reopened', 'benign', 'new'],
         ]);
         assert.equal(findingById(db, threat.id)!.status, 'threat', 'a threat is being dealt with: later activity does not reopen it');
-      } finally {
-        db.close();
-      }
+      });
     });
 
     test('a benign verdict with a suppression hides the finding from the lists and keeps it from being reopened; a revoke brings it back', async () => {
-      const db = openDatabase(store('suppress'));
-      try {
-        await replayFindings(db, days[0]!, new FindingsStage(DEFAULT_FINDINGS));
-        const retries = target(queryFindings(db), RETRIES);
+      await withFirstDay('suppress', async (db, findings) => {
+        const retries = target(findings, RETRIES);
         const suppress = { ...suppressionFor(retries, 'channel', { everyType: false, everySensor: false }), expiresAt: null };
         assert.deepEqual(
           { sensor: suppress.sensor, type: suppress.type, src: suppress.src, dst: suppress.dst, port: suppress.port, proto: suppress.proto },
@@ -126,16 +126,12 @@ for (const engine of ['sqlite', 'postgres'] as const satisfies readonly Engine[]
         triageFinding(db, retries.id, { status: 'benign', note: 'for a day', by: 'alice', suppress: { ...suppress, expiresAt: '2024-01-01T00:00:00.000Z' } });
         assert.equal(covering(), undefined);
         assert.throws(() => triageFinding(db, retries.id, { status: 'threat', note: null, by: 'alice', suppress }), /a suppression goes with a verdict of benign, not threat/);
-      } finally {
-        db.close();
-      }
+      });
     });
 
     test('retention deletes a finding but keeps its trail, which goes only with its own retention', async () => {
-      const db = openDatabase(store('retention'));
-      try {
-        await replayFindings(db, days[0]!, new FindingsStage(DEFAULT_FINDINGS));
-        const retries = target(queryFindings(db), RETRIES);
+      await withFirstDay('retention', (db, findings) => {
+        const retries = target(findings, RETRIES);
         triageFinding(db, retries.id, { status: 'closed', note: 'fixed the monitor', by: 'alice', at: '2024-04-20T00:00:00.000Z' });
         assert.ok(pruneFindingsBefore(db, Date.parse('2030-01-01') / 1000) > 0);
         assert.equal(findingById(db, retries.id), undefined);
@@ -143,9 +139,7 @@ for (const engine of ['sqlite', 'postgres'] as const satisfies readonly Engine[]
         assert.equal(pruneEventsBefore(db, '2024-04-20T00:00:00.000Z'), 0, 'an entry exactly at the cut-off stays');
         assert.equal(pruneEventsBefore(db, '2024-04-20T00:00:00.001Z'), 1);
         assert.deepEqual(eventsOfFinding(db, retries.id), []);
-      } finally {
-        db.close();
-      }
+      });
     });
   });
 }
