@@ -171,17 +171,21 @@ describe('suppressions in a shared PostgreSQL store', () => {
   });
 });
 
+/** A SQLite file with rita's first day replayed, for the CLI to work on, and its refused-retries finding's id. */
+async function firstDayFile(name: string): Promise<{ file: string; id: number }> {
+  const file = join(scratch.dir, `${name}.sqlite`);
+  const db = openDatabase(file);
+  try {
+    await replayFindings(db, days[0]!, new FindingsStage(DEFAULT_FINDINGS));
+    return { file, id: target(queryFindings(db), RETRIES).id };
+  } finally {
+    db.close();
+  }
+}
+
 describe('zeek-anomaly findings triage', () => {
   test('the CLI records a verdict with a note and a name, lists by status, shows the trail, and refuses a bad status or a missing finding', async () => {
-    const file = join(scratch.dir, 'cli.sqlite');
-    const db = openDatabase(file);
-    let id: number;
-    try {
-      await replayFindings(db, days[0]!, new FindingsStage(DEFAULT_FINDINGS));
-      id = target(queryFindings(db), RETRIES).id;
-    } finally {
-      db.close();
-    }
+    const { file, id } = await firstDayFile('cli');
     const triaged = await zeekAnomaly(['findings', 'triage', String(id), '--as', 'threat', '--note', 'C2 behind it', '--by', 'carol', '--db', file], { cwd: scratch.dir });
     assert.equal(triaged.code, 0, triaged.stderr);
     assert.equal(triaged.stdout, `finding ${id}: new → threat, by carol: C2 behind it\n`);
@@ -207,15 +211,7 @@ describe('zeek-anomaly findings triage', () => {
   });
 
   test('a benign verdict with --suppress hides the finding from findings (counted on stderr), suppressions lists it, and revoking it shows it again', async () => {
-    const file = join(scratch.dir, 'cli-suppress.sqlite');
-    const db = openDatabase(file);
-    let id: number;
-    try {
-      await replayFindings(db, days[0]!, new FindingsStage(DEFAULT_FINDINGS));
-      id = target(queryFindings(db), RETRIES).id;
-    } finally {
-      db.close();
-    }
+    const { file, id } = await firstDayFile('cli-suppress');
     const ids = async (...flags: string[]): Promise<{ ids: unknown[]; stderr: string }> => {
       const listed = await zeekAnomaly(['findings', '--format', 'json', '--limit', '1000', '--db', file, ...flags], { cwd: scratch.dir });
       assert.equal(listed.code, 0, listed.stderr);
